@@ -1,0 +1,1 @@
+"""Adapters to the outside world: Step Functions, token signing, password hashing, secrets."""

@@ -1,0 +1,41 @@
+"""Starting fulfilment executions (Step Functions, Express)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oms.config import settings
+from oms.domain.errors import TransientStoreError
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    return boto3.client("stepfunctions", region_name=settings().region)
+
+
+def reset() -> None:
+    _client.cache_clear()
+
+
+def _execution_name(order_id: str, label: str) -> str:
+    # Always name executions: names make retries recognisable (and moto needs one).
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{order_id}-{label}")[:80]
+
+
+def start(tenant_id: str, order_id: str, event: dict[str, Any], label: str) -> str:
+    arn = settings().state_machine_arn
+    if not arn:
+        raise RuntimeError("FULFILMENT_STATE_MACHINE_ARN is not configured")
+    payload = {"tenant_id": tenant_id, "order_id": order_id, "event": event, "attempt": 0}
+    try:
+        response = _client().start_execution(stateMachineArn=arn, name=_execution_name(order_id, label),
+                                             input=json.dumps(payload))
+    except (ClientError, BotoCoreError) as exc:
+        raise TransientStoreError(f"could not start fulfilment: {exc}") from exc
+    return str(response["executionArn"])

@@ -1,0 +1,191 @@
+"""The Cirrus HTTP API (one Chalice app, deployed as one Lambda behind an HTTP API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Response  # type: ignore[attr-defined]
+from pydantic import Field
+
+from oms.api.http import CirrusApp, json_body, query_model, route
+from oms.domain.clock import now_iso
+from oms.domain.models import (
+    AdjustRequest,
+    AvailabilityRequest,
+    CancelRequest,
+    FulfilmentEvent,
+    InventoryCreate,
+    InventoryUpdate,
+    ListQuery,
+    LoginRequest,
+    NodeCreate,
+    NodeStatus,
+    NodeType,
+    NodeUpdate,
+    Principal,
+    Role,
+    StatusPatch,
+    Strict,
+    TransferRequest,
+)
+from oms.services import auth, inventory, orders
+
+app = CirrusApp(app_name="cirrus-oms")
+
+
+# ------------------------------------------------------------------ health & auth
+@route(app, "/health", ["GET"], role=None)
+def health() -> dict[str, Any]:
+    return {"status": "ok", "service": "cirrus-oms", "time": now_iso()}
+
+
+@route(app, "/auth/login", ["POST"], role=None)
+def login() -> dict[str, Any]:
+    return auth.login(json_body(app, LoginRequest))
+
+
+@route(app, "/auth/me", ["GET"])
+def me(principal: Principal) -> dict[str, Any]:
+    return principal.model_dump(mode="json")
+
+
+# ------------------------------------------------------------------ nodes
+class NodeQuery(Strict):
+    node_type: NodeType | None = None
+    status: NodeStatus | None = None
+    capability: str | None = Field(default=None, max_length=20)
+
+
+@route(app, "/nodes", ["POST"], role=Role.SUPERADMIN, status=201)
+def create_node(principal: Principal) -> dict[str, Any]:
+    return inventory.create_node(principal, json_body(app, NodeCreate)).model_dump(mode="json")
+
+
+@route(app, "/nodes", ["GET"])
+def list_nodes(principal: Principal) -> dict[str, Any]:
+    q = query_model(app, NodeQuery)
+    nodes = inventory.list_nodes(principal, q.node_type.value if q.node_type else None,
+                                 q.status.value if q.status else None, q.capability)
+    return {"items": [n.model_dump(mode="json") for n in nodes], "count": len(nodes)}
+
+
+@route(app, "/nodes/{node_id}", ["GET"])
+def get_node(principal: Principal, node_id: str) -> dict[str, Any]:
+    return inventory.get_node(principal, node_id).model_dump(mode="json")
+
+
+@route(app, "/nodes/{node_id}", ["PATCH"], role=Role.SUPERADMIN)
+def update_node(principal: Principal, node_id: str) -> dict[str, Any]:
+    return inventory.update_node(principal, node_id, json_body(app, NodeUpdate)).model_dump(mode="json")
+
+
+@route(app, "/nodes/{node_id}", ["DELETE"], role=Role.SUPERADMIN)
+def delete_node(principal: Principal, node_id: str) -> dict[str, Any]:
+    return inventory.delete_node(principal, node_id).model_dump(mode="json")
+
+
+@route(app, "/nodes/{node_id}/capacity", ["GET"])
+def node_capacity(principal: Principal, node_id: str) -> dict[str, Any]:
+    return inventory.node_capacity(principal, node_id)
+
+
+# ------------------------------------------------------------------ inventory
+class InventoryQuery(Strict):
+    node_id: str | None = Field(default=None, max_length=64)
+    sku: str | None = Field(default=None, max_length=64)
+    low_stock: bool | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+@route(app, "/inventory", ["POST"], role=Role.SUPERADMIN, status=201)
+def create_item(principal: Principal) -> dict[str, Any]:
+    return inventory.item_view(inventory.create_item(principal, json_body(app, InventoryCreate)))
+
+
+@route(app, "/inventory", ["GET"])
+def list_items(principal: Principal) -> dict[str, Any]:
+    q = query_model(app, InventoryQuery)
+    return inventory.list_items(principal, q.node_id, q.low_stock, q.sku, q.limit, q.cursor)
+
+
+@route(app, "/inventory/sku/{sku}", ["GET"])
+def sku_stock(principal: Principal, sku: str) -> dict[str, Any]:
+    return inventory.sku_stock(principal, sku)
+
+
+@route(app, "/inventory/check-availability", ["POST"])
+def check_availability(principal: Principal) -> dict[str, Any]:
+    return inventory.check_availability(principal, json_body(app, AvailabilityRequest))
+
+
+@route(app, "/inventory/transfer", ["POST"], role=Role.SUPERADMIN)
+def transfer(principal: Principal) -> dict[str, Any]:
+    return inventory.transfer(principal, json_body(app, TransferRequest))
+
+
+@route(app, "/inventory/{item_id}", ["GET"])
+def get_item(principal: Principal, item_id: str) -> dict[str, Any]:
+    return inventory.get_item(principal, item_id)
+
+
+@route(app, "/inventory/{item_id}", ["PATCH"], role=Role.SUPERADMIN)
+def update_item(principal: Principal, item_id: str) -> dict[str, Any]:
+    return inventory.item_view(inventory.update_item(principal, item_id, json_body(app, InventoryUpdate)))
+
+
+@route(app, "/inventory/{item_id}/adjust", ["POST"], role=Role.SUPERADMIN)
+def adjust(principal: Principal, item_id: str) -> dict[str, Any]:
+    return inventory.adjust(principal, item_id, json_body(app, AdjustRequest))
+
+
+# ------------------------------------------------------------------ orders
+@route(app, "/orders", ["POST"], status=201)
+def create_order(principal: Principal) -> Any:
+    from oms.domain.models import OrderCreate
+
+    request = json_body(app, OrderCreate)
+    key = app.current_request.headers.get("idempotency-key")
+    order, created = orders.create_order(request, principal, key)
+    import json
+
+    headers = {"Content-Type": "application/json", "Location": f"/orders/{order.id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=json.dumps(order.public(), default=str), status_code=201, headers=headers)
+
+
+@route(app, "/orders", ["GET"])
+def list_orders(principal: Principal) -> dict[str, Any]:
+    return orders.list_orders(principal, query_model(app, ListQuery))
+
+
+@route(app, "/orders/number/{order_number}", ["GET"])
+def get_by_number(principal: Principal, order_number: str) -> dict[str, Any]:
+    return orders.get_by_number(principal, order_number).public()
+
+
+@route(app, "/orders/{order_id}", ["GET"])
+def get_order(principal: Principal, order_id: str) -> dict[str, Any]:
+    return orders.get_order(principal, order_id).public()
+
+
+@route(app, "/orders/{order_id}/status", ["PATCH"], role=Role.SUPERADMIN)
+def patch_status(principal: Principal, order_id: str) -> dict[str, Any]:
+    return orders.patch_status(principal, order_id, json_body(app, StatusPatch)).public()
+
+
+@route(app, "/orders/{order_id}/cancel", ["POST"])
+def cancel(principal: Principal, order_id: str) -> dict[str, Any]:
+    return orders.cancel_order(principal, order_id, json_body(app, CancelRequest)).public()
+
+
+@route(app, "/orders/{order_id}/events", ["GET"])
+def order_events(principal: Principal, order_id: str) -> dict[str, Any]:
+    items = orders.events(principal, order_id)
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/orders/{order_id}/fulfillment-events", ["POST"], status=202)
+def fulfilment_event(principal: Principal, order_id: str) -> dict[str, Any]:
+    return orders.accept_fulfilment_event(principal, order_id, json_body(app, FulfilmentEvent))

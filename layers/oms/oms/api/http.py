@@ -1,0 +1,152 @@
+"""HTTP plumbing for the Chalice app: proxy-route resolution, JSON errors, body parsing, auth.
+
+Route functions stay thin: parse with pydantic, call one service function, return a dict.
+Every error leaves as `{"error": {"code", "message", "details"}}`; only a genuine bug is a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Chalice, Response  # type: ignore[attr-defined]
+from pydantic import BaseModel, ValidationError
+
+from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
+from oms.domain.models import Principal, Role
+
+log = logging.getLogger("oms.api")
+MAX_BODY_BYTES = 1024 * 1024
+M = TypeVar("M", bound=BaseModel)
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    return Response(body={"error": {"code": code, "message": message, "details": details}},
+                    status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def validation_details(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return [{"loc": [*prefix, *[str(p) for p in err["loc"]]], "msg": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
+class CirrusApp(Chalice):
+    """A Chalice app that also serves a catch-all proxy route (`/{proxy+}`), as an HTTP API or
+    a Function URL gives it, by matching the path against its own route table."""
+
+    def __init__(self, app_name: str) -> None:
+        super().__init__(app_name=app_name)
+        self._compiled: list[tuple[re.Pattern[str], str, list[str]]] | None = None
+
+    def _route_patterns(self) -> list[tuple[re.Pattern[str], str, list[str]]]:
+        if self._compiled is None:
+            compiled = []
+            # literal segments win over parameters: sort by number of params, then length desc
+            for path in sorted(self.routes, key=lambda p: (p.count("{"), -len(p))):
+                names = re.findall(r"{(\w+)}", path)
+                regex = "^" + re.sub(r"{\w+}", r"([^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
+                compiled.append((re.compile(regex + "/?$"), path, names))
+            self._compiled = compiled
+        return self._compiled
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        ctx = event.setdefault("requestContext", {})
+        resource = ctx.get("resourcePath") or event.get("resource")
+        if resource is None or "{proxy+}" in resource or resource not in self.routes:
+            path = event.get("path") or "/"
+            from urllib.parse import unquote
+
+            for pattern, route, names in self._route_patterns():
+                match = pattern.match(path)
+                if match:
+                    event["resource"] = route
+                    ctx["resourcePath"] = route
+                    ctx.setdefault("httpMethod", event.get("httpMethod"))
+                    event["pathParameters"] = {n: unquote(v) for n, v in zip(names, match.groups(), strict=True)}
+                    break
+            else:
+                return error_response(404, "route_not_found", f"No route for {path}").to_dict()
+        method = event.get("httpMethod") or ctx.get("httpMethod")
+        ctx["httpMethod"] = method
+        if method not in self.routes[ctx["resourcePath"]] and method != "OPTIONS":
+            allowed = ", ".join(sorted(self.routes[ctx["resourcePath"]]))
+            return error_response(405, "method_not_allowed", f"{method} is not allowed here",
+                                  {"allowed": allowed}, headers={"Allow": allowed}).to_dict()
+        return super().__call__(event, context)
+
+
+def json_body(app: Chalice, model: type[M]) -> M:
+    request = app.current_request
+    raw: bytes = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedRequest(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed("request body must be a JSON object",
+                               details=[{"loc": ["body"], "msg": "expected an object", "type": "type_error"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("request body failed validation", details=validation_details(exc, ("body",))) from exc
+
+
+def query_model(app: Chalice, model: type[M]) -> M:
+    params = dict(app.current_request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise ValidationFailed("query parameters failed validation",
+                               details=validation_details(exc, ("query",))) from exc
+
+
+def route(app: CirrusApp, path: str, methods: list[str], *, role: Role | None = Role.USER,
+          status: int = 200) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view: authenticate (unless role is None), map errors, serialise JSON.
+
+    The view gets the Principal first (when authenticated), then the path parameters."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        def endpoint(**params: str) -> Response:
+            try:
+                request = app.current_request
+                length = int(request.headers.get("content-length") or 0)
+                if length > MAX_BODY_BYTES or len(request.raw_body or b"") > MAX_BODY_BYTES:
+                    raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+                if role is None:
+                    result = view(**params)
+                else:
+                    from oms.services.auth import authenticate, require
+
+                    principal: Principal = authenticate(request.headers.get("authorization"))
+                    require(principal, role)
+                    result = view(principal, **params)
+            except DomainError as exc:
+                return error_response(exc.status, exc.code, exc.message, exc.details)
+            except ValidationError as exc:  # a model built inside a service from client data
+                return error_response(422, "validation_failed", "request failed validation",
+                                      validation_details(exc))
+            except Exception:
+                log.exception("unhandled error on %s %s", app.current_request.method, path)
+                return error_response(500, "internal_error", "Something went wrong on our side")
+            if isinstance(result, Response):
+                return result
+            return Response(body=json.dumps(result, default=str), status_code=status,
+                            headers={"Content-Type": "application/json"})
+
+        endpoint.__name__ = view.__name__
+        app.route(path, methods=methods, content_types=["application/json", "text/plain",
+                                                        "application/x-www-form-urlencoded",
+                                                        "application/octet-stream"])(endpoint)
+        return view
+
+    return register

@@ -1,0 +1,48 @@
+"""Configuration, read from the environment once (adapters only; the domain never reads it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    orders_table: str
+    inventory_table: str
+    directory_table: str
+    state_machine_arn: str | None
+    jwt_secret_param: str | None
+    jwt_secret_value: str | None
+    token_ttl_seconds: int
+    reservation_ttl_minutes: int
+    stuck_order_minutes: int
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        stage=env.get("CIRRUS_STAGE", "dev"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        orders_table=env.get("ORDERS_TABLE", "cirrus-orders"),
+        inventory_table=env.get("INVENTORY_TABLE", "cirrus-inventory"),
+        directory_table=env.get("DIRECTORY_TABLE", "cirrus-directory"),
+        state_machine_arn=env.get("FULFILMENT_STATE_MACHINE_ARN") or None,
+        jwt_secret_param=env.get("JWT_SECRET_PARAM") or None,
+        jwt_secret_value=env.get("JWT_SECRET") or None,
+        token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "3600")),
+        reservation_ttl_minutes=int(env.get("RESERVATION_TTL_MINUTES", "4320")),
+        stuck_order_minutes=int(env.get("STUCK_ORDER_MINUTES", "2")),
+    )
+
+
+def reset() -> None:
+    """Forget cached settings and bound clients (tests and the local cloud re-point them)."""
+    settings.cache_clear()
+    from oms.data import records
+
+    records.bind_tables(settings())

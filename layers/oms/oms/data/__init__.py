@@ -1,0 +1,1 @@
+"""DynamoDB access. Only this package (and oms.adapters) imports boto3 or pynamodb."""

@@ -1,0 +1,72 @@
+"""Key layout. Every tenant-owned key starts with T#<tenant>#, so isolation is structural."""
+
+from __future__ import annotations
+
+
+def order_pk(tenant_id: str, order_id: str) -> str:
+    return f"T#{tenant_id}#O#{order_id}"
+
+
+ORDER_SK = "ORDER"
+
+
+def orders_gsi_tenant(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def orders_gsi_status(tenant_id: str, status: str) -> str:
+    return f"T#{tenant_id}#S#{status}"
+
+
+def orders_gsi_email(tenant_id: str, email: str) -> str:
+    return f"T#{tenant_id}#E#{email.lower()}"
+
+
+def orders_gsi_number(tenant_id: str, number: str) -> str:
+    return f"T#{tenant_id}#N#{number}"
+
+
+def nodes_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#NODES"
+
+
+def node_sk(node_id: str) -> str:
+    return f"N#{node_id}"
+
+
+def node_code_sk(code: str) -> str:
+    return f"CODE#{code.upper()}"
+
+
+def products_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#PRODUCTS"
+
+
+def item_pk(tenant_id: str, item_id: str) -> str:
+    return f"T#{tenant_id}#I#{item_id}"
+
+
+ITEM_SK = "ITEM"
+
+
+def items_by_sku(tenant_id: str, sku: str) -> str:
+    return f"T#{tenant_id}#SKU#{sku}"
+
+
+def items_group(tenant_id: str) -> str:
+    return f"T#{tenant_id}#ITEMS"
+
+
+def reservation_sk(order_id: str) -> str:
+    return f"RES#{order_id}"
+
+
+ACTIVE_RESERVATIONS = "RESV#ACTIVE"
+
+
+def tenant_pk() -> str:
+    return "TENANTS"
+
+
+def user_pk(email: str) -> str:
+    return f"USER#{email.lower()}"

@@ -1,0 +1,232 @@
+"""pynamodb records. Several record types share a table (single-table per bounded context);
+every partition key starts with the tenant (``T#<tenant>#...``) so one tenant can never read
+another's rows by construction.
+
+Money and other exact values are stored as strings (pynamodb's NumberAttribute is float).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _KeysOnly(GlobalSecondaryIndex[Any]):
+    class Meta:
+        projection = KeysOnlyProjection()
+
+
+# ---------------------------------------------------------------- OrdersTable
+class OrdersByTenant(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_tenant"
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class OrdersByStatus(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_status"
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class OrdersByEmail(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_email"
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class OrdersByNumber(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_number"
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+
+
+class OrderRecord(Model):
+    """pk=T#<tenant>#O#<order id>, sk=ORDER. The order document is one JSON attribute; status and
+    version sit beside it because every write is conditioned on them."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    by_tenant = OrdersByTenant()
+    by_status = OrdersByStatus()
+    by_email = OrdersByEmail()
+    by_number = OrdersByNumber()
+
+
+# ---------------------------------------------------------------- InventoryTable
+class InventoryBySku(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_sku"
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class InventoryByGroup(_KeysOnly):
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_group"
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class NodeRecord(Model):
+    """pk=T#<tenant>#NODES, sk=N#<node id> (one query lists a tenant's nodes); code guards:
+    sk=CODE#<code>."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
+class ProductRecord(Model):
+    """pk=T#<tenant>#PRODUCTS, sk=<sku>: catalog name and price (string Decimal)."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(null=True)
+    price = UnicodeAttribute(null=True)
+
+
+class StockRecord(Model):
+    """pk=T#<tenant>#I#<item id>, sk=ITEM. Its adjustment log (sk=ADJ#...) and its reservations
+    (sk=RES#<order id>) live in the same item collection, so one query reconciles an item."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    sku = UnicodeAttribute(null=True)
+    product_name = UnicodeAttribute(null=True)
+    on_hand = NumberAttribute(null=True)
+    reserved = NumberAttribute(null=True)
+    available = NumberAttribute(null=True)
+    reorder_level = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_sku = InventoryBySku()
+    by_group = InventoryByGroup()
+
+
+class AdjustmentRecord(Model):
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+
+
+class ReservationRecord(Model):
+    """sk=RES#<order id> in the stock item's collection. ACTIVE reservations carry gsi2pk so the
+    sweeper finds expired ones by time without a scan."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute(null=True)
+    item_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    sku = UnicodeAttribute(null=True)
+    quantity = NumberAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_group = InventoryByGroup()
+
+
+# ---------------------------------------------------------------- DirectoryTable
+class TenantRecord(Model):
+    """pk=TENANTS, sk=<tenant id>: one query lists tenants for platform-wide jobs."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+class UserRecord(Model):
+    """pk=USER#<email>, sk=USER: emails are unique across the platform (login is by email)."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    user_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    active = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord,)
+INVENTORY_MODELS: tuple[type[Model], ...] = (NodeRecord, ProductRecord, StockRecord, AdjustmentRecord,
+                                             ReservationRecord)
+DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
+
+
+def bind_tables(cfg: Any) -> None:
+    """Point every record type at the configured physical table names and region."""
+    for models, name in ((ORDER_MODELS, cfg.orders_table), (INVENTORY_MODELS, cfg.inventory_table),
+                         (DIRECTORY_MODELS, cfg.directory_table)):
+        for model in models:
+            model.Meta.table_name = name
+            model.Meta.region = cfg.region
+            model._connection = None
+            for index in (v for v in vars(model).values() if isinstance(v, GlobalSecondaryIndex)):
+                index._connection = None  # type: ignore[attr-defined]

@@ -1,0 +1,539 @@
+"""Repositories over DynamoDB (pynamodb). They map records to domain models and turn DynamoDB
+condition failures into domain errors; they never decide business rules.
+
+Every state change carries its precondition (expected version or status, available >= qty),
+and every multi-item change is one TransactWriteItems, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from oms.data import keys
+from oms.data.records import (
+    AdjustmentRecord,
+    NodeRecord,
+    OrderRecord,
+    ProductRecord,
+    ReservationRecord,
+    StockRecord,
+    TenantRecord,
+    UserRecord,
+)
+from oms.domain.errors import (
+    Conflict,
+    NotFound,
+    StockConflict,
+    TransientStoreError,
+    ValidationFailed,
+)
+from oms.domain.models import Adjustment, InventoryItem, Node, Order
+
+_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+              "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"}
+
+
+def _connection() -> Connection:
+    return OrderRecord._get_connection().connection  # type: ignore[no-any-return]
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
+
+
+def _raise_for_transaction(exc: TransactWriteError, what: str, stock_positions: Iterable[int] = ()) -> None:
+    """Map a cancelled transaction to a domain error, looking at which item's condition failed."""
+    reasons = _reasons(exc)
+    if any(code in _RETRYABLE for code in reasons) or exc.cause_response_code in _RETRYABLE:
+        raise TransientStoreError(f"{what}: storage busy, retry") from exc
+    failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+    if failed & set(stock_positions):
+        raise StockConflict(f"{what}: stock changed meanwhile") from exc
+    if failed:
+        raise Conflict(f"{what}: the record changed meanwhile; reload and retry", code="concurrent_update") from exc
+    raise TransientStoreError(f"{what}: {exc.cause_response_code or exc}") from exc
+
+
+def encode_cursor(lek: dict[str, Any] | None) -> str | None:
+    if not lek:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(lek, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, expected_partition: str, index_pk: str) -> dict[str, Any] | None:
+    """A cursor is only accepted for the partition it came from (no stepping into another tenant)."""
+    if not cursor:
+        return None
+    try:
+        lek = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if lek.get(index_pk, {}).get("S") != expected_partition:
+            raise ValueError("cursor does not belong to this listing")
+        return dict(lek)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValidationFailed("invalid cursor", details=[{"loc": ["cursor"], "msg": str(exc),
+                                                           "type": "value_error"}]) from exc
+
+
+# ====================================================================== orders
+def _order_record(order: Order) -> OrderRecord:
+    created_key = f"{order.created_at}#{order.id}"
+    return OrderRecord(
+        keys.order_pk(order.tenant_id, order.id), keys.ORDER_SK,
+        status=order.status.value, version=order.version, order_id=order.id,
+        doc=order.model_dump(mode="json"),
+        gsi1pk=keys.orders_gsi_tenant(order.tenant_id), gsi1sk=created_key,
+        gsi2pk=keys.orders_gsi_status(order.tenant_id, order.status.value), gsi2sk=created_key,
+        gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email), gsi3sk=created_key,
+        gsi4pk=keys.orders_gsi_number(order.tenant_id, order.order_number),
+    )
+
+
+def _order_from(record: OrderRecord) -> Order:
+    return Order.model_validate(record.doc)
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
+
+
+class OrderRepository:
+    def insert(self, order: Order) -> Order | None:
+        """Insert if the id is new. Returns the existing order when the id is taken."""
+        try:
+            _order_record(order).save(condition=OrderRecord.pk.does_not_exist())
+            return None
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                existing = self.get(order.tenant_id, order.id)
+                if existing is None:  # deleted in between: cannot happen (orders are never deleted)
+                    raise Conflict("order id collision") from exc
+                return existing
+            raise TransientStoreError(str(exc)) from exc
+
+    def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
+        try:
+            return _order_from(OrderRecord.get(keys.order_pk(tenant_id, order_id), keys.ORDER_SK,
+                                               consistent_read=consistent))
+        except DoesNotExist:
+            return None
+
+    def require(self, tenant_id: str, order_id: str) -> Order:
+        order = self.get(tenant_id, order_id)
+        if order is None:
+            raise NotFound(f"order {order_id} not found", code="order_not_found")
+        return order
+
+    def get_by_number(self, tenant_id: str, number: str) -> Order | None:
+        for hit in OrderRecord.by_number.query(keys.orders_gsi_number(tenant_id, number), limit=1):
+            return self.get(tenant_id, hit.order_id or hit.pk.rsplit("#", 1)[-1])
+        return None
+
+    def replace(self, order: Order, expected_version: int) -> None:
+        """Write a new version of the order if nobody else did first."""
+        try:
+            _order_record(order).save(condition=OrderRecord.version == expected_version)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the order changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def list(self, tenant_id: str, *, status: str | None, email: str | None, created_from: str | None,
+             created_to: str | None, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+        """Order ids of one listing page, newest first, from the most selective index."""
+        if email:
+            index, attr_pk, attr_sk, partition = (OrderRecord.by_email, "gsi3pk", OrderRecord.gsi3sk,
+                                                  keys.orders_gsi_email(tenant_id, email))
+        elif status:
+            index, attr_pk, attr_sk, partition = (OrderRecord.by_status, "gsi2pk", OrderRecord.gsi2sk,
+                                                  keys.orders_gsi_status(tenant_id, status))
+        else:
+            index, attr_pk, attr_sk, partition = (OrderRecord.by_tenant, "gsi1pk", OrderRecord.gsi1sk,
+                                                  keys.orders_gsi_tenant(tenant_id))
+        condition = None
+        if created_from and created_to:
+            condition = attr_sk.between(created_from, created_to + "\uffff")
+        elif created_from:
+            condition = attr_sk >= created_from
+        elif created_to:
+            condition = attr_sk <= created_to + "\uffff"
+        start = decode_cursor(cursor, partition, attr_pk)
+        result = index.query(partition, range_key_condition=condition, scan_index_forward=False,
+                             limit=limit, last_evaluated_key=start, page_size=limit)
+        ids = [record.pk.rsplit("#", 1)[-1] for record in result]
+        return ids, encode_cursor(result.last_evaluated_key)
+
+    def batch_get(self, tenant_id: str, order_ids: Sequence[str]) -> list[Order]:
+        found: dict[str, Order] = {}
+        wanted = [(keys.order_pk(tenant_id, oid), keys.ORDER_SK) for oid in order_ids]
+        for record in OrderRecord.batch_get(wanted):
+            order = _order_from(record)
+            found[order.id] = order
+        return [found[oid] for oid in order_ids if oid in found]
+
+    def ids_in_status(self, tenant_id: str, status: str, created_before: str, limit: int = 100) -> list[str]:
+        result = OrderRecord.by_status.query(keys.orders_gsi_status(tenant_id, status),
+                                             range_key_condition=OrderRecord.gsi2sk < created_before,
+                                             limit=limit)
+        return [r.pk.rsplit("#", 1)[-1] for r in result]
+
+
+# ====================================================================== nodes & products
+class NodeRepository:
+    def insert(self, node: Node) -> None:
+        pk = keys.nodes_pk(node.tenant_id)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(NodeRecord(pk, keys.node_code_sk(node.code), node_id=node.id),
+                        condition=NodeRecord.pk.does_not_exist())
+                tx.save(NodeRecord(pk, keys.node_sk(node.id), node_id=node.id, version=1,
+                                   doc=node.model_dump(mode="json")),
+                        condition=NodeRecord.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+                raise Conflict(f"a node with code {node.code} already exists", code="duplicate_node_code",
+                               details={"code": node.code}) from exc
+            _raise_for_transaction(exc, "create node")
+
+    def list(self, tenant_id: str) -> list[Node]:
+        records = NodeRecord.query(keys.nodes_pk(tenant_id), NodeRecord.sk.startswith("N#"))
+        return [Node.model_validate(r.doc) for r in records]
+
+    def get_with_version(self, tenant_id: str, node_id: str) -> tuple[Node, int] | None:
+        try:
+            record = NodeRecord.get(keys.nodes_pk(tenant_id), keys.node_sk(node_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Node.model_validate(record.doc), int(record.version or 1)
+
+    def replace(self, node: Node, expected_version: int) -> None:
+        try:
+            NodeRecord(keys.nodes_pk(node.tenant_id), keys.node_sk(node.id), node_id=node.id,
+                       version=expected_version + 1, doc=node.model_dump(mode="json")).save(
+                condition=NodeRecord.version == expected_version)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the node changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+
+class ProductRepository:
+    def put(self, tenant_id: str, sku: str, name: str, price: Decimal) -> None:
+        ProductRecord(keys.products_pk(tenant_id), sku, name=name, price=str(price)).save()
+
+    def prices(self, tenant_id: str, skus: Iterable[str]) -> dict[str, Decimal]:
+        wanted = [(keys.products_pk(tenant_id), sku) for sku in set(skus)]
+        return {r.sk: Decimal(r.price) for r in ProductRecord.batch_get(wanted) if r.price is not None}
+
+
+# ====================================================================== stock
+def _item_from(record: StockRecord) -> InventoryItem:
+    return InventoryItem(
+        id=record.item_id or "", tenant_id=record.tenant_id or "", node_id=record.node_id or "",
+        sku=record.sku or "", product_name=record.product_name, on_hand=int(record.on_hand or 0),
+        reserved=int(record.reserved or 0), available=int(record.available or 0),
+        reorder_level=int(record.reorder_level or 0), version=int(record.version or 0),
+        created_at=record.created_at or "", updated_at=record.updated_at or "",
+    )
+
+
+def _adjustment_record(tenant_id: str, adj: Adjustment) -> AdjustmentRecord:
+    return AdjustmentRecord(keys.item_pk(tenant_id, adj.item_id), f"ADJ#{adj.created_at}#{adj.id}",
+                            doc=adj.model_dump(mode="json"))
+
+
+@dataclass(frozen=True)
+class ReservationLine:
+    """One (order, stock item) reservation as the repository writes it."""
+
+    item_id: str
+    node_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ActiveReservation:
+    tenant_id: str
+    item_id: str
+    order_id: str
+    node_id: str
+    sku: str
+    quantity: int
+    state: str
+    expires_at: str
+
+
+def _reservation_from(record: ReservationRecord) -> ActiveReservation:
+    return ActiveReservation(tenant_id=record.tenant_id or "", item_id=record.item_id or "",
+                             order_id=record.order_id or "", node_id=record.node_id or "",
+                             sku=record.sku or "", quantity=int(record.quantity or 0),
+                             state=record.state or "", expires_at=record.expires_at or "")
+
+
+class StockRepository:
+    # ---------------------------------------------------------------- reads
+    def get(self, tenant_id: str, item_id: str, consistent: bool = True) -> InventoryItem | None:
+        try:
+            return _item_from(StockRecord.get(keys.item_pk(tenant_id, item_id), keys.ITEM_SK,
+                                              consistent_read=consistent))
+        except DoesNotExist:
+            return None
+
+    def require(self, tenant_id: str, item_id: str) -> InventoryItem:
+        item = self.get(tenant_id, item_id)
+        if item is None:
+            raise NotFound(f"inventory item {item_id} not found", code="inventory_item_not_found")
+        return item
+
+    def batch_get(self, tenant_id: str, item_ids: Iterable[str], consistent: bool = False) -> list[InventoryItem]:
+        wanted = [(keys.item_pk(tenant_id, iid), keys.ITEM_SK) for iid in dict.fromkeys(item_ids)]
+        if not wanted:
+            return []
+        return [_item_from(r) for r in StockRecord.batch_get(wanted, consistent_read=consistent)]
+
+    def ids_for_sku(self, tenant_id: str, sku: str) -> list[str]:
+        return [r.pk.rsplit("#", 1)[-1] for r in StockRecord.by_sku.query(keys.items_by_sku(tenant_id, sku))]
+
+    def list_ids(self, tenant_id: str, node_id: str | None, limit: int,
+                 cursor: str | None) -> tuple[list[str], str | None]:
+        partition = keys.items_group(tenant_id)
+        condition = StockRecord.gsi2sk.startswith(f"{node_id}#") if node_id else None
+        start = decode_cursor(cursor, partition, "gsi2pk")
+        result = StockRecord.by_group.query(partition, range_key_condition=condition, limit=limit,
+                                            last_evaluated_key=start, page_size=limit)
+        ids = [r.pk.rsplit("#", 1)[-1] for r in result]
+        return ids, encode_cursor(result.last_evaluated_key)
+
+    def all_ids(self, tenant_id: str) -> Iterator[str]:
+        for r in StockRecord.by_group.query(keys.items_group(tenant_id)):
+            yield r.pk.rsplit("#", 1)[-1]
+
+    def adjustments(self, tenant_id: str, item_id: str, limit: int = 100) -> list[Adjustment]:
+        records = AdjustmentRecord.query(keys.item_pk(tenant_id, item_id), AdjustmentRecord.sk.startswith("ADJ#"),
+                                         scan_index_forward=False, limit=limit)
+        return [Adjustment.model_validate(r.doc) for r in records]
+
+    def reservations_of_item(self, tenant_id: str, item_id: str) -> list[ActiveReservation]:
+        records = ReservationRecord.query(keys.item_pk(tenant_id, item_id),
+                                          ReservationRecord.sk.startswith("RES#"), consistent_read=True)
+        return [_reservation_from(r) for r in records]
+
+    def reservations_for_order(self, tenant_id: str, order_id: str,
+                               item_ids: Iterable[str]) -> dict[str, ActiveReservation]:
+        wanted = [(keys.item_pk(tenant_id, iid), keys.reservation_sk(order_id)) for iid in dict.fromkeys(item_ids)]
+        if not wanted:
+            return {}
+        return {r.item_id or "": _reservation_from(r)
+                for r in ReservationRecord.batch_get(wanted, consistent_read=True)}
+
+    def expired_reservations(self, now: str, limit: int = 200) -> list[ActiveReservation]:
+        hits = list(ReservationRecord.by_group.query(keys.ACTIVE_RESERVATIONS,
+                                                     range_key_condition=ReservationRecord.gsi2sk < now,
+                                                     limit=limit))
+        wanted = [(h.pk, h.sk) for h in hits]
+        return [_reservation_from(r) for r in ReservationRecord.batch_get(wanted, consistent_read=True)] \
+            if wanted else []
+
+    # ---------------------------------------------------------------- writes
+    def insert(self, item: InventoryItem) -> None:
+        record = StockRecord(
+            keys.item_pk(item.tenant_id, item.id), keys.ITEM_SK, item_id=item.id, tenant_id=item.tenant_id,
+            node_id=item.node_id, sku=item.sku, product_name=item.product_name, on_hand=item.on_hand,
+            reserved=0, available=item.on_hand, reorder_level=item.reorder_level, version=1,
+            created_at=item.created_at, updated_at=item.updated_at,
+            gsi1pk=keys.items_by_sku(item.tenant_id, item.sku), gsi1sk=item.node_id,
+            gsi2pk=keys.items_group(item.tenant_id), gsi2sk=f"{item.node_id}#{item.sku}",
+        )
+        try:
+            record.save(condition=StockRecord.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"node {item.node_id} already stocks {item.sku}", code="duplicate_inventory_item",
+                               details={"id": item.id}) from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def update_fields(self, tenant_id: str, item_id: str, expected_version: int, now: str,
+                      product_name: str | None, reorder_level: int | None) -> None:
+        actions = [StockRecord.version.add(1), StockRecord.updated_at.set(now)]
+        if product_name is not None:
+            actions.append(StockRecord.product_name.set(product_name))
+        if reorder_level is not None:
+            actions.append(StockRecord.reorder_level.set(reorder_level))
+        try:
+            StockRecord(keys.item_pk(tenant_id, item_id), keys.ITEM_SK).update(
+                actions=actions, condition=StockRecord.version == expected_version)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the item changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def apply_on_hand_changes(self, tenant_id: str, changes: Sequence[tuple[InventoryItem, int, int]],
+                              adjustments: Sequence[Adjustment], now: str,
+                              order: tuple[Order, int] | None = None,
+                              reservation_updates: Sequence[tuple[str, str, str]] = ()) -> None:
+        """Atomically: per (item as read, delta on_hand, delta reserved) a versioned update, the
+        adjustment log entries, optionally the new order version, and reservation state changes
+        (item_id, order_id, new_state from ACTIVE)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                for item, d_on_hand, d_reserved in changes:
+                    tx.update(
+                        StockRecord(keys.item_pk(tenant_id, item.id), keys.ITEM_SK),
+                        actions=[StockRecord.on_hand.add(d_on_hand), StockRecord.reserved.add(d_reserved),
+                                 StockRecord.available.add(d_on_hand - d_reserved),
+                                 StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                        condition=StockRecord.version == item.version,
+                    )
+                for adj in adjustments:
+                    tx.save(_adjustment_record(tenant_id, adj), condition=AdjustmentRecord.pk.does_not_exist())
+                for item_id, order_id, state in reservation_updates:
+                    tx.update(ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)),
+                              actions=[ReservationRecord.state.set(state), ReservationRecord.updated_at.set(now),
+                                       ReservationRecord.gsi2pk.remove(), ReservationRecord.gsi2sk.remove()],
+                              condition=ReservationRecord.state == "ACTIVE")
+                if order is not None:
+                    new_order, expected = order
+                    tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
+        except TransactWriteError as exc:
+            _raise_for_transaction(exc, "stock change", stock_positions=range(len(changes)))
+
+    def reserve(self, order: Order, expected_order_version: int, lines: Sequence[ReservationLine],
+                now: str, expires_at: str) -> None:
+        """Reserve every line or none, together with the order's new version.
+
+        The stock condition is `available >= qty` on each item (no read-modify-write on the hot
+        path), so concurrent orders can never drive `available` below zero; the reservation
+        record is put only if absent, so a retried step reserves once."""
+        tenant_id = order.tenant_id
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                for line in lines:
+                    tx.update(
+                        StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
+                        actions=[StockRecord.available.add(-line.quantity),
+                                 StockRecord.reserved.add(line.quantity),
+                                 StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                        condition=StockRecord.available >= line.quantity,
+                    )
+                for line in lines:
+                    tx.save(ReservationRecord(
+                        keys.item_pk(tenant_id, line.item_id), keys.reservation_sk(order.id),
+                        tenant_id=tenant_id, item_id=line.item_id, order_id=order.id, node_id=line.node_id,
+                        sku=line.sku, quantity=line.quantity, state="ACTIVE", expires_at=expires_at,
+                        created_at=now, updated_at=now, gsi2pk=keys.ACTIVE_RESERVATIONS,
+                        gsi2sk=f"{expires_at}#{tenant_id}#{line.item_id}#{order.id}"),
+                        condition=ReservationRecord.pk.does_not_exist())
+                tx.save(_order_record(order), condition=OrderRecord.version == expected_order_version)
+        except TransactWriteError as exc:
+            _raise_for_transaction(exc, "reserve", stock_positions=range(len(lines)))
+
+    def release(self, tenant_id: str, order_id: str, lines: Sequence[ReservationLine], now: str,
+                new_state: str, order: tuple[Order, int] | None) -> None:
+        """Give reserved stock back, once: each reservation moves ACTIVE -> new_state under a
+        condition, in the same transaction as the counters (and the order, when given)."""
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                for line in lines:
+                    tx.update(ReservationRecord(keys.item_pk(tenant_id, line.item_id), keys.reservation_sk(order_id)),
+                              actions=[ReservationRecord.state.set(new_state),
+                                       ReservationRecord.updated_at.set(now),
+                                       ReservationRecord.gsi2pk.remove(), ReservationRecord.gsi2sk.remove()],
+                              condition=ReservationRecord.state == "ACTIVE")
+                    tx.update(StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
+                              actions=[StockRecord.reserved.add(-line.quantity),
+                                       StockRecord.available.add(line.quantity),
+                                       StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                              condition=StockRecord.reserved >= line.quantity)
+                if order is not None:
+                    new_order, expected = order
+                    tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
+        except TransactWriteError as exc:
+            _raise_for_transaction(exc, "release")
+
+    def extend_reservation(self, tenant_id: str, item_id: str, order_id: str, old_expiry: str,
+                           new_expiry: str, now: str) -> None:
+        try:
+            ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)).update(
+                actions=[ReservationRecord.expires_at.set(new_expiry), ReservationRecord.updated_at.set(now),
+                         ReservationRecord.gsi2sk.set(f"{new_expiry}#{tenant_id}#{item_id}#{order_id}")],
+                condition=(ReservationRecord.state == "ACTIVE") & (ReservationRecord.expires_at == old_expiry))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise TransientStoreError(str(exc)) from exc
+
+    def repair_reserved(self, item: InventoryItem, correct_reserved: int, adjustment: Adjustment,
+                        now: str) -> bool:
+        """Set `reserved` to the sum of open reservations if the item did not change since read."""
+        delta = correct_reserved - item.reserved
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(StockRecord(keys.item_pk(item.tenant_id, item.id), keys.ITEM_SK),
+                          actions=[StockRecord.reserved.set(correct_reserved),
+                                   StockRecord.available.add(-delta),
+                                   StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                          condition=StockRecord.version == item.version)
+                tx.save(_adjustment_record(item.tenant_id, adjustment), condition=AdjustmentRecord.pk.does_not_exist())
+            return True
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            _raise_for_transaction(exc, "reconcile")
+            return False
+
+
+# ====================================================================== directory
+@dataclass(frozen=True)
+class StoredUser:
+    user_id: str
+    tenant_id: str
+    email: str
+    name: str
+    role: str
+    password_hash: str
+    active: bool
+
+
+class DirectoryRepository:
+    def put_tenant(self, tenant_id: str, name: str, now: str) -> None:
+        TenantRecord(keys.tenant_pk(), tenant_id, name=name, status="ACTIVE", created_at=now).save()
+
+    def tenant_ids(self) -> list[str]:
+        return [r.sk for r in TenantRecord.query(keys.tenant_pk())]
+
+    def put_user(self, user: StoredUser, now: str, overwrite: bool = False) -> bool:
+        record = UserRecord(keys.user_pk(user.email), "USER", user_id=user.user_id, tenant_id=user.tenant_id,
+                            email=user.email.lower(), name=user.name, role=user.role,
+                            password_hash=user.password_hash, active="true" if user.active else "false",
+                            created_at=now)
+        try:
+            record.save(condition=None if overwrite else UserRecord.pk.does_not_exist())
+            return True
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+
+    def user_by_email(self, email: str) -> StoredUser | None:
+        try:
+            r = UserRecord.get(keys.user_pk(email), "USER")
+        except DoesNotExist:
+            return None
+        return StoredUser(user_id=r.user_id or "", tenant_id=r.tenant_id or "", email=r.email or "",
+                          name=r.name or "", role=r.role or "USER", password_hash=r.password_hash or "",
+                          active=r.active == "true")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

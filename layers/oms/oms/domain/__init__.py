@@ -1,0 +1,1 @@
+"""Pure domain: models, lifecycle rules, sourcing maths. No I/O here."""

@@ -1,0 +1,79 @@
+"""Domain errors. Each carries a machine-readable code and the HTTP status the API maps it to.
+
+Workers (Step Functions tasks) raise them too; their class names are what the state machine's
+Retry/Catch match on, so renaming one is an interface change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code
+
+
+class MalformedRequest(DomainError):
+    status, code = 400, "malformed_request"
+
+
+class ValidationFailed(DomainError):
+    status, code = 422, "validation_failed"
+
+
+class Unauthenticated(DomainError):
+    status, code = 401, "unauthenticated"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+class IdempotencyKeyReused(DomainError):
+    status, code = 422, "idempotency_key_reused"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+
+
+class StockConflict(Conflict):
+    """Stock moved between planning and reserving; the caller should plan again."""
+
+    code = "stock_conflict"
+
+
+class OrderNotActionable(Conflict):
+    """The order is no longer in a state this step applies to (cancelled meanwhile, already done)."""
+
+    code = "order_not_actionable"
+
+
+class TransientStoreError(DomainError):
+    """A retryable storage failure (throttling, a transaction conflict)."""
+
+    status, code = 503, "temporarily_unavailable"

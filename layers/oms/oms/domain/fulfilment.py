@@ -1,0 +1,61 @@
+"""What a warehouse or carrier callback does to an order (pure decisions, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oms.domain.errors import Conflict
+from oms.domain.lifecycle import DEFAULT_WORKFLOW, FulfilmentEventType, OrderStatus, Workflow
+from oms.domain.models import Allocation, FulfilmentEvent, Order
+
+E = FulfilmentEventType
+S = OrderStatus
+
+_SHIP_ONLY = {E.READY_TO_SHIP, E.SHIPPED, E.OUT_FOR_DELIVERY, E.DELIVERED}
+_PICKUP_ONLY = {E.READY_FOR_PICKUP, E.PICKED_UP}
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    target: OrderStatus
+    # allocations whose stock leaves the building with this event (shipped or picked up)
+    committing: tuple[Allocation, ...] = ()
+    # the next request to send once the event is applied (e.g. book a carrier)
+    next_step: str = "NONE"
+
+
+def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW) -> EventOutcome:
+    """Which status the event moves the order to, and what stock it commits. Raises Conflict
+    (409) for an event that does not apply to this order now."""
+    if order.fulfillment_type.is_pickup and event.type in _SHIP_ONLY:
+        raise Conflict(f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
+                       code="event_not_applicable")
+    if not order.fulfillment_type.is_pickup and event.type in _PICKUP_ONLY:
+        raise Conflict(f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
+                       code="event_not_applicable")
+
+    reserved = [a for a in order.allocations if a.state in ("RESERVED", "EXPIRED")]
+    if event.type == E.SHIPPED:
+        nodes_left = {a.node_id for a in reserved}
+        if event.node_id is not None and event.node_id not in nodes_left:
+            raise Conflict(f"node {event.node_id} has nothing left to ship on this order",
+                           code="event_not_applicable")
+        shipping = tuple(a for a in reserved if event.node_id is None or a.node_id == event.node_id)
+        target = S.SHIPPED if {a.node_id for a in shipping} == nodes_left else S.PARTIALLY_SHIPPED
+        workflow.check(order.status, target)
+        return EventOutcome(target, committing=shipping)
+    if event.type == E.PICKED_UP:
+        workflow.check(order.status, S.PICKED_UP)
+        return EventOutcome(S.PICKED_UP, committing=tuple(reserved))
+    if event.type == E.DELIVERED:
+        undelivered = {s.node_id for s in order.shipments if s.delivered_at is None}
+        fully_shipped = not reserved
+        if event.node_id is not None and undelivered - {event.node_id} or not fully_shipped:
+            target = S.PARTIALLY_DELIVERED
+        else:
+            target = S.DELIVERED
+        workflow.check(order.status, target)
+        return EventOutcome(target)
+    target = S(event.type.value)
+    workflow.check(order.status, target)
+    return EventOutcome(target, next_step="REQUEST_CARRIER" if target == S.READY_TO_SHIP else "NONE")

@@ -1,0 +1,478 @@
+"""Domain models (pydantic). Requests are strict: unknown fields and wrong types are 422s."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from oms.domain.lifecycle import FulfilmentEventType, OrderStatus
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+MAX_LINES_PER_ORDER = 40  # one reservation transaction holds 2 items per line (DynamoDB: 100)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Role(StrEnum):
+    PLATFORM_OWNER = "PLATFORM_OWNER"
+    SUPERADMIN = "SUPERADMIN"
+    USER = "USER"
+
+    @property
+    def rank(self) -> int:
+        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1}[self.value]
+
+
+class Channel(StrEnum):
+    WEB = "WEB"
+    MOBILE = "MOBILE"
+    POS = "POS"
+    API = "API"
+    MARKETPLACE = "MARKETPLACE"
+
+
+class FulfillmentType(StrEnum):
+    SHIP_TO_HOME = "SHIP_TO_HOME"
+    STORE_PICKUP = "STORE_PICKUP"
+    SHIP_FROM_STORE = "SHIP_FROM_STORE"
+    CURBSIDE_PICKUP = "CURBSIDE_PICKUP"
+    SAME_DAY_DELIVERY = "SAME_DAY_DELIVERY"
+
+    @property
+    def is_pickup(self) -> bool:
+        return self in (FulfillmentType.STORE_PICKUP, FulfillmentType.CURBSIDE_PICKUP)
+
+    @property
+    def capability(self) -> str:
+        return {
+            "SHIP_TO_HOME": "can_ship",
+            "SHIP_FROM_STORE": "can_ship",
+            "STORE_PICKUP": "can_pickup",
+            "CURBSIDE_PICKUP": "can_curbside",
+            "SAME_DAY_DELIVERY": "can_same_day",
+        }[self.value]
+
+
+class NodeType(StrEnum):
+    DISTRIBUTION_CENTER = "DISTRIBUTION_CENTER"
+    RETAIL_STORE = "RETAIL_STORE"
+    DARK_STORE = "DARK_STORE"
+    WAREHOUSE = "WAREHOUSE"
+    PICKUP_POINT = "PICKUP_POINT"
+
+
+class NodeStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    MAINTENANCE = "MAINTENANCE"
+    CLOSED = "CLOSED"
+
+
+class AdjustmentReason(StrEnum):
+    RECEIVED = "RECEIVED"
+    SOLD = "SOLD"
+    RETURNED = "RETURNED"
+    DAMAGED = "DAMAGED"
+    CYCLE_COUNT = "CYCLE_COUNT"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    RESERVED = "RESERVED"
+    RESERVATION_RELEASED = "RESERVATION_RELEASED"
+    CORRECTION = "CORRECTION"
+
+
+# Reasons a person may use on POST /inventory/{id}/adjust; the others are written by the system
+# (reservations, transfers, shipments) so the log always tells who moved stock and why.
+MANUAL_REASONS = frozenset({AdjustmentReason.RECEIVED, AdjustmentReason.SOLD, AdjustmentReason.RETURNED,
+                            AdjustmentReason.DAMAGED, AdjustmentReason.CYCLE_COUNT,
+                            AdjustmentReason.CORRECTION})
+
+
+# ------------------------------------------------------------------ identity
+class Principal(BaseModel):
+    """Who is calling: always taken from a verified token, never from the request body."""
+
+    user_id: str
+    email: str
+    tenant_id: str
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+
+class LoginRequest(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+# ------------------------------------------------------------------ nodes
+class NodeFields(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    node_type: NodeType | None = None
+    status: NodeStatus | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    address: str | None = Field(default=None, max_length=500)
+    can_ship: bool | None = None
+    can_pickup: bool | None = None
+    can_curbside: bool | None = None
+    can_same_day: bool | None = None
+    daily_order_capacity: int | None = Field(default=None, ge=0, le=10_000_000)
+    shipping_cost_multiplier: Decimal | None = Field(default=None, gt=0, le=100, decimal_places=4)
+
+
+class NodeCreate(NodeFields):
+    code: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    node_type: NodeType
+    latitude: Latitude
+    longitude: Longitude
+    status: NodeStatus = NodeStatus.ACTIVE
+    can_ship: bool = True
+    can_pickup: bool = False
+    can_curbside: bool = False
+    can_same_day: bool = False
+    daily_order_capacity: int = Field(default=1000, ge=0, le=10_000_000)
+    shipping_cost_multiplier: Decimal = Field(default=Decimal("1.0"), gt=0, le=100, decimal_places=4)
+
+
+class NodeUpdate(NodeFields):
+    @model_validator(mode="after")
+    def _not_empty(self) -> NodeUpdate:
+        if not self.model_fields_set:
+            raise ValueError("at least one field must be given")
+        return self
+
+
+class Node(BaseModel):
+    id: str
+    tenant_id: str
+    code: str
+    name: str
+    node_type: NodeType
+    status: NodeStatus
+    latitude: float
+    longitude: float
+    address: str | None = None
+    can_ship: bool
+    can_pickup: bool
+    can_curbside: bool
+    can_same_day: bool
+    daily_order_capacity: int
+    current_daily_orders: int = 0
+    capacity_date: str | None = None
+    shipping_cost_multiplier: Decimal
+    deleted_at: str | None = None
+    created_at: str
+    updated_at: str
+
+    def has(self, capability: str) -> bool:
+        return bool(getattr(self, capability))
+
+
+# ------------------------------------------------------------------ inventory
+class InventoryCreate(Strict):
+    node_id: str = Field(min_length=1, max_length=64)
+    sku: Sku
+    product_name: str | None = Field(default=None, max_length=200)
+    on_hand: int = Field(default=0, ge=0, le=1_000_000_000)
+    reorder_level: int = Field(default=0, ge=0, le=1_000_000_000)
+
+
+class InventoryUpdate(Strict):
+    product_name: str | None = Field(default=None, max_length=200)
+    reorder_level: int | None = Field(default=None, ge=0, le=1_000_000_000)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> InventoryUpdate:
+        if not self.model_fields_set:
+            raise ValueError("at least one field must be given")
+        return self
+
+
+class AdjustRequest(Strict):
+    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000)
+    reason: AdjustmentReason
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("delta")
+    @classmethod
+    def _non_zero(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("delta must not be zero")
+        return v
+
+    @field_validator("reason")
+    @classmethod
+    def _manual(cls, v: AdjustmentReason) -> AdjustmentReason:
+        if v not in MANUAL_REASONS:
+            raise ValueError(f"{v.value} is recorded by the system; use one of "
+                             + ", ".join(sorted(r.value for r in MANUAL_REASONS)))
+        return v
+
+
+class TransferRequest(Strict):
+    sku: Sku
+    from_node_id: str = Field(min_length=1, max_length=64)
+    to_node_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=1_000_000_000)
+    note: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _different_nodes(self) -> TransferRequest:
+        if self.from_node_id == self.to_node_id:
+            raise ValueError("from_node_id and to_node_id must differ")
+        return self
+
+
+class AvailabilityLine(Strict):
+    sku: Sku
+    quantity: int = Field(gt=0, le=1_000_000)
+
+
+class AvailabilityRequest(Strict):
+    items: list[AvailabilityLine] = Field(min_length=1, max_length=100)
+    node_ids: list[str] | None = Field(default=None, max_length=200)
+
+
+class InventoryItem(BaseModel):
+    id: str
+    tenant_id: str
+    node_id: str
+    sku: str
+    product_name: str | None = None
+    on_hand: int
+    reserved: int
+    available: int
+    reorder_level: int
+    version: int
+    created_at: str
+    updated_at: str
+
+    @property
+    def low_stock(self) -> bool:
+        return self.available <= self.reorder_level
+
+
+class Adjustment(BaseModel):
+    id: str
+    item_id: str
+    node_id: str
+    sku: str
+    reason: AdjustmentReason
+    delta_on_hand: int
+    delta_reserved: int
+    on_hand_before: int
+    on_hand_after: int
+    reserved_before: int | None = None
+    reserved_after: int | None = None
+    reference: str | None = None
+    note: str | None = None
+    actor: str
+    created_at: str
+
+
+# ------------------------------------------------------------------ orders
+class AddressIn(Strict):
+    address1: str = Field(min_length=1, max_length=200)
+    address2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str = Field(default="US", min_length=2, max_length=2)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+
+class LineItemIn(Strict):
+    sku: Sku
+    product_name: str | None = Field(default=None, max_length=200)
+    quantity: int = Field(gt=0, le=100_000)
+    unit_price: Money | None = None
+
+
+class OrderCreate(Strict):
+    channel: Channel
+    fulfillment_type: FulfillmentType
+    customer_email: str = Field(min_length=3, max_length=254)
+    customer_name: str = Field(min_length=1, max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    line_items: list[LineItemIn] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
+    shipping_address: AddressIn | None = None
+    pickup_node_id: str | None = Field(default=None, max_length=64)
+    shipping_amount: Money = Decimal("0")
+    tax_amount: Money = Decimal("0")
+    discount_amount: Money = Decimal("0")
+    external_order_id: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=2000)
+    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=20)
+
+    @field_validator("customer_email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not EMAIL_RE.match(v):
+            raise ValueError("not a valid email address")
+        return v.lower()
+
+    @model_validator(mode="after")
+    def _fulfilment_needs(self) -> OrderCreate:
+        if self.fulfillment_type.is_pickup:
+            if not self.pickup_node_id:
+                raise ValueError(f"pickup_node_id is required for {self.fulfillment_type.value}")
+        elif self.shipping_address is None:
+            raise ValueError(f"shipping_address is required for {self.fulfillment_type.value}")
+        seen: set[str] = set()
+        for line in self.line_items:
+            if line.sku in seen:
+                raise ValueError(f"sku {line.sku} appears on more than one line; merge the quantities")
+            seen.add(line.sku)
+        return self
+
+
+class OrderLine(BaseModel):
+    line_number: int
+    sku: str
+    product_name: str | None = None
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+class Allocation(BaseModel):
+    """Part of an order assigned to one node; `state` follows its stock: reserved, shipped, released."""
+
+    node_id: str
+    node_code: str | None = None
+    sku: str
+    quantity: int
+    item_id: str
+    state: str = "RESERVED"  # RESERVED | SHIPPED | RELEASED | EXPIRED
+    distance_km: float | None = None
+
+
+class StatusChange(BaseModel):
+    status: OrderStatus
+    at: str
+    actor: str
+    reason: str | None = None
+
+
+class AuditEvent(BaseModel):
+    """One entry of an order's append-only audit trail."""
+
+    seq: int
+    type: str
+    at: str
+    actor: str
+    from_status: OrderStatus | None = None
+    to_status: OrderStatus | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Shipment(BaseModel):
+    node_id: str | None = None
+    carrier: str
+    tracking_number: str
+    shipped_at: str
+    delivered_at: str | None = None
+
+
+class Order(BaseModel):
+    id: str
+    tenant_id: str
+    order_number: str
+    status: OrderStatus
+    version: int
+    channel: Channel
+    fulfillment_type: FulfillmentType
+    customer_email: str
+    customer_name: str
+    customer_phone: str | None = None
+    currency: str
+    line_items: list[OrderLine]
+    shipping_address: AddressIn | None = None
+    pickup_node_id: str | None = None
+    subtotal: Decimal
+    shipping_amount: Decimal
+    tax_amount: Decimal
+    discount_amount: Decimal
+    total_amount: Decimal
+    external_order_id: str | None = None
+    notes: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    allocations: list[Allocation] = Field(default_factory=list)
+    shipments: list[Shipment] = Field(default_factory=list)
+    status_history: list[StatusChange] = Field(default_factory=list)
+    events: list[AuditEvent] = Field(default_factory=list)
+    idempotency_key: str | None = None
+    request_fingerprint: str | None = None
+    created_by: str
+    created_at: str
+    updated_at: str
+
+    def public(self) -> dict[str, Any]:
+        """The API representation (money as strings, no internal fields)."""
+        data = self.model_dump(mode="json", exclude={"events", "request_fingerprint"})
+        return data
+
+
+class StatusPatch(Strict):
+    status: OrderStatus
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CancelRequest(Strict):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class FulfilmentEvent(Strict):
+    type: FulfilmentEventType
+    node_id: str | None = Field(default=None, max_length=64)
+    carrier: str | None = Field(default=None, max_length=50)
+    tracking_number: str | None = Field(default=None, max_length=100)
+    occurred_at: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+    event_id: str | None = Field(default=None, max_length=100,
+                                 description="Sender's id; a repeated id is accepted once")
+
+    @model_validator(mode="after")
+    def _shipping_needs_tracking(self) -> FulfilmentEvent:
+        if self.type == FulfilmentEventType.SHIPPED and not (self.carrier and self.tracking_number):
+            raise ValueError("SHIPPED needs carrier and tracking_number")
+        return self
+
+
+class ListQuery(Strict):
+    status: OrderStatus | None = None
+    channel: Channel | None = None
+    customer_email: str | None = Field(default=None, max_length=254)
+    created_from: str | None = None
+    created_to: str | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("created_from", "created_to")
+    @classmethod
+    def _iso(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from oms.domain.clock import iso, parse_iso
+
+        try:
+            return iso(parse_iso(v))
+        except ValueError as exc:
+            raise ValueError("must be an ISO-8601 date or time") from exc

@@ -1,0 +1,31 @@
+"""Process start-up for every Lambda entry point: bind tables to the configured names once."""
+
+from __future__ import annotations
+
+import logging
+
+from oms import config
+from oms.data import records
+
+_initialised = False
+
+
+def init() -> None:
+    global _initialised
+    if _initialised:
+        return
+    logging.getLogger().setLevel(logging.INFO)
+    records.bind_tables(config.settings())
+    _initialised = True
+
+
+def reinit() -> None:
+    """Re-read configuration (tests and the local cloud change the environment)."""
+    global _initialised
+    from oms.adapters import tokens, workflow
+
+    config.settings.cache_clear()
+    tokens.reset_signing_key()
+    workflow.reset()
+    _initialised = False
+    init()

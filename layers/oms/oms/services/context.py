@@ -1,0 +1,25 @@
+"""Repositories shared by the use cases (created once per process, after configuration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from oms.data.store import (
+    DirectoryRepository,
+    NodeRepository,
+    OrderRepository,
+    ProductRepository,
+    StockRepository,
+)
+
+
+@dataclass
+class Repos:
+    orders: OrderRepository = field(default_factory=OrderRepository)
+    nodes: NodeRepository = field(default_factory=NodeRepository)
+    products: ProductRepository = field(default_factory=ProductRepository)
+    stock: StockRepository = field(default_factory=StockRepository)
+    directory: DirectoryRepository = field(default_factory=DirectoryRepository)
+
+
+repos = Repos()

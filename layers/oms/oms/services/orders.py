@@ -1,0 +1,211 @@
+"""Order use cases: create (idempotent), read, list, change status, cancel, accept callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oms.adapters import workflow
+from oms.data.store import ReservationLine
+from oms.domain import orders as order_rules
+from oms.domain.clock import now_iso
+from oms.domain.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
+from oms.domain.fulfilment import decide
+from oms.domain.lifecycle import DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
+from oms.domain.models import (
+    Allocation,
+    CancelRequest,
+    FulfilmentEvent,
+    ListQuery,
+    Order,
+    OrderCreate,
+    Principal,
+    Shipment,
+    StatusPatch,
+)
+from oms.services.context import repos
+
+_MAX_OPTIMISTIC_RETRIES = 5
+
+
+def create_order(request: OrderCreate, principal: Principal, idempotency_key: str | None) -> tuple[Order, bool]:
+    """Returns (order, created). The same Idempotency-Key (or external order id) with the same
+    body returns the first order; with a different body it is refused (422)."""
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
+        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
+                               details=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length",
+                                         "type": "value_error"}])
+    if request.pickup_node_id and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None:
+        raise ValidationFailed("pickup_node_id is not a node of this tenant",
+                               details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}])
+    order_id = order_rules.order_id_for(principal.tenant_id, idempotency_key, request.external_order_id,
+                                        request.channel.value)
+    prices = repos.products.prices(principal.tenant_id, (line.sku for line in request.line_items))
+    order = order_rules.build_order(request, order_id=order_id, principal=principal, now=now_iso(),
+                                    catalog_prices=prices, idempotency_key=idempotency_key)
+    existing = repos.orders.insert(order)
+    if existing is not None:
+        if existing.request_fingerprint != order.request_fingerprint:
+            what = "Idempotency-Key" if idempotency_key else "external_order_id"
+            raise IdempotencyKeyReused(f"this {what} was already used with a different request",
+                                       details={"order_id": existing.id})
+        return existing, False
+    start_intake(order)
+    return order, True
+
+
+def start_intake(order: Order) -> None:
+    """Kick off confirm -> source -> reserve. If this fails the order stays PENDING and the
+    recovery job starts it again, so the create itself never fails for it."""
+    try:
+        workflow.start(order.tenant_id, order.id, {"type": "ORDER_ACCEPTED"}, label=f"intake-v{order.version}")
+    except Exception:  # noqa: BLE001 - deliberately tolerant: the recovery job retries
+        import logging
+
+        logging.getLogger(__name__).warning("intake start failed for %s; recovery will retry", order.id,
+                                            exc_info=True)
+
+
+def get_order(principal: Principal, order_id: str) -> Order:
+    return repos.orders.require(principal.tenant_id, order_id)
+
+
+def get_by_number(principal: Principal, number: str) -> Order:
+    order = repos.orders.get_by_number(principal.tenant_id, number)
+    if order is None:
+        raise NotFound(f"order {number} not found", code="order_not_found")
+    return order
+
+
+def list_orders(principal: Principal, query: ListQuery) -> dict[str, Any]:
+    email = query.customer_email.lower() if query.customer_email else None
+    ids, cursor = repos.orders.list(principal.tenant_id, status=query.status.value if query.status else None,
+                                    email=email, created_from=query.created_from, created_to=query.created_to,
+                                    limit=query.limit, cursor=query.cursor)
+    orders = repos.orders.batch_get(principal.tenant_id, ids)
+    if query.status:
+        orders = [o for o in orders if o.status == query.status]
+    if query.channel:
+        orders = [o for o in orders if o.channel == query.channel]
+    return {"items": [summary(o) for o in orders], "next_cursor": cursor, "count": len(orders)}
+
+
+def summary(order: Order) -> dict[str, Any]:
+    return {"id": order.id, "order_number": order.order_number, "status": order.status.value,
+            "channel": order.channel.value, "fulfillment_type": order.fulfillment_type.value,
+            "customer_email": order.customer_email, "customer_name": order.customer_name,
+            "total_amount": str(order.total_amount), "currency": order.currency,
+            "created_at": order.created_at, "updated_at": order.updated_at}
+
+
+def events(principal: Principal, order_id: str) -> list[dict[str, Any]]:
+    order = repos.orders.require(principal.tenant_id, order_id)
+    return [e.model_dump(mode="json") for e in order.events]
+
+
+# ------------------------------------------------------------------ status changes
+def _with_retries(tenant_id: str, order_id: str, change: Callable[[Order], Order | None]) -> Order:
+    """Optimistic concurrency: re-read and re-decide when another writer got there first."""
+    from oms.domain.errors import Conflict as _Conflict
+
+    for _ in range(_MAX_OPTIMISTIC_RETRIES):
+        order = repos.orders.require(tenant_id, order_id)
+        try:
+            result = change(order)
+            return result if result is not None else order
+        except _Conflict as exc:
+            if exc.code != "concurrent_update":
+                raise
+    raise Conflict("the order is being changed by others; retry", code="concurrent_update")
+
+
+def _release_lines(order: Order) -> tuple[list[ReservationLine], list[Allocation]]:
+    """Reservations still ACTIVE for this order, and the allocation list after releasing them."""
+    reserved = [a for a in order.allocations if a.state == "RESERVED"]
+    active = repos.stock.reservations_for_order(order.tenant_id, order.id, (a.item_id for a in reserved))
+    lines = [ReservationLine(a.item_id, a.node_id, a.sku, a.quantity) for a in reserved
+             if a.item_id in active and active[a.item_id].state == "ACTIVE"]
+    allocations = [a.model_copy(update={"state": "RELEASED"}) if a.state == "RESERVED" else a
+                   for a in order.allocations]
+    return lines, allocations
+
+
+def terminate(tenant_id: str, order_id: str, target: OrderStatus, *, actor: str, reason: str | None,
+              event_type: str, data: dict[str, Any] | None = None) -> Order:
+    """Cancel or fail an order and release its reservations exactly once, atomically."""
+
+    def change(order: Order) -> Order:
+        if order.status == target:
+            return order
+        if order.status not in PRE_SHIPMENT:
+            DEFAULT_WORKFLOW.check(order.status, target)
+        lines, allocations = _release_lines(order)
+        updated = order_rules.advance(order, target, actor=actor, now=now_iso(), event_type=event_type,
+                                      reason=reason,
+                                      data={**(data or {}), "released": [l.__dict__ for l in lines]},
+                                      allocations=allocations)
+        repos.stock.release(tenant_id, order_id, lines, now_iso(), "RELEASED", order=(updated, order.version))
+        return updated
+
+    return _with_retries(tenant_id, order_id, change)
+
+
+def cancel_order(principal: Principal, order_id: str, request: CancelRequest) -> Order:
+    repos.orders.require(principal.tenant_id, order_id)
+    return terminate(principal.tenant_id, order_id, OrderStatus.CANCELLED, actor=f"user:{principal.email}",
+                     reason=request.reason, event_type="order.cancelled")
+
+
+def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Order:
+    """Manual status change. Targets with stock effects go through the same paths as the
+    automatic ones (cancel/fail release stock; shipping commits it)."""
+    actor = f"user:{principal.email}"
+    if patch.status in (OrderStatus.CANCELLED, OrderStatus.FAILED):
+        order = repos.orders.require(principal.tenant_id, order_id)
+        if order.status not in PRE_SHIPMENT:
+            DEFAULT_WORKFLOW.check(order.status, patch.status)
+        return terminate(principal.tenant_id, order_id, patch.status, actor=actor, reason=patch.reason,
+                         event_type=f"order.{patch.status.value.lower()}")
+    if patch.status in (OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.PARTIALLY_SHIPPED):
+        raise Conflict(f"{patch.status.value} is set by a fulfilment event (it moves stock); "
+                       "POST /orders/{id}/fulfillment-events instead", code="use_fulfilment_event")
+
+    def change(order: Order) -> Order:
+        updated = order_rules.advance(order, patch.status, actor=actor, now=now_iso(),
+                                      event_type="order.status_changed", reason=patch.reason)
+        repos.orders.replace(updated, order.version)
+        return updated
+
+    updated = _with_retries(principal.tenant_id, order_id, change)
+    if patch.status == OrderStatus.CONFIRMED:  # a FAILED order sent back for another try
+        from oms.adapters import workflow as wf
+
+        wf.start(updated.tenant_id, updated.id, {"type": "RESOURCE"}, label=f"retry-v{updated.version}")
+    return updated
+
+
+def accept_fulfilment_event(principal: Principal, order_id: str, event: FulfilmentEvent) -> dict[str, Any]:
+    """Validate a warehouse/carrier callback against the order now, then resume the order's
+    workflow with it. The execution applies it under a version condition."""
+    order = repos.orders.require(principal.tenant_id, order_id)
+    if order_rules.seen_event(order, event.event_id):
+        return {"order_id": order.id, "status": order.status.value, "accepted": False, "duplicate": True}
+    decide(order, event)  # raises 409 with the allowed targets if it cannot apply
+    body = event.model_dump(mode="json", exclude_none=True)
+    body["actor"] = f"user:{principal.email}"
+    label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
+    execution = workflow.start(order.tenant_id, order.id, body, label=label)
+    return {"order_id": order.id, "status": order.status.value, "accepted": True, "event": event.type.value,
+            "execution_arn": execution}
+
+
+def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Shipment]:
+    shipments = list(order.shipments)
+    if event.type.value == "SHIPPED":
+        shipments.append(Shipment(node_id=event.node_id, carrier=event.carrier or "", shipped_at=now,
+                                  tracking_number=event.tracking_number or ""))
+    elif event.type.value == "DELIVERED":
+        shipments = [s.model_copy(update={"delivered_at": now})
+                     if s.delivered_at is None and (event.node_id is None or s.node_id == event.node_id) else s
+                     for s in shipments]
+    return shipments
