@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -24,8 +25,11 @@ def reset() -> None:
 
 
 def _execution_name(order_id: str, label: str) -> str:
-    # Always name executions: names make retries recognisable (and moto needs one).
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{order_id}-{label}")[:80]
+    """Always name executions: a name makes a retried start recognisable (and moto needs one).
+    The label is hashed so distinct events never collide after the 80-character cut."""
+    digest = hashlib.sha256(label.encode()).hexdigest()[:16]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", label)[:20]
+    return f"{order_id}-{readable}-{digest}"[:80]
 
 
 def start(tenant_id: str, order_id: str, event: dict[str, Any], label: str) -> str:

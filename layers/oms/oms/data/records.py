@@ -108,6 +108,17 @@ class NodeRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class RuleRecord(Model):
+    """pk=T#<tenant>#RULES, sk=R#<rule id>: sourcing rules (the rules engine reads them all)."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+
+
 class ProductRecord(Model):
     """pk=T#<tenant>#PRODUCTS, sk=<sku>: catalog name and price (string Decimal)."""
 
@@ -215,7 +226,7 @@ class UserRecord(Model):
 
 
 ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord,)
-INVENTORY_MODELS: tuple[type[Model], ...] = (NodeRecord, ProductRecord, StockRecord, AdjustmentRecord,
+INVENTORY_MODELS: tuple[type[Model], ...] = (NodeRecord, RuleRecord, ProductRecord, StockRecord, AdjustmentRecord,
                                              ReservationRecord)
 DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
 

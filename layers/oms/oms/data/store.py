@@ -26,6 +26,7 @@ from oms.data.records import (
     OrderRecord,
     ProductRecord,
     ReservationRecord,
+    RuleRecord,
     StockRecord,
     TenantRecord,
     UserRecord,
@@ -235,6 +236,14 @@ class ProductRepository:
     def prices(self, tenant_id: str, skus: Iterable[str]) -> dict[str, Decimal]:
         wanted = [(keys.products_pk(tenant_id), sku) for sku in set(skus)]
         return {r.sk: Decimal(r.price) for r in ProductRecord.batch_get(wanted) if r.price is not None}
+
+
+class RuleRepository:
+    def put(self, tenant_id: str, rule_id: str, doc: dict[str, Any]) -> None:
+        RuleRecord(f"T#{tenant_id}#RULES", f"R#{rule_id}", doc=doc).save()
+
+    def list(self, tenant_id: str) -> list[dict[str, Any]]:
+        return [dict(r.doc or {}) for r in RuleRecord.query(f"T#{tenant_id}#RULES")]
 
 
 # ====================================================================== stock

@@ -9,6 +9,7 @@ from oms.data.store import (
     NodeRepository,
     OrderRepository,
     ProductRepository,
+    RuleRepository,
     StockRepository,
 )
 
@@ -18,6 +19,7 @@ class Repos:
     orders: OrderRepository = field(default_factory=OrderRepository)
     nodes: NodeRepository = field(default_factory=NodeRepository)
     products: ProductRepository = field(default_factory=ProductRepository)
+    rules: RuleRepository = field(default_factory=RuleRepository)
     stock: StockRepository = field(default_factory=StockRepository)
     directory: DirectoryRepository = field(default_factory=DirectoryRepository)
 

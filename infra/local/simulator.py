@@ -1,0 +1,169 @@
+"""A warehouse and a carrier for `make run`: they take the pick and shipment requests the
+fulfilment machine sends to its queues and answer through the public HTTP API, exactly as a real
+WMS or carrier integration would (POST /orders/{id}/fulfillment-events), so demo orders reach
+DELIVERED (or PICKED_UP) on their own.
+
+Speed: each step waits `step_seconds / speed` (CIRRUS_SIM_STEP_SECONDS, default 2 s).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import requests
+
+log = logging.getLogger("cirrus.simulator")
+
+WAREHOUSE_STEPS = ("PICKING", "PACKING")
+CARRIERS = ("UPS", "FedEx", "USPS", "DHL")
+
+
+@dataclass(order=True)
+class _Step:
+    due: float
+    seq: int
+    order_id: str = field(compare=False)
+    tenant_id: str = field(compare=False)
+    event: dict[str, Any] = field(compare=False)
+
+
+class Simulator:
+    def __init__(self, api_url: str, warehouse_queue_url: str, carrier_queue_url: str, speed: float = 1.0,
+                 step_seconds: float | None = None) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.queues = {"warehouse": warehouse_queue_url, "carrier": carrier_queue_url}
+        step = step_seconds if step_seconds is not None else float(os.environ.get("CIRRUS_SIM_STEP_SECONDS", "2"))
+        self.step = max(step / max(speed, 0.01), 0.0)
+        self._heap: list[_Step] = []
+        self._lock = threading.Lock()
+        self._seq = itertools.count()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._sqs = boto3.client("sqs")
+        self._http = requests.Session()
+        self.sent = 0
+        self.rejected = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Simulator:
+        for name, target in (("sim-warehouse", self._poll_loop), ("sim-dispatch", self._dispatch_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # ------------------------------------------------------------------ queue side
+    def _poll_loop(self) -> None:
+        while not self._stop.is_set():
+            idle = True
+            for kind, url in self.queues.items():
+                try:
+                    messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                         WaitTimeSeconds=0).get("Messages", [])
+                except Exception:  # noqa: BLE001 - the cloud may be stopping
+                    log.debug("simulator receive failed", exc_info=True)
+                    messages = []
+                for message in messages:
+                    idle = False
+                    try:
+                        self._plan(kind, json.loads(message["Body"]))
+                    except (ValueError, KeyError):
+                        log.warning("simulator ignored an unreadable %s request", kind)
+                    self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if idle:
+                self._stop.wait(0.2)
+
+    def _plan(self, kind: str, request: dict[str, Any]) -> None:
+        order_id, tenant_id = request["order_id"], request["tenant_id"]
+        now = time.monotonic()
+        steps: list[dict[str, Any]] = []
+        if kind == "warehouse":
+            steps = [{"type": t} for t in WAREHOUSE_STEPS]
+            pickup = request.get("fulfillment_type") in ("STORE_PICKUP", "CURBSIDE_PICKUP")
+            steps.append({"type": "READY_FOR_PICKUP" if pickup else "READY_TO_SHIP"})
+            if pickup:
+                steps.append({"type": "PICKED_UP"})
+        else:
+            nodes = request.get("nodes") or [None]
+            for node_id in nodes:
+                tracking = f"SIM{random.randint(10**9, 10**10 - 1)}"  # noqa: S311 - demo data
+                steps.append({"type": "SHIPPED", "carrier": random.choice(CARRIERS),  # noqa: S311
+                              "tracking_number": tracking, **({"node_id": node_id} if len(nodes) > 1 else {})})
+            steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
+        with self._lock:
+            for i, event in enumerate(steps, start=1):
+                event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
+                heapq.heappush(self._heap, _Step(now + i * self.step, next(self._seq), order_id, tenant_id, event))
+
+    # ------------------------------------------------------------------ HTTP side
+    def _dispatch_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                due = self._heap[0] if self._heap and self._heap[0].due <= time.monotonic() else None
+                if due is not None:
+                    heapq.heappop(self._heap)
+            if due is None:
+                self._stop.wait(0.05)
+                continue
+            self._send(due)
+
+    def _token(self, tenant_id: str) -> str:
+        cached = self._tokens.get(tenant_id)
+        if cached and cached[1] > time.time() + 60:
+            return cached[0]
+        from oms.adapters import tokens
+        from oms.domain.models import Principal, Role
+
+        principal = Principal(user_id="simulator", email="simulator@cirrus.local", tenant_id=tenant_id,
+                              role=Role.USER)
+        token, ttl = tokens.issue(principal, ttl_seconds=3600)
+        self._tokens[tenant_id] = (token, time.time() + ttl)
+        return token
+
+    def _send(self, step: _Step) -> None:
+        url = f"{self.api_url}/orders/{step.order_id}/fulfillment-events"
+        try:
+            response = self._http.post(url, json=step.event, timeout=10,
+                                       headers={"Authorization": f"Bearer {self._token(step.tenant_id)}"})
+        except requests.RequestException as exc:
+            log.debug("simulator post failed: %s", exc)
+            return
+        if response.status_code == 202:
+            self.sent += 1
+        else:  # e.g. the order was cancelled meanwhile: a real warehouse would stop too
+            self.rejected += 1
+            log.info("simulator %s for %s answered %s", step.event["type"], step.order_id, response.status_code)
+
+
+def start(cloud: Any) -> Simulator:
+    """Hook used by the local cloud: find the two queues of the template and start playing."""
+    speed = float(getattr(cloud, "speed", 1.0) or 1.0)
+    resources = cloud.resources
+    warehouse = _queue_url(resources, "WarehouseQueue")
+    carrier = _queue_url(resources, "CarrierQueue")
+    return Simulator(cloud.api_url, warehouse, carrier, speed=speed).start()
+
+
+def _queue_url(resources: Any, logical_id: str) -> str:
+    entry = resources[logical_id] if isinstance(resources, dict) else getattr(resources, logical_id)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        return str(entry.get("url") or entry.get("QueueUrl") or entry.get("physical_id"))
+    return str(getattr(entry, "url", None) or getattr(entry, "physical_id"))

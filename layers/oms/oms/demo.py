@@ -1,0 +1,112 @@
+"""Demo data: the KubeRiva seed's 8 nodes, 8 SKUs stocked at every node, its 5 sourcing rules,
+and one tenant with its users. Idempotent: running it twice changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from oms.adapters.passwords import hash_password
+from oms.data.store import StoredUser
+from oms.domain.clock import now_iso
+from oms.domain.errors import Conflict
+from oms.domain.inventory import item_id_for
+from oms.domain.models import InventoryItem, Node, NodeStatus, NodeType
+from oms.services.context import repos
+
+DEMO_TENANT_ID = "demo"
+DEMO_TENANT_NAME = "Cirrus Demo Store"
+DEMO_USERS = (
+    ("owner@example.com", "owner123", "PLATFORM_OWNER", "Platform Owner"),
+    ("admin@example.com", "admin123", "SUPERADMIN", "Demo Admin"),
+    ("user@example.com", "user123", "USER", "Demo User"),
+)
+
+_NS = uuid.UUID("8d1c33f4-3b8e-4f5e-9d0e-1f2a3b4c5d6e")
+
+# code, name, type, lat, lon, ship, pickup, curbside, same_day, capacity, cost multiplier
+NODES: tuple[tuple[Any, ...], ...] = (
+    ("DC-EAST", "East Coast DC (Edison NJ)", NodeType.DISTRIBUTION_CENTER, 40.5187, -74.4121,
+     True, False, False, False, 2000, "0.9"),
+    ("DC-WEST", "West Coast DC (Los Angeles CA)", NodeType.DISTRIBUTION_CENTER, 33.9425, -118.4081,
+     True, False, False, True, 2500, "0.85"),
+    ("DC-MID", "Midwest DC (Chicago IL)", NodeType.DISTRIBUTION_CENTER, 41.8781, -87.6298,
+     True, False, False, False, 1800, "1.0"),
+    ("STR-NYC-01", "New York Store", NodeType.RETAIL_STORE, 40.7484, -73.9967, True, True, True, True, 300, "1.2"),
+    ("STR-LA-01", "Beverly Hills Store", NodeType.RETAIL_STORE, 34.0736, -118.4004, True, True, True, True, 250,
+     "1.15"),
+    ("STR-CHI-01", "Chicago Store", NodeType.RETAIL_STORE, 41.8937, -87.6267, True, True, False, True, 200, "1.1"),
+    ("STR-MIA-01", "Miami Beach Store", NodeType.RETAIL_STORE, 25.7907, -80.1300, True, True, True, False, 150,
+     "1.3"),
+    ("DARK-SF-01", "San Francisco Dark Store", NodeType.DARK_STORE, 37.7749, -122.4194, True, False, False, True,
+     500, "1.05"),
+)
+
+PRODUCTS: tuple[tuple[str, str, str], ...] = (
+    ("SKU-WIDGET-A", "Premium Widget A", "29.99"),
+    ("SKU-WIDGET-B", "Standard Widget B", "19.99"),
+    ("SKU-GADGET-X", "Gadget X Pro", "99.99"),
+    ("SKU-GADGET-Y", "Gadget Y Basic", "49.99"),
+    ("SKU-GIZMO-1", "Gizmo 1", "14.99"),
+    ("SKU-GIZMO-2", "Gizmo 2 Deluxe", "39.99"),
+    ("SKU-TOOL-Z", "Power Tool Z", "149.99"),
+    ("SKU-ACCESSORY-1", "Accessory Pack 1", "9.99"),
+)
+
+STOCK_BY_NODE_TYPE = {NodeType.DISTRIBUTION_CENTER: 500, NodeType.RETAIL_STORE: 40, NodeType.DARK_STORE: 120}
+
+RULES: tuple[dict[str, Any], ...] = (
+    {"name": "Same-Day - West Coast", "priority": 10, "strategy": "STORE_NEAREST",
+     "conditions": [{"field": "fulfillment_type", "operator": "EQUALS", "value": "SAME_DAY_DELIVERY"},
+                    {"field": "shipping_state", "operator": "IN", "value": ["CA", "WA", "OR"]}]},
+    {"name": "BOPIS / Curbside", "priority": 20, "strategy": "INVENTORY_RESERVATION",
+     "conditions": [{"field": "fulfillment_type", "operator": "IN", "value": ["STORE_PICKUP", "CURBSIDE_PICKUP"]}]},
+    {"name": "High-Value Orders", "priority": 30, "strategy": "COST_OPTIMAL",
+     "conditions": [{"field": "total_amount", "operator": "GREATER_THAN", "value": "200"}]},
+    {"name": "Marketplace", "priority": 40, "strategy": "LEAST_COST_SPLIT",
+     "conditions": [{"field": "channel", "operator": "EQUALS", "value": "MARKETPLACE"}]},
+    {"name": "Default", "priority": 100, "strategy": "DISTANCE_OPTIMAL", "conditions": []},
+)
+
+
+def node_id_for(code: str) -> str:
+    return str(uuid.uuid5(_NS, f"{DEMO_TENANT_ID}|node|{code}"))
+
+
+def seed_demo_data() -> dict[str, int]:
+    now = now_iso()
+    counts = {"users": 0, "nodes": 0, "items": 0}
+    repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
+    for email, password, role, name in DEMO_USERS:
+        user = StoredUser(user_id=str(uuid.uuid5(_NS, email)), tenant_id=DEMO_TENANT_ID, email=email, name=name,
+                          role=role, password_hash=hash_password(password), active=True)
+        counts["users"] += int(repos.directory.put_user(user, now))
+    for code, name, node_type, lat, lon, ship, pickup, curbside, same_day, capacity, mult in NODES:
+        node = Node(id=node_id_for(code), tenant_id=DEMO_TENANT_ID, code=code, name=name, node_type=node_type,
+                    status=NodeStatus.ACTIVE, latitude=lat, longitude=lon, can_ship=ship, can_pickup=pickup,
+                    can_curbside=curbside, can_same_day=same_day, daily_order_capacity=capacity,
+                    shipping_cost_multiplier=Decimal(mult), created_at=now, updated_at=now)
+        try:
+            repos.nodes.insert(node)
+            counts["nodes"] += 1
+        except Conflict:
+            pass
+        for sku, product_name, _price in PRODUCTS:
+            qty = STOCK_BY_NODE_TYPE[node_type]
+            item = InventoryItem(id=item_id_for(DEMO_TENANT_ID, node.id, sku), tenant_id=DEMO_TENANT_ID,
+                                 node_id=node.id, sku=sku, product_name=product_name, on_hand=qty, reserved=0,
+                                 available=qty, reorder_level=max(qty // 10, 5), version=1, created_at=now,
+                                 updated_at=now)
+            try:
+                repos.stock.insert(item)
+                counts["items"] += 1
+            except Conflict:
+                pass
+    for sku, product_name, price in PRODUCTS:
+        repos.products.put(DEMO_TENANT_ID, sku, product_name, Decimal(price))
+    for rule in RULES:
+        rule_id = str(uuid.uuid5(_NS, f"rule|{rule['name']}"))
+        repos.rules.put(DEMO_TENANT_ID, rule_id, {"id": rule_id, "is_active": True, "max_split_nodes": 3,
+                                                  "created_at": now, **rule})
+    return counts
