@@ -1,0 +1,122 @@
+"""The fulfilment state machine under moto: intake, callbacks, split shipping, pickup, backorder,
+failure handling and concurrency."""
+
+import threading
+
+import pytest
+
+from tests.component.helpers import order_body, wait_for_status
+
+pytestmark = pytest.mark.usefixtures("stack")
+
+SHIP_EVENTS = [{"type": "PICKING"}, {"type": "PACKING"}, {"type": "READY_TO_SHIP"},
+               {"type": "SHIPPED", "carrier": "UPS", "tracking_number": "1Z999"},
+               {"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
+
+
+def send(admin, order_id, event, expect):
+    r = admin.post(f"/orders/{order_id}/fulfillment-events", event)
+    assert r.status == 202, r
+    return wait_for_status(admin, order_id, {expect})
+
+
+def test_order_goes_from_pending_to_delivered_and_stock_leaves(admin, queues):
+    before = admin.get("/inventory/sku/SKU-WIDGET-A").body
+    order = admin.post("/orders", order_body()).body
+    sourced = wait_for_status(admin, order["id"], {"SOURCED"})
+    assert sourced["allocations"][0]["node_code"] == "STR-NYC-01"
+    pick = queues.receive("WarehouseQueue")
+    assert [m["order_id"] for m in pick] == [order["id"]]
+    assert admin.get("/inventory/sku/SKU-WIDGET-A").body["reserved"] == before["reserved"] + 2
+    for event in SHIP_EVENTS:
+        send(admin, order["id"], event, event["type"])
+        if event["type"] == "READY_TO_SHIP":
+            assert [m["order_id"] for m in queues.receive("CarrierQueue")] == [order["id"]]
+    after = admin.get("/inventory/sku/SKU-WIDGET-A").body
+    assert after["on_hand"] == before["on_hand"] - 2 and after["reserved"] == before["reserved"]
+    final = admin.get(f"/orders/{order['id']}").body
+    assert [h["status"] for h in final["status_history"]] == [
+        "PENDING", "CONFIRMED", "SOURCING", "SOURCED", "PICKING", "PACKING", "READY_TO_SHIP", "SHIPPED",
+        "OUT_FOR_DELIVERY", "DELIVERED"]
+    assert final["shipments"][0]["tracking_number"] == "1Z999"
+    events = admin.get(f"/orders/{order['id']}/events").body["items"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_illegal_callback_is_409_and_changes_nothing(admin):
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    r = admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "DELIVERED"})
+    assert r.status == 409 and "PICKING" in r.body["error"]["details"]["allowed"]
+    assert admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "TELEPORTED"}).status == 422
+    assert admin.post(f"/orders/{order['id']}/fulfillment-events",
+                      {"type": "SHIPPED"}).status == 422  # no tracking
+    assert admin.get(f"/orders/{order['id']}").body["status"] == "SOURCED"
+
+
+def test_duplicate_callback_is_applied_once(admin):
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    send(admin, order["id"], {"type": "PICKING", "event_id": "wms-1"}, "PICKING")
+    dup = admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "PICKING", "event_id": "wms-1"})
+    assert dup.status == 202 and dup.body["duplicate"] is True
+    types = [e["type"] for e in admin.get(f"/orders/{order['id']}/events").body["items"]]
+    assert types.count("fulfilment.picking") == 1
+
+
+def test_pickup_order_path(admin, demo_nodes):
+    body = order_body(fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"],
+                      shipping_address=None)
+    order = admin.post("/orders", body).body
+    sourced = wait_for_status(admin, order["id"], {"SOURCED"})
+    assert {a["node_code"] for a in sourced["allocations"]} == {"STR-CHI-01"}
+    for step in ("PICKING", "PACKING", "READY_FOR_PICKUP", "PICKED_UP"):
+        send(admin, order["id"], {"type": step}, step)
+
+
+def test_unfillable_order_is_backordered_with_nothing_reserved(admin):
+    before = admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"]
+    order = admin.post("/orders", order_body(line_items=[{"sku": "SKU-TOOL-Z", "quantity": 100000}])).body
+    wait_for_status(admin, order["id"], {"BACKORDERED"})
+    assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before
+    assert admin.post(f"/orders/{order['id']}/cancel", {}).body["status"] == "CANCELLED"
+
+
+def test_split_order_ships_partially_then_fully(admin):
+    # 600 widgets: no single node holds that many (DCs hold 500), so the order splits.
+    order = admin.post("/orders", order_body(line_items=[{"sku": "SKU-WIDGET-B", "quantity": 600}])).body
+    sourced = wait_for_status(admin, order["id"], {"SOURCED"})
+    nodes = sorted({a["node_id"] for a in sourced["allocations"]})
+    assert 2 <= len(nodes) <= 3 and sum(a["quantity"] for a in sourced["allocations"]) == 600
+    for step in ("PICKING", "PACKING", "READY_TO_SHIP"):
+        send(admin, order["id"], {"type": step}, step)
+    for i, node_id in enumerate(nodes):
+        expect = "SHIPPED" if i == len(nodes) - 1 else "PARTIALLY_SHIPPED"
+        send(admin, order["id"], {"type": "SHIPPED", "node_id": node_id, "carrier": "UPS",
+                                  "tracking_number": f"T{i}"}, expect)
+    for i, node_id in enumerate(nodes):
+        expect = "DELIVERED" if i == len(nodes) - 1 else "PARTIALLY_DELIVERED"
+        send(admin, order["id"], {"type": "DELIVERED", "node_id": node_id}, expect)
+
+
+def test_concurrent_orders_never_oversell(admin, demo_nodes):
+    # Only 7 units of a fresh SKU exist anywhere; 20 orders of 1 race for them.
+    node_id = demo_nodes["DC-EAST"]
+    item = admin.post("/inventory", {"node_id": node_id, "sku": "SKU-RARE", "on_hand": 7}).body
+    results = []
+
+    def place(i):
+        body = order_body(customer_email=f"race{i}@example.com",
+                          line_items=[{"sku": "SKU-RARE", "quantity": 1, "unit_price": "5.00"}])
+        results.append(admin.post("/orders", body).body["id"])
+
+    threads = [threading.Thread(target=place, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = [wait_for_status(admin, oid, {"SOURCED", "BACKORDERED", "FAILED"}, timeout=60)["status"]
+             for oid in results]
+    stock = admin.get(f"/inventory/{item['id']}").body
+    assert final.count("SOURCED") == 7
+    assert stock["available"] == 0 and stock["reserved"] == 7 and stock["on_hand"] == 7
