@@ -1,0 +1,37 @@
+# Cirrus OMS: the single entry point. Each target is one line; the logic lives in scripts/.
+# Every target bootstraps first (scripts/bootstrap.sh: .venv + .venv-sam, fast when done).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+ENV ?= dev
+FRESH ?=
+PORT ?=
+SPEED ?=
+BENCH ?=
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap run test contract bench lint typecheck deploy secrets clean distclean
+
+help: ## Show the targets
+	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+bootstrap: ## Install .venv (project, tests, local cloud, linters) and .venv-sam (SAM CLI)
+	@bash scripts/bootstrap.sh
+run: ## Start the embedded local cloud (FRESH=1 wipes its state; PORT=..., SPEED=...)
+	@FRESH="$(FRESH)" PORT="$(PORT)" SPEED="$(SPEED)" bash scripts/run.sh
+test: ## Run every test tier, in parallel, printing skip reasons (PYTEST_ARGS="-k ...")
+	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh
+contract: ## Run the contract tests (template, state machines, layer pins)
+	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh tests/contract
+bench: ## Run the benchmarks in scripts/bench and print their figures (BENCH=name filter)
+	@BENCH="$(BENCH)" bash scripts/bench.sh
+lint: ## ruff check and ruff format --check
+	@bash scripts/lint.sh
+typecheck: ## mypy (config in pyproject.toml)
+	@bash scripts/typecheck.sh
+deploy: ## sam build + sam deploy --config-env $(ENV) (ENV=dev|prod; creates the JWT secret if absent)
+	@ENV="$(ENV)" bash scripts/deploy.sh
+secrets: ## Create the SSM SecureString /cirrus/$(ENV)/jwt-secret if absent
+	@bash infra/deploy/bootstrap-secrets.sh "$(ENV)"
+clean: ## Remove build output (.aws-sam) and tool caches
+	@bash scripts/clean.sh
+distclean: ## clean, plus the venvs and the local cloud state (.local)
+	@bash scripts/clean.sh --all

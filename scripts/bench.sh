@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench [BENCH=name-substring]: run every scripts/bench/bench_*.py and print their figures.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BOOTSTRAP_SAM=0 bash scripts/bootstrap.sh
+# shellcheck disable=SC2206
+filter=(${BENCH:-})
+exec .venv/bin/python scripts/bench/run.py "${filter[@]}" "$@"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make test / make contract: run pytest from .venv, in parallel when pytest-xdist is installed.
+#   scripts/test.sh [pytest args...]      e.g. scripts/test.sh tests/contract -k asl
+#   PYTEST_WORKERS=0 make test            run serially (default: auto, one worker per core)
+# Exit codes are pytest's (5 = no tests collected; .ci/run decides what that means).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/bootstrap.sh
+
+args=(-ra)
+WORKERS="${PYTEST_WORKERS:-auto}"
+if [ "$WORKERS" != 0 ] && .venv/bin/python -c 'import xdist' 2>/dev/null; then
+  args+=(-n "$WORKERS")
+fi
+# PYTEST_ARGS (word-split on purpose) lets make pass extra options: make test PYTEST_ARGS="-k order"
+# shellcheck disable=SC2206
+extra=(${PYTEST_ARGS:-})
+exec .venv/bin/python -m pytest "${args[@]}" "${extra[@]}" "$@"
