@@ -1,0 +1,411 @@
+"""Small, targeted fixes to moto so it behaves like AWS under the load of a local run.
+
+moto is the engine of both the embedded local cloud and the in-process component tests, so the same
+patches are applied in both places (``apply()`` is idempotent). Each patch fixes one measured
+problem; each says why in one line:
+
+1. DynamoDB serialisation - moto checks a condition and then writes, without a lock, so two threads
+   can both pass ``attribute_not_exists`` (real DynamoDB makes each conditional write atomic). One
+   re-entrant lock serialises every DynamoDB request; reads take it too, because a scan iterating a
+   table while another thread inserts raises "dictionary changed size during iteration".
+2. TransactWriteItems snapshot - moto deep-copies every *whole table* named in a transaction before
+   applying it (O(table size): 5 transactions/s at 5,000 items). We snapshot only the items the
+   transaction touches and restore exactly those on cancellation; the rest of moto's semantics
+   (per-item ``CancellationReasons``, ``ReturnValuesOnConditionCheckFailure``, validation errors)
+   are unchanged.
+3. Step Functions via CloudFormation - moto's CFN model always creates state machines in the
+   non-executing backend and ignores ``StateMachineType``, ``Definition`` (object),
+   ``DefinitionSubstitutions`` and ``LoggingConfiguration``; we route them to the backend the
+   configuration selects (the executing one when ``execute_state_machine`` is on) and honour those
+   properties (substitution values arrive already resolved by moto's intrinsic-function parser).
+4. Step Functions SDK clients - the ASL interpreter builds a new boto3 client from the default
+   session for every task, which is not thread-safe under concurrent executions and costs ~5 ms a
+   task; clients are cached per (region, service, endpoint).
+5. SQS delete race - ``Queue.delete_message`` rebuilds the message list while ``add_message`` appends
+   to it from another thread, silently losing messages; the rebuild now holds the queue's own lock.
+
+``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
+cloud can persist its state only when something changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["DYNAMODB_LOCK", "apply", "change_counter", "is_applied"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The single lock that makes moto's DynamoDB behave like a linearizable store.
+DYNAMODB_LOCK = threading.RLock()
+
+_APPLY_LOCK = threading.Lock()
+_changes = itertools.count(1)
+
+
+class _State:
+    applied = False
+    last_change = 0
+
+
+def _bump() -> None:
+    _State.last_change = next(_changes)
+
+
+def change_counter() -> int:
+    """A value that increases whenever DynamoDB items or SQS messages change (0 = never)."""
+    return _State.last_change
+
+
+def is_applied() -> bool:
+    return _State.applied
+
+
+def apply() -> None:
+    """Apply every patch once per process (safe to call any number of times, from any thread)."""
+    with _APPLY_LOCK:
+        if _State.applied:
+            return
+        _patch_dynamodb_locking()
+        _patch_transact_write_items()
+        _patch_stepfunctions_cloudformation()
+        _patch_stepfunctions_boto_clients()
+        _patch_sqs_delete_race()
+        _State.applied = True
+
+
+# --------------------------------------------------------------------------- 1. DynamoDB lock
+
+_DYNAMODB_WRITE_ACTIONS = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_write_item",
+    "transact_write_items",
+    "execute_statement",
+    "execute_transaction",
+    "batch_execute_statement",
+)
+_DYNAMODB_READ_ACTIONS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
+
+
+def _locked(func: F, *, mutating: bool) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with DYNAMODB_LOCK:
+            try:
+                return func(*args, **kwargs)
+            finally:
+                if mutating:
+                    _bump()
+
+    wrapper.__cirrus_locked__ = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _patch_dynamodb_locking() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+
+    # The handler level covers the whole request (responses read the old item before updating it
+    # to build ReturnValues); the backend level covers callers that bypass HTTP (persistence).
+    for cls, names, mutating in (
+        (DynamoHandler, _DYNAMODB_WRITE_ACTIONS, True),
+        (DynamoHandler, _DYNAMODB_READ_ACTIONS, False),
+        (DynamoDBBackend, ("put_item", "update_item", "delete_item", "transact_write_items"), True),
+        (DynamoDBBackend, ("get_item", "query", "scan"), False),
+    ):
+        for name in names:
+            original = getattr(cls, name, None)
+            if original is None or getattr(original, "__cirrus_locked__", False):
+                continue
+            setattr(cls, name, _locked(original, mutating=mutating))
+
+
+# --------------------------------------------------------------------------- 2. transactions
+
+
+class _TouchedItems:
+    """The pre-transaction state of just the items (and stream records) a transaction touches."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[int, Any, Any], tuple[Any, Any, Any, Any]] = {}
+        self.stream_lengths: dict[int, tuple[Any, int]] = {}
+
+    def remember(self, table: Any, hash_value: Any, range_value: Any, current: Any) -> None:
+        key = (id(table), hash_value, range_value)
+        if key not in self.items:
+            self.items[key] = (table, hash_value, range_value, copy.deepcopy(current))
+        if table.stream_shard is not None and id(table) not in self.stream_lengths:
+            self.stream_lengths[id(table)] = (table, len(table.stream_shard.items))
+
+    def restore(self) -> None:
+        for table, hash_value, range_value, item in self.items.values():
+            if range_value is not None:
+                bucket = table.items[hash_value]
+                if item is None:
+                    bucket.pop(range_value, None)
+                    if not bucket:
+                        table.items.pop(hash_value, None)
+                else:
+                    bucket[range_value] = item
+            elif item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
+        for table, length in self.stream_lengths.values():
+            shard = table.stream_shard
+            if shard is not None and len(shard.items) >= length:
+                del shard.items[length:]
+
+
+def _transact_key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return op["Key"]  # type: ignore[no-any-return]
+    attrs = op["Item"]
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def _transact_one(
+    backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any], touched: _TouchedItems
+) -> None:
+    """Check one operation's condition and apply it (moto's per-item logic, plus the snapshot)."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table_name = op["TableName"]
+    condition = op.get("ConditionExpression")
+    names = op.get("ExpressionAttributeNames")
+    values = op.get("ExpressionAttributeValues")
+
+    current = backend.get_item(table_name, key)
+    # get_item validated the key: remember the item before anything can change it.
+    table = backend.get_table(table_name)
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
+    touched.remember(table, DynamoType(key[table.hash_key_attr]), range_value, current)
+
+    if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+        old = None
+        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+            old = current.to_json()["Attributes"]
+        failure = ConditionalCheckFailed(item=old)
+        failure.cirrus_old_item = old  # type: ignore[attr-defined]
+        raise failure
+
+    common = {
+        "condition_expression": condition,
+        "expression_attribute_names": names,
+        "expression_attribute_values": values,
+    }
+    if op_type == "Put":
+        backend.put_item(table_name, op["Item"], **common)
+    elif op_type == "Delete":
+        backend.delete_item(table_name, key, **common)
+    elif op_type == "Update":
+        backend.update_item(table_name, key, update_expression=op["UpdateExpression"], **common)
+
+
+def _patch_transact_write_items() -> None:
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        # Same algorithm and error semantics as moto 5.2's DynamoDBBackend.transact_write_items,
+        # except the rollback state: touched items only, instead of deep copies of whole tables.
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        touched = _TouchedItems()
+        target_items: set[tuple[str, str]] = set()
+        errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+        for item in transact_items:
+            if len(list(item.keys())) > 1:
+                raise TransactWriteSingleOpException
+            try:
+                op_type, op = next(iter(item.items()))
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                key = _transact_key(self, op_type, op)
+                unique = (str(op["TableName"]), str(dict(sorted(key.items()))))
+                if unique in target_items:
+                    raise MultipleTransactionsException()
+                target_items.add(unique)
+                _transact_one(self, op_type, op, key, touched)
+                errors.append((None, None, None))
+            except (MultipleTransactionsException, MockValidationException):
+                touched.restore()
+                raise
+            except ConditionalCheckFailed as e:
+                errors.append(("ConditionalCheckFailed", str(e.message), getattr(e, "cirrus_old_item", None)))
+            except Exception as e:
+                errors.append((type(e).__name__, str(e), None))
+
+        if any(code is not None for code, _, _ in errors):
+            touched.restore()
+            raise TransactionCanceledException(errors)  # type: ignore[arg-type]
+
+    # Keep the lock wrapper from patch 1 on the outside.
+    DynamoDBBackend.transact_write_items = _locked(  # type: ignore[method-assign]
+        transact_write_items, mutating=True
+    )
+
+
+# --------------------------------------------------------------------------- 3. SFN via CFN
+
+
+def _cfn_logging_to_api(logging: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not logging:
+        return None
+    destinations = []
+    for dest in logging.get("Destinations") or []:
+        group = (dest or {}).get("CloudWatchLogsLogGroup") or {}
+        destinations.append({"cloudWatchLogsLogGroup": {"logGroupArn": group.get("LogGroupArn")}})
+    api: dict[str, Any] = {"level": logging.get("Level", "OFF")}
+    if "IncludeExecutionData" in logging:
+        api["includeExecutionData"] = bool(logging["IncludeExecutionData"])
+    if destinations:
+        api["destinations"] = destinations
+    return api
+
+
+def fold_definition_substitutions(definition: str, substitutions: dict[str, Any] | None) -> str:
+    """Replace ``${Name}`` tokens the way CloudFormation's ``DefinitionSubstitutions`` does."""
+    for name, value in (substitutions or {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    return definition
+
+
+def _patch_stepfunctions_cloudformation() -> None:
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.responses import get_backend
+
+    state_machine_cls = sfn_models.StateMachine
+
+    def create_from_cloudformation_json(
+        cls: type[Any],
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("StateMachineName", resource_name)
+        definition = properties.get("DefinitionString")
+        if definition is None and "Definition" in properties:
+            definition = json.dumps(properties["Definition"])
+        definition = fold_definition_substitutions(
+            definition or "", properties.get("DefinitionSubstitutions")
+        )
+        tags = sfn_models.cfn_to_api_tags(properties.get("Tags", []))
+        tracing = properties.get("TracingConfiguration")
+        backend = get_backend(account_id, region_name)
+        return backend.create_state_machine(
+            name,
+            definition,
+            properties.get("RoleArn", ""),
+            tags=tags,
+            loggingConfiguration=_cfn_logging_to_api(properties.get("LoggingConfiguration")),
+            tracingConfiguration={"enabled": bool(tracing.get("Enabled"))} if tracing else None,
+            sm_type=properties.get("StateMachineType") or "STANDARD",
+        )
+
+    def delete_from_cloudformation_json(
+        cls: type[Any], resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        get_backend(account_id, region_name).delete_state_machine(resource_name)
+
+    state_machine_cls.create_from_cloudformation_json = classmethod(  # type: ignore[method-assign,assignment]
+        create_from_cloudformation_json
+    )
+    state_machine_cls.delete_from_cloudformation_json = classmethod(  # type: ignore[method-assign,assignment]
+        delete_from_cloudformation_json
+    )
+
+
+# --------------------------------------------------------------------------- 4. SFN clients
+
+
+def _patch_stepfunctions_boto_clients() -> None:
+    import importlib
+    import pkgutil
+
+    from moto.core.models import botocore_stubber
+    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
+
+    original = boto_client_module.boto_client_for
+    cache: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.settings import moto_server_port
+
+        key = (region, service, bool(botocore_stubber.enabled), moto_server_port())
+        client = cache.get(key)
+        if client is None:
+            with lock:
+                client = cache.get(key)
+                if client is None:
+                    client = original(region=region, service=service, state_credentials=state_credentials)
+                    cache[key] = client
+        return client
+
+    # Every interpreter module imported the function by name: rebind it in each of them.
+    import moto.stepfunctions.parser as parser_pkg
+
+    for info in pkgutil.walk_packages(parser_pkg.__path__, parser_pkg.__name__ + "."):
+        if (
+            "boto_client" not in info.name
+            and "state_task" not in info.name
+            and "resource_eval" not in info.name
+        ):
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except Exception as exc:  # pragma: no cover - optional interpreter parts with missing deps
+            logging.getLogger("infra.local").debug("not patching %s: %s", info.name, exc)
+            continue
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- 5. SQS
+
+
+def _patch_sqs_delete_race() -> None:
+    from moto.sqs.models import Queue
+
+    original_delete = Queue.delete_message
+    original_add = Queue.add_message
+
+    @functools.wraps(original_delete)
+    def delete_message(self: Queue, receipt_handle: str) -> None:
+        with self._messages_lock:
+            original_delete(self, receipt_handle)
+        _bump()
+
+    @functools.wraps(original_add)
+    def add_message(self: Queue, message: Any) -> None:
+        original_add(self, message)
+        _bump()
+
+    Queue.delete_message = delete_message  # type: ignore[method-assign]
+    Queue.add_message = add_message  # type: ignore[method-assign]
