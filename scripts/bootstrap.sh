@@ -66,7 +66,7 @@ export UV_LINK_MODE="${UV_LINK_MODE:-copy}"          # cache and checkout may be
 export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"  # only PyPI is reachable
 export UV_NO_PROGRESS=1
 [ -n "${SSL_CERT_FILE:-}" ] || export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"  # TLS-intercepting proxies
-TOOLS="${CIRRUS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cirrus-oms}"
+TOOLS="${CIRRUS_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/cirrus-oms}"
 UV="$TOOLS/uv-$UV_VERSION/bin/uv"
 if [ -x "$UV" ] && "$UV" --version >/dev/null 2>&1; then
   say "uv: $("$UV" --version) (cached in $TOOLS)"

@@ -15,7 +15,8 @@ export SAM_CLI_TELEMETRY=0
 # sam build needs a python3.12 binary on PATH (the Lambda runtime); pyenv keeps it off PATH.
 if ! python3.12 --version >/dev/null 2>&1; then
   if command -v pyenv >/dev/null 2>&1 && V="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.|$)' | tail -1)" && [ -n "$V" ]; then
-    export PATH="$(pyenv root)/versions/$V/bin:$PATH"
+    PYENV_ROOT="$(pyenv root)"
+    export PATH="$PYENV_ROOT/versions/$V/bin:$PATH"
   fi
   python3.12 --version >/dev/null 2>&1 || { echo "deploy: sam build needs python3.12 on PATH" >&2; exit 2; }
 fi
