@@ -24,6 +24,7 @@ import secrets
 import sys
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 name = os.environ["CIRRUS_SECRET_NAME"]
 ssm = boto3.client("ssm", region_name=os.environ["AWS_REGION"])
@@ -31,6 +32,8 @@ try:
     ssm.get_parameter(Name=name, WithDecryption=False)
 except ssm.exceptions.ParameterNotFound:
     pass
+except (BotoCoreError, ClientError) as exc:
+    sys.exit(f"bootstrap-secrets: cannot read {name}: {exc}")
 else:
     print(f"bootstrap-secrets: {name} exists (left unchanged)")
     sys.exit(0)
@@ -45,6 +48,8 @@ try:
     )
 except ssm.exceptions.ParameterAlreadyExists:  # another deploy won the race
     print(f"bootstrap-secrets: {name} exists (left unchanged)")
+except (BotoCoreError, ClientError) as exc:
+    sys.exit(f"bootstrap-secrets: cannot create {name}: {exc}")
 else:
     print(f"bootstrap-secrets: created SecureString {name} in {ssm.meta.region_name}")
 PYEOF
