@@ -19,8 +19,9 @@ problem; each says why in one line:
    configuration selects (the executing one when ``execute_state_machine`` is on) and honour those
    properties (substitution values arrive already resolved by moto's intrinsic-function parser).
 4. Step Functions SDK clients - the ASL interpreter builds a new boto3 client from the default
-   session for every task, which is not thread-safe under concurrent executions and costs ~5 ms a
-   task; clients are cached per (region, service, endpoint).
+   session for every task (not thread-safe under concurrent executions, ~5 ms a task) aimed at
+   ``localhost:$MOTO_PORT``; clients are cached per (region, service, endpoint), built from private
+   sessions, and aimed at ``AWS_ENDPOINT_URL`` when the application uses one.
 5. SQS delete race - ``Queue.delete_message`` rebuilds the message list while ``add_message`` appends
    to it from another thread, silently losing messages; the rebuild now holds the queue's own lock.
 
@@ -346,27 +347,53 @@ def _patch_stepfunctions_cloudformation() -> None:
 
 def _patch_stepfunctions_boto_clients() -> None:
     import importlib
+    import os
     import pkgutil
 
+    import boto3
+    from botocore.config import Config
     from moto.core.models import botocore_stubber
     from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
 
     original = boto_client_module.boto_client_for
-    cache: dict[tuple[str, str, bool, str], Any] = {}
+    if getattr(original, "__cirrus_patched__", False):
+        return
+    cache: dict[tuple[str, str, str | None], Any] = {}
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         from moto.settings import moto_server_port
 
-        key = (region, service, bool(botocore_stubber.enabled), moto_server_port())
+        # Same client as moto builds, but pointed at the in-process server by the same address the
+        # application uses (AWS_ENDPOINT_URL), built from a private session, and cached.
+        endpoint = None
+        if not botocore_stubber.enabled:
+            endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://localhost:{moto_server_port()}"
+        key = (region, service, endpoint)
         client = cache.get(key)
         if client is None:
             with lock:
                 client = cache.get(key)
                 if client is None:
-                    client = original(region=region, service=service, state_credentials=state_credentials)
+                    client = boto3.session.Session().client(
+                        service_name=service,
+                        region_name=region,
+                        aws_access_key_id="ak",
+                        aws_secret_access_key="sk",
+                        endpoint_url=endpoint,
+                        config=Config(
+                            parameter_validation=False,
+                            retries={"max_attempts": 0, "total_max_attempts": 1},
+                            connect_timeout=boto_client_module.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                            read_timeout=boto_client_module.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                            max_pool_connections=50,
+                        ),
+                    )
                     cache[key] = client
         return client
+
+    boto_client_for.__cirrus_patched__ = True  # type: ignore[attr-defined]
+    boto_client_module.boto_client_for = boto_client_for  # type: ignore[assignment]
 
     # Every interpreter module imported the function by name: rebind it in each of them.
     import moto.stepfunctions.parser as parser_pkg
