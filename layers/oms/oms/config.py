@@ -41,8 +41,7 @@ def settings() -> Settings:
 
 
 def reset() -> None:
-    """Forget cached settings and bound clients (tests and the local cloud re-point them)."""
-    settings.cache_clear()
-    from oms.data import records
+    """Forget cached settings and clients (tests and the local cloud re-point them)."""
+    from oms import runtime
 
-    records.bind_tables(settings())
+    runtime.reinit()
