@@ -304,7 +304,7 @@ class LocalCloud:
                 expression=s.expression,
                 input=s.input,
                 timezone=s.timezone,
-                resource_arn=f"arn:aws:events:{stack.region}:{stack.account_id}:rule/{s.name}",
+                resource_arn=s.resource_arn(stack.region, stack.account_id),
             )
             for s in stack.schedules
             if s.enabled

@@ -287,7 +287,7 @@ class Ticker:
     def tick(self) -> float:
         """Fire every due job; return real seconds until the next one (or 60 if none)."""
         now = self.virtual_now()
-        wait = 60.0
+        wait = float("inf")
         for job in self.jobs:
             due = self._due.get(job.name)
             if due is None:
@@ -301,7 +301,7 @@ class Ticker:
                 self._due[job.name] = due
             if due is not None:
                 wait = min(wait, self._real_seconds_until(due))
-        return wait
+        return wait if wait != float("inf") else 60.0
 
     def _fire(self, job: ScheduledJob, when: dt.datetime) -> None:
         self.fired[job.name] += 1

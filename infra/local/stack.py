@@ -53,6 +53,12 @@ class ScheduleSource:
     input: str | None  # the target's Input (JSON text), None: the standard "Scheduled Event"
     enabled: bool = True
     timezone: str | None = None
+    source_type: str = "AWS::Events::Rule"  # or AWS::Scheduler::Schedule
+
+    def resource_arn(self, region: str, account_id: str) -> str:
+        if self.source_type == "AWS::Scheduler::Schedule":
+            return f"arn:aws:scheduler:{region}:{account_id}:schedule/default/{self.name}"
+        return f"arn:aws:events:{region}:{account_id}:rule/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -432,6 +438,7 @@ class _SourceCollector:
                 input=target.get("Input"),
                 enabled=str(props.get("State", "ENABLED")).upper() == "ENABLED",
                 timezone=props.get("ScheduleExpressionTimezone"),
+                source_type="AWS::Scheduler::Schedule",
             )
         )
 

@@ -216,7 +216,7 @@ def _postprocess_code(cfn: dict[str, Any]) -> tuple[dict[str, str], dict[str, st
 
 # --------------------------------------------------------------------------- transform + cache
 
-_memory_cache: dict[str, PreparedTemplate] = {}
+_memory_cache: dict[str, dict[str, Any]] = {}  # digest -> SAM-transformed template
 _cache_lock = threading.Lock()
 
 
@@ -248,29 +248,27 @@ def load_template(
     params = {k: str(v) for k, v in (parameters or {}).items()}
     sam = parse_template_file(template_path)
     digest = _digest(root, template_path, sam, params)
-    key = f"{template_path}:{digest}"
-    with _cache_lock:
-        cached = _memory_cache.get(key)
-    if cached is not None:
-        return copy.deepcopy(cached)
-
     cache_file = Path(cache_dir) / f"template-{digest}.json" if cache_dir is not None else None
-    cfn: dict[str, Any] | None = None
-    if cache_file is not None and cache_file.exists():
+    with _cache_lock:
+        transformed = _memory_cache.get(digest)
+    if transformed is None and cache_file is not None and cache_file.exists():
         try:
-            cfn = json.loads(cache_file.read_text(encoding="utf-8"))
+            transformed = json.loads(cache_file.read_text(encoding="utf-8"))
         except ValueError:
-            cfn = None
-    if cfn is None:
+            transformed = None
+    if transformed is None:
         pre, _, _ = _preprocess(root, sam)
-        cfn = _sam_transform(pre, params, region)
-        if cache_file is not None:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(cfn), encoding="utf-8")
-            tmp.replace(cache_file)
+        transformed = _sam_transform(pre, params, region)
+    if cache_file is not None and not cache_file.exists():
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(transformed), encoding="utf-8")
+        tmp.replace(cache_file)
+    with _cache_lock:
+        _memory_cache[digest] = transformed
+    cfn = copy.deepcopy(transformed)
     functions, layers = _postprocess_code(cfn)
-    prepared = PreparedTemplate(
+    return PreparedTemplate(
         repo_root=root,
         digest=digest,
         parameters=params,
@@ -279,9 +277,6 @@ def load_template(
         layer_uris=layers,
         sam_template=sam,
     )
-    with _cache_lock:
-        _memory_cache[key] = prepared
-    return copy.deepcopy(prepared)
 
 
 def _sam_transform(sam: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
