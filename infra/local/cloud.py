@@ -35,7 +35,6 @@ import importlib
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -44,7 +43,7 @@ from typing import Any
 
 from infra.local import lambda_runtime, moto_patches
 from infra.local.deployment import Deployment, aws_environment, deploy, ensure_secure_parameters
-from infra.local.gateway import Gateway, PortInUseError
+from infra.local.gateway import Gateway, PortInUseError, port_is_free
 from infra.local.housekeeping import Housekeeper
 from infra.local.lambda_runtime import Invocation
 from infra.local.persistence import Persister, RestoreReport, StateStore
@@ -59,18 +58,6 @@ __all__ = ["REPO_ROOT", "LocalCloud", "PortInUseError"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_LOGIN = ("admin@example.com", "admin123")
 SIMULATOR_MODULES = ("oms.simulator", "infra.local.simulator")
-
-
-def _port_free(host: str, port: int) -> bool:
-    if port == 0:
-        return True
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def reset_app() -> None:
@@ -180,9 +167,9 @@ class LocalCloud:
         if self._started:
             return self
         started = time.perf_counter()
-        if not _port_free(self.host, self.api_port):
+        if not port_is_free(self.host, self.api_port):
             raise PortInUseError(98, f"port {self.api_port} on {self.host} is already in use")
-        if self.moto_port and not _port_free("127.0.0.1", self.moto_port):
+        if self.moto_port and not port_is_free("127.0.0.1", self.moto_port):
             raise PortInUseError(98, f"moto port {self.moto_port} is already in use")
         self._started = True
         try:

@@ -32,6 +32,7 @@ import errno
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import uuid
@@ -39,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -49,7 +50,7 @@ from infra.local.stack import FunctionUrlConfig, HttpRoute, StackResources
 log = logging.getLogger("infra.local.gateway")
 access_log = logging.getLogger("infra.local.access")
 
-__all__ = ["Gateway", "PortInUseError", "RouteTable"]
+__all__ = ["Gateway", "PortInUseError", "RouteTable", "port_is_free"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _TEXT_TYPES = re.compile(
@@ -62,10 +63,24 @@ class PortInUseError(OSError):
     """The gateway's port is taken."""
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now (0: any free port, always true)."""
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class _CompiledRoute:
     route: HttpRoute
     pattern: re.Pattern[str]
+    names: tuple[str, ...]  # path parameter names, by regex group index
     score: tuple[int, int, int, int]
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
@@ -74,32 +89,34 @@ class _CompiledRoute:
         found = self.pattern.fullmatch(path)
         if found is None:
             return None
-        return {name.replace("__greedy", ""): unquote(value) for name, value in found.groupdict().items()}
+        # werkzeug already decoded the path, as API Gateway decodes path parameters.
+        return dict(zip(self.names, found.groups(), strict=True))
 
 
 def _compile(route: HttpRoute) -> _CompiledRoute:
     regex = ""
+    names: list[str] = []
     literals = params = 0
     greedy = False
     for segment in route.path.strip("/").split("/"):
         if not segment:
             continue
-        name = re.fullmatch(r"\{([A-Za-z0-9_.-]+)(\+?)\}", segment)
+        name = re.fullmatch(r"\{([^{}+]+)(\+?)\}", segment)
         if name is None:
             regex += "/" + re.escape(segment)
             literals += 1
-        elif name.group(2):
-            group = re.sub(r"\W", "_", name.group(1))
-            regex += f"/(?P<{group}__greedy>.+)"
+            continue
+        names.append(name.group(1))
+        if name.group(2):
+            regex += "/(.+)"
             greedy = True
         else:
-            group = re.sub(r"\W", "_", name.group(1))
-            regex += f"/(?P<{group}>[^/]+)"
+            regex += "/([^/]+)"
             params += 1
     regex = regex or "/"
     # Most specific first: no greedy part, more literal segments, fewer parameters, a real method.
     score = (0 if greedy else 1, literals, -params, 0 if route.method == "ANY" else 1)
-    return _CompiledRoute(route, re.compile(regex), score)
+    return _CompiledRoute(route, re.compile(regex), tuple(names), score)
 
 
 class RouteTable:
@@ -175,11 +192,16 @@ class Gateway:
         return f"{self.url}/_fn/{logical_id}/"
 
     def bind(self) -> None:
+        in_use = PortInUseError(errno.EADDRINUSE, f"port {self.port} on {self.host} is already in use")
+        if not port_is_free(self.host, self.port):
+            raise in_use
         try:
             server = make_server(self.host, self.port, self, threaded=True, request_handler=_QuietHandler)
+        except SystemExit as exc:  # werkzeug prints and exits when the port is taken
+            raise in_use from exc
         except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES) or "in use" in str(exc).lower():
-                raise PortInUseError(exc.errno, f"port {self.port} on {self.host} is already in use") from exc
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise in_use from exc
             raise
         server.daemon_threads = True
         self._server = server

@@ -111,8 +111,9 @@ def test_fixture_template_event_sources(fixture_stack: Any) -> None:
     assert ticks["TickFunctionEvery"].input == '{"job": "tick"}'
     assert ticks["TickFunctionNightly"].expression == "cron(0 3 * * ? *)"
     assert ticks["TickFunctionNightly"].input is None
-    url = fixture_stack.functions["EchoFunction"].url
-    assert url is not None and url.auth_type == "NONE" and url.path_prefix == "/_fn/EchoFunction"
+    url = fixture_stack.functions["RawFunction"].url
+    assert url is not None and url.auth_type == "NONE" and url.path_prefix == "/_fn/RawFunction"
+    assert fixture_stack.functions["EchoFunction"].url is None
     raw_routes = {
         (r.method, r.path, r.payload_format_version) for r in fixture_stack.functions["RawFunction"].routes
     }
