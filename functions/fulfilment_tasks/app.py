@@ -4,9 +4,8 @@ the state machine's Retry/Catch act on their class names (StockConflict, OrderNo
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict
-
 from oms.runtime import init
+from pydantic import BaseModel, ConfigDict
 
 init()
 
@@ -35,8 +34,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if task.task == "source":
         return fulfilment.source(task.tenant_id, task.order_id)
     if task.task == "reserve":
-        return fulfilment.reserve(task.tenant_id, task.order_id, task.plan or {},
-                                  settings().reservation_ttl_minutes)
+        return fulfilment.reserve(
+            task.tenant_id, task.order_id, task.plan or {}, settings().reservation_ttl_minutes
+        )
     if task.task == "apply_event":
         return fulfilment.apply_event(task.tenant_id, task.order_id, task.event or {})
     if task.task == "reject_event":

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from oms.runtime import init
 
 init()
@@ -19,8 +18,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job = (event or {}).get("job")
     cfg = settings()
     if job == "reservations":
-        result = {"expiry": maintenance.expire_reservations(cfg.reservation_ttl_minutes),
-                  "reconcile": maintenance.reconcile()}
+        result = {
+            "expiry": maintenance.expire_reservations(cfg.reservation_ttl_minutes),
+            "reconcile": maintenance.reconcile(),
+        }
     elif job == "recover_orders":
         result = maintenance.recover_orders(cfg.stuck_order_minutes)
     else:

@@ -38,11 +38,21 @@ class _Step:
 
 
 class Simulator:
-    def __init__(self, api_url: str, warehouse_queue_url: str, carrier_queue_url: str, speed: float = 1.0,
-                 step_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        warehouse_queue_url: str,
+        carrier_queue_url: str,
+        speed: float = 1.0,
+        step_seconds: float | None = None,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.queues = {"warehouse": warehouse_queue_url, "carrier": carrier_queue_url}
-        step = step_seconds if step_seconds is not None else float(os.environ.get("CIRRUS_SIM_STEP_SECONDS", "2"))
+        step = (
+            step_seconds
+            if step_seconds is not None
+            else float(os.environ.get("CIRRUS_SIM_STEP_SECONDS", "2"))
+        )
         self.step = max(step / max(speed, 0.01), 0.0)
         self._heap: list[_Step] = []
         self._lock = threading.Lock()
@@ -74,9 +84,10 @@ class Simulator:
             idle = True
             for kind, url in self.queues.items():
                 try:
-                    messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                         WaitTimeSeconds=0).get("Messages", [])
-                except Exception:  # noqa: BLE001 - the cloud may be stopping
+                    messages = self._sqs.receive_message(
+                        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                    ).get("Messages", [])
+                except Exception:
                     log.debug("simulator receive failed", exc_info=True)
                     messages = []
                 for message in messages:
@@ -103,13 +114,21 @@ class Simulator:
             nodes = request.get("nodes") or [None]
             for node_id in nodes:
                 tracking = f"SIM{random.randint(10**9, 10**10 - 1)}"  # noqa: S311 - demo data
-                steps.append({"type": "SHIPPED", "carrier": random.choice(CARRIERS),  # noqa: S311
-                              "tracking_number": tracking, **({"node_id": node_id} if len(nodes) > 1 else {})})
+                steps.append(
+                    {
+                        "type": "SHIPPED",
+                        "carrier": random.choice(CARRIERS),  # noqa: S311
+                        "tracking_number": tracking,
+                        **({"node_id": node_id} if len(nodes) > 1 else {}),
+                    }
+                )
             steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
         with self._lock:
             for i, event in enumerate(steps, start=1):
                 event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
-                heapq.heappush(self._heap, _Step(now + i * self.step, next(self._seq), order_id, tenant_id, event))
+                heapq.heappush(
+                    self._heap, _Step(now + i * self.step, next(self._seq), order_id, tenant_id, event)
+                )
 
     # ------------------------------------------------------------------ HTTP side
     def _dispatch_loop(self) -> None:
@@ -130,8 +149,9 @@ class Simulator:
         from oms.adapters import tokens
         from oms.domain.models import Principal, Role
 
-        principal = Principal(user_id="simulator", email="simulator@cirrus.local", tenant_id=tenant_id,
-                              role=Role.USER)
+        principal = Principal(
+            user_id="simulator", email="simulator@cirrus.local", tenant_id=tenant_id, role=Role.USER
+        )
         token, ttl = tokens.issue(principal, ttl_seconds=3600)
         self._tokens[tenant_id] = (token, time.time() + ttl)
         return token
@@ -139,8 +159,12 @@ class Simulator:
     def _send(self, step: _Step) -> None:
         url = f"{self.api_url}/orders/{step.order_id}/fulfillment-events"
         try:
-            response = self._http.post(url, json=step.event, timeout=10,
-                                       headers={"Authorization": f"Bearer {self._token(step.tenant_id)}"})
+            response = self._http.post(
+                url,
+                json=step.event,
+                timeout=10,
+                headers={"Authorization": f"Bearer {self._token(step.tenant_id)}"},
+            )
         except requests.RequestException as exc:
             log.debug("simulator post failed: %s", exc)
             return
@@ -148,7 +172,9 @@ class Simulator:
             self.sent += 1
         else:  # e.g. the order was cancelled meanwhile: a real warehouse would stop too
             self.rejected += 1
-            log.info("simulator %s for %s answered %s", step.event["type"], step.order_id, response.status_code)
+            log.info(
+                "simulator %s for %s answered %s", step.event["type"], step.order_id, response.status_code
+            )
 
 
 def start(cloud: Any) -> Simulator:
@@ -166,4 +192,4 @@ def _queue_url(resources: Any, logical_id: str) -> str:
         return entry
     if isinstance(entry, dict):
         return str(entry.get("url") or entry.get("QueueUrl") or entry.get("physical_id"))
-    return str(getattr(entry, "url", None) or getattr(entry, "physical_id"))
+    return str(getattr(entry, "url", None) or entry.physical_id)

@@ -38,10 +38,19 @@ class ApiClient:
     def with_token(self, token: str | None) -> ApiClient:
         return ApiClient(self.app, token)
 
-    def call(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
-             raw: bytes | str | None = None) -> Reply:
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | str | None = None,
+    ) -> Reply:
         parts = urlsplit(url)
-        all_headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
+        all_headers = {
+            "content-type": "application/json",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        }
         if self.token:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
         if raw is not None:
@@ -50,15 +59,25 @@ class ApiClient:
             payload = json.dumps(body) if body is not None else None
         query = dict(parse_qsl(parts.query)) or None
         event = {
-            "resource": "/{proxy+}", "path": parts.path, "httpMethod": method.upper(), "headers": all_headers,
+            "resource": "/{proxy+}",
+            "path": parts.path,
+            "httpMethod": method.upper(),
+            "headers": all_headers,
             "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
             "queryStringParameters": query,
             "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-            "pathParameters": {"proxy": parts.path.lstrip("/")}, "stageVariables": None,
-            "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": method.upper(), "path": parts.path,
-                               "stage": "$default", "requestId": str(uuid.uuid4()),
-                               "identity": {"sourceIp": "127.0.0.1"}},
-            "body": payload, "isBase64Encoded": False,
+            "pathParameters": {"proxy": parts.path.lstrip("/")},
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": "/{proxy+}",
+                "httpMethod": method.upper(),
+                "path": parts.path,
+                "stage": "$default",
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": "127.0.0.1"},
+            },
+            "body": payload,
+            "isBase64Encoded": False,
         }
         result = self.app(event, Context())
         text = result.get("body") or ""

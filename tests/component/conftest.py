@@ -60,9 +60,19 @@ def other_tenant(anon: ApiClient) -> ApiClient:
     from oms.services.context import repos
 
     repos.directory.put_tenant("acme", "Acme", now_iso())
-    repos.directory.put_user(StoredUser(user_id=str(uuid.uuid4()), tenant_id="acme", email="boss@acme.test",
-                                        name="Boss", role="SUPERADMIN", password_hash=hash_password("acme-pass"),
-                                        active=True), now_iso(), overwrite=True)
+    repos.directory.put_user(
+        StoredUser(
+            user_id=str(uuid.uuid4()),
+            tenant_id="acme",
+            email="boss@acme.test",
+            name="Boss",
+            role="SUPERADMIN",
+            password_hash=hash_password("acme-pass"),
+            active=True,
+        ),
+        now_iso(),
+        overwrite=True,
+    )
     return _login(anon, "boss@acme.test", "acme-pass")
 
 

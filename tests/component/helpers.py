@@ -5,17 +5,26 @@ from __future__ import annotations
 import time
 from typing import Any
 
-NYC = {"address1": "456 Park Ave", "city": "New York", "state": "NY", "postal_code": "10022",
-       "latitude": 40.7614, "longitude": -73.9776}
+NYC = {
+    "address1": "456 Park Ave",
+    "city": "New York",
+    "state": "NY",
+    "postal_code": "10022",
+    "latitude": 40.7614,
+    "longitude": -73.9776,
+}
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "channel": "WEB", "fulfillment_type": "SHIP_TO_HOME", "customer_email": "customer@example.com",
+        "channel": "WEB",
+        "fulfillment_type": "SHIP_TO_HOME",
+        "customer_email": "customer@example.com",
         "customer_name": "John Doe",
-        "line_items": [{"sku": "SKU-WIDGET-A", "product_name": "Premium Widget A", "quantity": 2,
-                        "unit_price": "29.99"},
-                       {"sku": "SKU-GADGET-X", "product_name": "Gadget X Pro", "quantity": 1}],
+        "line_items": [
+            {"sku": "SKU-WIDGET-A", "product_name": "Premium Widget A", "quantity": 2, "unit_price": "29.99"},
+            {"sku": "SKU-GADGET-X", "product_name": "Gadget X Pro", "quantity": 1},
+        ],
         "shipping_address": NYC,
     }
     body.update(overrides)

@@ -18,8 +18,13 @@ def test_login_returns_a_bearer_token(anon):
     assert r.body["token_type"] == "bearer" and r.body["expires_in"] > 0 and r.body["access_token"]
 
 
-@pytest.mark.parametrize("body", [{"email": "admin@example.com", "password": "nope"},
-                                  {"email": "ghost@example.com", "password": "admin123"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "admin@example.com", "password": "nope"},
+        {"email": "ghost@example.com", "password": "admin123"},
+    ],
+)
 def test_bad_credentials_are_401(anon, body):
     r = anon.post("/auth/login", body)
     assert r.status == 401 and r.body["error"]["code"] == "invalid_credentials"
@@ -34,13 +39,25 @@ def test_missing_and_invalid_tokens_are_401(anon):
 def test_forged_token_with_another_key_is_401(anon):
     import jwt
 
-    forged = jwt.encode({"iss": "cirrus-oms", "sub": "x", "tid": "demo", "role": "PLATFORM_OWNER", "iat": 1,
-                         "exp": 4102444800}, "not-the-key-not-the-key-not-the-key", algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "iss": "cirrus-oms",
+            "sub": "x",
+            "tid": "demo",
+            "role": "PLATFORM_OWNER",
+            "iat": 1,
+            "exp": 4102444800,
+        },
+        "not-the-key-not-the-key-not-the-key",
+        algorithm="HS256",
+    )
     assert anon.with_token(forged).get("/orders").status == 401
 
 
 def test_user_role_cannot_create_nodes(user):
-    r = user.post("/nodes", {"code": "X1", "name": "x", "node_type": "WAREHOUSE", "latitude": 1, "longitude": 1})
+    r = user.post(
+        "/nodes", {"code": "X1", "name": "x", "node_type": "WAREHOUSE", "latitude": 1, "longitude": 1}
+    )
     assert r.status == 403 and r.body["error"]["code"] == "insufficient_role"
 
 

@@ -9,9 +9,14 @@ from tests.component.helpers import order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
 
-SHIP_EVENTS = [{"type": "PICKING"}, {"type": "PACKING"}, {"type": "READY_TO_SHIP"},
-               {"type": "SHIPPED", "carrier": "UPS", "tracking_number": "1Z999"},
-               {"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
+SHIP_EVENTS = [
+    {"type": "PICKING"},
+    {"type": "PACKING"},
+    {"type": "READY_TO_SHIP"},
+    {"type": "SHIPPED", "carrier": "UPS", "tracking_number": "1Z999"},
+    {"type": "OUT_FOR_DELIVERY"},
+    {"type": "DELIVERED"},
+]
 
 
 def send(admin, order_id, event, expect):
@@ -36,8 +41,17 @@ def test_order_goes_from_pending_to_delivered_and_stock_leaves(admin, queues):
     assert after["on_hand"] == before["on_hand"] - 2 and after["reserved"] == before["reserved"]
     final = admin.get(f"/orders/{order['id']}").body
     assert [h["status"] for h in final["status_history"]] == [
-        "PENDING", "CONFIRMED", "SOURCING", "SOURCED", "PICKING", "PACKING", "READY_TO_SHIP", "SHIPPED",
-        "OUT_FOR_DELIVERY", "DELIVERED"]
+        "PENDING",
+        "CONFIRMED",
+        "SOURCING",
+        "SOURCED",
+        "PICKING",
+        "PACKING",
+        "READY_TO_SHIP",
+        "SHIPPED",
+        "OUT_FOR_DELIVERY",
+        "DELIVERED",
+    ]
     assert final["shipments"][0]["tracking_number"] == "1Z999"
     events = admin.get(f"/orders/{order['id']}/events").body["items"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
@@ -49,8 +63,9 @@ def test_illegal_callback_is_409_and_changes_nothing(admin):
     r = admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "DELIVERED"})
     assert r.status == 409 and "PICKING" in r.body["error"]["details"]["allowed"]
     assert admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "TELEPORTED"}).status == 422
-    assert admin.post(f"/orders/{order['id']}/fulfillment-events",
-                      {"type": "SHIPPED"}).status == 422  # no tracking
+    assert (
+        admin.post(f"/orders/{order['id']}/fulfillment-events", {"type": "SHIPPED"}).status == 422
+    )  # no tracking
     assert admin.get(f"/orders/{order['id']}").body["status"] == "SOURCED"
 
 
@@ -65,8 +80,9 @@ def test_duplicate_callback_is_applied_once(admin):
 
 
 def test_pickup_order_path(admin, demo_nodes):
-    body = order_body(fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"],
-                      shipping_address=None)
+    body = order_body(
+        fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"], shipping_address=None
+    )
     order = admin.post("/orders", body).body
     sourced = wait_for_status(admin, order["id"], {"SOURCED"})
     assert {a["node_code"] for a in sourced["allocations"]} == {"STR-CHI-01"}
@@ -92,8 +108,12 @@ def test_split_order_ships_partially_then_fully(admin):
         send(admin, order["id"], {"type": step}, step)
     for i, node_id in enumerate(nodes):
         expect = "SHIPPED" if i == len(nodes) - 1 else "PARTIALLY_SHIPPED"
-        send(admin, order["id"], {"type": "SHIPPED", "node_id": node_id, "carrier": "UPS",
-                                  "tracking_number": f"T{i}"}, expect)
+        send(
+            admin,
+            order["id"],
+            {"type": "SHIPPED", "node_id": node_id, "carrier": "UPS", "tracking_number": f"T{i}"},
+            expect,
+        )
     for i, node_id in enumerate(nodes):
         expect = "DELIVERED" if i == len(nodes) - 1 else "PARTIALLY_DELIVERED"
         send(admin, order["id"], {"type": "DELIVERED", "node_id": node_id}, expect)
@@ -106,8 +126,10 @@ def test_concurrent_orders_never_oversell(admin, demo_nodes):
     results = []
 
     def place(i):
-        body = order_body(customer_email=f"race{i}@example.com",
-                          line_items=[{"sku": "SKU-RARE", "quantity": 1, "unit_price": "5.00"}])
+        body = order_body(
+            customer_email=f"race{i}@example.com",
+            line_items=[{"sku": "SKU-RARE", "quantity": 1, "unit_price": "5.00"}],
+        )
         results.append(admin.post("/orders", body).body["id"])
 
     threads = [threading.Thread(target=place, args=(i,)) for i in range(20)]
@@ -115,8 +137,10 @@ def test_concurrent_orders_never_oversell(admin, demo_nodes):
         t.start()
     for t in threads:
         t.join()
-    final = [wait_for_status(admin, oid, {"SOURCED", "BACKORDERED", "FAILED"}, timeout=60)["status"]
-             for oid in results]
+    final = [
+        wait_for_status(admin, oid, {"SOURCED", "BACKORDERED", "FAILED"}, timeout=60)["status"]
+        for oid in results
+    ]
     stock = admin.get(f"/inventory/{item['id']}").body
     assert final.count("SOURCED") == 7
     assert stock["available"] == 0 and stock["reserved"] == 7 and stock["on_hand"] == 7

@@ -1,9 +1,9 @@
 """Scheduled maintenance: reservation expiry, reconciliation of drift, recovery of lost intakes."""
 
 import pytest
-
 from oms.data import keys
 from oms.data.records import ReservationRecord, StockRecord
+
 from tests.component.helpers import order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -20,8 +20,12 @@ def test_expired_reservation_releases_stock_and_backorders_the_order(admin, invo
     reserved_before = admin.get(f"/inventory/{item_id}").body["reserved"]
     record = ReservationRecord.get(keys.item_pk("demo", item_id), keys.reservation_sk(order["id"]))
     past = "2020-01-01T00:00:00.000Z"
-    record.update(actions=[ReservationRecord.expires_at.set(past),
-                           ReservationRecord.gsi2sk.set(f"{past}#demo#{item_id}#{order['id']}")])
+    record.update(
+        actions=[
+            ReservationRecord.expires_at.set(past),
+            ReservationRecord.gsi2sk.set(f"{past}#demo#{item_id}#{order['id']}"),
+        ]
+    )
     result = run_job(invoke, "reservations")
     assert result["expiry"]["expired"] >= 1
     assert admin.get(f"/inventory/{item_id}").body["reserved"] == reserved_before - 3
@@ -33,9 +37,12 @@ def test_expired_reservation_releases_stock_and_backorders_the_order(admin, invo
 
 
 def test_reconcile_repairs_reserved_drift_and_logs_it(admin, invoke, demo_nodes):
-    item = admin.post("/inventory", {"node_id": demo_nodes["DC-WEST"], "sku": "SKU-DRIFT", "on_hand": 20}).body
+    item = admin.post(
+        "/inventory", {"node_id": demo_nodes["DC-WEST"], "sku": "SKU-DRIFT", "on_hand": 20}
+    ).body
     StockRecord(keys.item_pk("demo", item["id"]), keys.ITEM_SK).update(
-        actions=[StockRecord.reserved.add(5), StockRecord.available.add(-5)])
+        actions=[StockRecord.reserved.add(5), StockRecord.available.add(-5)]
+    )
     assert admin.get(f"/inventory/{item['id']}").body["reserved"] == 5
     result = run_job(invoke, "reservations")
     assert result["reconcile"]["drift_repaired"] >= 1

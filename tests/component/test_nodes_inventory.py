@@ -4,8 +4,16 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("stack")
 
-NODE = {"code": "WH-TEST", "name": "Test warehouse", "node_type": "WAREHOUSE", "latitude": 40.0,
-        "longitude": -75.0, "can_ship": True, "daily_order_capacity": 50, "shipping_cost_multiplier": "1.25"}
+NODE = {
+    "code": "WH-TEST",
+    "name": "Test warehouse",
+    "node_type": "WAREHOUSE",
+    "latitude": 40.0,
+    "longitude": -75.0,
+    "can_ship": True,
+    "daily_order_capacity": 50,
+    "shipping_cost_multiplier": "1.25",
+}
 
 
 def test_node_crud_and_soft_delete(admin):
@@ -28,14 +36,24 @@ def test_node_crud_and_soft_delete(admin):
 
 def test_demo_nodes_are_seeded(admin):
     codes = {n["code"] for n in admin.get("/nodes").body["items"]}
-    assert {"DC-EAST", "DC-WEST", "DC-MID", "STR-NYC-01", "STR-LA-01", "STR-CHI-01", "STR-MIA-01",
-            "DARK-SF-01"} <= codes
+    assert {
+        "DC-EAST",
+        "DC-WEST",
+        "DC-MID",
+        "STR-NYC-01",
+        "STR-LA-01",
+        "STR-CHI-01",
+        "STR-MIA-01",
+        "DARK-SF-01",
+    } <= codes
     assert admin.get("/nodes?capability=can_fly").status == 422
 
 
 def test_inventory_create_adjust_and_log(admin, demo_nodes):
     node_id = demo_nodes["DC-MID"]
-    created = admin.post("/inventory", {"node_id": node_id, "sku": "SKU-NEW-1", "on_hand": 10, "reorder_level": 4})
+    created = admin.post(
+        "/inventory", {"node_id": node_id, "sku": "SKU-NEW-1", "on_hand": 10, "reorder_level": 4}
+    )
     assert created.status == 201
     item_id = created.body["id"]
     assert admin.post("/inventory", {"node_id": node_id, "sku": "SKU-NEW-1"}).status == 409
@@ -62,27 +80,35 @@ def test_sku_view_and_availability(admin):
     sku = admin.get("/inventory/sku/SKU-WIDGET-A").body
     assert len(sku["nodes"]) >= 8 and sku["available"] == sum(n["available"] for n in sku["nodes"])
     assert admin.get("/inventory/sku/SKU-NOPE").status == 404
-    check = admin.post("/inventory/check-availability", {"items": [{"sku": "SKU-WIDGET-A", "quantity": 30},
-                                                                   {"sku": "SKU-TOOL-Z", "quantity": 1}]}).body
+    check = admin.post(
+        "/inventory/check-availability",
+        {"items": [{"sku": "SKU-WIDGET-A", "quantity": 30}, {"sku": "SKU-TOOL-Z", "quantity": 1}]},
+    ).body
     assert check["all_fulfillable"] is True and "DC-EAST" in check["single_node_candidates"]
     assert "STR-NYC-01" in check["single_node_candidates"]  # stores hold 40 of each SKU
-    huge = admin.post("/inventory/check-availability", {"items": [{"sku": "SKU-WIDGET-A", "quantity": 999999}]})
+    huge = admin.post(
+        "/inventory/check-availability", {"items": [{"sku": "SKU-WIDGET-A", "quantity": 999999}]}
+    )
     assert huge.body["all_fulfillable"] is False
 
 
 def test_transfer_is_atomic_and_logged(admin, demo_nodes):
     src, dst = demo_nodes["DC-EAST"], demo_nodes["STR-MIA-01"]
     before = {n["node_id"]: n for n in admin.get("/inventory/sku/SKU-GIZMO-1").body["nodes"]}
-    r = admin.post("/inventory/transfer", {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": dst,
-                                           "quantity": 25})
+    r = admin.post(
+        "/inventory/transfer", {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": dst, "quantity": 25}
+    )
     assert r.status == 200, r
     assert r.body["from"]["on_hand"] == before[src]["on_hand"] - 25
     assert r.body["to"]["on_hand"] == before[dst]["on_hand"] + 25
-    over = admin.post("/inventory/transfer", {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": dst,
-                                              "quantity": 10**6})
+    over = admin.post(
+        "/inventory/transfer",
+        {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": dst, "quantity": 10**6},
+    )
     assert over.status == 409
     after = {n["node_id"]: n for n in admin.get("/inventory/sku/SKU-GIZMO-1").body["nodes"]}
     assert after[src]["on_hand"] == before[src]["on_hand"] - 25  # the refused transfer changed nothing
-    same = admin.post("/inventory/transfer", {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": src,
-                                              "quantity": 1})
+    same = admin.post(
+        "/inventory/transfer", {"sku": "SKU-GIZMO-1", "from_node_id": src, "to_node_id": src, "quantity": 1}
+    )
     assert same.status == 422

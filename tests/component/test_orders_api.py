@@ -20,7 +20,9 @@ def test_idempotency_key_replays_and_refuses_a_different_body(admin):
     again = admin.post("/orders", order_body(), headers={"Idempotency-Key": "checkout-42"})
     assert first.status == again.status == 201
     assert again.body["id"] == first.body["id"] and again.headers.get("idempotent-replayed") == "true"
-    other = admin.post("/orders", order_body(customer_name="Mallory"), headers={"Idempotency-Key": "checkout-42"})
+    other = admin.post(
+        "/orders", order_body(customer_name="Mallory"), headers={"Idempotency-Key": "checkout-42"}
+    )
     assert other.status == 422 and other.body["error"]["code"] == "idempotency_key_reused"
 
 
@@ -36,9 +38,16 @@ def test_price_mismatch_is_422(admin):
     assert r.status == 422 and r.body["error"]["details"][0]["type"] == "price_mismatch"
 
 
-@pytest.mark.parametrize("patch", [{"line_items": []}, {"customer_email": "x"}, {"fulfillment_type": "TELEPORT"},
-                                   {"line_items": [{"sku": "SKU-WIDGET-A", "quantity": -1}]},
-                                   {"shipping_address": None}])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"line_items": []},
+        {"customer_email": "x"},
+        {"fulfillment_type": "TELEPORT"},
+        {"line_items": [{"sku": "SKU-WIDGET-A", "quantity": -1}]},
+        {"shipping_address": None},
+    ],
+)
 def test_invalid_orders_are_422_and_store_nothing(admin, patch):
     before = admin.get("/orders?limit=200").body["count"]
     r = admin.post("/orders", order_body(**patch))
@@ -57,8 +66,10 @@ def test_read_by_id_and_number_and_tenant_isolation(admin, other_tenant):
 
 def test_listing_filters_and_cursor_pagination(admin):
     email = "pager@example.com"
-    ids = {admin.post("/orders", order_body(customer_email=email, channel=ch)).body["id"]
-           for ch in ("WEB", "POS", "WEB", "MOBILE", "WEB")}
+    ids = {
+        admin.post("/orders", order_body(customer_email=email, channel=ch)).body["id"]
+        for ch in ("WEB", "POS", "WEB", "MOBILE", "WEB")
+    }
     seen, cursor = [], None
     while True:
         url = f"/orders?customer_email={email}&limit=2" + (f"&cursor={cursor}" if cursor else "")
@@ -71,7 +82,9 @@ def test_listing_filters_and_cursor_pagination(admin):
     web = admin.get(f"/orders?customer_email={email}&channel=WEB&limit=50").body["items"]
     assert len(web) == 3 and all(o["channel"] == "WEB" for o in web)
     created = sorted(o["created_at"] for o in admin.get(f"/orders?customer_email={email}").body["items"])
-    ranged = admin.get(f"/orders?customer_email={email}&created_from={created[1]}&created_to={created[3]}").body
+    ranged = admin.get(
+        f"/orders?customer_email={email}&created_from={created[1]}&created_to={created[3]}"
+    ).body
     assert len(ranged["items"]) == 3
     assert admin.get("/orders?status=NOT_A_STATUS").status == 422
     assert admin.get("/orders?cursor=bm9wZQ").status == 422

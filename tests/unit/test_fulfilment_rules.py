@@ -1,19 +1,27 @@
 import pytest
-
 from oms.domain import orders
 from oms.domain.errors import Conflict
 from oms.domain.fulfilment import decide
 from oms.domain.lifecycle import OrderStatus as S
 from oms.domain.models import Allocation, FulfilmentEvent, Shipment
+
 from tests.unit.factories import NOW, PRINCIPAL, order_request
 
 
 def order_in(status, **kw):
     request = order_request(**kw)
-    order = orders.build_order(request, order_id=orders.order_id_for("t1", None, None, "WEB"), principal=PRINCIPAL,
-                               now=NOW, catalog_prices={}, idempotency_key=None)
-    allocations = [Allocation(node_id="n1", sku="SKU-A", quantity=2, item_id="i1"),
-                   Allocation(node_id="n2", sku="SKU-B", quantity=1, item_id="i2")]
+    order = orders.build_order(
+        request,
+        order_id=orders.order_id_for("t1", None, None, "WEB"),
+        principal=PRINCIPAL,
+        now=NOW,
+        catalog_prices={},
+        idempotency_key=None,
+    )
+    allocations = [
+        Allocation(node_id="n1", sku="SKU-A", quantity=2, item_id="i1"),
+        Allocation(node_id="n2", sku="SKU-B", quantity=1, item_id="i2"),
+    ]
     return order.model_copy(update={"status": status, "allocations": allocations})
 
 
@@ -27,7 +35,9 @@ def test_ready_to_ship_requests_a_carrier():
 
 
 def test_shipping_one_node_of_two_is_partial_and_commits_only_that_node():
-    outcome = decide(order_in(S.READY_TO_SHIP), ev(type="SHIPPED", node_id="n1", carrier="UPS", tracking_number="1"))
+    outcome = decide(
+        order_in(S.READY_TO_SHIP), ev(type="SHIPPED", node_id="n1", carrier="UPS", tracking_number="1")
+    )
     assert outcome.target == S.PARTIALLY_SHIPPED
     assert [a.node_id for a in outcome.committing] == ["n1"]
     full = decide(order_in(S.READY_TO_SHIP), ev(type="SHIPPED", carrier="UPS", tracking_number="1"))
@@ -51,9 +61,15 @@ def test_pickup_events_do_not_apply_to_shipping_orders_and_vice_versa():
 def test_delivery_of_one_shipment_of_two_is_partial():
     order = order_in(S.SHIPPED)
     shipped = [a.model_copy(update={"state": "SHIPPED"}) for a in order.allocations]
-    order = order.model_copy(update={"allocations": shipped, "shipments": [
-        Shipment(node_id="n1", carrier="UPS", tracking_number="1", shipped_at=NOW),
-        Shipment(node_id="n2", carrier="UPS", tracking_number="2", shipped_at=NOW)]})
+    order = order.model_copy(
+        update={
+            "allocations": shipped,
+            "shipments": [
+                Shipment(node_id="n1", carrier="UPS", tracking_number="1", shipped_at=NOW),
+                Shipment(node_id="n2", carrier="UPS", tracking_number="2", shipped_at=NOW),
+            ],
+        }
+    )
     assert decide(order, ev(type="DELIVERED", node_id="n1")).target == S.PARTIALLY_DELIVERED
     assert decide(order, ev(type="DELIVERED")).target == S.DELIVERED
 

@@ -1,5 +1,6 @@
-import pytest
+from itertools import pairwise
 
+import pytest
 from oms.domain.errors import IllegalTransition
 from oms.domain.lifecycle import DEFAULT_TRANSITIONS, DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
 
@@ -13,11 +14,21 @@ def test_every_status_has_a_row_and_targets_are_statuses():
 
 
 def test_happy_paths_are_allowed():
-    ship = [S.PENDING, S.CONFIRMED, S.SOURCING, S.SOURCED, S.PICKING, S.PACKING, S.READY_TO_SHIP, S.SHIPPED,
-            S.OUT_FOR_DELIVERY, S.DELIVERED]
+    ship = [
+        S.PENDING,
+        S.CONFIRMED,
+        S.SOURCING,
+        S.SOURCED,
+        S.PICKING,
+        S.PACKING,
+        S.READY_TO_SHIP,
+        S.SHIPPED,
+        S.OUT_FOR_DELIVERY,
+        S.DELIVERED,
+    ]
     pickup = [S.SOURCED, S.PICKING, S.PACKING, S.READY_FOR_PICKUP, S.PICKED_UP]
     for path in (ship, pickup):
-        for current, target in zip(path, path[1:], strict=False):
+        for current, target in pairwise(path):
             assert DEFAULT_WORKFLOW.can(current, target), (current, target)
 
 
@@ -30,7 +41,9 @@ def test_illegal_transition_names_allowed_targets():
 
 def test_cancel_allowed_exactly_from_pre_shipment_states():
     for status in S:
-        assert DEFAULT_WORKFLOW.can(status, S.CANCELLED) == (status in PRE_SHIPMENT and status != S.CANCELLED), status
+        assert DEFAULT_WORKFLOW.can(status, S.CANCELLED) == (
+            status in PRE_SHIPMENT and status != S.CANCELLED
+        ), status
 
 
 def test_nothing_moves_backwards_after_shipping():

@@ -1,19 +1,20 @@
 from decimal import Decimal
 
 import pytest
-from pydantic import ValidationError
-
 from oms.domain import orders
 from oms.domain.errors import ValidationFailed
 from oms.domain.lifecycle import OrderStatus
+from pydantic import ValidationError
+
 from tests.unit.factories import NOW, PRINCIPAL, order_request
 
 
 def build(request=None, prices=None, key=None):
     request = request or order_request()
     oid = orders.order_id_for("t1", key, request.external_order_id, request.channel.value)
-    return orders.build_order(request, order_id=oid, principal=PRINCIPAL, now=NOW,
-                              catalog_prices=prices or {}, idempotency_key=key)
+    return orders.build_order(
+        request, order_id=oid, principal=PRINCIPAL, now=NOW, catalog_prices=prices or {}, idempotency_key=key
+    )
 
 
 def test_totals_are_computed_on_the_server_in_decimal():
@@ -27,11 +28,15 @@ def test_totals_are_computed_on_the_server_in_decimal():
 
 
 def test_catalog_price_wins_and_a_disagreeing_client_price_is_refused():
-    order = build(order_request(line_items=[{"sku": "SKU-A", "quantity": 1}]), prices={"SKU-A": Decimal("12.5")})
+    order = build(
+        order_request(line_items=[{"sku": "SKU-A", "quantity": 1}]), prices={"SKU-A": Decimal("12.5")}
+    )
     assert order.line_items[0].unit_price == Decimal("12.50")
     with pytest.raises(ValidationFailed) as info:
-        build(order_request(line_items=[{"sku": "SKU-A", "quantity": 1, "unit_price": "1.00"}]),
-              prices={"SKU-A": Decimal("12.50")})
+        build(
+            order_request(line_items=[{"sku": "SKU-A", "quantity": 1, "unit_price": "1.00"}]),
+            prices={"SKU-A": Decimal("12.50")},
+        )
     assert info.value.details[0]["type"] == "price_mismatch"
 
 
@@ -44,8 +49,9 @@ def test_ids_are_deterministic_for_keys_and_external_ids():
     a = orders.order_id_for("t1", "key-1", None, "WEB")
     assert a == orders.order_id_for("t1", "key-1", None, "WEB")
     assert a != orders.order_id_for("t2", "key-1", None, "WEB")
-    assert orders.order_id_for("t1", None, "ext-9", "MARKETPLACE") == orders.order_id_for("t1", "k", "ext-9",
-                                                                                          "MARKETPLACE")
+    assert orders.order_id_for("t1", None, "ext-9", "MARKETPLACE") == orders.order_id_for(
+        "t1", "k", "ext-9", "MARKETPLACE"
+    )
     assert orders.order_id_for("t1", None, None, "WEB") != orders.order_id_for("t1", None, None, "WEB")
 
 
@@ -62,18 +68,26 @@ def test_fingerprint_ignores_formatting_but_not_content():
     assert orders.fingerprint(a) != orders.fingerprint(order_request(customer_name="Bob"))
 
 
-@pytest.mark.parametrize("override", [
-    {"line_items": []},
-    {"line_items": [{"sku": "A", "quantity": 0, "unit_price": "1"}]},
-    {"line_items": [{"sku": "A", "quantity": 1, "unit_price": "1.001"}]},
-    {"line_items": [{"sku": "A", "quantity": 1, "unit_price": "-1"}]},
-    {"customer_email": "not-an-email"},
-    {"channel": "FAX"},
-    {"shipping_address": None},
-    {"fulfillment_type": "STORE_PICKUP"},
-    {"line_items": [{"sku": "A", "quantity": 1, "unit_price": "1"}, {"sku": "A", "quantity": 1, "unit_price": "1"}]},
-    {"surprise": 1},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"line_items": []},
+        {"line_items": [{"sku": "A", "quantity": 0, "unit_price": "1"}]},
+        {"line_items": [{"sku": "A", "quantity": 1, "unit_price": "1.001"}]},
+        {"line_items": [{"sku": "A", "quantity": 1, "unit_price": "-1"}]},
+        {"customer_email": "not-an-email"},
+        {"channel": "FAX"},
+        {"shipping_address": None},
+        {"fulfillment_type": "STORE_PICKUP"},
+        {
+            "line_items": [
+                {"sku": "A", "quantity": 1, "unit_price": "1"},
+                {"sku": "A", "quantity": 1, "unit_price": "1"},
+            ]
+        },
+        {"surprise": 1},
+    ],
+)
 def test_invalid_requests_are_rejected(override):
     with pytest.raises(ValidationError):
         order_request(**override)

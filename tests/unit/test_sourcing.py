@@ -1,6 +1,7 @@
 from oms.domain.models import NodeStatus
-from oms.domain.sourcing import plan_sourcing
 from oms.domain.orders import build_order, order_id_for
+from oms.domain.sourcing import plan_sourcing
+
 from tests.unit.factories import NOW, PRINCIPAL, node, order_request
 
 NYC = node("NYC", 40.7484, -73.9967)
@@ -10,8 +11,14 @@ CHICAGO = node("CHI", 41.8781, -87.6298)
 
 def make_order(**kw):
     request = order_request(**kw)
-    return build_order(request, order_id=order_id_for("t1", None, None, "WEB"), principal=PRINCIPAL, now=NOW,
-                       catalog_prices={}, idempotency_key=None)
+    return build_order(
+        request,
+        order_id=order_id_for("t1", None, None, "WEB"),
+        principal=PRINCIPAL,
+        now=NOW,
+        catalog_prices={},
+        idempotency_key=None,
+    )
 
 
 def test_nearest_node_that_fills_everything_wins():
@@ -28,8 +35,10 @@ def test_split_when_no_single_node_can_fill():
     stock = {(NYC.id, "SKU-A"): 2, (CHICAGO.id, "SKU-B"): 1}
     plan = plan_sourcing(order, [NYC, CHICAGO], stock, NOW[:10])
     assert plan.outcome == "SOURCED"
-    assert {(a.node_id, a.sku, a.quantity) for a in plan.allocations} == {(NYC.id, "SKU-A", 2),
-                                                                         (CHICAGO.id, "SKU-B", 1)}
+    assert {(a.node_id, a.sku, a.quantity) for a in plan.allocations} == {
+        (NYC.id, "SKU-A", 2),
+        (CHICAGO.id, "SKU-B", 1),
+    }
 
 
 def test_backorder_when_stock_is_short_everywhere():

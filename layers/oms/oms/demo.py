@@ -27,20 +27,110 @@ _NS = uuid.UUID("8d1c33f4-3b8e-4f5e-9d0e-1f2a3b4c5d6e")
 
 # code, name, type, lat, lon, ship, pickup, curbside, same_day, capacity, cost multiplier
 NODES: tuple[tuple[Any, ...], ...] = (
-    ("DC-EAST", "East Coast DC (Edison NJ)", NodeType.DISTRIBUTION_CENTER, 40.5187, -74.4121,
-     True, False, False, False, 2000, "0.9"),
-    ("DC-WEST", "West Coast DC (Los Angeles CA)", NodeType.DISTRIBUTION_CENTER, 33.9425, -118.4081,
-     True, False, False, True, 2500, "0.85"),
-    ("DC-MID", "Midwest DC (Chicago IL)", NodeType.DISTRIBUTION_CENTER, 41.8781, -87.6298,
-     True, False, False, False, 1800, "1.0"),
-    ("STR-NYC-01", "New York Store", NodeType.RETAIL_STORE, 40.7484, -73.9967, True, True, True, True, 300, "1.2"),
-    ("STR-LA-01", "Beverly Hills Store", NodeType.RETAIL_STORE, 34.0736, -118.4004, True, True, True, True, 250,
-     "1.15"),
-    ("STR-CHI-01", "Chicago Store", NodeType.RETAIL_STORE, 41.8937, -87.6267, True, True, False, True, 200, "1.1"),
-    ("STR-MIA-01", "Miami Beach Store", NodeType.RETAIL_STORE, 25.7907, -80.1300, True, True, True, False, 150,
-     "1.3"),
-    ("DARK-SF-01", "San Francisco Dark Store", NodeType.DARK_STORE, 37.7749, -122.4194, True, False, False, True,
-     500, "1.05"),
+    (
+        "DC-EAST",
+        "East Coast DC (Edison NJ)",
+        NodeType.DISTRIBUTION_CENTER,
+        40.5187,
+        -74.4121,
+        True,
+        False,
+        False,
+        False,
+        2000,
+        "0.9",
+    ),
+    (
+        "DC-WEST",
+        "West Coast DC (Los Angeles CA)",
+        NodeType.DISTRIBUTION_CENTER,
+        33.9425,
+        -118.4081,
+        True,
+        False,
+        False,
+        True,
+        2500,
+        "0.85",
+    ),
+    (
+        "DC-MID",
+        "Midwest DC (Chicago IL)",
+        NodeType.DISTRIBUTION_CENTER,
+        41.8781,
+        -87.6298,
+        True,
+        False,
+        False,
+        False,
+        1800,
+        "1.0",
+    ),
+    (
+        "STR-NYC-01",
+        "New York Store",
+        NodeType.RETAIL_STORE,
+        40.7484,
+        -73.9967,
+        True,
+        True,
+        True,
+        True,
+        300,
+        "1.2",
+    ),
+    (
+        "STR-LA-01",
+        "Beverly Hills Store",
+        NodeType.RETAIL_STORE,
+        34.0736,
+        -118.4004,
+        True,
+        True,
+        True,
+        True,
+        250,
+        "1.15",
+    ),
+    (
+        "STR-CHI-01",
+        "Chicago Store",
+        NodeType.RETAIL_STORE,
+        41.8937,
+        -87.6267,
+        True,
+        True,
+        False,
+        True,
+        200,
+        "1.1",
+    ),
+    (
+        "STR-MIA-01",
+        "Miami Beach Store",
+        NodeType.RETAIL_STORE,
+        25.7907,
+        -80.1300,
+        True,
+        True,
+        True,
+        False,
+        150,
+        "1.3",
+    ),
+    (
+        "DARK-SF-01",
+        "San Francisco Dark Store",
+        NodeType.DARK_STORE,
+        37.7749,
+        -122.4194,
+        True,
+        False,
+        False,
+        True,
+        500,
+        "1.05",
+    ),
 )
 
 PRODUCTS: tuple[tuple[str, str, str], ...] = (
@@ -57,15 +147,35 @@ PRODUCTS: tuple[tuple[str, str, str], ...] = (
 STOCK_BY_NODE_TYPE = {NodeType.DISTRIBUTION_CENTER: 500, NodeType.RETAIL_STORE: 40, NodeType.DARK_STORE: 120}
 
 RULES: tuple[dict[str, Any], ...] = (
-    {"name": "Same-Day - West Coast", "priority": 10, "strategy": "STORE_NEAREST",
-     "conditions": [{"field": "fulfillment_type", "operator": "EQUALS", "value": "SAME_DAY_DELIVERY"},
-                    {"field": "shipping_state", "operator": "IN", "value": ["CA", "WA", "OR"]}]},
-    {"name": "BOPIS / Curbside", "priority": 20, "strategy": "INVENTORY_RESERVATION",
-     "conditions": [{"field": "fulfillment_type", "operator": "IN", "value": ["STORE_PICKUP", "CURBSIDE_PICKUP"]}]},
-    {"name": "High-Value Orders", "priority": 30, "strategy": "COST_OPTIMAL",
-     "conditions": [{"field": "total_amount", "operator": "GREATER_THAN", "value": "200"}]},
-    {"name": "Marketplace", "priority": 40, "strategy": "LEAST_COST_SPLIT",
-     "conditions": [{"field": "channel", "operator": "EQUALS", "value": "MARKETPLACE"}]},
+    {
+        "name": "Same-Day - West Coast",
+        "priority": 10,
+        "strategy": "STORE_NEAREST",
+        "conditions": [
+            {"field": "fulfillment_type", "operator": "EQUALS", "value": "SAME_DAY_DELIVERY"},
+            {"field": "shipping_state", "operator": "IN", "value": ["CA", "WA", "OR"]},
+        ],
+    },
+    {
+        "name": "BOPIS / Curbside",
+        "priority": 20,
+        "strategy": "INVENTORY_RESERVATION",
+        "conditions": [
+            {"field": "fulfillment_type", "operator": "IN", "value": ["STORE_PICKUP", "CURBSIDE_PICKUP"]}
+        ],
+    },
+    {
+        "name": "High-Value Orders",
+        "priority": 30,
+        "strategy": "COST_OPTIMAL",
+        "conditions": [{"field": "total_amount", "operator": "GREATER_THAN", "value": "200"}],
+    },
+    {
+        "name": "Marketplace",
+        "priority": 40,
+        "strategy": "LEAST_COST_SPLIT",
+        "conditions": [{"field": "channel", "operator": "EQUALS", "value": "MARKETPLACE"}],
+    },
     {"name": "Default", "priority": 100, "strategy": "DISTANCE_OPTIMAL", "conditions": []},
 )
 
@@ -79,14 +189,35 @@ def seed_demo_data() -> dict[str, int]:
     counts = {"users": 0, "nodes": 0, "items": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
     for email, password, role, name in DEMO_USERS:
-        user = StoredUser(user_id=str(uuid.uuid5(_NS, email)), tenant_id=DEMO_TENANT_ID, email=email, name=name,
-                          role=role, password_hash=hash_password(password), active=True)
+        user = StoredUser(
+            user_id=str(uuid.uuid5(_NS, email)),
+            tenant_id=DEMO_TENANT_ID,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=hash_password(password),
+            active=True,
+        )
         counts["users"] += int(repos.directory.put_user(user, now))
     for code, name, node_type, lat, lon, ship, pickup, curbside, same_day, capacity, mult in NODES:
-        node = Node(id=node_id_for(code), tenant_id=DEMO_TENANT_ID, code=code, name=name, node_type=node_type,
-                    status=NodeStatus.ACTIVE, latitude=lat, longitude=lon, can_ship=ship, can_pickup=pickup,
-                    can_curbside=curbside, can_same_day=same_day, daily_order_capacity=capacity,
-                    shipping_cost_multiplier=Decimal(mult), created_at=now, updated_at=now)
+        node = Node(
+            id=node_id_for(code),
+            tenant_id=DEMO_TENANT_ID,
+            code=code,
+            name=name,
+            node_type=node_type,
+            status=NodeStatus.ACTIVE,
+            latitude=lat,
+            longitude=lon,
+            can_ship=ship,
+            can_pickup=pickup,
+            can_curbside=curbside,
+            can_same_day=same_day,
+            daily_order_capacity=capacity,
+            shipping_cost_multiplier=Decimal(mult),
+            created_at=now,
+            updated_at=now,
+        )
         try:
             repos.nodes.insert(node)
             counts["nodes"] += 1
@@ -94,10 +225,20 @@ def seed_demo_data() -> dict[str, int]:
             pass
         for sku, product_name, _price in PRODUCTS:
             qty = STOCK_BY_NODE_TYPE[node_type]
-            item = InventoryItem(id=item_id_for(DEMO_TENANT_ID, node.id, sku), tenant_id=DEMO_TENANT_ID,
-                                 node_id=node.id, sku=sku, product_name=product_name, on_hand=qty, reserved=0,
-                                 available=qty, reorder_level=max(qty // 10, 5), version=1, created_at=now,
-                                 updated_at=now)
+            item = InventoryItem(
+                id=item_id_for(DEMO_TENANT_ID, node.id, sku),
+                tenant_id=DEMO_TENANT_ID,
+                node_id=node.id,
+                sku=sku,
+                product_name=product_name,
+                on_hand=qty,
+                reserved=0,
+                available=qty,
+                reorder_level=max(qty // 10, 5),
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
             try:
                 repos.stock.insert(item)
                 counts["items"] += 1
@@ -107,6 +248,9 @@ def seed_demo_data() -> dict[str, int]:
         repos.products.put(DEMO_TENANT_ID, sku, product_name, Decimal(price))
     for rule in RULES:
         rule_id = str(uuid.uuid5(_NS, f"rule|{rule['name']}"))
-        repos.rules.put(DEMO_TENANT_ID, rule_id, {"id": rule_id, "is_active": True, "max_split_nodes": 3,
-                                                  "created_at": now, **rule})
+        repos.rules.put(
+            DEMO_TENANT_ID,
+            rule_id,
+            {"id": rule_id, "is_active": True, "max_split_nodes": 3, "created_at": now, **rule},
+        )
     return counts

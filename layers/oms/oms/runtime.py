@@ -7,25 +7,23 @@ import logging
 from oms import config
 from oms.data import records
 
-_initialised = False
+_state = {"initialised": False}
 
 
 def init() -> None:
-    global _initialised
-    if _initialised:
+    if _state["initialised"]:
         return
     logging.getLogger().setLevel(logging.INFO)
     records.bind_tables(config.settings())
-    _initialised = True
+    _state["initialised"] = True
 
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    global _initialised
     from oms.adapters import tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
     workflow.reset()
-    _initialised = False
+    _state["initialised"] = False
     init()

@@ -21,8 +21,9 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
         if scheme != "scrypt":
             return False
-        digest = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r),
-                                p=int(p), dklen=32)
+        digest = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p), dklen=32
+        )
         return hmac.compare_digest(digest, base64.b64decode(digest_b64))
     except (ValueError, TypeError):
         return False

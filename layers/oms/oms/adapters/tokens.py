@@ -24,7 +24,8 @@ def _signing_key() -> str:
         import boto3
 
         response = boto3.client("ssm", region_name=cfg.region).get_parameter(
-            Name=cfg.jwt_secret_param, WithDecryption=True)
+            Name=cfg.jwt_secret_param, WithDecryption=True
+        )
         return str(response["Parameter"]["Value"])
     raise RuntimeError("no JWT signing key configured (JWT_SECRET or JWT_SECRET_PARAM)")
 
@@ -36,17 +37,33 @@ def reset_signing_key() -> None:
 def issue(principal: Principal, ttl_seconds: int | None = None) -> tuple[str, int]:
     ttl = ttl_seconds or settings().token_ttl_seconds
     now = int(time.time())
-    claims = {"iss": _ISSUER, "sub": principal.user_id, "email": principal.email, "tid": principal.tenant_id,
-              "role": principal.role.value, "iat": now, "exp": now + ttl}
+    claims = {
+        "iss": _ISSUER,
+        "sub": principal.user_id,
+        "email": principal.email,
+        "tid": principal.tenant_id,
+        "role": principal.role.value,
+        "iat": now,
+        "exp": now + ttl,
+    }
     return jwt.encode(claims, _signing_key(), algorithm="HS256"), ttl
 
 
 def verify(token: str) -> Principal:
     try:
-        claims = jwt.decode(token, _signing_key(), algorithms=["HS256"], issuer=_ISSUER,
-                            options={"require": ["exp", "iat", "sub", "tid", "role"]})
-        return Principal(user_id=claims["sub"], email=claims.get("email", ""), tenant_id=claims["tid"],
-                         role=Role(claims["role"]))
+        claims = jwt.decode(
+            token,
+            _signing_key(),
+            algorithms=["HS256"],
+            issuer=_ISSUER,
+            options={"require": ["exp", "iat", "sub", "tid", "role"]},
+        )
+        return Principal(
+            user_id=claims["sub"],
+            email=claims.get("email", ""),
+            tenant_id=claims["tid"],
+            role=Role(claims["role"]),
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("token expired", code="token_expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:

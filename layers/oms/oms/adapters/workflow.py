@@ -38,8 +38,9 @@ def start(tenant_id: str, order_id: str, event: dict[str, Any], label: str) -> s
         raise RuntimeError("FULFILMENT_STATE_MACHINE_ARN is not configured")
     payload = {"tenant_id": tenant_id, "order_id": order_id, "event": event, "attempt": 0}
     try:
-        response = _client().start_execution(stateMachineArn=arn, name=_execution_name(order_id, label),
-                                             input=json.dumps(payload))
+        response = _client().start_execution(
+            stateMachineArn=arn, name=_execution_name(order_id, label), input=json.dumps(payload)
+        )
     except (ClientError, BotoCoreError) as exc:
         raise TransientStoreError(f"could not start fulfilment: {exc}") from exc
     return str(response["executionArn"])

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Response  # type: ignore[attr-defined]
-from pydantic import Field
-
-from oms.api.http import CirrusApp, json_body, query_model, route
+from chalice import Response
+from oms.api.http import CirrusApp, current_request, json_body, query_model, route
 from oms.domain.clock import now_iso
 from oms.domain.models import (
     AdjustRequest,
@@ -29,6 +27,7 @@ from oms.domain.models import (
     TransferRequest,
 )
 from oms.services import auth, inventory, orders
+from pydantic import Field
 
 app = CirrusApp(app_name="cirrus-oms")
 
@@ -64,8 +63,12 @@ def create_node(principal: Principal) -> dict[str, Any]:
 @route(app, "/nodes", ["GET"])
 def list_nodes(principal: Principal) -> dict[str, Any]:
     q = query_model(app, NodeQuery)
-    nodes = inventory.list_nodes(principal, q.node_type.value if q.node_type else None,
-                                 q.status.value if q.status else None, q.capability)
+    nodes = inventory.list_nodes(
+        principal,
+        q.node_type.value if q.node_type else None,
+        q.status.value if q.status else None,
+        q.capability,
+    )
     return {"items": [n.model_dump(mode="json") for n in nodes], "count": len(nodes)}
 
 
@@ -145,11 +148,14 @@ def create_order(principal: Principal) -> Any:
     from oms.domain.models import OrderCreate
 
     request = json_body(app, OrderCreate)
-    key = app.current_request.headers.get("idempotency-key")
+    key = current_request(app).headers.get("idempotency-key")
     order, created = orders.create_order(request, principal, key)
     import json
 
-    headers = {"Content-Type": "application/json", "Location": f"/orders/{order.id}"}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "Location": f"/orders/{order.id}",
+    }
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return Response(body=json.dumps(order.public(), default=str), status_code=201, headers=headers)

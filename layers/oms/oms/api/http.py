@@ -12,26 +12,32 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Chalice, Response  # type: ignore[attr-defined]
-from pydantic import BaseModel, ValidationError
-
+from chalice import Chalice, Response
+from chalice.app import Request
 from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
 from oms.domain.models import Principal, Role
+from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("oms.api")
 MAX_BODY_BYTES = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> Response:
-    return Response(body={"error": {"code": code, "message": message, "details": details}},
-                    status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        body={"error": {"code": code, "message": message, "details": details}},
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def validation_details(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    return [{"loc": [*prefix, *[str(p) for p in err["loc"]]], "msg": err["msg"], "type": err["type"]}
-            for err in exc.errors(include_url=False, include_context=False, include_input=False)]
+    return [
+        {"loc": [*prefix, *[str(p) for p in err["loc"]]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
 
 
 class CirrusApp(Chalice):
@@ -48,7 +54,9 @@ class CirrusApp(Chalice):
             # literal segments win over parameters: sort by number of params, then length desc
             for path in sorted(self.routes, key=lambda p: (p.count("{"), -len(p))):
                 names = re.findall(r"{(\w+)}", path)
-                regex = "^" + re.sub(r"{\w+}", r"([^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
+                regex = "^" + re.sub(
+                    r"{\w+}", r"([^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+                )
                 compiled.append((re.compile(regex + "/?$"), path, names))
             self._compiled = compiled
         return self._compiled
@@ -66,7 +74,9 @@ class CirrusApp(Chalice):
                     event["resource"] = route
                     ctx["resourcePath"] = route
                     ctx.setdefault("httpMethod", event.get("httpMethod"))
-                    event["pathParameters"] = {n: unquote(v) for n, v in zip(names, match.groups(), strict=True)}
+                    event["pathParameters"] = {
+                        n: unquote(v) for n, v in zip(names, match.groups(), strict=True)
+                    }
                     break
             else:
                 return error_response(404, "route_not_found", f"No route for {path}").to_dict()
@@ -74,14 +84,26 @@ class CirrusApp(Chalice):
         ctx["httpMethod"] = method
         if method not in self.routes[ctx["resourcePath"]] and method != "OPTIONS":
             allowed = ", ".join(sorted(self.routes[ctx["resourcePath"]]))
-            return error_response(405, "method_not_allowed", f"{method} is not allowed here",
-                                  {"allowed": allowed}, headers={"Allow": allowed}).to_dict()
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed here",
+                {"allowed": allowed},
+                headers={"Allow": allowed},
+            ).to_dict()
         return super().__call__(event, context)
 
 
-def json_body(app: Chalice, model: type[M]) -> M:
+def current_request(app: Chalice) -> Request:
     request = app.current_request
-    raw: bytes = request.raw_body or b""
+    if request is None:  # only outside an HTTP invocation
+        raise RuntimeError("no current request")
+    return request
+
+
+def json_body(app: Chalice, model: type[M]) -> M:
+    body = current_request(app).raw_body or b""
+    raw = body if isinstance(body, bytes) else str(body).encode()
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
     if not raw.strip():
@@ -92,25 +114,31 @@ def json_body(app: Chalice, model: type[M]) -> M:
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedRequest(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
     if not isinstance(data, dict):
-        raise ValidationFailed("request body must be a JSON object",
-                               details=[{"loc": ["body"], "msg": "expected an object", "type": "type_error"}])
+        raise ValidationFailed(
+            "request body must be a JSON object",
+            details=[{"loc": ["body"], "msg": "expected an object", "type": "type_error"}],
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed("request body failed validation", details=validation_details(exc, ("body",))) from exc
+        raise ValidationFailed(
+            "request body failed validation", details=validation_details(exc, ("body",))
+        ) from exc
 
 
 def query_model(app: Chalice, model: type[M]) -> M:
-    params = dict(app.current_request.query_params or {})
+    params = dict(current_request(app).query_params or {})
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        raise ValidationFailed("query parameters failed validation",
-                               details=validation_details(exc, ("query",))) from exc
+        raise ValidationFailed(
+            "query parameters failed validation", details=validation_details(exc, ("query",))
+        ) from exc
 
 
-def route(app: CirrusApp, path: str, methods: list[str], *, role: Role | None = Role.USER,
-          status: int = 200) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def route(
+    app: CirrusApp, path: str, methods: list[str], *, role: Role | None = Role.USER, status: int = 200
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view: authenticate (unless role is None), map errors, serialise JSON.
 
     The view gets the Principal first (when authenticated), then the path parameters."""
@@ -118,7 +146,7 @@ def route(app: CirrusApp, path: str, methods: list[str], *, role: Role | None = 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         def endpoint(**params: str) -> Response:
             try:
-                request = app.current_request
+                request = current_request(app)
                 length = int(request.headers.get("content-length") or 0)
                 if length > MAX_BODY_BYTES or len(request.raw_body or b"") > MAX_BODY_BYTES:
                     raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
@@ -133,20 +161,31 @@ def route(app: CirrusApp, path: str, methods: list[str], *, role: Role | None = 
             except DomainError as exc:
                 return error_response(exc.status, exc.code, exc.message, exc.details)
             except ValidationError as exc:  # a model built inside a service from client data
-                return error_response(422, "validation_failed", "request failed validation",
-                                      validation_details(exc))
+                return error_response(
+                    422, "validation_failed", "request failed validation", validation_details(exc)
+                )
             except Exception:
-                log.exception("unhandled error on %s %s", app.current_request.method, path)
+                log.exception("unhandled error on %s %s", methods, path)
                 return error_response(500, "internal_error", "Something went wrong on our side")
             if isinstance(result, Response):
                 return result
-            return Response(body=json.dumps(result, default=str), status_code=status,
-                            headers={"Content-Type": "application/json"})
+            return Response(
+                body=json.dumps(result, default=str),
+                status_code=status,
+                headers={"Content-Type": "application/json"},
+            )
 
         endpoint.__name__ = view.__name__
-        app.route(path, methods=methods, content_types=["application/json", "text/plain",
-                                                        "application/x-www-form-urlencoded",
-                                                        "application/octet-stream"])(endpoint)
+        app.route(
+            path,
+            methods=methods,
+            content_types=[
+                "application/json",
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "application/octet-stream",
+            ],
+        )(endpoint)
         return view
 
     return register

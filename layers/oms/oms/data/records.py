@@ -226,15 +226,24 @@ class UserRecord(Model):
 
 
 ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord,)
-INVENTORY_MODELS: tuple[type[Model], ...] = (NodeRecord, RuleRecord, ProductRecord, StockRecord, AdjustmentRecord,
-                                             ReservationRecord)
+INVENTORY_MODELS: tuple[type[Model], ...] = (
+    NodeRecord,
+    RuleRecord,
+    ProductRecord,
+    StockRecord,
+    AdjustmentRecord,
+    ReservationRecord,
+)
 DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
 
 
 def bind_tables(cfg: Any) -> None:
     """Point every record type at the configured physical table names and region."""
-    for models, name in ((ORDER_MODELS, cfg.orders_table), (INVENTORY_MODELS, cfg.inventory_table),
-                         (DIRECTORY_MODELS, cfg.directory_table)):
+    for models, name in (
+        (ORDER_MODELS, cfg.orders_table),
+        (INVENTORY_MODELS, cfg.inventory_table),
+        (DIRECTORY_MODELS, cfg.directory_table),
+    ):
         for model in models:
             model.Meta.table_name = name
             model.Meta.region = cfg.region

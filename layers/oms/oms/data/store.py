@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.connection import Connection
+from pynamodb.expressions.update import Action
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
@@ -40,12 +41,18 @@ from oms.domain.errors import (
 )
 from oms.domain.models import Adjustment, InventoryItem, Node, Order
 
-_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
-              "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"}
+_RETRYABLE = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+    "InternalServerError",
+}
 
 
 def _connection() -> Connection:
-    return OrderRecord._get_connection().connection  # type: ignore[no-any-return]
+    return OrderRecord._get_connection().connection
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
@@ -61,7 +68,9 @@ def _raise_for_transaction(exc: TransactWriteError, what: str, stock_positions: 
     if failed & set(stock_positions):
         raise StockConflict(f"{what}: stock changed meanwhile") from exc
     if failed:
-        raise Conflict(f"{what}: the record changed meanwhile; reload and retry", code="concurrent_update") from exc
+        raise Conflict(
+            f"{what}: the record changed meanwhile; reload and retry", code="concurrent_update"
+        ) from exc
     raise TransientStoreError(f"{what}: {exc.cause_response_code or exc}") from exc
 
 
@@ -81,20 +90,27 @@ def decode_cursor(cursor: str | None, expected_partition: str, index_pk: str) ->
             raise ValueError("cursor does not belong to this listing")
         return dict(lek)
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ValidationFailed("invalid cursor", details=[{"loc": ["cursor"], "msg": str(exc),
-                                                           "type": "value_error"}]) from exc
+        raise ValidationFailed(
+            "invalid cursor", details=[{"loc": ["cursor"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
 
 
 # ====================================================================== orders
 def _order_record(order: Order) -> OrderRecord:
     created_key = f"{order.created_at}#{order.id}"
     return OrderRecord(
-        keys.order_pk(order.tenant_id, order.id), keys.ORDER_SK,
-        status=order.status.value, version=order.version, order_id=order.id,
+        keys.order_pk(order.tenant_id, order.id),
+        keys.ORDER_SK,
+        status=order.status.value,
+        version=order.version,
+        order_id=order.id,
         doc=order.model_dump(mode="json"),
-        gsi1pk=keys.orders_gsi_tenant(order.tenant_id), gsi1sk=created_key,
-        gsi2pk=keys.orders_gsi_status(order.tenant_id, order.status.value), gsi2sk=created_key,
-        gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email), gsi3sk=created_key,
+        gsi1pk=keys.orders_gsi_tenant(order.tenant_id),
+        gsi1sk=created_key,
+        gsi2pk=keys.orders_gsi_status(order.tenant_id, order.status.value),
+        gsi2sk=created_key,
+        gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email),
+        gsi3sk=created_key,
         gsi4pk=keys.orders_gsi_number(order.tenant_id, order.order_number),
     )
 
@@ -125,8 +141,9 @@ class OrderRepository:
 
     def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
         try:
-            return _order_from(OrderRecord.get(keys.order_pk(tenant_id, order_id), keys.ORDER_SK,
-                                               consistent_read=consistent))
+            return _order_from(
+                OrderRecord.get(keys.order_pk(tenant_id, order_id), keys.ORDER_SK, consistent_read=consistent)
+            )
         except DoesNotExist:
             return None
 
@@ -150,19 +167,42 @@ class OrderRepository:
                 raise Conflict("the order changed meanwhile", code="concurrent_update") from exc
             raise TransientStoreError(str(exc)) from exc
 
-    def list(self, tenant_id: str, *, status: str | None, email: str | None, created_from: str | None,
-             created_to: str | None, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+    def page_ids(
+        self,
+        tenant_id: str,
+        *,
+        status: str | None,
+        email: str | None,
+        created_from: str | None,
+        created_to: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[str], str | None]:
         """Order ids of one listing page, newest first, from the most selective index."""
+        index: Any
+        attr_sk: Any
         if email:
-            index, attr_pk, attr_sk, partition = (OrderRecord.by_email, "gsi3pk", OrderRecord.gsi3sk,
-                                                  keys.orders_gsi_email(tenant_id, email))
+            index, attr_pk, attr_sk, partition = (
+                OrderRecord.by_email,
+                "gsi3pk",
+                OrderRecord.gsi3sk,
+                keys.orders_gsi_email(tenant_id, email),
+            )
         elif status:
-            index, attr_pk, attr_sk, partition = (OrderRecord.by_status, "gsi2pk", OrderRecord.gsi2sk,
-                                                  keys.orders_gsi_status(tenant_id, status))
+            index, attr_pk, attr_sk, partition = (
+                OrderRecord.by_status,
+                "gsi2pk",
+                OrderRecord.gsi2sk,
+                keys.orders_gsi_status(tenant_id, status),
+            )
         else:
-            index, attr_pk, attr_sk, partition = (OrderRecord.by_tenant, "gsi1pk", OrderRecord.gsi1sk,
-                                                  keys.orders_gsi_tenant(tenant_id))
-        condition = None
+            index, attr_pk, attr_sk, partition = (
+                OrderRecord.by_tenant,
+                "gsi1pk",
+                OrderRecord.gsi1sk,
+                keys.orders_gsi_tenant(tenant_id),
+            )
+        condition: Any = None
         if created_from and created_to:
             condition = attr_sk.between(created_from, created_to + "\uffff")
         elif created_from:
@@ -170,8 +210,14 @@ class OrderRepository:
         elif created_to:
             condition = attr_sk <= created_to + "\uffff"
         start = decode_cursor(cursor, partition, attr_pk)
-        result = index.query(partition, range_key_condition=condition, scan_index_forward=False,
-                             limit=limit, last_evaluated_key=start, page_size=limit)
+        result = index.query(
+            partition,
+            range_key_condition=condition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+            page_size=limit,
+        )
         ids = [record.pk.rsplit("#", 1)[-1] for record in result]
         return ids, encode_cursor(result.last_evaluated_key)
 
@@ -184,9 +230,11 @@ class OrderRepository:
         return [found[oid] for oid in order_ids if oid in found]
 
     def ids_in_status(self, tenant_id: str, status: str, created_before: str, limit: int = 100) -> list[str]:
-        result = OrderRecord.by_status.query(keys.orders_gsi_status(tenant_id, status),
-                                             range_key_condition=OrderRecord.gsi2sk < created_before,
-                                             limit=limit)
+        result = OrderRecord.by_status.query(
+            keys.orders_gsi_status(tenant_id, status),
+            range_key_condition=OrderRecord.gsi2sk < created_before,
+            limit=limit,
+        )
         return [r.pk.rsplit("#", 1)[-1] for r in result]
 
 
@@ -196,18 +244,30 @@ class NodeRepository:
         pk = keys.nodes_pk(node.tenant_id)
         try:
             with TransactWrite(connection=_connection()) as tx:
-                tx.save(NodeRecord(pk, keys.node_code_sk(node.code), node_id=node.id),
-                        condition=NodeRecord.pk.does_not_exist())
-                tx.save(NodeRecord(pk, keys.node_sk(node.id), node_id=node.id, version=1,
-                                   doc=node.model_dump(mode="json")),
-                        condition=NodeRecord.pk.does_not_exist())
+                tx.save(
+                    NodeRecord(pk, keys.node_code_sk(node.code), node_id=node.id),
+                    condition=NodeRecord.pk.does_not_exist(),
+                )
+                tx.save(
+                    NodeRecord(
+                        pk,
+                        keys.node_sk(node.id),
+                        node_id=node.id,
+                        version=1,
+                        doc=node.model_dump(mode="json"),
+                    ),
+                    condition=NodeRecord.pk.does_not_exist(),
+                )
         except TransactWriteError as exc:
             if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
-                raise Conflict(f"a node with code {node.code} already exists", code="duplicate_node_code",
-                               details={"code": node.code}) from exc
+                raise Conflict(
+                    f"a node with code {node.code} already exists",
+                    code="duplicate_node_code",
+                    details={"code": node.code},
+                ) from exc
             _raise_for_transaction(exc, "create node")
 
-    def list(self, tenant_id: str) -> list[Node]:
+    def all(self, tenant_id: str) -> list[Node]:
         records = NodeRecord.query(keys.nodes_pk(tenant_id), NodeRecord.sk.startswith("N#"))
         return [Node.model_validate(r.doc) for r in records]
 
@@ -220,9 +280,13 @@ class NodeRepository:
 
     def replace(self, node: Node, expected_version: int) -> None:
         try:
-            NodeRecord(keys.nodes_pk(node.tenant_id), keys.node_sk(node.id), node_id=node.id,
-                       version=expected_version + 1, doc=node.model_dump(mode="json")).save(
-                condition=NodeRecord.version == expected_version)
+            NodeRecord(
+                keys.nodes_pk(node.tenant_id),
+                keys.node_sk(node.id),
+                node_id=node.id,
+                version=expected_version + 1,
+                doc=node.model_dump(mode="json"),
+            ).save(condition=NodeRecord.version == expected_version)
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the node changed meanwhile", code="concurrent_update") from exc
@@ -242,24 +306,34 @@ class RuleRepository:
     def put(self, tenant_id: str, rule_id: str, doc: dict[str, Any]) -> None:
         RuleRecord(f"T#{tenant_id}#RULES", f"R#{rule_id}", doc=doc).save()
 
-    def list(self, tenant_id: str) -> list[dict[str, Any]]:
+    def all(self, tenant_id: str) -> list[dict[str, Any]]:
         return [dict(r.doc or {}) for r in RuleRecord.query(f"T#{tenant_id}#RULES")]
 
 
 # ====================================================================== stock
 def _item_from(record: StockRecord) -> InventoryItem:
     return InventoryItem(
-        id=record.item_id or "", tenant_id=record.tenant_id or "", node_id=record.node_id or "",
-        sku=record.sku or "", product_name=record.product_name, on_hand=int(record.on_hand or 0),
-        reserved=int(record.reserved or 0), available=int(record.available or 0),
-        reorder_level=int(record.reorder_level or 0), version=int(record.version or 0),
-        created_at=record.created_at or "", updated_at=record.updated_at or "",
+        id=record.item_id or "",
+        tenant_id=record.tenant_id or "",
+        node_id=record.node_id or "",
+        sku=record.sku or "",
+        product_name=record.product_name,
+        on_hand=int(record.on_hand or 0),
+        reserved=int(record.reserved or 0),
+        available=int(record.available or 0),
+        reorder_level=int(record.reorder_level or 0),
+        version=int(record.version or 0),
+        created_at=record.created_at or "",
+        updated_at=record.updated_at or "",
     )
 
 
 def _adjustment_record(tenant_id: str, adj: Adjustment) -> AdjustmentRecord:
-    return AdjustmentRecord(keys.item_pk(tenant_id, adj.item_id), f"ADJ#{adj.created_at}#{adj.id}",
-                            doc=adj.model_dump(mode="json"))
+    return AdjustmentRecord(
+        keys.item_pk(tenant_id, adj.item_id),
+        f"ADJ#{adj.created_at}#{adj.id}",
+        doc=adj.model_dump(mode="json"),
+    )
 
 
 @dataclass(frozen=True)
@@ -285,18 +359,25 @@ class ActiveReservation:
 
 
 def _reservation_from(record: ReservationRecord) -> ActiveReservation:
-    return ActiveReservation(tenant_id=record.tenant_id or "", item_id=record.item_id or "",
-                             order_id=record.order_id or "", node_id=record.node_id or "",
-                             sku=record.sku or "", quantity=int(record.quantity or 0),
-                             state=record.state or "", expires_at=record.expires_at or "")
+    return ActiveReservation(
+        tenant_id=record.tenant_id or "",
+        item_id=record.item_id or "",
+        order_id=record.order_id or "",
+        node_id=record.node_id or "",
+        sku=record.sku or "",
+        quantity=int(record.quantity or 0),
+        state=record.state or "",
+        expires_at=record.expires_at or "",
+    )
 
 
 class StockRepository:
     # ---------------------------------------------------------------- reads
     def get(self, tenant_id: str, item_id: str, consistent: bool = True) -> InventoryItem | None:
         try:
-            return _item_from(StockRecord.get(keys.item_pk(tenant_id, item_id), keys.ITEM_SK,
-                                              consistent_read=consistent))
+            return _item_from(
+                StockRecord.get(keys.item_pk(tenant_id, item_id), keys.ITEM_SK, consistent_read=consistent)
+            )
         except DoesNotExist:
             return None
 
@@ -306,7 +387,9 @@ class StockRepository:
             raise NotFound(f"inventory item {item_id} not found", code="inventory_item_not_found")
         return item
 
-    def batch_get(self, tenant_id: str, item_ids: Iterable[str], consistent: bool = False) -> list[InventoryItem]:
+    def batch_get(
+        self, tenant_id: str, item_ids: Iterable[str], consistent: bool = False
+    ) -> list[InventoryItem]:
         wanted = [(keys.item_pk(tenant_id, iid), keys.ITEM_SK) for iid in dict.fromkeys(item_ids)]
         if not wanted:
             return []
@@ -315,13 +398,15 @@ class StockRepository:
     def ids_for_sku(self, tenant_id: str, sku: str) -> list[str]:
         return [r.pk.rsplit("#", 1)[-1] for r in StockRecord.by_sku.query(keys.items_by_sku(tenant_id, sku))]
 
-    def list_ids(self, tenant_id: str, node_id: str | None, limit: int,
-                 cursor: str | None) -> tuple[list[str], str | None]:
+    def list_ids(
+        self, tenant_id: str, node_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
         partition = keys.items_group(tenant_id)
         condition = StockRecord.gsi2sk.startswith(f"{node_id}#") if node_id else None
         start = decode_cursor(cursor, partition, "gsi2pk")
-        result = StockRecord.by_group.query(partition, range_key_condition=condition, limit=limit,
-                                            last_evaluated_key=start, page_size=limit)
+        result = StockRecord.by_group.query(
+            partition, range_key_condition=condition, limit=limit, last_evaluated_key=start, page_size=limit
+        )
         ids = [r.pk.rsplit("#", 1)[-1] for r in result]
         return ids, encode_cursor(result.last_evaluated_key)
 
@@ -330,68 +415,111 @@ class StockRepository:
             yield r.pk.rsplit("#", 1)[-1]
 
     def adjustments(self, tenant_id: str, item_id: str, limit: int = 100) -> list[Adjustment]:
-        records = AdjustmentRecord.query(keys.item_pk(tenant_id, item_id), AdjustmentRecord.sk.startswith("ADJ#"),
-                                         scan_index_forward=False, limit=limit)
+        records = AdjustmentRecord.query(
+            keys.item_pk(tenant_id, item_id),
+            AdjustmentRecord.sk.startswith("ADJ#"),
+            scan_index_forward=False,
+            limit=limit,
+        )
         return [Adjustment.model_validate(r.doc) for r in records]
 
     def reservations_of_item(self, tenant_id: str, item_id: str) -> list[ActiveReservation]:
-        records = ReservationRecord.query(keys.item_pk(tenant_id, item_id),
-                                          ReservationRecord.sk.startswith("RES#"), consistent_read=True)
+        records = ReservationRecord.query(
+            keys.item_pk(tenant_id, item_id), ReservationRecord.sk.startswith("RES#"), consistent_read=True
+        )
         return [_reservation_from(r) for r in records]
 
-    def reservations_for_order(self, tenant_id: str, order_id: str,
-                               item_ids: Iterable[str]) -> dict[str, ActiveReservation]:
-        wanted = [(keys.item_pk(tenant_id, iid), keys.reservation_sk(order_id)) for iid in dict.fromkeys(item_ids)]
+    def reservations_for_order(
+        self, tenant_id: str, order_id: str, item_ids: Iterable[str]
+    ) -> dict[str, ActiveReservation]:
+        wanted = [
+            (keys.item_pk(tenant_id, iid), keys.reservation_sk(order_id)) for iid in dict.fromkeys(item_ids)
+        ]
         if not wanted:
             return {}
-        return {r.item_id or "": _reservation_from(r)
-                for r in ReservationRecord.batch_get(wanted, consistent_read=True)}
+        return {
+            r.item_id or "": _reservation_from(r)
+            for r in ReservationRecord.batch_get(wanted, consistent_read=True)
+        }
 
     def expired_reservations(self, now: str, limit: int = 200) -> list[ActiveReservation]:
-        hits = list(ReservationRecord.by_group.query(keys.ACTIVE_RESERVATIONS,
-                                                     range_key_condition=ReservationRecord.gsi2sk < now,
-                                                     limit=limit))
+        hits = list(
+            ReservationRecord.by_group.query(
+                keys.ACTIVE_RESERVATIONS, range_key_condition=ReservationRecord.gsi2sk < now, limit=limit
+            )
+        )
         wanted = [(h.pk, h.sk) for h in hits]
-        return [_reservation_from(r) for r in ReservationRecord.batch_get(wanted, consistent_read=True)] \
-            if wanted else []
+        return (
+            [_reservation_from(r) for r in ReservationRecord.batch_get(wanted, consistent_read=True)]
+            if wanted
+            else []
+        )
 
     # ---------------------------------------------------------------- writes
     def insert(self, item: InventoryItem) -> None:
         record = StockRecord(
-            keys.item_pk(item.tenant_id, item.id), keys.ITEM_SK, item_id=item.id, tenant_id=item.tenant_id,
-            node_id=item.node_id, sku=item.sku, product_name=item.product_name, on_hand=item.on_hand,
-            reserved=0, available=item.on_hand, reorder_level=item.reorder_level, version=1,
-            created_at=item.created_at, updated_at=item.updated_at,
-            gsi1pk=keys.items_by_sku(item.tenant_id, item.sku), gsi1sk=item.node_id,
-            gsi2pk=keys.items_group(item.tenant_id), gsi2sk=f"{item.node_id}#{item.sku}",
+            keys.item_pk(item.tenant_id, item.id),
+            keys.ITEM_SK,
+            item_id=item.id,
+            tenant_id=item.tenant_id,
+            node_id=item.node_id,
+            sku=item.sku,
+            product_name=item.product_name,
+            on_hand=item.on_hand,
+            reserved=0,
+            available=item.on_hand,
+            reorder_level=item.reorder_level,
+            version=1,
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+            gsi1pk=keys.items_by_sku(item.tenant_id, item.sku),
+            gsi1sk=item.node_id,
+            gsi2pk=keys.items_group(item.tenant_id),
+            gsi2sk=f"{item.node_id}#{item.sku}",
         )
         try:
             record.save(condition=StockRecord.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(f"node {item.node_id} already stocks {item.sku}", code="duplicate_inventory_item",
-                               details={"id": item.id}) from exc
+                raise Conflict(
+                    f"node {item.node_id} already stocks {item.sku}",
+                    code="duplicate_inventory_item",
+                    details={"id": item.id},
+                ) from exc
             raise TransientStoreError(str(exc)) from exc
 
-    def update_fields(self, tenant_id: str, item_id: str, expected_version: int, now: str,
-                      product_name: str | None, reorder_level: int | None) -> None:
-        actions = [StockRecord.version.add(1), StockRecord.updated_at.set(now)]
+    def update_fields(
+        self,
+        tenant_id: str,
+        item_id: str,
+        expected_version: int,
+        now: str,
+        product_name: str | None,
+        reorder_level: int | None,
+    ) -> None:
+        actions: list[Action] = [StockRecord.version.add(1), StockRecord.updated_at.set(now)]
         if product_name is not None:
             actions.append(StockRecord.product_name.set(product_name))
         if reorder_level is not None:
             actions.append(StockRecord.reorder_level.set(reorder_level))
         try:
             StockRecord(keys.item_pk(tenant_id, item_id), keys.ITEM_SK).update(
-                actions=actions, condition=StockRecord.version == expected_version)
+                actions=actions, condition=StockRecord.version == expected_version
+            )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the item changed meanwhile", code="concurrent_update") from exc
             raise TransientStoreError(str(exc)) from exc
 
-    def apply_on_hand_changes(self, tenant_id: str, changes: Sequence[tuple[InventoryItem, int, int]],
-                              adjustments: Sequence[Adjustment], now: str,
-                              order: tuple[Order, int] | None = None,
-                              reservation_updates: Sequence[tuple[str, str, str]] = ()) -> None:
+    def apply_on_hand_changes(
+        self,
+        tenant_id: str,
+        changes: Sequence[tuple[InventoryItem, int, int]],
+        adjustments: Sequence[Adjustment],
+        now: str,
+        order: tuple[Order, int] | None = None,
+        reservation_updates: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
         """Atomically: per (item as read, delta on_hand, delta reserved) a versioned update, the
         adjustment log entries, optionally the new order version, and reservation state changes
         (item_id, order_id, new_state from ACTIVE)."""
@@ -400,26 +528,44 @@ class StockRepository:
                 for item, d_on_hand, d_reserved in changes:
                     tx.update(
                         StockRecord(keys.item_pk(tenant_id, item.id), keys.ITEM_SK),
-                        actions=[StockRecord.on_hand.add(d_on_hand), StockRecord.reserved.add(d_reserved),
-                                 StockRecord.available.add(d_on_hand - d_reserved),
-                                 StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                        actions=[
+                            StockRecord.on_hand.add(d_on_hand),
+                            StockRecord.reserved.add(d_reserved),
+                            StockRecord.available.add(d_on_hand - d_reserved),
+                            StockRecord.version.add(1),
+                            StockRecord.updated_at.set(now),
+                        ],
                         condition=StockRecord.version == item.version,
                     )
                 for adj in adjustments:
-                    tx.save(_adjustment_record(tenant_id, adj), condition=AdjustmentRecord.pk.does_not_exist())
+                    tx.save(
+                        _adjustment_record(tenant_id, adj), condition=AdjustmentRecord.pk.does_not_exist()
+                    )
                 for item_id, order_id, state in reservation_updates:
-                    tx.update(ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)),
-                              actions=[ReservationRecord.state.set(state), ReservationRecord.updated_at.set(now),
-                                       ReservationRecord.gsi2pk.remove(), ReservationRecord.gsi2sk.remove()],
-                              condition=ReservationRecord.state == "ACTIVE")
+                    tx.update(
+                        ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)),
+                        actions=[
+                            ReservationRecord.state.set(state),
+                            ReservationRecord.updated_at.set(now),
+                            ReservationRecord.gsi2pk.remove(),
+                            ReservationRecord.gsi2sk.remove(),
+                        ],
+                        condition=ReservationRecord.state == "ACTIVE",
+                    )
                 if order is not None:
                     new_order, expected = order
                     tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
         except TransactWriteError as exc:
             _raise_for_transaction(exc, "stock change", stock_positions=range(len(changes)))
 
-    def reserve(self, order: Order, expected_order_version: int, lines: Sequence[ReservationLine],
-                now: str, expires_at: str) -> None:
+    def reserve(
+        self,
+        order: Order,
+        expected_order_version: int,
+        lines: Sequence[ReservationLine],
+        now: str,
+        expires_at: str,
+    ) -> None:
         """Reserve every line or none, together with the order's new version.
 
         The stock condition is `available >= qty` on each item (no read-modify-write on the hot
@@ -431,69 +577,118 @@ class StockRepository:
                 for line in lines:
                     tx.update(
                         StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
-                        actions=[StockRecord.available.add(-line.quantity),
-                                 StockRecord.reserved.add(line.quantity),
-                                 StockRecord.version.add(1), StockRecord.updated_at.set(now)],
+                        actions=[
+                            StockRecord.available.add(-line.quantity),
+                            StockRecord.reserved.add(line.quantity),
+                            StockRecord.version.add(1),
+                            StockRecord.updated_at.set(now),
+                        ],
                         condition=StockRecord.available >= line.quantity,
                     )
                 for line in lines:
-                    tx.save(ReservationRecord(
-                        keys.item_pk(tenant_id, line.item_id), keys.reservation_sk(order.id),
-                        tenant_id=tenant_id, item_id=line.item_id, order_id=order.id, node_id=line.node_id,
-                        sku=line.sku, quantity=line.quantity, state="ACTIVE", expires_at=expires_at,
-                        created_at=now, updated_at=now, gsi2pk=keys.ACTIVE_RESERVATIONS,
-                        gsi2sk=f"{expires_at}#{tenant_id}#{line.item_id}#{order.id}"),
-                        condition=ReservationRecord.pk.does_not_exist())
+                    tx.save(
+                        ReservationRecord(
+                            keys.item_pk(tenant_id, line.item_id),
+                            keys.reservation_sk(order.id),
+                            tenant_id=tenant_id,
+                            item_id=line.item_id,
+                            order_id=order.id,
+                            node_id=line.node_id,
+                            sku=line.sku,
+                            quantity=line.quantity,
+                            state="ACTIVE",
+                            expires_at=expires_at,
+                            created_at=now,
+                            updated_at=now,
+                            gsi2pk=keys.ACTIVE_RESERVATIONS,
+                            gsi2sk=f"{expires_at}#{tenant_id}#{line.item_id}#{order.id}",
+                        ),
+                        condition=ReservationRecord.pk.does_not_exist(),
+                    )
                 tx.save(_order_record(order), condition=OrderRecord.version == expected_order_version)
         except TransactWriteError as exc:
             _raise_for_transaction(exc, "reserve", stock_positions=range(len(lines)))
 
-    def release(self, tenant_id: str, order_id: str, lines: Sequence[ReservationLine], now: str,
-                new_state: str, order: tuple[Order, int] | None) -> None:
+    def release(
+        self,
+        tenant_id: str,
+        order_id: str,
+        lines: Sequence[ReservationLine],
+        now: str,
+        new_state: str,
+        order: tuple[Order, int] | None,
+    ) -> None:
         """Give reserved stock back, once: each reservation moves ACTIVE -> new_state under a
         condition, in the same transaction as the counters (and the order, when given)."""
         try:
             with TransactWrite(connection=_connection()) as tx:
                 for line in lines:
-                    tx.update(ReservationRecord(keys.item_pk(tenant_id, line.item_id), keys.reservation_sk(order_id)),
-                              actions=[ReservationRecord.state.set(new_state),
-                                       ReservationRecord.updated_at.set(now),
-                                       ReservationRecord.gsi2pk.remove(), ReservationRecord.gsi2sk.remove()],
-                              condition=ReservationRecord.state == "ACTIVE")
-                    tx.update(StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
-                              actions=[StockRecord.reserved.add(-line.quantity),
-                                       StockRecord.available.add(line.quantity),
-                                       StockRecord.version.add(1), StockRecord.updated_at.set(now)],
-                              condition=StockRecord.reserved >= line.quantity)
+                    tx.update(
+                        ReservationRecord(
+                            keys.item_pk(tenant_id, line.item_id), keys.reservation_sk(order_id)
+                        ),
+                        actions=[
+                            ReservationRecord.state.set(new_state),
+                            ReservationRecord.updated_at.set(now),
+                            ReservationRecord.gsi2pk.remove(),
+                            ReservationRecord.gsi2sk.remove(),
+                        ],
+                        condition=ReservationRecord.state == "ACTIVE",
+                    )
+                    tx.update(
+                        StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
+                        actions=[
+                            StockRecord.reserved.add(-line.quantity),
+                            StockRecord.available.add(line.quantity),
+                            StockRecord.version.add(1),
+                            StockRecord.updated_at.set(now),
+                        ],
+                        condition=StockRecord.reserved >= line.quantity,
+                    )
                 if order is not None:
                     new_order, expected = order
                     tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
         except TransactWriteError as exc:
             _raise_for_transaction(exc, "release")
 
-    def extend_reservation(self, tenant_id: str, item_id: str, order_id: str, old_expiry: str,
-                           new_expiry: str, now: str) -> None:
+    def extend_reservation(
+        self, tenant_id: str, item_id: str, order_id: str, old_expiry: str, new_expiry: str, now: str
+    ) -> None:
         try:
             ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)).update(
-                actions=[ReservationRecord.expires_at.set(new_expiry), ReservationRecord.updated_at.set(now),
-                         ReservationRecord.gsi2sk.set(f"{new_expiry}#{tenant_id}#{item_id}#{order_id}")],
-                condition=(ReservationRecord.state == "ACTIVE") & (ReservationRecord.expires_at == old_expiry))
+                actions=[
+                    ReservationRecord.expires_at.set(new_expiry),
+                    ReservationRecord.updated_at.set(now),
+                    ReservationRecord.gsi2sk.set(f"{new_expiry}#{tenant_id}#{item_id}#{order_id}"),
+                ],
+                condition=(ReservationRecord.state == "ACTIVE")
+                & (ReservationRecord.expires_at == old_expiry),
+            )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise TransientStoreError(str(exc)) from exc
 
-    def repair_reserved(self, item: InventoryItem, correct_reserved: int, adjustment: Adjustment,
-                        now: str) -> bool:
+    def repair_reserved(
+        self, item: InventoryItem, correct_reserved: int, adjustment: Adjustment, now: str
+    ) -> bool:
         """Set `reserved` to the sum of open reservations if the item did not change since read."""
         delta = correct_reserved - item.reserved
         try:
             with TransactWrite(connection=_connection()) as tx:
-                tx.update(StockRecord(keys.item_pk(item.tenant_id, item.id), keys.ITEM_SK),
-                          actions=[StockRecord.reserved.set(correct_reserved),
-                                   StockRecord.available.add(-delta),
-                                   StockRecord.version.add(1), StockRecord.updated_at.set(now)],
-                          condition=StockRecord.version == item.version)
-                tx.save(_adjustment_record(item.tenant_id, adjustment), condition=AdjustmentRecord.pk.does_not_exist())
+                tx.update(
+                    StockRecord(keys.item_pk(item.tenant_id, item.id), keys.ITEM_SK),
+                    actions=[
+                        StockRecord.reserved.set(correct_reserved),
+                        StockRecord.available.add(-delta),
+                        StockRecord.version.add(1),
+                        StockRecord.updated_at.set(now),
+                    ],
+                    condition=StockRecord.version == item.version,
+                )
+                tx.save(
+                    _adjustment_record(item.tenant_id, adjustment),
+                    condition=AdjustmentRecord.pk.does_not_exist(),
+                )
             return True
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc):
@@ -522,10 +717,18 @@ class DirectoryRepository:
         return [r.sk for r in TenantRecord.query(keys.tenant_pk())]
 
     def put_user(self, user: StoredUser, now: str, overwrite: bool = False) -> bool:
-        record = UserRecord(keys.user_pk(user.email), "USER", user_id=user.user_id, tenant_id=user.tenant_id,
-                            email=user.email.lower(), name=user.name, role=user.role,
-                            password_hash=user.password_hash, active="true" if user.active else "false",
-                            created_at=now)
+        record = UserRecord(
+            keys.user_pk(user.email),
+            "USER",
+            user_id=user.user_id,
+            tenant_id=user.tenant_id,
+            email=user.email.lower(),
+            name=user.name,
+            role=user.role,
+            password_hash=user.password_hash,
+            active="true" if user.active else "false",
+            created_at=now,
+        )
         try:
             record.save(condition=None if overwrite else UserRecord.pk.does_not_exist())
             return True
@@ -539,9 +742,15 @@ class DirectoryRepository:
             r = UserRecord.get(keys.user_pk(email), "USER")
         except DoesNotExist:
             return None
-        return StoredUser(user_id=r.user_id or "", tenant_id=r.tenant_id or "", email=r.email or "",
-                          name=r.name or "", role=r.role or "USER", password_hash=r.password_hash or "",
-                          active=r.active == "true")
+        return StoredUser(
+            user_id=r.user_id or "",
+            tenant_id=r.tenant_id or "",
+            email=r.email or "",
+            name=r.name or "",
+            role=r.role or "USER",
+            password_hash=r.password_hash or "",
+            active=r.active == "true",
+        )
 
 
 def new_id() -> str:

@@ -28,18 +28,23 @@ def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WO
     """Which status the event moves the order to, and what stock it commits. Raises Conflict
     (409) for an event that does not apply to this order now."""
     if order.fulfillment_type.is_pickup and event.type in _SHIP_ONLY:
-        raise Conflict(f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
-                       code="event_not_applicable")
+        raise Conflict(
+            f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
+            code="event_not_applicable",
+        )
     if not order.fulfillment_type.is_pickup and event.type in _PICKUP_ONLY:
-        raise Conflict(f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
-                       code="event_not_applicable")
+        raise Conflict(
+            f"{event.type.value} does not apply to a {order.fulfillment_type.value} order",
+            code="event_not_applicable",
+        )
 
     reserved = [a for a in order.allocations if a.state in ("RESERVED", "EXPIRED")]
     if event.type == E.SHIPPED:
         nodes_left = {a.node_id for a in reserved}
         if event.node_id is not None and event.node_id not in nodes_left:
-            raise Conflict(f"node {event.node_id} has nothing left to ship on this order",
-                           code="event_not_applicable")
+            raise Conflict(
+                f"node {event.node_id} has nothing left to ship on this order", code="event_not_applicable"
+            )
         shipping = tuple(a for a in reserved if event.node_id is None or a.node_id == event.node_id)
         target = S.SHIPPED if {a.node_id for a in shipping} == nodes_left else S.PARTIALLY_SHIPPED
         workflow.check(order.status, target)
@@ -50,7 +55,7 @@ def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WO
     if event.type == E.DELIVERED:
         undelivered = {s.node_id for s in order.shipments if s.delivered_at is None}
         fully_shipped = not reserved
-        if event.node_id is not None and undelivered - {event.node_id} or not fully_shipped:
+        if (event.node_id is not None and undelivered - {event.node_id}) or not fully_shipped:
             target = S.PARTIALLY_DELIVERED
         else:
             target = S.DELIVERED

@@ -63,8 +63,18 @@ DEFAULT_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
 
 # Statuses in which stock is still reserved (not yet shipped): cancelling releases it.
 PRE_SHIPMENT: frozenset[OrderStatus] = frozenset(
-    {S.PENDING, S.CONFIRMED, S.SOURCING, S.SOURCED, S.BACKORDERED, S.PICKING, S.PACKING,
-     S.READY_TO_SHIP, S.READY_FOR_PICKUP, S.FAILED}
+    {
+        S.PENDING,
+        S.CONFIRMED,
+        S.SOURCING,
+        S.SOURCED,
+        S.BACKORDERED,
+        S.PICKING,
+        S.PACKING,
+        S.READY_TO_SHIP,
+        S.READY_FOR_PICKUP,
+        S.FAILED,
+    }
 )
 
 TERMINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.RETURNED, S.REFUNDED})
@@ -87,8 +97,11 @@ class Workflow:
             allowed = self.allowed_from(current)
             raise IllegalTransition(
                 f"An order in {current.value} cannot move to {target.value}",
-                details={"current_status": current.value, "requested_status": target.value,
-                         "allowed": allowed},
+                details={
+                    "current_status": current.value,
+                    "requested_status": target.value,
+                    "allowed": allowed,
+                },
             )
 
     def sources_of(self, target: OrderStatus) -> list[OrderStatus]:
@@ -111,5 +124,11 @@ class FulfilmentEventType(StrEnum):
     PICKED_UP = "PICKED_UP"
 
 
-WAREHOUSE_EVENTS = frozenset({FulfilmentEventType.PICKING, FulfilmentEventType.PACKING,
-                              FulfilmentEventType.READY_TO_SHIP, FulfilmentEventType.READY_FOR_PICKUP})
+WAREHOUSE_EVENTS = frozenset(
+    {
+        FulfilmentEventType.PICKING,
+        FulfilmentEventType.PACKING,
+        FulfilmentEventType.READY_TO_SHIP,
+        FulfilmentEventType.READY_FOR_PICKUP,
+    }
+)

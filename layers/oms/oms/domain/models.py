@@ -95,9 +95,16 @@ class AdjustmentReason(StrEnum):
 
 # Reasons a person may use on POST /inventory/{id}/adjust; the others are written by the system
 # (reservations, transfers, shipments) so the log always tells who moved stock and why.
-MANUAL_REASONS = frozenset({AdjustmentReason.RECEIVED, AdjustmentReason.SOLD, AdjustmentReason.RETURNED,
-                            AdjustmentReason.DAMAGED, AdjustmentReason.CYCLE_COUNT,
-                            AdjustmentReason.CORRECTION})
+MANUAL_REASONS = frozenset(
+    {
+        AdjustmentReason.RECEIVED,
+        AdjustmentReason.SOLD,
+        AdjustmentReason.RETURNED,
+        AdjustmentReason.DAMAGED,
+        AdjustmentReason.CYCLE_COUNT,
+        AdjustmentReason.CORRECTION,
+    }
+)
 
 
 # ------------------------------------------------------------------ identity
@@ -219,8 +226,10 @@ class AdjustRequest(Strict):
     @classmethod
     def _manual(cls, v: AdjustmentReason) -> AdjustmentReason:
         if v not in MANUAL_REASONS:
-            raise ValueError(f"{v.value} is recorded by the system; use one of "
-                             + ", ".join(sorted(r.value for r in MANUAL_REASONS)))
+            raise ValueError(
+                f"{v.value} is recorded by the system; use one of "
+                + ", ".join(sorted(r.value for r in MANUAL_REASONS))
+            )
         return v
 
 
@@ -446,8 +455,9 @@ class FulfilmentEvent(Strict):
     tracking_number: str | None = Field(default=None, max_length=100)
     occurred_at: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=500)
-    event_id: str | None = Field(default=None, max_length=100,
-                                 description="Sender's id; a repeated id is accepted once")
+    event_id: str | None = Field(
+        default=None, max_length=100, description="Sender's id; a repeated id is accepted once"
+    )
 
     @model_validator(mode="after")
     def _shipping_needs_tracking(self) -> FulfilmentEvent:

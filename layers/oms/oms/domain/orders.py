@@ -17,8 +17,9 @@ from oms.domain.money import to_money
 _NAMESPACE = uuid.UUID("5b0c3d1e-7f0a-4c55-9b9e-6b1f3c2a9d10")
 
 
-def order_id_for(tenant_id: str, idempotency_key: str | None, external_order_id: str | None,
-                 channel: str) -> str:
+def order_id_for(
+    tenant_id: str, idempotency_key: str | None, external_order_id: str | None, channel: str
+) -> str:
     """Deterministic ids make duplicates impossible: a retried request or a re-delivered
     marketplace order maps to the same key, and the create is a conditional put on that key."""
     if external_order_id:
@@ -40,8 +41,15 @@ def fingerprint(request: OrderCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def build_order(request: OrderCreate, *, order_id: str, principal: Principal, now: str,
-                catalog_prices: Mapping[str, Decimal], idempotency_key: str | None) -> Order:
+def build_order(
+    request: OrderCreate,
+    *,
+    order_id: str,
+    principal: Principal,
+    now: str,
+    catalog_prices: Mapping[str, Decimal],
+    idempotency_key: str | None,
+) -> Order:
     """Price the lines and compute totals on the server.
 
     A SKU in the tenant's catalog is priced from the catalog: a client price that disagrees is
@@ -54,30 +62,46 @@ def build_order(request: OrderCreate, *, order_id: str, principal: Principal, no
         catalog = catalog_prices.get(line.sku)
         if catalog is not None:
             if line.unit_price is not None and to_money(line.unit_price) != to_money(catalog):
-                problems.append({"loc": ["line_items", number - 1, "unit_price"],
-                                 "msg": f"catalog price of {line.sku} is {to_money(catalog)}",
-                                 "type": "price_mismatch"})
+                problems.append(
+                    {
+                        "loc": ["line_items", number - 1, "unit_price"],
+                        "msg": f"catalog price of {line.sku} is {to_money(catalog)}",
+                        "type": "price_mismatch",
+                    }
+                )
                 continue
             price = to_money(catalog)
         elif line.unit_price is not None:
             price = to_money(line.unit_price)
         else:
-            problems.append({"loc": ["line_items", number - 1, "unit_price"],
-                             "msg": f"{line.sku} is not in the catalog, so unit_price is required",
-                             "type": "missing"})
+            problems.append(
+                {
+                    "loc": ["line_items", number - 1, "unit_price"],
+                    "msg": f"{line.sku} is not in the catalog, so unit_price is required",
+                    "type": "missing",
+                }
+            )
             continue
-        lines.append(OrderLine(line_number=number, sku=line.sku, product_name=line.product_name,
-                               quantity=line.quantity, unit_price=price,
-                               line_total=to_money(price * line.quantity)))
+        lines.append(
+            OrderLine(
+                line_number=number,
+                sku=line.sku,
+                product_name=line.product_name,
+                quantity=line.quantity,
+                unit_price=price,
+                line_total=to_money(price * line.quantity),
+            )
+        )
     if problems:
         raise ValidationFailed("Some line items could not be priced", details=problems)
 
     subtotal = to_money(sum((line.line_total for line in lines), Decimal("0")))
     total = to_money(subtotal + request.shipping_amount + request.tax_amount - request.discount_amount)
     if total < 0:
-        raise ValidationFailed("discount_amount exceeds the order value",
-                               details=[{"loc": ["discount_amount"], "msg": "total would be negative",
-                                         "type": "value_error"}])
+        raise ValidationFailed(
+            "discount_amount exceeds the order value",
+            details=[{"loc": ["discount_amount"], "msg": "total would be negative", "type": "value_error"}],
+        )
     actor = f"user:{principal.email}"
     return Order(
         id=order_id,
@@ -103,9 +127,16 @@ def build_order(request: OrderCreate, *, order_id: str, principal: Principal, no
         notes=request.notes,
         tags=request.tags,
         status_history=[StatusChange(status=OrderStatus.PENDING, at=now, actor=actor)],
-        events=[AuditEvent(seq=1, type="order.created", at=now, actor=actor,
-                           to_status=OrderStatus.PENDING,
-                           data={"total_amount": str(total), "lines": len(lines)})],
+        events=[
+            AuditEvent(
+                seq=1,
+                type="order.created",
+                at=now,
+                actor=actor,
+                to_status=OrderStatus.PENDING,
+                data={"total_amount": str(total), "lines": len(lines)},
+            )
+        ],
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint(request),
         created_by=actor,
@@ -115,20 +146,39 @@ def build_order(request: OrderCreate, *, order_id: str, principal: Principal, no
 
 
 # ------------------------------------------------------------------ changing an order
-def advance(order: Order, target: OrderStatus, *, actor: str, now: str, event_type: str,
-            reason: str | None = None, data: dict[str, object] | None = None,
-            workflow: Workflow | None = None, **changes: object) -> Order:
+def advance(
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str,
+    now: str,
+    event_type: str,
+    reason: str | None = None,
+    data: dict[str, object] | None = None,
+    workflow: Workflow | None = None,
+    **changes: object,
+) -> Order:
     """The next version of `order` in `target`, with its history and audit trail appended.
 
     Checks the transition table; the caller writes the result conditioned on the old version.
     """
     (workflow or DEFAULT_WORKFLOW).check(order.status, target)
-    return record_event(order, event_type, actor=actor, now=now, data=data, to_status=target,
-                        reason=reason, **changes)
+    return record_event(
+        order, event_type, actor=actor, now=now, data=data, to_status=target, reason=reason, **changes
+    )
 
 
-def record_event(order: Order, event_type: str, *, actor: str, now: str, data: dict[str, object] | None = None,
-                 to_status: OrderStatus | None = None, reason: str | None = None, **changes: object) -> Order:
+def record_event(
+    order: Order,
+    event_type: str,
+    *,
+    actor: str,
+    now: str,
+    data: dict[str, object] | None = None,
+    to_status: OrderStatus | None = None,
+    reason: str | None = None,
+    **changes: object,
+) -> Order:
     """Append an audit event (and, with `to_status`, a status change) to a new order version."""
     history = list(order.status_history)
     if to_status is not None:
@@ -136,11 +186,22 @@ def record_event(order: Order, event_type: str, *, actor: str, now: str, data: d
     payload = dict(data or {})
     if reason:
         payload.setdefault("reason", reason)
-    event = AuditEvent(seq=len(order.events) + 1, type=event_type, at=now, actor=actor,
-                       from_status=order.status if to_status is not None else None,
-                       to_status=to_status, data=payload)
-    update: dict[str, object] = {"version": order.version + 1, "updated_at": now, "status_history": history,
-                                 "events": [*order.events, event], **changes}
+    event = AuditEvent(
+        seq=len(order.events) + 1,
+        type=event_type,
+        at=now,
+        actor=actor,
+        from_status=order.status if to_status is not None else None,
+        to_status=to_status,
+        data=payload,
+    )
+    update: dict[str, object] = {
+        "version": order.version + 1,
+        "updated_at": now,
+        "status_history": history,
+        "events": [*order.events, event],
+        **changes,
+    }
     if to_status is not None:
         update["status"] = to_status
     return order.model_copy(update=update)

@@ -49,11 +49,14 @@ class SourcingPlan:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> SourcingPlan:
         allocations = [PlannedAllocation(**a) for a in data.get("allocations", [])]  # type: ignore[attr-defined]
-        return cls(outcome=str(data["outcome"]), strategy=str(data.get("strategy", "")),
-                   allocations=allocations,
-                   backordered=dict(data.get("backordered", {})),  # type: ignore[call-overload]
-                   candidates=list(data.get("candidates", [])),  # type: ignore[call-overload]
-                   reason=str(data.get("reason", "")))
+        return cls(
+            outcome=str(data["outcome"]),
+            strategy=str(data.get("strategy", "")),
+            allocations=allocations,
+            backordered=dict(data.get("backordered", {})),  # type: ignore[call-overload]
+            candidates=list(data.get("candidates", [])),  # type: ignore[call-overload]
+            reason=str(data.get("reason", "")),
+        )
 
 
 def eligible_nodes(order: Order, nodes: Sequence[Node], today: str) -> list[Node]:
@@ -71,8 +74,13 @@ def eligible_nodes(order: Order, nodes: Sequence[Node], today: str) -> list[Node
     return result
 
 
-def plan_sourcing(order: Order, nodes: Sequence[Node], available: Mapping[tuple[str, str], int],
-                  today: str, max_split_nodes: int = DEFAULT_MAX_SPLIT_NODES) -> SourcingPlan:
+def plan_sourcing(
+    order: Order,
+    nodes: Sequence[Node],
+    available: Mapping[tuple[str, str], int],
+    today: str,
+    max_split_nodes: int = DEFAULT_MAX_SPLIT_NODES,
+) -> SourcingPlan:
     """`available` maps (node_id, sku) to the quantity that can still be reserved there."""
     candidates = eligible_nodes(order, nodes, today)
     address = order.shipping_address
@@ -84,30 +92,57 @@ def plan_sourcing(order: Order, nodes: Sequence[Node], available: Mapping[tuple[
         return round(haversine_km(destination[0], destination[1], node.latitude, node.longitude), 3)
 
     distances = {node.id: distance(node) for node in candidates}
-    ranked = sorted(candidates, key=lambda n: (distances[n.id] if distances[n.id] is not None else 0.0,
-                                               n.code))
+    ranked = sorted(
+        candidates, key=lambda n: (distances[n.id] if distances[n.id] is not None else 0.0, n.code)
+    )
     needs = {line.sku: line.quantity for line in order.line_items}
-    summary = [{"node_id": n.id, "code": n.code, "distance_km": distances[n.id],
-                "stock": {sku: available.get((n.id, sku), 0) for sku in needs}} for n in ranked]
+    summary: list[dict[str, object]] = [
+        {
+            "node_id": n.id,
+            "code": n.code,
+            "distance_km": distances[n.id],
+            "stock": {sku: available.get((n.id, sku), 0) for sku in needs},
+        }
+        for n in ranked
+    ]
 
     def alloc(node: Node, sku: str, qty: int) -> PlannedAllocation:
-        return PlannedAllocation(node_id=node.id, node_code=node.code, sku=sku, quantity=qty,
-                                 item_id=item_id_for(order.tenant_id, node.id, sku),
-                                 distance_km=distances[node.id])
+        return PlannedAllocation(
+            node_id=node.id,
+            node_code=node.code,
+            sku=sku,
+            quantity=qty,
+            item_id=item_id_for(order.tenant_id, node.id, sku),
+            distance_km=distances[node.id],
+        )
 
     if not ranked:
-        return SourcingPlan("BACKORDERED", "NEAREST_FILL", backordered=dict(needs), candidates=summary,
-                            reason="no active node offers " + order.fulfillment_type.capability)
+        return SourcingPlan(
+            "BACKORDERED",
+            "NEAREST_FILL",
+            backordered=dict(needs),
+            candidates=summary,
+            reason="no active node offers " + order.fulfillment_type.capability,
+        )
 
     for node in ranked:
         if all(available.get((node.id, sku), 0) >= qty for sku, qty in needs.items()):
-            return SourcingPlan("SOURCED", "NEAREST_FILL",
-                                allocations=[alloc(node, sku, qty) for sku, qty in needs.items()],
-                                candidates=summary, reason=f"{node.code} is the nearest node holding every line")
+            return SourcingPlan(
+                "SOURCED",
+                "NEAREST_FILL",
+                allocations=[alloc(node, sku, qty) for sku, qty in needs.items()],
+                candidates=summary,
+                reason=f"{node.code} is the nearest node holding every line",
+            )
 
     if order.fulfillment_type.is_pickup:
-        return SourcingPlan("BACKORDERED", "NEAREST_FILL", backordered=dict(needs), candidates=summary,
-                            reason="the pickup node cannot fill the order")
+        return SourcingPlan(
+            "BACKORDERED",
+            "NEAREST_FILL",
+            backordered=dict(needs),
+            candidates=summary,
+            reason="the pickup node cannot fill the order",
+        )
 
     # Split: hardest SKU first (fewest nodes holding it), nearest nodes first, prefer nodes in use.
     remaining = dict(needs)
@@ -131,7 +166,17 @@ def plan_sourcing(order: Order, nodes: Sequence[Node], available: Mapping[tuple[
                 used.append(node)
     short = {sku: qty for sku, qty in remaining.items() if qty > 0}
     if short:
-        return SourcingPlan("BACKORDERED", "NEAREST_FILL", backordered=dict(needs), candidates=summary,
-                            reason="stock across eligible nodes cannot cover " + ", ".join(sorted(short)))
-    return SourcingPlan("SOURCED", "NEAREST_FILL", allocations=allocations, candidates=summary,
-                        reason=f"split over {len(used)} nodes")
+        return SourcingPlan(
+            "BACKORDERED",
+            "NEAREST_FILL",
+            backordered=dict(needs),
+            candidates=summary,
+            reason="stock across eligible nodes cannot cover " + ", ".join(sorted(short)),
+        )
+    return SourcingPlan(
+        "SOURCED",
+        "NEAREST_FILL",
+        allocations=allocations,
+        candidates=summary,
+        reason=f"split over {len(used)} nodes",
+    )

@@ -15,10 +15,16 @@ def login(request: LoginRequest) -> dict[str, object]:
         raise Unauthenticated("invalid email or password", code="invalid_credentials")
     if not passwords.verify_password(request.password, user.password_hash) or not user.active:
         raise Unauthenticated("invalid email or password", code="invalid_credentials")
-    principal = Principal(user_id=user.user_id, email=user.email, tenant_id=user.tenant_id, role=Role(user.role))
+    principal = Principal(
+        user_id=user.user_id, email=user.email, tenant_id=user.tenant_id, role=Role(user.role)
+    )
     token, ttl = tokens.issue(principal)
-    return {"access_token": token, "token_type": "bearer", "expires_in": ttl,
-            "user": {"email": user.email, "role": user.role, "tenant_id": user.tenant_id}}
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "user": {"email": user.email, "role": user.role, "tenant_id": user.tenant_id},
+    }
 
 
 def authenticate(authorization: str | None) -> Principal:
@@ -32,5 +38,8 @@ def authenticate(authorization: str | None) -> Principal:
 
 def require(principal: Principal, role: Role) -> None:
     if not principal.at_least(role):
-        raise Forbidden(f"this action needs the {role.value} role", code="insufficient_role",
-                        details={"required": role.value, "have": principal.role.value})
+        raise Forbidden(
+            f"this action needs the {role.value} role",
+            code="insufficient_role",
+            details={"required": role.value, "have": principal.role.value},
+        )

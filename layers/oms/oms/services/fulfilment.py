@@ -27,7 +27,9 @@ def confirm(tenant_id: str, order_id: str) -> dict[str, Any]:
             if order.status in (S.CONFIRMED, S.SOURCING):
                 return order  # a retry of this step
             raise OrderNotActionable(f"order is {order.status.value}, not PENDING")
-        updated = order_rules.advance(order, S.CONFIRMED, actor=SYSTEM, now=now_iso(), event_type="order.confirmed")
+        updated = order_rules.advance(
+            order, S.CONFIRMED, actor=SYSTEM, now=now_iso(), event_type="order.confirmed"
+        )
         repos.orders.replace(updated, order.version)
         return updated
 
@@ -42,12 +44,14 @@ def source(tenant_id: str, order_id: str, max_split_nodes: int = 3) -> dict[str,
             return order
         if order.status not in (S.CONFIRMED, S.BACKORDERED):
             raise OrderNotActionable(f"order is {order.status.value}; nothing to source")
-        updated = order_rules.advance(order, S.SOURCING, actor=SYSTEM, now=now_iso(), event_type="order.sourcing")
+        updated = order_rules.advance(
+            order, S.SOURCING, actor=SYSTEM, now=now_iso(), event_type="order.sourcing"
+        )
         repos.orders.replace(updated, order.version)
         return updated
 
     order = _with_retries(tenant_id, order_id, change)
-    nodes = repos.nodes.list(tenant_id)
+    nodes = repos.nodes.all(tenant_id)
     today = now_iso()[:10]
     skus = {line.sku for line in order.line_items}
     from oms.domain.inventory import item_id_for
@@ -69,22 +73,48 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
     now = now_iso()
     trail = {"strategy": plan.strategy, "reason": plan.reason, "candidates": plan.candidates}
     if plan.outcome != "SOURCED":
-        updated = order_rules.advance(order, S.BACKORDERED, actor=SYSTEM, now=now, event_type="order.backordered",
-                                      reason=plan.reason, data={**trail, "backordered": plan.backordered})
+        updated = order_rules.advance(
+            order,
+            S.BACKORDERED,
+            actor=SYSTEM,
+            now=now,
+            event_type="order.backordered",
+            reason=plan.reason,
+            data={**trail, "backordered": plan.backordered},
+        )
         repos.orders.replace(updated, order.version)
         return {"status": S.BACKORDERED.value, "pick_request": None}
 
     merged: dict[str, ReservationLine] = {}
     for a in plan.allocations:
         prev = merged.get(a.item_id)
-        merged[a.item_id] = ReservationLine(a.item_id, a.node_id, a.sku, a.quantity + (prev.quantity if prev else 0))
-    allocations = [Allocation(node_id=a.node_id, node_code=a.node_code, sku=a.sku, quantity=a.quantity,
-                              item_id=a.item_id, distance_km=a.distance_km) for a in plan.allocations]
-    updated = order_rules.advance(order, S.SOURCED, actor=SYSTEM, now=now, event_type="order.sourced",
-                                  data={**trail, "allocations": [a.model_dump(mode="json") for a in allocations]},
-                                  allocations=allocations)
+        merged[a.item_id] = ReservationLine(
+            a.item_id, a.node_id, a.sku, a.quantity + (prev.quantity if prev else 0)
+        )
+    allocations = [
+        Allocation(
+            node_id=a.node_id,
+            node_code=a.node_code,
+            sku=a.sku,
+            quantity=a.quantity,
+            item_id=a.item_id,
+            distance_km=a.distance_km,
+        )
+        for a in plan.allocations
+    ]
+    updated = order_rules.advance(
+        order,
+        S.SOURCED,
+        actor=SYSTEM,
+        now=now,
+        event_type="order.sourced",
+        data={**trail, "allocations": [a.model_dump(mode="json") for a in allocations]},
+        allocations=allocations,
+    )
     expires = iso(utcnow() + timedelta(minutes=ttl_minutes))
-    repos.stock.reserve(updated, order.version, list(merged.values()), now, expires)  # StockConflict -> re-plan
+    repos.stock.reserve(
+        updated, order.version, list(merged.values()), now, expires
+    )  # StockConflict -> re-plan
     return {"status": S.SOURCED.value, "pick_request": pick_request(updated)}
 
 
@@ -93,16 +123,26 @@ def pick_request(order: Order) -> dict[str, Any]:
     for a in order.allocations:
         if a.state == "RESERVED":
             by_node.setdefault(a.node_id, []).append({"sku": a.sku, "quantity": a.quantity})
-    return {"type": "PICK_REQUEST", "tenant_id": order.tenant_id, "order_id": order.id,
-            "order_number": order.order_number, "fulfillment_type": order.fulfillment_type.value,
-            "nodes": [{"node_id": node, "lines": lines} for node, lines in by_node.items()]}
+    return {
+        "type": "PICK_REQUEST",
+        "tenant_id": order.tenant_id,
+        "order_id": order.id,
+        "order_number": order.order_number,
+        "fulfillment_type": order.fulfillment_type.value,
+        "nodes": [{"node_id": node, "lines": lines} for node, lines in by_node.items()],
+    }
 
 
 def carrier_request(order: Order) -> dict[str, Any]:
     address = order.shipping_address.model_dump(mode="json") if order.shipping_address else None
-    return {"type": "SHIPMENT_REQUEST", "tenant_id": order.tenant_id, "order_id": order.id,
-            "order_number": order.order_number, "ship_to": address,
-            "nodes": sorted({a.node_id for a in order.allocations if a.state == "RESERVED"})}
+    return {
+        "type": "SHIPMENT_REQUEST",
+        "tenant_id": order.tenant_id,
+        "order_id": order.id,
+        "order_number": order.order_number,
+        "ship_to": address,
+        "nodes": sorted({a.node_id for a in order.allocations if a.state == "RESERVED"}),
+    }
 
 
 def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> dict[str, Any]:
@@ -118,15 +158,25 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
             return order
         outcome = decide(order, event)
         now = now_iso()
-        data: dict[str, Any] = {k: v for k, v in event.model_dump(mode="json", exclude_none=True).items()
-                                if k != "type"}
+        data: dict[str, Any] = {
+            k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k != "type"
+        }
         changes: dict[str, Any] = {"shipments": record_shipment(order, event, now)}
         if outcome.committing:
             committed_ids = {id(a) for a in outcome.committing}
-            changes["allocations"] = [a.model_copy(update={"state": "SHIPPED"}) if id(a) in committed_ids else a
-                                      for a in order.allocations]
-        updated = order_rules.advance(order, outcome.target, actor=actor, now=now,
-                                      event_type=f"fulfilment.{event.type.value.lower()}", data=data, **changes)
+            changes["allocations"] = [
+                a.model_copy(update={"state": "SHIPPED"}) if id(a) in committed_ids else a
+                for a in order.allocations
+            ]
+        updated = order_rules.advance(
+            order,
+            outcome.target,
+            actor=actor,
+            now=now,
+            event_type=f"fulfilment.{event.type.value.lower()}",
+            data=data,
+            **changes,
+        )
         if outcome.committing:
             _commit_stock(order, updated, list(outcome.committing), now, actor)
         else:
@@ -142,8 +192,10 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
 def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], now: str, actor: str) -> None:
     """Turn reservations into on-hand decrements (or, if a reservation expired meanwhile, take
     the quantity from free stock if there is enough)."""
-    items = {i.id: i for i in repos.stock.batch_get(order.tenant_id, (a.item_id for a in allocations),
-                                                    consistent=True)}
+    items = {
+        i.id: i
+        for i in repos.stock.batch_get(order.tenant_id, (a.item_id for a in allocations), consistent=True)
+    }
     active = repos.stock.reservations_for_order(order.tenant_id, order.id, items)
     totals: dict[str, int] = {}
     for a in allocations:
@@ -156,28 +208,59 @@ def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], n
         reservation_active = item_id in active and active[item_id].state == "ACTIVE"
         d_reserved = -qty if reservation_active else 0
         if not reservation_active and item.available < qty:
-            raise InsufficientStock(f"reservation for {item.sku} at node {item.node_id} lapsed and only "
-                                    f"{item.available} are free", details={"item_id": item_id})
+            raise InsufficientStock(
+                f"reservation for {item.sku} at node {item.node_id} lapsed and only "
+                f"{item.available} are free",
+                details={"item_id": item_id},
+            )
         if reservation_active:
             reservation_updates.append((item_id, order.id, "COMMITTED"))
         changes.append((item, -qty, d_reserved))
-        adjustments.append(Adjustment(
-            id=f"{order.id}-{item_id}", item_id=item_id, node_id=item.node_id, sku=item.sku,
-            reason=AdjustmentReason.SOLD, delta_on_hand=-qty, delta_reserved=d_reserved,
-            on_hand_before=item.on_hand, on_hand_after=item.on_hand - qty,
-            reserved_before=item.reserved, reserved_after=item.reserved + d_reserved,
-            reference=f"order:{order.order_number}", actor=actor, created_at=now))
-    repos.stock.apply_on_hand_changes(order.tenant_id, changes, adjustments, now, order=(updated, order.version),
-                                      reservation_updates=reservation_updates)
+        adjustments.append(
+            Adjustment(
+                id=f"{order.id}-{item_id}",
+                item_id=item_id,
+                node_id=item.node_id,
+                sku=item.sku,
+                reason=AdjustmentReason.SOLD,
+                delta_on_hand=-qty,
+                delta_reserved=d_reserved,
+                on_hand_before=item.on_hand,
+                on_hand_after=item.on_hand - qty,
+                reserved_before=item.reserved,
+                reserved_after=item.reserved + d_reserved,
+                reference=f"order:{order.order_number}",
+                actor=actor,
+                created_at=now,
+            )
+        )
+    repos.stock.apply_on_hand_changes(
+        order.tenant_id,
+        changes,
+        adjustments,
+        now,
+        order=(updated, order.version),
+        reservation_updates=reservation_updates,
+    )
 
 
-def reject_event(tenant_id: str, order_id: str, event_data: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+def reject_event(
+    tenant_id: str, order_id: str, event_data: dict[str, Any], error: dict[str, Any]
+) -> dict[str, Any]:
     """Write a callback that could not be applied into the audit trail (the order keeps its state)."""
 
     def change(order: Order) -> Order:
-        updated = order_rules.record_event(order, "fulfilment.rejected", actor=SYSTEM, now=now_iso(),
-                                           data={"event": event_data, "error": error.get("Error"),
-                                                 "cause": str(error.get("Cause", ""))[:500]})
+        updated = order_rules.record_event(
+            order,
+            "fulfilment.rejected",
+            actor=SYSTEM,
+            now=now_iso(),
+            data={
+                "event": event_data,
+                "error": error.get("Error"),
+                "cause": str(error.get("Cause", ""))[:500],
+            },
+        )
         repos.orders.replace(updated, order.version)
         return updated
 
@@ -187,9 +270,15 @@ def reject_event(tenant_id: str, order_id: str, event_data: dict[str, Any], erro
 
 def fail(tenant_id: str, order_id: str, error: dict[str, Any]) -> dict[str, Any]:
     try:
-        order = terminate(tenant_id, order_id, S.FAILED, actor=SYSTEM, event_type="order.failed",
-                          reason=str(error.get("Error", "intake failed")),
-                          data={"cause": str(error.get("Cause", ""))[:500]})
+        order = terminate(
+            tenant_id,
+            order_id,
+            S.FAILED,
+            actor=SYSTEM,
+            event_type="order.failed",
+            reason=str(error.get("Error", "intake failed")),
+            data={"cause": str(error.get("Cause", ""))[:500]},
+        )
     except Conflict:
         # Already past the point where failing makes sense (cancelled meanwhile): leave it.
         order = repos.orders.require(tenant_id, order_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
@@ -31,8 +32,14 @@ def expire_reservations(ttl_minutes: int, batch: int = 200) -> dict[str, int]:
             continue
         order = repos.orders.get(res.tenant_id, res.order_id)
         if order is not None and order.status in _IN_WAREHOUSE:
-            repos.stock.extend_reservation(res.tenant_id, res.item_id, res.order_id, res.expires_at,
-                                           iso(utcnow() + timedelta(minutes=ttl_minutes)), now)
+            repos.stock.extend_reservation(
+                res.tenant_id,
+                res.item_id,
+                res.order_id,
+                res.expires_at,
+                iso(utcnow() + timedelta(minutes=ttl_minutes)),
+                now,
+            )
             counts["extended"] += 1
             continue
         try:
@@ -49,18 +56,32 @@ def _expire(res: ActiveReservation, order: Order | None, now: str) -> None:
     line = ReservationLine(res.item_id, res.node_id, res.sku, res.quantity)
     new_order = None
     if order is not None:
-        allocations = [a.model_copy(update={"state": "EXPIRED"}) if a.item_id == res.item_id and
-                       a.state == "RESERVED" else a for a in order.allocations]
+        allocations = [
+            a.model_copy(update={"state": "EXPIRED"})
+            if a.item_id == res.item_id and a.state == "RESERVED"
+            else a
+            for a in order.allocations
+        ]
         if order.status == S.SOURCED:
-            updated = order_rules.advance(order, S.BACKORDERED, actor=ACTOR, now=now,
-                                          event_type="order.reservation_expired",
-                                          reason="reservation expired before picking started",
-                                          data={"item_id": res.item_id, "quantity": res.quantity},
-                                          allocations=allocations)
+            updated = order_rules.advance(
+                order,
+                S.BACKORDERED,
+                actor=ACTOR,
+                now=now,
+                event_type="order.reservation_expired",
+                reason="reservation expired before picking started",
+                data={"item_id": res.item_id, "quantity": res.quantity},
+                allocations=allocations,
+            )
         else:
-            updated = order_rules.record_event(order, "order.reservation_expired", actor=ACTOR, now=now,
-                                               data={"item_id": res.item_id, "quantity": res.quantity},
-                                               allocations=allocations)
+            updated = order_rules.record_event(
+                order,
+                "order.reservation_expired",
+                actor=ACTOR,
+                now=now,
+                data={"item_id": res.item_id, "quantity": res.quantity},
+                allocations=allocations,
+            )
         new_order = (updated, order.version)
     repos.stock.release(res.tenant_id, res.order_id, [line], now, "EXPIRED", order=new_order)
 
@@ -78,8 +99,11 @@ def reconcile(tenant_ids: list[str] | None = None) -> dict[str, int]:
             before = repos.stock.get(tenant_id, item_id)
             if before is None:
                 continue
-            open_qty = sum(r.quantity for r in repos.stock.reservations_of_item(tenant_id, item_id)
-                           if r.state == "ACTIVE")
+            open_qty = sum(
+                r.quantity
+                for r in repos.stock.reservations_of_item(tenant_id, item_id)
+                if r.state == "ACTIVE"
+            )
             after = repos.stock.get(tenant_id, item_id)
             if after is None or after.version != before.version:
                 counts["busy"] += 1
@@ -87,14 +111,31 @@ def reconcile(tenant_ids: list[str] | None = None) -> dict[str, int]:
             if open_qty == after.reserved:
                 continue
             now = now_iso()
-            adj = Adjustment(id=str(uuid.uuid4()), item_id=item_id, node_id=after.node_id, sku=after.sku,
-                             reason=AdjustmentReason.CORRECTION, delta_on_hand=0,
-                             delta_reserved=open_qty - after.reserved, on_hand_before=after.on_hand,
-                             on_hand_after=after.on_hand, reserved_before=after.reserved, reserved_after=open_qty,
-                             note="reconciled reserved count with open reservations", actor=ACTOR, created_at=now)
+            adj = Adjustment(
+                id=str(uuid.uuid4()),
+                item_id=item_id,
+                node_id=after.node_id,
+                sku=after.sku,
+                reason=AdjustmentReason.CORRECTION,
+                delta_on_hand=0,
+                delta_reserved=open_qty - after.reserved,
+                on_hand_before=after.on_hand,
+                on_hand_after=after.on_hand,
+                reserved_before=after.reserved,
+                reserved_after=open_qty,
+                note="reconciled reserved count with open reservations",
+                actor=ACTOR,
+                created_at=now,
+            )
             if repos.stock.repair_reserved(after, open_qty, adj, now):
-                log.warning("reserved drift repaired on %s (%s at %s): %s -> %s", item_id, after.sku,
-                            after.node_id, after.reserved, open_qty)
+                log.warning(
+                    "reserved drift repaired on %s (%s at %s): %s -> %s",
+                    item_id,
+                    after.sku,
+                    after.node_id,
+                    after.reserved,
+                    open_qty,
+                )
                 counts["drift_repaired"] += 1
             else:
                 counts["busy"] += 1
@@ -112,11 +153,15 @@ def recover_orders(stuck_minutes: int) -> dict[str, int]:
                 order = repos.orders.get(tenant_id, order_id)
                 if order is None or order.status != status or order.updated_at > cutoff:
                     continue
-                event: dict[str, Any] = {"type": "ORDER_ACCEPTED"} if status != S.SOURCING else {"type": "RESOURCE"}
+                event: dict[str, Any] = (
+                    {"type": "ORDER_ACCEPTED"} if status != S.SOURCING else {"type": "RESOURCE"}
+                )
                 try:
                     if status == S.SOURCING:
                         _back_to_confirmed(order)
-                    workflow.start(tenant_id, order_id, event, label=f"recover-v{order.version}-{now_iso()[11:19]}")
+                    workflow.start(
+                        tenant_id, order_id, event, label=f"recover-v{order.version}-{now_iso()[11:19]}"
+                    )
                     counts["restarted"] += 1
                 except (DomainError, RuntimeError) as exc:
                     log.warning("could not restart %s: %s", order_id, exc)
@@ -126,7 +171,5 @@ def recover_orders(stuck_minutes: int) -> dict[str, int]:
 def _back_to_confirmed(order: Order) -> None:
     """A SOURCING order holds no reservations yet; record the restart (Source accepts SOURCING)."""
     updated = order_rules.record_event(order, "order.intake_restarted", actor=ACTOR, now=now_iso())
-    try:
+    with contextlib.suppress(Conflict):
         repos.orders.replace(updated, order.version)
-    except Conflict:
-        pass

@@ -28,27 +28,43 @@ from oms.services.context import repos
 _MAX_OPTIMISTIC_RETRIES = 5
 
 
-def create_order(request: OrderCreate, principal: Principal, idempotency_key: str | None) -> tuple[Order, bool]:
+def create_order(
+    request: OrderCreate, principal: Principal, idempotency_key: str | None
+) -> tuple[Order, bool]:
     """Returns (order, created). The same Idempotency-Key (or external order id) with the same
     body returns the first order; with a different body it is refused (422)."""
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters",
-                               details=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length",
-                                         "type": "value_error"}])
-    if request.pickup_node_id and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None:
-        raise ValidationFailed("pickup_node_id is not a node of this tenant",
-                               details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}])
-    order_id = order_rules.order_id_for(principal.tenant_id, idempotency_key, request.external_order_id,
-                                        request.channel.value)
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 characters",
+            details=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length", "type": "value_error"}],
+        )
+    if (
+        request.pickup_node_id
+        and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None
+    ):
+        raise ValidationFailed(
+            "pickup_node_id is not a node of this tenant",
+            details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}],
+        )
+    order_id = order_rules.order_id_for(
+        principal.tenant_id, idempotency_key, request.external_order_id, request.channel.value
+    )
     prices = repos.products.prices(principal.tenant_id, (line.sku for line in request.line_items))
-    order = order_rules.build_order(request, order_id=order_id, principal=principal, now=now_iso(),
-                                    catalog_prices=prices, idempotency_key=idempotency_key)
+    order = order_rules.build_order(
+        request,
+        order_id=order_id,
+        principal=principal,
+        now=now_iso(),
+        catalog_prices=prices,
+        idempotency_key=idempotency_key,
+    )
     existing = repos.orders.insert(order)
     if existing is not None:
         if existing.request_fingerprint != order.request_fingerprint:
             what = "Idempotency-Key" if idempotency_key else "external_order_id"
-            raise IdempotencyKeyReused(f"this {what} was already used with a different request",
-                                       details={"order_id": existing.id})
+            raise IdempotencyKeyReused(
+                f"this {what} was already used with a different request", details={"order_id": existing.id}
+            )
         return existing, False
     start_intake(order)
     return order, True
@@ -58,12 +74,15 @@ def start_intake(order: Order) -> None:
     """Kick off confirm -> source -> reserve. If this fails the order stays PENDING and the
     recovery job starts it again, so the create itself never fails for it."""
     try:
-        workflow.start(order.tenant_id, order.id, {"type": "ORDER_ACCEPTED"}, label=f"intake-v{order.version}")
-    except Exception:  # noqa: BLE001 - deliberately tolerant: the recovery job retries
+        workflow.start(
+            order.tenant_id, order.id, {"type": "ORDER_ACCEPTED"}, label=f"intake-v{order.version}"
+        )
+    except Exception:
         import logging
 
-        logging.getLogger(__name__).warning("intake start failed for %s; recovery will retry", order.id,
-                                            exc_info=True)
+        logging.getLogger(__name__).warning(
+            "intake start failed for %s; recovery will retry", order.id, exc_info=True
+        )
 
 
 def get_order(principal: Principal, order_id: str) -> Order:
@@ -79,9 +98,15 @@ def get_by_number(principal: Principal, number: str) -> Order:
 
 def list_orders(principal: Principal, query: ListQuery) -> dict[str, Any]:
     email = query.customer_email.lower() if query.customer_email else None
-    ids, cursor = repos.orders.list(principal.tenant_id, status=query.status.value if query.status else None,
-                                    email=email, created_from=query.created_from, created_to=query.created_to,
-                                    limit=query.limit, cursor=query.cursor)
+    ids, cursor = repos.orders.page_ids(
+        principal.tenant_id,
+        status=query.status.value if query.status else None,
+        email=email,
+        created_from=query.created_from,
+        created_to=query.created_to,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
     orders = repos.orders.batch_get(principal.tenant_id, ids)
     if query.status:
         orders = [o for o in orders if o.status == query.status]
@@ -91,11 +116,19 @@ def list_orders(principal: Principal, query: ListQuery) -> dict[str, Any]:
 
 
 def summary(order: Order) -> dict[str, Any]:
-    return {"id": order.id, "order_number": order.order_number, "status": order.status.value,
-            "channel": order.channel.value, "fulfillment_type": order.fulfillment_type.value,
-            "customer_email": order.customer_email, "customer_name": order.customer_name,
-            "total_amount": str(order.total_amount), "currency": order.currency,
-            "created_at": order.created_at, "updated_at": order.updated_at}
+    return {
+        "id": order.id,
+        "order_number": order.order_number,
+        "status": order.status.value,
+        "channel": order.channel.value,
+        "fulfillment_type": order.fulfillment_type.value,
+        "customer_email": order.customer_email,
+        "customer_name": order.customer_name,
+        "total_amount": str(order.total_amount),
+        "currency": order.currency,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
 
 
 def events(principal: Principal, order_id: str) -> list[dict[str, Any]]:
@@ -123,15 +156,27 @@ def _release_lines(order: Order) -> tuple[list[ReservationLine], list[Allocation
     """Reservations still ACTIVE for this order, and the allocation list after releasing them."""
     reserved = [a for a in order.allocations if a.state == "RESERVED"]
     active = repos.stock.reservations_for_order(order.tenant_id, order.id, (a.item_id for a in reserved))
-    lines = [ReservationLine(a.item_id, a.node_id, a.sku, a.quantity) for a in reserved
-             if a.item_id in active and active[a.item_id].state == "ACTIVE"]
-    allocations = [a.model_copy(update={"state": "RELEASED"}) if a.state == "RESERVED" else a
-                   for a in order.allocations]
+    lines = [
+        ReservationLine(a.item_id, a.node_id, a.sku, a.quantity)
+        for a in reserved
+        if a.item_id in active and active[a.item_id].state == "ACTIVE"
+    ]
+    allocations = [
+        a.model_copy(update={"state": "RELEASED"}) if a.state == "RESERVED" else a for a in order.allocations
+    ]
     return lines, allocations
 
 
-def terminate(tenant_id: str, order_id: str, target: OrderStatus, *, actor: str, reason: str | None,
-              event_type: str, data: dict[str, Any] | None = None) -> Order:
+def terminate(
+    tenant_id: str,
+    order_id: str,
+    target: OrderStatus,
+    *,
+    actor: str,
+    reason: str | None,
+    event_type: str,
+    data: dict[str, Any] | None = None,
+) -> Order:
     """Cancel or fail an order and release its reservations exactly once, atomically."""
 
     def change(order: Order) -> Order:
@@ -140,10 +185,16 @@ def terminate(tenant_id: str, order_id: str, target: OrderStatus, *, actor: str,
         if order.status not in PRE_SHIPMENT:
             DEFAULT_WORKFLOW.check(order.status, target)
         lines, allocations = _release_lines(order)
-        updated = order_rules.advance(order, target, actor=actor, now=now_iso(), event_type=event_type,
-                                      reason=reason,
-                                      data={**(data or {}), "released": [l.__dict__ for l in lines]},
-                                      allocations=allocations)
+        updated = order_rules.advance(
+            order,
+            target,
+            actor=actor,
+            now=now_iso(),
+            event_type=event_type,
+            reason=reason,
+            data={**(data or {}), "released": [line.__dict__ for line in lines]},
+            allocations=allocations,
+        )
         repos.stock.release(tenant_id, order_id, lines, now_iso(), "RELEASED", order=(updated, order.version))
         return updated
 
@@ -152,8 +203,14 @@ def terminate(tenant_id: str, order_id: str, target: OrderStatus, *, actor: str,
 
 def cancel_order(principal: Principal, order_id: str, request: CancelRequest) -> Order:
     repos.orders.require(principal.tenant_id, order_id)
-    return terminate(principal.tenant_id, order_id, OrderStatus.CANCELLED, actor=f"user:{principal.email}",
-                     reason=request.reason, event_type="order.cancelled")
+    return terminate(
+        principal.tenant_id,
+        order_id,
+        OrderStatus.CANCELLED,
+        actor=f"user:{principal.email}",
+        reason=request.reason,
+        event_type="order.cancelled",
+    )
 
 
 def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Order:
@@ -164,15 +221,30 @@ def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Ord
         order = repos.orders.require(principal.tenant_id, order_id)
         if order.status not in PRE_SHIPMENT:
             DEFAULT_WORKFLOW.check(order.status, patch.status)
-        return terminate(principal.tenant_id, order_id, patch.status, actor=actor, reason=patch.reason,
-                         event_type=f"order.{patch.status.value.lower()}")
+        return terminate(
+            principal.tenant_id,
+            order_id,
+            patch.status,
+            actor=actor,
+            reason=patch.reason,
+            event_type=f"order.{patch.status.value.lower()}",
+        )
     if patch.status in (OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.PARTIALLY_SHIPPED):
-        raise Conflict(f"{patch.status.value} is set by a fulfilment event (it moves stock); "
-                       "POST /orders/{id}/fulfillment-events instead", code="use_fulfilment_event")
+        raise Conflict(
+            f"{patch.status.value} is set by a fulfilment event (it moves stock); "
+            "POST /orders/{id}/fulfillment-events instead",
+            code="use_fulfilment_event",
+        )
 
     def change(order: Order) -> Order:
-        updated = order_rules.advance(order, patch.status, actor=actor, now=now_iso(),
-                                      event_type="order.status_changed", reason=patch.reason)
+        updated = order_rules.advance(
+            order,
+            patch.status,
+            actor=actor,
+            now=now_iso(),
+            event_type="order.status_changed",
+            reason=patch.reason,
+        )
         repos.orders.replace(updated, order.version)
         return updated
 
@@ -195,17 +267,31 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
     body["actor"] = f"user:{principal.email}"
     label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
     execution = workflow.start(order.tenant_id, order.id, body, label=label)
-    return {"order_id": order.id, "status": order.status.value, "accepted": True, "event": event.type.value,
-            "execution_arn": execution}
+    return {
+        "order_id": order.id,
+        "status": order.status.value,
+        "accepted": True,
+        "event": event.type.value,
+        "execution_arn": execution,
+    }
 
 
 def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Shipment]:
     shipments = list(order.shipments)
     if event.type.value == "SHIPPED":
-        shipments.append(Shipment(node_id=event.node_id, carrier=event.carrier or "", shipped_at=now,
-                                  tracking_number=event.tracking_number or ""))
+        shipments.append(
+            Shipment(
+                node_id=event.node_id,
+                carrier=event.carrier or "",
+                shipped_at=now,
+                tracking_number=event.tracking_number or "",
+            )
+        )
     elif event.type.value == "DELIVERED":
-        shipments = [s.model_copy(update={"delivered_at": now})
-                     if s.delivered_at is None and (event.node_id is None or s.node_id == event.node_id) else s
-                     for s in shipments]
+        shipments = [
+            s.model_copy(update={"delivered_at": now})
+            if s.delivered_at is None and (event.node_id is None or s.node_id == event.node_id)
+            else s
+            for s in shipments
+        ]
     return shipments
