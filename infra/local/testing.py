@@ -26,6 +26,10 @@ provides it. Everything is restored on exit.
 
 Speed: the SAM transform is cached in memory and in ``<repo>/.local/cache``; a deploy takes about
 0.3 s after the first one in a process.
+
+Import this module before anything creates a boto3 client: moto intercepts only clients created
+after ``moto`` was imported (importing this module imports it), so a client cached at import time
+by code imported earlier would talk to the real AWS endpoint.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import moto  # noqa: F401  (imported early on purpose: see the module docstring)
 
 from infra.local.deployment import aws_environment, deploy, ensure_secure_parameters
 from infra.local.housekeeping import wait_for_executions
