@@ -77,3 +77,19 @@ def test_delivery_of_one_shipment_of_two_is_partial():
 def test_shipped_needs_tracking():
     with pytest.raises(ValueError):
         ev(type="SHIPPED")
+
+
+def test_an_event_one_or_two_steps_ahead_is_accepted_for_later():
+    from oms.domain.errors import EventNotYetApplicable
+    from oms.domain.fulfilment import accept, decide_or_wait
+
+    order = order_in(S.SOURCED)
+    assert accept(order, ev(type="PICKING")) is True
+    assert accept(order, ev(type="PACKING")) is False  # PICKING is still in flight
+    with pytest.raises(EventNotYetApplicable):
+        decide_or_wait(order, ev(type="PACKING"))
+    with pytest.raises(Conflict) as info:
+        accept(order, ev(type="DELIVERED"))  # too far ahead: a mistake, not a reordering
+    assert "PICKING" in info.value.details["allowed"]
+    with pytest.raises(Conflict):
+        accept(order_in(S.CANCELLED), ev(type="PICKING"))

@@ -67,6 +67,13 @@ class StockConflict(Conflict):
     code = "stock_conflict"
 
 
+class EventNotYetApplicable(Conflict):
+    """A callback arrived before the one it follows (e.g. PACKING before PICKING is applied);
+    the state machine retries it with backoff before giving up."""
+
+    code = "event_not_yet_applicable"
+
+
 class OrderNotActionable(Conflict):
     """The order is no longer in a state this step applies to (cancelled meanwhile, already done)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oms.domain.errors import Conflict
+from oms.domain.errors import Conflict, EventNotYetApplicable, IllegalTransition
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, FulfilmentEventType, OrderStatus, Workflow
 from oms.domain.models import Allocation, FulfilmentEvent, Order
 
@@ -13,6 +13,73 @@ S = OrderStatus
 
 _SHIP_ONLY = {E.READY_TO_SHIP, E.SHIPPED, E.OUT_FOR_DELIVERY, E.DELIVERED}
 _PICKUP_ONLY = {E.READY_FOR_PICKUP, E.PICKED_UP}
+
+
+# Position of each status along the fulfilment lanes (ship and pickup share the warehouse part).
+_LANE_POSITION: dict[OrderStatus, float] = {
+    S.SOURCED: 0,
+    S.PICKING: 1,
+    S.PACKING: 2,
+    S.READY_TO_SHIP: 3,
+    S.READY_FOR_PICKUP: 3,
+    S.PARTIALLY_SHIPPED: 3.5,
+    S.SHIPPED: 4,
+    S.PICKED_UP: 4,
+    S.OUT_FOR_DELIVERY: 5,
+    S.PARTIALLY_DELIVERED: 5.5,
+    S.DELIVERED: 6,
+}
+_EVENT_POSITION: dict[FulfilmentEventType, float] = {
+    E.PICKING: 1,
+    E.PACKING: 2,
+    E.READY_TO_SHIP: 3,
+    E.READY_FOR_PICKUP: 3,
+    E.SHIPPED: 4,
+    E.PICKED_UP: 4,
+    E.OUT_FOR_DELIVERY: 5,
+    E.DELIVERED: 6,
+}
+# How far ahead of the stored status a callback may run: warehouses and carriers send events in
+# quick succession and deliveries can overtake each other, but a jump further than this is a
+# mistake the sender should hear about (409) rather than a reordering.
+MAX_EVENTS_AHEAD = 2
+
+
+def runs_ahead(order: Order, event: FulfilmentEvent) -> bool:
+    """Is the event a later step of the order's lane that will apply once earlier ones have?"""
+    current = _LANE_POSITION.get(order.status)
+    if current is None:
+        return False
+    return 0 < _EVENT_POSITION[event.type] - current <= MAX_EVENTS_AHEAD
+
+
+def accept(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW) -> bool:
+    """For the callback endpoint: True if the event applies now, False if it is ahead of the
+    order and will apply after the events in between; raises Conflict (409) otherwise."""
+    try:
+        decide(order, event, workflow)
+        return True
+    except IllegalTransition:
+        if runs_ahead(order, event):
+            return False
+        raise
+
+
+def decide_or_wait(
+    order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW
+) -> EventOutcome:
+    """For the state machine: like `decide`, but an event that runs ahead raises
+    EventNotYetApplicable so the step is retried with backoff."""
+    try:
+        return decide(order, event, workflow)
+    except IllegalTransition as exc:
+        if runs_ahead(order, event):
+            raise EventNotYetApplicable(
+                f"{event.type.value} arrived before the order reached the step "
+                f"before it (now {order.status.value})",
+                details=exc.details,
+            ) from exc
+        raise
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
 from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable
-from oms.domain.fulfilment import decide
+from oms.domain.fulfilment import decide_or_wait
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Adjustment, AdjustmentReason, Allocation, FulfilmentEvent, InventoryItem, Order
 from oms.domain.sourcing import SourcingPlan, plan_sourcing
@@ -156,7 +156,7 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
         if order_rules.seen_event(order, event.event_id):
             result.update(status=order.status.value, next="NONE", request=None)
             return order
-        outcome = decide(order, event)
+        outcome = decide_or_wait(order, event)
         now = now_iso()
         data: dict[str, Any] = {
             k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k != "type"

@@ -10,7 +10,7 @@ from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
-from oms.domain.fulfilment import decide
+from oms.domain.fulfilment import accept
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
 from oms.domain.models import (
     Allocation,
@@ -262,7 +262,7 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
     order = repos.orders.require(principal.tenant_id, order_id)
     if order_rules.seen_event(order, event.event_id):
         return {"order_id": order.id, "status": order.status.value, "accepted": False, "duplicate": True}
-    decide(order, event)  # raises 409 with the allowed targets if it cannot apply
+    applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
     body = event.model_dump(mode="json", exclude_none=True)
     body["actor"] = f"user:{principal.email}"
     label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
@@ -271,6 +271,7 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
         "order_id": order.id,
         "status": order.status.value,
         "accepted": True,
+        "queued_behind_earlier_events": not applies_now,
         "event": event.type.value,
         "execution_arn": execution,
     }
