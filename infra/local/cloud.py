@@ -73,6 +73,13 @@ def reset_app() -> None:
             return
 
 
+def _reset_moto() -> None:
+    """Empty every moto backend of this process (what ``POST /moto-api/reset`` does)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
 class LocalCloud:
     """Everything ``template.yaml`` declares, served from this process (see the module docstring)."""
 
@@ -317,7 +324,12 @@ class LocalCloud:
             start: Callable[[Any], Any] | None = getattr(module, "start", None)
             if callable(start):
                 log.info("starting the simulator from %s", module_name)
-                return start(self)
+                try:
+                    return start(self)
+                except Exception:
+                    # The cloud is still useful without it (orders then wait for callbacks).
+                    log.exception("the simulator from %s did not start", module_name)
+                    return None
         return None
 
     # ----------------------------------------------------------------- stop
@@ -347,6 +359,9 @@ class LocalCloud:
             if self.deployment is not None:
                 self.deployment.close()
             if self._server is not None:
+                with contextlib.suppress(Exception):
+                    # moto's backends are process-wide: leave nothing behind for a later cloud or mock.
+                    _reset_moto()
                 with contextlib.suppress(Exception):
                     self._server.stop()
                     server = getattr(self._server, "_server", None)

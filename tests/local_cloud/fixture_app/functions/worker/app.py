@@ -12,7 +12,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     for record in event["Records"]:
         body = json.loads(record["body"])
         table.update_item(
-            Key={"pk": "seen", "sk": str(body["id"])},
+            Key={"pk": "seen", "sk": str(body.get("id", record["messageId"]))},
             UpdateExpression="ADD attempts :one SET receive_count = :rc",
             ExpressionAttributeValues={":one": 1, ":rc": record["attributes"]["ApproximateReceiveCount"]},
         )
