@@ -3,7 +3,9 @@ fulfilment machine sends to its queues and answer through the public HTTP API, e
 WMS or carrier integration would (POST /orders/{id}/fulfillment-events), so demo orders reach
 DELIVERED (or PICKED_UP) on their own.
 
-Speed: each step waits `step_seconds / speed` (CIRRUS_SIM_STEP_SECONDS, default 2 s).
+Speed: each step waits `step_seconds / speed` (default 2 s / speed); CIRRUS_SIM_STEP_SECONDS sets
+the step directly. Like real webhook senders, it retries an event the API refused with 409 a few
+times (an earlier event of the same order may still be in flight).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = logging.getLogger("cirrus.simulator")
 
 WAREHOUSE_STEPS = ("PICKING", "PACKING")
 CARRIERS = ("UPS", "FedEx", "USPS", "DHL")
+MAX_RETRIES = 5
 
 
 @dataclass(order=True)
@@ -35,6 +38,7 @@ class _Step:
     order_id: str = field(compare=False)
     tenant_id: str = field(compare=False)
     event: dict[str, Any] = field(compare=False)
+    attempt: int = field(default=0, compare=False)
 
 
 class Simulator:
@@ -48,12 +52,11 @@ class Simulator:
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.queues = {"warehouse": warehouse_queue_url, "carrier": carrier_queue_url}
-        step = (
-            step_seconds
-            if step_seconds is not None
-            else float(os.environ.get("CIRRUS_SIM_STEP_SECONDS", "2"))
-        )
-        self.step = max(step / max(speed, 0.01), 0.0)
+        if step_seconds is None and os.environ.get("CIRRUS_SIM_STEP_SECONDS"):
+            step_seconds = float(os.environ["CIRRUS_SIM_STEP_SECONDS"])
+        else:
+            step_seconds = (step_seconds if step_seconds is not None else 2.0) / max(speed, 0.01)
+        self.step = max(step_seconds, 0.0)
         self._heap: list[_Step] = []
         self._lock = threading.Lock()
         self._seq = itertools.count()
@@ -170,11 +173,30 @@ class Simulator:
             return
         if response.status_code == 202:
             self.sent += 1
-        else:  # e.g. the order was cancelled meanwhile: a real warehouse would stop too
-            self.rejected += 1
-            log.info(
-                "simulator %s for %s answered %s", step.event["type"], step.order_id, response.status_code
+            return
+        if response.status_code == 409 and step.attempt < MAX_RETRIES:
+            # an earlier event of this order may still be in flight: try again a little later
+            retry = _Step(
+                time.monotonic() + self.step * (step.attempt + 1),
+                next(self._seq),
+                step.order_id,
+                step.tenant_id,
+                step.event,
+                step.attempt + 1,
             )
+            with self._lock:
+                heapq.heappush(self._heap, retry)
+            return
+        # e.g. the order was cancelled meanwhile: a real warehouse would stop too
+        self.rejected += 1
+        log.info(
+            "simulator %s for %s answered %s after %d tries: %s",
+            step.event["type"],
+            step.order_id,
+            response.status_code,
+            step.attempt + 1,
+            response.text[:300],
+        )
 
 
 def start(cloud: Any) -> Simulator:
