@@ -203,7 +203,6 @@ class Gateway:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise in_use from exc
             raise
-        server.daemon_threads = True
         self._server = server
         self.port = server.server_port
 

@@ -37,6 +37,7 @@ def _sfn_backends() -> Iterator[Any]:
     from moto.stepfunctions.models import stepfunctions_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+    backends: Any
     for backends in (stepfunctions_parser_backends, stepfunctions_backends):
         for regions in list(backends.values()):
             yield from list(regions.values())

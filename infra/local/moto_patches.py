@@ -169,7 +169,7 @@ class _TouchedItems:
 
 def _transact_key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
     if op_type != "Put":
-        return op["Key"]  # type: ignore[no-any-return]
+        return dict(op["Key"])
     attrs = op["Item"]
     table = backend.get_table(op["TableName"])
     key = {table.hash_key_attr: attrs[table.hash_key_attr]}
@@ -261,7 +261,7 @@ def _patch_transact_write_items() -> None:
 
         if any(code is not None for code, _, _ in errors):
             touched.restore()
-            raise TransactionCanceledException(errors)  # type: ignore[arg-type]
+            raise TransactionCanceledException(errors)
 
     # Keep the lock wrapper from patch 1 on the outside.
     DynamoDBBackend.transact_write_items = _locked(  # type: ignore[method-assign]
@@ -375,7 +375,8 @@ def _patch_stepfunctions_boto_clients() -> None:
             with lock:
                 client = cache.get(key)
                 if client is None:
-                    client = boto3.session.Session().client(
+                    session: Any = boto3.session.Session()
+                    client = session.client(
                         service_name=service,
                         region_name=region,
                         aws_access_key_id="ak",
@@ -393,7 +394,7 @@ def _patch_stepfunctions_boto_clients() -> None:
         return client
 
     boto_client_for.__cirrus_patched__ = True  # type: ignore[attr-defined]
-    boto_client_module.boto_client_for = boto_client_for  # type: ignore[assignment]
+    boto_client_module.boto_client_for = boto_client_for
 
     # Every interpreter module imported the function by name: rebind it in each of them.
     import moto.stepfunctions.parser as parser_pkg

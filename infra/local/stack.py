@@ -389,7 +389,7 @@ class _SourceCollector:
     def _event_source_mapping(self, logical_id: str, spec: dict[str, Any], props: dict[str, Any]) -> None:
         fn_info = self.function_for(props.get("FunctionName"))
         source_arn = props.get("EventSourceArn")
-        queue = self.queues_by_arn.get(source_arn)
+        queue = self.queues_by_arn.get(str(source_arn)) if source_arn else None
         if fn_info is None or queue is None:
             self._missing(f"{logical_id}: event source {source_arn} (only SQS queues are polled locally)")
             return
@@ -498,13 +498,13 @@ def describe_stack(
     for logical_id, resource in resources.items():
         if resource.type != "AWS::Lambda::Function" or resource.served_by != "moto":
             continue
-        fn = backend.get_function(resource.physical_id)
+        fn = backend.get_function(str(resource.physical_id))
         functions[logical_id] = FunctionInfo(
             logical_id=logical_id,
             name=fn.function_name,
             arn=fn.function_arn,
             code_uri=prepared.code_uris.get(logical_id),
-            handler=fn.handler,
+            handler=str(fn.handler or ""),
             runtime=fn.run_time,
             timeout=float(fn.timeout or 3),
             memory_mb=int(fn.memory_size or 128),

@@ -53,7 +53,7 @@ log = logging.getLogger("infra.local")
 __all__ = ["MOCK_CONFIG", "REPO_ROOT", "TEST_JWT_SECRET", "deployed_template", "wait_for_executions"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MOCK_CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
+MOCK_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
 TEST_JWT_SECRET = "cirrus-test-jwt-secret-not-for-production"
 
 

@@ -161,6 +161,7 @@ def run() -> dict[str, Any]:
             from moto.dynamodb.models import dynamodb_backends
 
             shard = dynamodb_backends["123456789012"]["us-east-1"].tables[T].stream_shard
+            assert shard is not None
             outcome["stream_records"] = [r.record["eventName"] for r in shard.items]
             results[name] = outcome
     return results
