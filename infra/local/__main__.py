@@ -50,6 +50,11 @@ def _configure_logging(verbose: bool) -> None:
     quiet = ["werkzeug", "botocore", "boto3", "urllib3", "moto", "samtranslator", "docker"]
     for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # moto logs every Fail state an execution reaches (a normal outcome) as an ERROR with a page of
+    # repr(); the execution's status says the same. Keep them for --verbose only.
+    if not verbose:
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     logging.getLogger("infra.local.access").setLevel(logging.INFO if verbose else logging.WARNING)
 
 

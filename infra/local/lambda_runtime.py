@@ -22,12 +22,20 @@ How a function is loaded, like the Python Lambda runtime would:
   name, and a result that is not JSON-serialisable (a ``Decimal``...) fails with
   ``Runtime.MarshalError`` as it would in AWS.
 
+Concurrency, like one warm Lambda container per function: invocations of the *same* function run
+one at a time on that function's own long-lived thread (handlers keep module state such as
+Chalice's ``app.current_request``, which is not thread-safe, and thread-local clients stay warm);
+different functions run concurrently. If a function is still busy after its ``Timeout`` (a
+function that synchronously invokes itself, say), the extra invocation runs on the caller's thread
+with a warning instead of deadlocking.
+
 Environment variables cannot differ per function in one process: :func:`merge_environments` builds
 the union once and refuses conflicting values.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
 import json
 import logging
@@ -141,6 +149,9 @@ class FunctionRuntime:
         self._callable: Callable[[Any, Any], Any] | None = None
         self._module: ModuleType | None = None
         self._lock = threading.Lock()
+        self._container = threading.Lock()  # one invocation at a time, like one warm container
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._container_thread: int | None = None
 
     def __repr__(self) -> str:
         return f"FunctionRuntime({self.logical_id}, {self.code_dir}, {self.handler})"
@@ -199,7 +210,40 @@ class FunctionRuntime:
         )
 
     def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
-        """Call the handler with a JSON-like event; never raises for handler errors."""
+        """Call the handler with a JSON-like event; never raises for handler errors.
+
+        Runs on this function's container thread, one invocation at a time (see the module docstring).
+        """
+        if threading.get_ident() == self._container_thread:
+            return self._run(event, request_id)  # the handler invokes itself in-process
+        if not self._container.acquire(timeout=max(self.timeout, 1.0)):
+            log.warning(
+                "%s is still busy after %.0f s; running another invocation concurrently",
+                self.logical_id,
+                self.timeout,
+            )
+            return self._run(event, request_id)
+        try:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1,
+                    thread_name_prefix=f"lambda-{self.logical_id}",
+                    initializer=self._mark_thread,
+                )
+            return self._executor.submit(self._run, event, request_id).result()
+        finally:
+            self._container.release()
+
+    def _mark_thread(self) -> None:
+        self._container_thread = threading.get_ident()
+
+    def close(self) -> None:
+        """Let the container thread go (after the invocation it may be running)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def _run(self, event: Any, request_id: str | None) -> Invocation:
         context = self.make_context(request_id)
         started = time.perf_counter()
         try:
@@ -261,6 +305,7 @@ def unregister(runtimes: Iterable[FunctionRuntime]) -> None:
         for runtime in runtimes:
             if _registry.get(runtime.function_name) is runtime:
                 del _registry[runtime.function_name]
+            runtime.close()
 
 
 def registered(function_name: str) -> FunctionRuntime | None:

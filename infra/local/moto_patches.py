@@ -24,6 +24,16 @@ problem; each says why in one line:
    sessions, and aimed at ``AWS_ENDPOINT_URL`` when the application uses one.
 5. SQS delete race - ``Queue.delete_message`` rebuilds the message list while ``add_message`` appends
    to it from another thread, silently losing messages; the rebuild now holds the queue's own lock.
+6. State machine parse cache - every execution re-parses its definition with ANTLR (about 10 % of
+   the CPU of a busy local run); the parsed program is not changed by evaluation (all execution state
+   lives in the per-execution environment), so it is cached per definition text, with each
+   component's lazily assigned heap key fixed up front so concurrent executions agree on it.
+7. JSONPath parse cache - ``jsonpath_ng`` rebuilds its PLY parser for every path it parses (several
+   per state, about 9 % of the CPU); parsed paths are immutable and cached per path text.
+8. Server routing cache - moto's server lists its own package directory and tries hundreds of URL
+   patterns to route *every* request; the answer depends only on the Host header, so it is memoised.
+9. TCP_NODELAY on the server's sockets - a response is written as headers then body; with Nagle's
+   algorithm and delayed ACKs a keep-alive client can wait ~40 ms for the second segment.
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
@@ -79,6 +89,9 @@ def apply() -> None:
         _patch_stepfunctions_cloudformation()
         _patch_stepfunctions_boto_clients()
         _patch_sqs_delete_race()
+        _patch_state_machine_parse_cache()
+        _patch_jsonpath_parse_cache()
+        _patch_server_routing()
         _State.applied = True
 
 
@@ -387,7 +400,7 @@ def _patch_stepfunctions_boto_clients() -> None:
                             retries={"max_attempts": 0, "total_max_attempts": 1},
                             connect_timeout=boto_client_module.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
                             read_timeout=boto_client_module.TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-                            max_pool_connections=50,
+                            max_pool_connections=256,  # one per concurrently running task
                         ),
                     )
                     cache[key] = client
@@ -437,3 +450,98 @@ def _patch_sqs_delete_race() -> None:
 
     Queue.delete_message = delete_message  # type: ignore[method-assign]
     Queue.add_message = add_message  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 6. ASL parse cache
+
+
+def _fix_heap_keys(root: Any) -> None:
+    """Assign every component's lazy ``heap_key`` now, single-threaded, before sharing the tree."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, Component):
+            stack.extend(vars(node).values())
+        elif isinstance(node, list | tuple | set):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+
+
+def _patch_state_machine_parse_cache() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker._get_evaluation_entrypoint
+    if getattr(original, "__cirrus_patched__", False):
+        return
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def _get_evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        program = cache.get(definition)
+        if program is None:
+            with lock:
+                program = cache.get(definition)
+                if program is None:
+                    program = AmazonStateLanguageParser.parse(definition)[0]
+                    _fix_heap_keys(program)
+                    if len(cache) >= 64:
+                        cache.clear()
+                    cache[definition] = program
+        return program
+
+    _get_evaluation_entrypoint.__cirrus_patched__ = True  # type: ignore[attr-defined]
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 7. JSONPath cache
+
+
+def _patch_jsonpath_parse_cache() -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    for module in (json_path, result_path):
+        original = module.parse
+        if getattr(original, "__cirrus_patched__", False):
+            continue
+        cached = functools.lru_cache(maxsize=4096)(original)
+        cached.__cirrus_patched__ = True  # type: ignore[attr-defined]
+        module.parse = cached
+
+
+# --------------------------------------------------------------------------- 8 + 9. server
+
+
+def _patch_server_routing() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
+
+    MotoRequestHandler.disable_nagle_algorithm = True
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "__cirrus_patched__", False):
+        return
+    cache: dict[str | None, Any] = {}
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        try:
+            return cache[host]
+        except KeyError:
+            backend = original(self, host)
+            if len(cache) < 1024:
+                cache[host] = backend
+            return backend
+
+    get_backend_for_host.__cirrus_patched__ = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]

@@ -267,3 +267,24 @@ def test_deploy_is_fast_after_the_first_one() -> None:
     with deployed_template(FIXTURE_APP, stack_name="speed-b"):
         elapsed = time.perf_counter() - started
     assert elapsed < 1.5, elapsed
+
+
+def test_concurrent_executions_share_the_cached_program_safely(fixture_stack: Any) -> None:
+    """The parsed definition is cached and shared: concurrent executions must not mix their data."""
+    import concurrent.futures
+
+    def run(i: int) -> tuple[int, dict[str, Any]]:
+        payload = {"mode": "conflict"} if i % 3 == 0 else {"n": i}
+        return i, _run_flow(fixture_stack, payload, f"parallel-{i}")
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, range(24)))
+    for i, described in results:
+        assert described["status"] == "SUCCEEDED", described
+        output = json.loads(described["output"])
+        if i % 3 == 0:
+            assert output["outcome"] == "conflict"
+        else:
+            assert output["result"] == {"value": 2 * i}
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.purge_queue(QueueUrl=fixture_stack["WorkQueue"])
