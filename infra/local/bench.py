@@ -37,7 +37,10 @@ def transact_rate(patched: bool, seconds: float) -> float:
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         ddb.create_table(
             TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
             AttributeDefinitions=[
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},
@@ -133,7 +136,12 @@ def http_figures(seconds: float, clients: int) -> dict[str, float]:
                 "customer_email": "bench@example.com",
                 "customer_name": "Bench",
                 "line_items": [
-                    {"sku": "SKU-WIDGET-A", "product_name": "Premium Widget A", "quantity": 1, "unit_price": "29.99"}
+                    {
+                        "sku": "SKU-WIDGET-A",
+                        "product_name": "Premium Widget A",
+                        "quantity": 1,
+                        "unit_price": "29.99",
+                    }
                 ],
                 "shipping_address": {
                     "address1": "1 Main St",
