@@ -512,7 +512,8 @@ def _patch_jsonpath_parse_cache() -> None:
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    for module in (json_path, result_path):
+    modules: tuple[Any, ...] = (json_path, result_path)
+    for module in modules:
         original = module.parse
         if getattr(original, "__cirrus_patched__", False):
             continue
