@@ -18,10 +18,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job = (event or {}).get("job")
     cfg = settings()
     if job == "reservations":
-        result = {
-            "expiry": maintenance.expire_reservations(cfg.reservation_ttl_minutes),
-            "reconcile": maintenance.reconcile(),
-        }
+        result: dict[str, Any] = maintenance.sweep_stock(cfg.reservation_ttl_minutes)
     elif job == "recover_orders":
         result = maintenance.recover_orders(cfg.stuck_order_minutes)
     else:

@@ -171,7 +171,7 @@ class Simulator:
         except requests.RequestException as exc:
             log.debug("simulator post failed: %s", exc)
             return
-        if response.status_code == 202:
+        if response.status_code in (200, 202):
             self.sent += 1
             return
         if response.status_code == 409 and step.attempt < MAX_RETRIES:

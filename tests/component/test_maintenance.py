@@ -23,7 +23,6 @@ def test_expired_reservation_releases_stock_and_backorders_the_order(admin, invo
     record.update(
         actions=[
             ReservationRecord.expires_at.set(past),
-            ReservationRecord.gsi2sk.set(f"{past}#demo#{item_id}#{order['id']}"),
         ]
     )
     result = run_job(invoke, "reservations")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Response
@@ -150,8 +151,6 @@ def create_order(principal: Principal) -> Any:
     request = json_body(app, OrderCreate)
     key = current_request(app).headers.get("idempotency-key")
     order, created = orders.create_order(request, principal, key)
-    import json
-
     headers: dict[str, str | list[str]] = {
         "Content-Type": "application/json",
         "Location": f"/orders/{order.id}",
@@ -192,6 +191,18 @@ def order_events(principal: Principal, order_id: str) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@route(app, "/orders/{order_id}/fulfillment-events", ["POST"], status=202)
-def fulfilment_event(principal: Principal, order_id: str) -> dict[str, Any]:
-    return orders.accept_fulfilment_event(principal, order_id, json_body(app, FulfilmentEvent))
+@route(app, "/orders/{order_id}/sourcing", ["GET"])
+def sourcing_decisions(principal: Principal, order_id: str) -> dict[str, Any]:
+    items = orders.sourcing_decisions(principal, order_id)
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/orders/{order_id}/fulfillment-events", ["POST"])
+def fulfilment_event(principal: Principal, order_id: str) -> Any:
+    """200 when the event was applied now; 202 when it resumed the workflow (applied shortly)."""
+    result = orders.accept_fulfilment_event(principal, order_id, json_body(app, FulfilmentEvent))
+    return Response(
+        body=json.dumps(result),
+        status_code=200 if result["applied"] or result.get("duplicate") else 202,
+        headers={"Content-Type": "application/json"},
+    )

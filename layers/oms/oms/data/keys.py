@@ -8,14 +8,15 @@ def order_pk(tenant_id: str, order_id: str) -> str:
 
 
 ORDER_SK = "ORDER"
+ORDER_BODY_SK = "BODY"
 
 
 def orders_gsi_tenant(tenant_id: str) -> str:
     return f"T#{tenant_id}"
 
 
-def orders_gsi_status(tenant_id: str, status: str) -> str:
-    return f"T#{tenant_id}#S#{status}"
+def orders_gsi_status(tenant_id: str, group: str) -> str:
+    return f"T#{tenant_id}#G#{group}"
 
 
 def orders_gsi_email(tenant_id: str, email: str) -> str:
@@ -59,9 +60,6 @@ def items_group(tenant_id: str) -> str:
 
 def reservation_sk(order_id: str) -> str:
     return f"RES#{order_id}"
-
-
-ACTIVE_RESERVATIONS = "RESV#ACTIVE"
 
 
 def tenant_pk() -> str:

@@ -52,8 +52,11 @@ class OrdersByNumber(_KeysOnly):
 
 
 class OrderRecord(Model):
-    """pk=T#<tenant>#O#<order id>, sk=ORDER. The order document is one JSON attribute; status and
-    version sit beside it because every write is conditioned on them."""
+    """An order is two items under pk=T#<tenant>#O#<order id>: sk=BODY holds what never changes
+    (customer, lines, address, totals; written once, guarded by the request fingerprint) and
+    sk=ORDER the header that every change rewrites (status, version, allocations, shipments,
+    audit trail), so a status change pays for the small part only. Status and version sit beside
+    the header document because every write is conditioned on them."""
 
     class Meta:
         table_name = "cirrus-orders"
@@ -64,6 +67,7 @@ class OrderRecord(Model):
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     order_id = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -75,6 +79,18 @@ class OrderRecord(Model):
     by_status = OrdersByStatus()
     by_email = OrdersByEmail()
     by_number = OrdersByNumber()
+
+
+class DecisionRecord(Model):
+    """pk=T#<tenant>#O#<order id>, sk=SOURCING#<time>: a sourcing decision trail (candidates,
+    scores, reasons), kept out of the order document, which is rewritten on every change."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
 
 
 # ---------------------------------------------------------------- InventoryTable
@@ -170,8 +186,8 @@ class AdjustmentRecord(Model):
 
 
 class ReservationRecord(Model):
-    """sk=RES#<order id> in the stock item's collection. ACTIVE reservations carry gsi2pk so the
-    sweeper finds expired ones by time without a scan."""
+    """sk=RES#<order id> in the stock item's collection: the sweep that reconciles an item reads
+    its reservations with the same query and expires the stale ones."""
 
     class Meta:
         table_name = "cirrus-inventory"
@@ -188,9 +204,8 @@ class ReservationRecord(Model):
     expires_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    by_group = InventoryByGroup()
+    # set when shipped: the sale as an adjustment (before/after), so no separate log record
+    commit = JSONAttribute(null=True)
 
 
 # ---------------------------------------------------------------- DirectoryTable
@@ -225,7 +240,7 @@ class UserRecord(Model):
     created_at = UnicodeAttribute(null=True)
 
 
-ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord,)
+ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
     RuleRecord,

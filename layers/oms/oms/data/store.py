@@ -23,6 +23,7 @@ from pynamodb.transactions import TransactWrite
 from oms.data import keys
 from oms.data.records import (
     AdjustmentRecord,
+    DecisionRecord,
     NodeRecord,
     OrderRecord,
     ProductRecord,
@@ -39,6 +40,7 @@ from oms.domain.errors import (
     TransientStoreError,
     ValidationFailed,
 )
+from oms.domain.lifecycle import STATUS_GROUPS, OrderStatus
 from oms.domain.models import Adjustment, InventoryItem, Node, Order
 
 _RETRYABLE = {
@@ -96,18 +98,25 @@ def decode_cursor(cursor: str | None, expected_partition: str, index_pk: str) ->
 
 
 # ====================================================================== orders
+# Fields of the order header (rewritten on every change); everything else is the immutable body.
+HEADER_FIELDS = frozenset(
+    {"id", "tenant_id", "status", "version", "allocations", "shipments", "events", "updated_at"}
+)
+
+
 def _order_record(order: Order) -> OrderRecord:
     created_key = f"{order.created_at}#{order.id}"
+    stored = order.stored()
     return OrderRecord(
         keys.order_pk(order.tenant_id, order.id),
         keys.ORDER_SK,
         status=order.status.value,
         version=order.version,
         order_id=order.id,
-        doc=order.model_dump(mode="json"),
+        doc={k: v for k, v in stored.items() if k in HEADER_FIELDS},
         gsi1pk=keys.orders_gsi_tenant(order.tenant_id),
         gsi1sk=created_key,
-        gsi2pk=keys.orders_gsi_status(order.tenant_id, order.status.value),
+        gsi2pk=keys.orders_gsi_status(order.tenant_id, STATUS_GROUPS[order.status]),
         gsi2sk=created_key,
         gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email),
         gsi3sk=created_key,
@@ -115,37 +124,67 @@ def _order_record(order: Order) -> OrderRecord:
     )
 
 
-def _order_from(record: OrderRecord) -> Order:
-    return Order.model_validate(record.doc)
+def _body_record(order: Order) -> OrderRecord:
+    stored = order.stored()
+    return OrderRecord(
+        keys.order_pk(order.tenant_id, order.id),
+        keys.ORDER_BODY_SK,
+        order_id=order.id,
+        fingerprint=order.request_fingerprint or "",
+        doc={k: v for k, v in stored.items() if k not in HEADER_FIELDS or k in ("id", "tenant_id")},
+    )
 
 
-@dataclass
-class OrderPage:
-    orders: list[Order]
-    next_cursor: str | None
+def _merge(body: OrderRecord | None, header: OrderRecord | None) -> Order | None:
+    if body is None or header is None:  # a create still in progress
+        return None
+    return Order.model_validate({**(body.doc or {}), **(header.doc or {})})
 
 
 class OrderRepository:
     def insert(self, order: Order) -> Order | None:
-        """Insert if the id is new. Returns the existing order when the id is taken."""
+        """Insert if the id is new; returns the existing order when the id is taken.
+
+        The body goes first, only if absent or identical (same request fingerprint); then the
+        header, only if absent. A retry after a crash between the two completes the order; a
+        different request under the same id finds the other body and gets the existing order."""
+        try:
+            _body_record(order).save(
+                condition=OrderRecord.pk.does_not_exist()
+                | (OrderRecord.fingerprint == (order.request_fingerprint or ""))
+            )
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise TransientStoreError(str(exc)) from exc
+            return self._existing(order)
         try:
             _order_record(order).save(condition=OrderRecord.pk.does_not_exist())
             return None
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                existing = self.get(order.tenant_id, order.id)
-                if existing is None:  # deleted in between: cannot happen (orders are never deleted)
-                    raise Conflict("order id collision") from exc
-                return existing
+                return self._existing(order)
             raise TransientStoreError(str(exc)) from exc
 
-    def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
-        try:
-            return _order_from(
-                OrderRecord.get(keys.order_pk(tenant_id, order_id), keys.ORDER_SK, consistent_read=consistent)
+    def _existing(self, order: Order) -> Order:
+        existing = self.get(order.tenant_id, order.id)
+        if existing is None:
+            # the other request's body is stored but its header is not (yet): report it as taken
+            body = OrderRecord.get(
+                keys.order_pk(order.tenant_id, order.id), keys.ORDER_BODY_SK, consistent_read=True
             )
-        except DoesNotExist:
-            return None
+            return order.model_copy(update={"request_fingerprint": body.fingerprint})
+        return existing
+
+    def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
+        parts = {
+            r.sk: r
+            for r in OrderRecord.query(
+                keys.order_pk(tenant_id, order_id),
+                OrderRecord.sk.between(keys.ORDER_BODY_SK, keys.ORDER_SK),
+                consistent_read=consistent,
+            )
+        }
+        return _merge(parts.get(keys.ORDER_BODY_SK), parts.get(keys.ORDER_SK))
 
     def require(self, tenant_id: str, order_id: str) -> Order:
         order = self.get(tenant_id, order_id)
@@ -193,7 +232,7 @@ class OrderRepository:
                 OrderRecord.by_status,
                 "gsi2pk",
                 OrderRecord.gsi2sk,
-                keys.orders_gsi_status(tenant_id, status),
+                keys.orders_gsi_status(tenant_id, STATUS_GROUPS[OrderStatus(status)]),
             )
         else:
             index, attr_pk, attr_sk, partition = (
@@ -221,17 +260,39 @@ class OrderRepository:
         ids = [record.pk.rsplit("#", 1)[-1] for record in result]
         return ids, encode_cursor(result.last_evaluated_key)
 
-    def batch_get(self, tenant_id: str, order_ids: Sequence[str]) -> list[Order]:
-        found: dict[str, Order] = {}
-        wanted = [(keys.order_pk(tenant_id, oid), keys.ORDER_SK) for oid in order_ids]
-        for record in OrderRecord.batch_get(wanted):
-            order = _order_from(record)
-            found[order.id] = order
-        return [found[oid] for oid in order_ids if oid in found]
+    def put_decision(self, order: Order, at: str, decision: dict[str, Any]) -> str:
+        """Store one sourcing decision trail beside the order (written once, read rarely)."""
+        sk = f"SOURCING#{at}"
+        DecisionRecord(keys.order_pk(order.tenant_id, order.id), sk, doc=decision).save()
+        return sk
 
-    def ids_in_status(self, tenant_id: str, status: str, created_before: str, limit: int = 100) -> list[str]:
+    def decisions(self, tenant_id: str, order_id: str) -> list[dict[str, Any]]:
+        records = DecisionRecord.query(
+            keys.order_pk(tenant_id, order_id),
+            DecisionRecord.sk.startswith("SOURCING#"),
+            scan_index_forward=False,
+        )
+        return [dict(r.doc or {}) for r in records]
+
+    def batch_get(self, tenant_id: str, order_ids: Sequence[str]) -> list[Order]:
+        wanted = [
+            (keys.order_pk(tenant_id, oid), sk)
+            for oid in order_ids
+            for sk in (keys.ORDER_BODY_SK, keys.ORDER_SK)
+        ]
+        parts: dict[tuple[str, str], OrderRecord] = {(r.pk, r.sk): r for r in OrderRecord.batch_get(wanted)}
+        found = []
+        for oid in order_ids:
+            pk = keys.order_pk(tenant_id, oid)
+            order = _merge(parts.get((pk, keys.ORDER_BODY_SK)), parts.get((pk, keys.ORDER_SK)))
+            if order is not None:
+                found.append(order)
+        return found
+
+    def ids_in_group(self, tenant_id: str, group: str, created_before: str, limit: int = 100) -> list[str]:
+        """Order ids whose status is in a STATUS_GROUPS group, created before a time."""
         result = OrderRecord.by_status.query(
-            keys.orders_gsi_status(tenant_id, status),
+            keys.orders_gsi_status(tenant_id, group),
             range_key_condition=OrderRecord.gsi2sk < created_before,
             limit=limit,
         )
@@ -415,13 +476,19 @@ class StockRepository:
             yield r.pk.rsplit("#", 1)[-1]
 
     def adjustments(self, tenant_id: str, item_id: str, limit: int = 100) -> list[Adjustment]:
-        records = AdjustmentRecord.query(
-            keys.item_pk(tenant_id, item_id),
-            AdjustmentRecord.sk.startswith("ADJ#"),
-            scan_index_forward=False,
-            limit=limit,
-        )
-        return [Adjustment.model_validate(r.doc) for r in records]
+        """The item's stock movements, newest first: adjustment records plus shipped reservations
+        (a committed reservation records its own sale, so shipping writes no second record)."""
+        pk = keys.item_pk(tenant_id, item_id)
+        movements = [
+            Adjustment.model_validate(r.doc)
+            for r in AdjustmentRecord.query(
+                pk, AdjustmentRecord.sk.startswith("ADJ#"), scan_index_forward=False, limit=limit
+            )
+        ]
+        for r in ReservationRecord.query(pk, ReservationRecord.sk.startswith("RES#")):
+            if r.state == "COMMITTED" and r.commit:
+                movements.append(Adjustment.model_validate(r.commit))
+        return sorted(movements, key=lambda m: m.created_at, reverse=True)[:limit]
 
     def reservations_of_item(self, tenant_id: str, item_id: str) -> list[ActiveReservation]:
         records = ReservationRecord.query(
@@ -441,19 +508,6 @@ class StockRepository:
             r.item_id or "": _reservation_from(r)
             for r in ReservationRecord.batch_get(wanted, consistent_read=True)
         }
-
-    def expired_reservations(self, now: str, limit: int = 200) -> list[ActiveReservation]:
-        hits = list(
-            ReservationRecord.by_group.query(
-                keys.ACTIVE_RESERVATIONS, range_key_condition=ReservationRecord.gsi2sk < now, limit=limit
-            )
-        )
-        wanted = [(h.pk, h.sk) for h in hits]
-        return (
-            [_reservation_from(r) for r in ReservationRecord.batch_get(wanted, consistent_read=True)]
-            if wanted
-            else []
-        )
 
     # ---------------------------------------------------------------- writes
     def insert(self, item: InventoryItem) -> None:
@@ -518,7 +572,7 @@ class StockRepository:
         adjustments: Sequence[Adjustment],
         now: str,
         order: tuple[Order, int] | None = None,
-        reservation_updates: Sequence[tuple[str, str, str]] = (),
+        reservation_updates: Sequence[tuple[str, str, str, dict[str, Any] | None]] = (),
     ) -> None:
         """Atomically: per (item as read, delta on_hand, delta reserved) a versioned update, the
         adjustment log entries, optionally the new order version, and reservation state changes
@@ -541,15 +595,16 @@ class StockRepository:
                     tx.save(
                         _adjustment_record(tenant_id, adj), condition=AdjustmentRecord.pk.does_not_exist()
                     )
-                for item_id, order_id, state in reservation_updates:
+                for item_id, order_id, state, commit in reservation_updates:
+                    actions: list[Action] = [
+                        ReservationRecord.state.set(state),
+                        ReservationRecord.updated_at.set(now),
+                    ]
+                    if commit is not None:
+                        actions.append(ReservationRecord.commit.set(commit))
                     tx.update(
                         ReservationRecord(keys.item_pk(tenant_id, item_id), keys.reservation_sk(order_id)),
-                        actions=[
-                            ReservationRecord.state.set(state),
-                            ReservationRecord.updated_at.set(now),
-                            ReservationRecord.gsi2pk.remove(),
-                            ReservationRecord.gsi2sk.remove(),
-                        ],
+                        actions=actions,
                         condition=ReservationRecord.state == "ACTIVE",
                     )
                 if order is not None:
@@ -600,8 +655,6 @@ class StockRepository:
                             expires_at=expires_at,
                             created_at=now,
                             updated_at=now,
-                            gsi2pk=keys.ACTIVE_RESERVATIONS,
-                            gsi2sk=f"{expires_at}#{tenant_id}#{line.item_id}#{order.id}",
                         ),
                         condition=ReservationRecord.pk.does_not_exist(),
                     )
@@ -630,8 +683,6 @@ class StockRepository:
                         actions=[
                             ReservationRecord.state.set(new_state),
                             ReservationRecord.updated_at.set(now),
-                            ReservationRecord.gsi2pk.remove(),
-                            ReservationRecord.gsi2sk.remove(),
                         ],
                         condition=ReservationRecord.state == "ACTIVE",
                     )
@@ -659,7 +710,6 @@ class StockRepository:
                 actions=[
                     ReservationRecord.expires_at.set(new_expiry),
                     ReservationRecord.updated_at.set(now),
-                    ReservationRecord.gsi2sk.set(f"{new_expiry}#{tenant_id}#{item_id}#{order_id}"),
                 ],
                 condition=(ReservationRecord.state == "ACTIVE")
                 & (ReservationRecord.expires_at == old_expiry),

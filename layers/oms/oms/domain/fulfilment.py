@@ -15,6 +15,15 @@ _SHIP_ONLY = {E.READY_TO_SHIP, E.SHIPPED, E.OUT_FOR_DELIVERY, E.DELIVERED}
 _PICKUP_ONLY = {E.READY_FOR_PICKUP, E.PICKED_UP}
 
 
+# Events that end a wait of the fulfilment machine and so resume it (a new execution); the others
+# are progress within a wait and are applied directly by the callback endpoint.
+RESUMING_EVENTS = frozenset({E.READY_TO_SHIP, E.READY_FOR_PICKUP, E.DELIVERED, E.PICKED_UP})
+
+
+def resumes_workflow(event: FulfilmentEvent) -> bool:
+    return event.type in RESUMING_EVENTS
+
+
 # Position of each status along the fulfilment lanes (ship and pickup share the warehouse part).
 _LANE_POSITION: dict[OrderStatus, float] = {
     S.SOURCED: 0,

@@ -80,6 +80,31 @@ PRE_SHIPMENT: frozenset[OrderStatus] = frozenset(
 TERMINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.RETURNED, S.REFUNDED})
 
 
+# The orders-by-status index is keyed by *group*, so an order's index entry changes 4 times in its
+# life instead of 10 (each change costs two index writes); listings filter the exact status.
+STATUS_GROUPS: Mapping[OrderStatus, str] = {
+    S.PENDING: "INTAKE",
+    S.CONFIRMED: "INTAKE",
+    S.SOURCING: "INTAKE",
+    S.BACKORDERED: "BACKORDERED",
+    S.FAILED: "FAILED",
+    S.SOURCED: "WAREHOUSE",
+    S.PICKING: "WAREHOUSE",
+    S.PACKING: "WAREHOUSE",
+    S.READY_TO_SHIP: "WAREHOUSE",
+    S.READY_FOR_PICKUP: "WAREHOUSE",
+    S.SHIPPED: "TRANSIT",
+    S.PARTIALLY_SHIPPED: "TRANSIT",
+    S.OUT_FOR_DELIVERY: "TRANSIT",
+    S.PARTIALLY_DELIVERED: "TRANSIT",
+    S.DELIVERED: "DONE",
+    S.PICKED_UP: "DONE",
+    S.CANCELLED: "CLOSED",
+    S.RETURNED: "CLOSED",
+    S.REFUNDED: "CLOSED",
+}
+
+
 class Workflow:
     """Allowed transitions. Instances are immutable; build one per deployment configuration."""
 

@@ -368,7 +368,7 @@ class Allocation(BaseModel):
     node_code: str | None = None
     sku: str
     quantity: int
-    item_id: str
+    item_id: str = ""  # derived from (tenant, node, sku) when not stored
     state: str = "RESERVED"  # RESERVED | SHIPPED | RELEASED | EXPIRED
     distance_km: float | None = None
 
@@ -425,7 +425,6 @@ class Order(BaseModel):
     tags: list[str] = Field(default_factory=list)
     allocations: list[Allocation] = Field(default_factory=list)
     shipments: list[Shipment] = Field(default_factory=list)
-    status_history: list[StatusChange] = Field(default_factory=list)
     events: list[AuditEvent] = Field(default_factory=list)
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
@@ -433,10 +432,43 @@ class Order(BaseModel):
     created_at: str
     updated_at: str
 
+    @property
+    def status_history(self) -> list[StatusChange]:
+        """Derived from the audit trail (stored once, not twice)."""
+        return [
+            StatusChange(status=e.to_status, at=e.at, actor=e.actor, reason=e.data.get("reason"))
+            for e in self.events
+            if e.to_status is not None
+        ]
+
     def public(self) -> dict[str, Any]:
         """The API representation (money as strings, no internal fields)."""
         data = self.model_dump(mode="json", exclude={"events", "request_fingerprint"})
+        data["status_history"] = [h.model_dump(mode="json") for h in self.status_history]
         return data
+
+    @model_validator(mode="after")
+    def _derived_fields(self) -> Order:
+        """Fill what the stored document leaves out because it can be derived."""
+        from oms.domain.inventory import item_id_for
+
+        for allocation in self.allocations:
+            if not allocation.item_id:
+                allocation.item_id = item_id_for(self.tenant_id, allocation.node_id, allocation.sku)
+        previous: OrderStatus | None = None
+        for event in self.events:
+            if event.to_status is not None:
+                if event.from_status is None and previous is not None:
+                    event.from_status = previous
+                previous = event.to_status
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The stored document: compact (no nulls, nothing derivable), since every change
+        rewrites it and DynamoDB bills writes per KB."""
+        return self.model_dump(mode="json", exclude_none=True,
+                               exclude={"allocations": {"__all__": {"item_id", "distance_km"}},
+                                        "events": {"__all__": {"from_status"}}})
 
 
 class StatusPatch(Strict):

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from oms.domain.errors import ValidationFailed
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus, Workflow
-from oms.domain.models import AuditEvent, Order, OrderCreate, OrderLine, Principal, StatusChange
+from oms.domain.models import AuditEvent, Order, OrderCreate, OrderLine, Principal
 from oms.domain.money import to_money
 
 _NAMESPACE = uuid.UUID("5b0c3d1e-7f0a-4c55-9b9e-6b1f3c2a9d10")
@@ -126,7 +126,6 @@ def build_order(
         external_order_id=request.external_order_id,
         notes=request.notes,
         tags=request.tags,
-        status_history=[StatusChange(status=OrderStatus.PENDING, at=now, actor=actor)],
         events=[
             AuditEvent(
                 seq=1,
@@ -180,9 +179,6 @@ def record_event(
     **changes: object,
 ) -> Order:
     """Append an audit event (and, with `to_status`, a status change) to a new order version."""
-    history = list(order.status_history)
-    if to_status is not None:
-        history.append(StatusChange(status=to_status, at=now, actor=actor, reason=reason))
     payload = dict(data or {})
     if reason:
         payload.setdefault("reason", reason)
@@ -198,7 +194,6 @@ def record_event(
     update: dict[str, object] = {
         "version": order.version + 1,
         "updated_at": now,
-        "status_history": history,
         "events": [*order.events, event],
         **changes,
     }

@@ -71,7 +71,9 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
     if order.status != S.SOURCING:
         raise OrderNotActionable(f"order is {order.status.value}, not SOURCING")
     now = now_iso()
-    trail = {"strategy": plan.strategy, "reason": plan.reason, "candidates": plan.candidates}
+    # The full trail (every candidate, why) is its own record; the order keeps a short summary.
+    decision_at = repos.orders.put_decision(order, now, {**plan.to_dict(), "at": now, "order_id": order.id})
+    summary: dict[str, Any] = {"strategy": plan.strategy, "reason": plan.reason, "decision": decision_at}
     if plan.outcome != "SOURCED":
         updated = order_rules.advance(
             order,
@@ -80,7 +82,7 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
             now=now,
             event_type="order.backordered",
             reason=plan.reason,
-            data={**trail, "backordered": plan.backordered},
+            data={**summary, "backordered": plan.backordered},
         )
         repos.orders.replace(updated, order.version)
         return {"status": S.BACKORDERED.value, "pick_request": None}
@@ -108,7 +110,7 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
         actor=SYSTEM,
         now=now,
         event_type="order.sourced",
-        data={**trail, "allocations": [a.model_dump(mode="json") for a in allocations]},
+        data={**summary, "nodes": sorted({a.node_code or a.node_id for a in allocations})},
         allocations=allocations,
     )
     expires = iso(utcnow() + timedelta(minutes=ttl_minutes))
@@ -202,7 +204,7 @@ def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], n
         totals[a.item_id] = totals.get(a.item_id, 0) + a.quantity
     changes: list[tuple[InventoryItem, int, int]] = []
     adjustments: list[Adjustment] = []
-    reservation_updates: list[tuple[str, str, str]] = []
+    reservation_updates: list[tuple[str, str, str, dict[str, Any] | None]] = []
     for item_id, qty in totals.items():
         item = items[item_id]
         reservation_active = item_id in active and active[item_id].state == "ACTIVE"
@@ -213,27 +215,27 @@ def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], n
                 f"{item.available} are free",
                 details={"item_id": item_id},
             )
-        if reservation_active:
-            reservation_updates.append((item_id, order.id, "COMMITTED"))
-        changes.append((item, -qty, d_reserved))
-        adjustments.append(
-            Adjustment(
-                id=f"{order.id}-{item_id}",
-                item_id=item_id,
-                node_id=item.node_id,
-                sku=item.sku,
-                reason=AdjustmentReason.SOLD,
-                delta_on_hand=-qty,
-                delta_reserved=d_reserved,
-                on_hand_before=item.on_hand,
-                on_hand_after=item.on_hand - qty,
-                reserved_before=item.reserved,
-                reserved_after=item.reserved + d_reserved,
-                reference=f"order:{order.order_number}",
-                actor=actor,
-                created_at=now,
-            )
+        sale = Adjustment(
+            id=f"{order.id}-{item_id}",
+            item_id=item_id,
+            node_id=item.node_id,
+            sku=item.sku,
+            reason=AdjustmentReason.SOLD,
+            delta_on_hand=-qty,
+            delta_reserved=d_reserved,
+            on_hand_before=item.on_hand,
+            on_hand_after=item.on_hand - qty,
+            reserved_before=item.reserved,
+            reserved_after=item.reserved + d_reserved,
+            reference=f"order:{order.order_number}",
+            actor=actor,
+            created_at=now,
         )
+        if reservation_active:  # the committed reservation is the record of the sale
+            reservation_updates.append((item_id, order.id, "COMMITTED", sale.model_dump(mode="json")))
+        else:
+            adjustments.append(sale)
+        changes.append((item, -qty, d_reserved))
     repos.stock.apply_on_hand_changes(
         order.tenant_id,
         changes,

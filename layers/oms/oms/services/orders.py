@@ -9,8 +9,14 @@ from oms.adapters import workflow
 from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
-from oms.domain.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
-from oms.domain.fulfilment import accept
+from oms.domain.errors import (
+    Conflict,
+    EventNotYetApplicable,
+    IdempotencyKeyReused,
+    NotFound,
+    ValidationFailed,
+)
+from oms.domain.fulfilment import accept, resumes_workflow
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
 from oms.domain.models import (
     Allocation,
@@ -129,6 +135,11 @@ def summary(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
     }
+
+
+def sourcing_decisions(principal: Principal, order_id: str) -> list[dict[str, Any]]:
+    repos.orders.require(principal.tenant_id, order_id)
+    return repos.orders.decisions(principal.tenant_id, order_id)
 
 
 def events(principal: Principal, order_id: str) -> list[dict[str, Any]]:
@@ -257,20 +268,39 @@ def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Ord
 
 
 def accept_fulfilment_event(principal: Principal, order_id: str, event: FulfilmentEvent) -> dict[str, Any]:
-    """Validate a warehouse/carrier callback against the order now, then resume the order's
-    workflow with it. The execution applies it under a version condition."""
-    order = repos.orders.require(principal.tenant_id, order_id)
+    """A warehouse/carrier callback. Progress within a wait (picking, packing, shipped, out for
+    delivery) is applied here and now; an event that ends a wait (ready to ship / for pickup,
+    delivered, picked up) resumes the order's workflow, as does an event that overtook an earlier
+    one (the execution retries it until it applies). Result["applied"] tells which happened."""
+    # An eventually consistent read is enough to validate: every write below is conditioned on
+    # the version it read itself, and an order a step behind still accepts the next event.
+    order = repos.orders.get(principal.tenant_id, order_id, consistent=False)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", code="order_not_found")
     if order_rules.seen_event(order, event.event_id):
-        return {"order_id": order.id, "status": order.status.value, "accepted": False, "duplicate": True}
+        return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
     applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
     body = event.model_dump(mode="json", exclude_none=True)
     body["actor"] = f"user:{principal.email}"
+    if applies_now and not resumes_workflow(event):
+        from oms.services import fulfilment
+
+        try:
+            result = fulfilment.apply_event(order.tenant_id, order.id, body)
+            return {
+                "order_id": order.id,
+                "status": result["status"],
+                "applied": True,
+                "event": event.type.value,
+            }
+        except EventNotYetApplicable:
+            pass  # another writer moved the order meanwhile: let the workflow retry it
     label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
     execution = workflow.start(order.tenant_id, order.id, body, label=label)
     return {
         "order_id": order.id,
         "status": order.status.value,
-        "accepted": True,
+        "applied": False,
         "queued_behind_earlier_events": not applies_now,
         "event": event.type.value,
         "execution_arn": execution,

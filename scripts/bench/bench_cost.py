@@ -1,0 +1,336 @@
+"""AWS operations per order over its whole life, and the list-price cost per million orders.
+
+Method: the real template is deployed into moto in-process; N orders are created through the API
+function and driven to DELIVERED by warehouse/carrier callbacks (the pick and shipment requests
+are received and deleted from their queues, as a WMS/carrier integration would). Every AWS call
+made by any function or by the state machine is intercepted at botocore and counted:
+- DynamoDB write/read units are computed from the items before and after each write (1 KB write
+  units, 4 KB read units, x2 inside transactions, eventual reads x0.5) and the index entries each
+  write adds or removes (all our indexes are KEYS_ONLY: one unit per entry written or deleted);
+- Lambda invocations and their durations are measured in-process; billed duration adds 6 ms per
+  AWS call made (the network round trip that in-process moto does not have);
+- Express executions are billed at 64 MB in 100 ms steps: the task time they contain + 50 ms;
+- logs: 0.4 KB per invocation (START/END/REPORT + a line) at CloudWatch ingestion price.
+Prices: ../shared/design/reference.md (us-east-1, on demand, arm64).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+from benchlib import figure
+
+N_ORDERS = 20
+PRICES = {
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_s": 0.0000133334,
+    "http_api_request": 1.00 / 1e6,
+    "ddb_wu": 0.625 / 1e6,
+    "ddb_ru": 0.125 / 1e6,
+    "express_execution": 1.00 / 1e6,
+    "express_gb_s": 0.00001667,
+    "sqs_request": 0.40 / 1e6,
+    "eventbridge_event": 1.00 / 1e6,
+    "logs_gb": 0.50,
+}
+NETWORK_MS_PER_AWS_CALL = 6.0
+LOG_KB_PER_INVOCATION = 0.4
+
+
+# ---------------------------------------------------------------------------- DynamoDB sizing
+def _value_size(value: dict[str, Any]) -> float:
+    (kind, raw), = value.items()
+    if kind == "S":
+        return len(str(raw).encode())
+    if kind == "N":
+        return len(str(raw).lstrip("-").replace(".", "")) / 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "B":
+        return len(raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) for k, v in raw.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in raw)
+    if kind in ("SS", "NS", "BS"):
+        return sum(len(str(v)) for v in raw)
+    return 0
+
+
+def item_size(item: dict[str, Any] | None) -> float:
+    if not item:
+        return 0
+    return sum(len(k.encode()) + _value_size(v) for k, v in item.items())
+
+
+class DynamoMeter:
+    """Reads items straight from moto's backend to size every write."""
+
+    def __init__(self) -> None:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        self.backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        self.wu = 0.0
+        self.ru = 0.0
+        self.gsi_wu = 0.0
+        self.wu_by_kind: Counter[str] = Counter()
+
+    def _table(self, name: str) -> Any:
+        return self.backend.get_table(name)
+
+    def _key(self, table: Any, item_or_key: dict[str, Any]) -> dict[str, Any]:
+        key = {table.hash_key_attr: item_or_key[table.hash_key_attr]}
+        if table.range_key_attr:
+            key[table.range_key_attr] = item_or_key[table.range_key_attr]
+        return key
+
+    def _get(self, table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self.backend.get_item(table_name, key)
+        return item.to_json()["Attributes"] if item else None
+
+    def _index_units(self, table: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
+        units = 0
+        for index in table.global_indexes:
+            attrs = [k["AttributeName"] for k in index.schema]
+
+            def key_of(item: dict[str, Any] | None, attrs: list[str] = attrs) -> tuple[Any, ...] | None:
+                if not item or any(a not in item for a in attrs):
+                    return None
+                return tuple(json.dumps(item[a], sort_keys=True) for a in attrs)
+
+            k_before, k_after = key_of(before), key_of(after)
+            if k_before != k_after:
+                units += (k_before is not None) + (k_after is not None)
+        return units
+
+    def snapshot(self, operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, bool]]:
+        """(table, key, before, transactional) for every item a write will touch."""
+        targets: list[tuple[str, dict[str, Any], Any, bool]] = []
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            table = self._table(params["TableName"])
+            key = self._key(table, params.get("Item") or params["Key"])
+            targets.append((params["TableName"], key, self._get(params["TableName"], key), False))
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                (kind, op), = entry.items()
+                if kind == "ConditionCheck":
+                    continue
+                table = self._table(op["TableName"])
+                key = self._key(table, op.get("Item") or op["Key"])
+                targets.append((op["TableName"], key, self._get(op["TableName"], key), True))
+        elif operation == "BatchWriteItem":
+            for table_name, requests in params["RequestItems"].items():
+                table = self._table(table_name)
+                for request in requests:
+                    body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+                    key = self._key(table, body)
+                    targets.append((table_name, key, self._get(table_name, key), False))
+        return targets
+
+    def account_write(self, targets: list[tuple[str, dict[str, Any], Any, bool]], params: dict[str, Any]) -> None:
+        for table_name, key, before, transactional in targets:
+            after = self._get(table_name, key)
+            size = max(item_size(before), item_size(after), 1)
+            units = math.ceil(size / 1024) * (2 if transactional else 1)
+            self.wu += units
+            kind = str(key.get("sk", {}).get("S", "?")).split("#")[0]
+            self.wu_by_kind[f"{kind}{' (txn)' if transactional else ''}"] += units
+            self.gsi_wu += self._index_units(self._table(table_name), before, after)
+
+    def account_read(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+        if operation == "GetItem":
+            factor = 1.0 if params.get("ConsistentRead") else 0.5
+            self.ru += math.ceil(max(item_size(response.get("Item")), 1) / 4096) * factor
+        elif operation == "BatchGetItem":
+            for table_name, items in response.get("Responses", {}).items():
+                factor = 1.0 if params["RequestItems"][table_name].get("ConsistentRead") else 0.5
+                for item in items:
+                    self.ru += math.ceil(max(item_size(item), 1) / 4096) * factor
+        elif operation == "Query":
+            factor = 1.0 if params.get("ConsistentRead") else 0.5
+            total = sum(item_size(i) for i in response.get("Items", []))
+            self.ru += math.ceil(max(total, 1) / 4096) * factor
+        elif operation == "TransactGetItems":
+            for entry in response.get("Responses", []):
+                self.ru += math.ceil(max(item_size(entry.get("Item")), 1) / 4096) * 2
+
+
+# ---------------------------------------------------------------------------- interception
+class Meter:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.lambda_runs: Counter[str] = Counter()
+        self.lambda_ms: defaultdict[str, float] = defaultdict(float)
+        self.lambda_aws_calls: Counter[str] = Counter()
+        self.dynamo = DynamoMeter()
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self.enabled = False
+
+    def install(self) -> None:
+        import botocore.client
+
+        from infra.local import lambda_runtime
+
+        meter = self
+        original_call = botocore.client.BaseClient._make_api_call
+        original_invoke = lambda_runtime.FunctionRuntime.invoke
+
+        def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if not meter.enabled or getattr(meter._local, "ignore", False):
+                return original_call(client, operation, params)
+            service = client.meta.service_model.service_name
+            meter.calls[f"{service}:{operation}"] += 1
+            fn = getattr(meter._local, "function", None)
+            if fn:
+                meter.lambda_aws_calls[fn] += 1
+            if service != "dynamodb":
+                return original_call(client, operation, params)
+            with meter._lock:  # size before/after without another writer in between
+                targets = meter.dynamo.snapshot(operation, params)
+                try:
+                    response = original_call(client, operation, params)
+                finally:
+                    meter.dynamo.account_write(targets, params)
+            meter.dynamo.account_read(operation, params, response)
+            return response
+
+        def invoke(runtime: Any, event: Any, **kwargs: Any) -> Any:
+            if not meter.enabled or getattr(meter._local, "ignore", False):
+                return original_invoke(runtime, event, **kwargs)
+            previous = getattr(meter._local, "function", None)
+            meter._local.function = runtime.logical_id
+            try:
+                outcome = original_invoke(runtime, event, **kwargs)
+            finally:
+                meter._local.function = previous
+            meter.lambda_runs[runtime.logical_id] += 1
+            meter.lambda_ms[runtime.logical_id] += outcome.duration_ms
+            return outcome
+
+        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        lambda_runtime.FunctionRuntime.invoke = invoke  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------- scenario
+def _drive(stack: Any, meter: Meter) -> None:
+    import boto3
+
+    from tests.component.apiclient import ApiClient
+    from tests.component.helpers import order_body, wait_for_status
+
+    def api(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(stack.invoke("ApiFunction", event).payload)
+
+    client = ApiClient(api)
+    token = client.post("/auth/login", {"email": "admin@example.com", "password": "admin123"}).body
+    admin = client.with_token(token["access_token"])
+    sqs = boto3.client("sqs")
+    queues = {name: stack[name] for name in ("WarehouseQueue", "CarrierQueue")}
+
+    def drain(name: str) -> None:  # a WMS/carrier integration: receive, then delete
+        while True:
+            messages = sqs.receive_message(QueueUrl=queues[name], MaxNumberOfMessages=1).get("Messages", [])
+            if not messages:
+                return
+            sqs.delete_message(QueueUrl=queues[name], ReceiptHandle=messages[0]["ReceiptHandle"])
+
+    def wait(order_id: str, status: str) -> None:
+        """Poll from this thread only, uncounted: the executions run (and are counted) elsewhere."""
+        meter._local.ignore = True
+        try:
+            wait_for_status(admin, order_id, {status})
+        finally:
+            meter._local.ignore = False
+
+    meter.enabled = True
+    for i in range(N_ORDERS):
+        order = admin.post("/orders", order_body(customer_email=f"cost{i}@example.com"),
+                           headers={"Idempotency-Key": f"cost-{i}"}).body
+        wait(order["id"], "SOURCED")
+        drain("WarehouseQueue")
+        for event, status in (({"type": "PICKING"}, "PICKING"), ({"type": "PACKING"}, "PACKING"),
+                              ({"type": "READY_TO_SHIP"}, "READY_TO_SHIP"),
+                              ({"type": "SHIPPED", "carrier": "UPS", "tracking_number": f"1Z{i}"}, "SHIPPED"),
+                              ({"type": "OUT_FOR_DELIVERY"}, "OUT_FOR_DELIVERY"), ({"type": "DELIVERED"}, "DELIVERED")):
+            reply = admin.post(f"/orders/{order['id']}/fulfillment-events", event)
+            assert reply.status in (200, 202), reply
+            wait(order["id"], status)
+            if status == "READY_TO_SHIP":
+                time.sleep(0.2)  # the carrier request is sent after the status write
+                drain("CarrierQueue")
+    meter.enabled = False
+
+
+def run() -> list[dict[str, Any]]:
+    from infra.local.testing import deployed_template, wait_for_executions
+
+    with deployed_template() as stack:
+        from oms.demo import seed_demo_data
+
+        seed_demo_data()
+        meter = Meter()  # after the mock started: it reads moto's live backend
+        meter.install()
+        _drive(stack, meter)
+        wait_for_executions(10)
+
+    n = N_ORDERS
+    per = {k: v / n for k, v in meter.calls.items()}
+    api_requests = meter.lambda_runs["ApiFunction"] / n
+    executions = meter.calls["stepfunctions:StartExecution"] / n
+    invocations = sum(meter.lambda_runs.values()) / n
+    gb = 256 / 1024
+    lambda_gb_s = sum((meter.lambda_ms[f] + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls[f]) / 1000 * gb
+                      for f in meter.lambda_runs) / n
+    task_ms = (meter.lambda_ms["FulfilmentTaskFunction"]
+               + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls["FulfilmentTaskFunction"]) / n
+    per_execution_ms = task_ms / executions + 50 if executions else 0
+    express_gb_s = executions * math.ceil(per_execution_ms / 100) * 0.1 * (64 / 1024)
+    sqs = sum(v for k, v in per.items() if k.startswith("sqs:"))
+    wu = (meter.dynamo.wu + meter.dynamo.gsi_wu) / n
+    ru = meter.dynamo.ru / n
+    logs_gb = invocations * LOG_KB_PER_INVOCATION / 1024 / 1024
+
+    cost = {
+        "Lambda requests": invocations * PRICES["lambda_request"],
+        "Lambda duration": lambda_gb_s * PRICES["lambda_gb_s"],
+        "HTTP API": api_requests * PRICES["http_api_request"],
+        "DynamoDB writes": wu * PRICES["ddb_wu"],
+        "DynamoDB reads": ru * PRICES["ddb_ru"],
+        "Step Functions Express": executions * PRICES["express_execution"] + express_gb_s * PRICES["express_gb_s"],
+        "SQS": sqs * PRICES["sqs_request"],
+        "CloudWatch Logs": logs_gb * PRICES["logs_gb"],
+    }
+    total = sum(cost.values()) * 1e6
+
+    print(f"  per order, averaged over {n} orders taken to DELIVERED:")
+    for key, value in sorted(per.items()):
+        print(f"    {key:<40} {value:6.2f}")
+    for fn in sorted(meter.lambda_runs):
+        runs = meter.lambda_runs[fn] / n
+        ms = meter.lambda_ms[fn] / max(meter.lambda_runs[fn], 1)
+        print(f"    lambda {fn:<33} {runs:6.2f} runs, {ms:6.1f} ms each in-process")
+    print(f"    DynamoDB write units {meter.dynamo.wu / n:6.1f} table + {meter.dynamo.gsi_wu / n:4.1f} index;"
+          f" read units {ru:5.1f}")
+    print("    write units by record kind:", {k: round(v / n, 1) for k, v in meter.dynamo.wu_by_kind.items()})
+    print("  list-price cost per 1M orders:")
+    for key, value in cost.items():
+        print(f"    {key:<24} ${value * 1e6:8.2f}")
+    return [
+        figure("cost per 1M orders (list price)", total, "$", target=60,
+               note="naive design ~ $347; see the breakdown above"),
+        figure("Lambda invocations per order", invocations, "runs"),
+        figure("Express executions per order", executions, "runs"),
+        figure("Step Functions state transitions billed per order", 0, "transitions", note="Express only"),
+        figure("DynamoDB write units per order", wu, "WU"),
+        figure("DynamoDB read units per order", ru, "RU"),
+        figure("SQS requests per order", sqs, "requests"),
+        figure("HTTP API requests per order", api_requests, "requests"),
+        figure("EventBridge events per order", per.get("events:PutEvents", 0), "events"),
+    ]
