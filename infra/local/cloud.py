@@ -47,7 +47,7 @@ from infra.local.gateway import Gateway, PortInUseError, port_is_free
 from infra.local.housekeeping import Housekeeper
 from infra.local.lambda_runtime import Invocation
 from infra.local.persistence import Persister, RestoreReport, StateStore
-from infra.local.pollers import QueuePoller
+from infra.local.pollers import QueuePoller, StreamPoller
 from infra.local.schedule import ScheduledJob, Ticker
 from infra.local.stack import StackResources
 
@@ -119,6 +119,7 @@ class LocalCloud:
         self.deployment: Deployment | None = None
         self.gateway: Gateway | None = None
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.ticker: Ticker | None = None
         self.persister: Persister | None = None
         self.housekeeper: Housekeeper | None = None
@@ -291,6 +292,11 @@ class LocalCloud:
         invoke = self.deployment.invoke
         for source in stack.queue_sources:
             self.pollers.append(QueuePoller(source, invoke, region=stack.region, speed=self.speed).start())
+        for stream in stack.stream_sources:
+            poller = StreamPoller(
+                stream, invoke, account_id=stack.account_id, region=stack.region, speed=self.speed
+            )
+            self.stream_pollers.append(poller.start())
         jobs = [
             ScheduledJob(
                 name=s.name,
@@ -309,7 +315,10 @@ class LocalCloud:
         self.gateway.start()
         if self.persister is not None:
             self.persister.start()
-        self.housekeeper = Housekeeper(interval=self.housekeeping_interval).start()
+        self.housekeeper = Housekeeper(
+            interval=self.housekeeping_interval,
+            polled_stream_tables=frozenset(s.table_name for s in stack.stream_sources),
+        ).start()
         if self.simulator_enabled:
             self.simulator = self._start_simulator()
 
@@ -347,6 +356,7 @@ class LocalCloud:
             if self.ticker is not None:
                 stoppers.append(("ticker", self.ticker.stop))
             stoppers.extend((f"poller {p.source.name}", p.stop) for p in self.pollers)
+            stoppers.extend((f"stream poller {p.source.name}", p.stop) for p in self.stream_pollers)
             if self.housekeeper is not None:
                 stoppers.append(("housekeeping", self.housekeeper.stop))
             if self.persister is not None:
@@ -394,6 +404,12 @@ class LocalCloud:
             lines.append(
                 f"Queue poller {src.name}: {src.queue_url.rsplit('/', 1)[-1]} -> {src.function} "
                 f"(batch {src.batch_size}{', partial failures' if src.reports_batch_item_failures else ''})"
+            )
+        for stream_poller in self.stream_pollers:
+            stream = stream_poller.source
+            lines.append(
+                f"Stream       {stream.name}: {stream.table} -> {stream.function} "
+                f"(batch {stream.batch_size}, from {stream.starting_position})"
             )
         if self.ticker is not None:
             for line in self.ticker.describe():

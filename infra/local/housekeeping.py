@@ -122,8 +122,14 @@ def trim_stream_records(keep: int = 1000, skip_tables: frozenset[str] = frozense
 class Housekeeper:
     """A daemon thread running the periodic chores above."""
 
-    def __init__(self, interval: float = 30.0, express_grace_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        interval: float = 30.0,
+        express_grace_seconds: float = 60.0,
+        polled_stream_tables: frozenset[str] = frozenset(),
+    ) -> None:
         self.interval = interval
+        self.polled_stream_tables = polled_stream_tables
         self.express_grace_seconds = express_grace_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -132,7 +138,7 @@ class Housekeeper:
 
     def run_once(self) -> None:
         self.pruned_executions += prune_finished_express_executions(self.express_grace_seconds)
-        self.trimmed_stream_records += trim_stream_records()
+        self.trimmed_stream_records += trim_stream_records(skip_tables=self.polled_stream_tables)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

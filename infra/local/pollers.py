@@ -18,21 +18,33 @@ ignore ``ReportBatchItemFailures``; the template's mappings are therefore not cr
 
 ``speed`` > 1 shortens the wait before a failed message is retried (its visibility timeout is set
 to ``VisibilityTimeout / speed``), so retry-and-DLQ paths can be watched in a demo.
+
+DynamoDB stream mappings get a :class:`StreamPoller`, which reads the table's stream records in
+this process (moto's own stream mappings would invoke the function synchronously *inside* the write,
+under the DynamoDB lock) and behaves like Lambda's stream processing: ``StartingPosition``,
+``BatchSize``, ``FilterCriteria`` (EventBridge patterns, matched by moto's matcher), in-order
+retries of a failed batch (``MaximumRetryAttempts``, ``BisectBatchOnFunctionError``), partial
+batch responses (``itemIdentifier`` = the record's ``SequenceNumber``: processing resumes there),
+and an SQS ``OnFailure`` destination once retries are exhausted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from infra.local.stack import QueueSource
+from infra.local import moto_patches
+from infra.local.stack import QueueSource, StreamSource
 
 log = logging.getLogger("infra.local.pollers")
 
-__all__ = ["QueuePoller", "sqs_event_record"]
+__all__ = ["QueuePoller", "StreamPoller", "sqs_event_record", "stream_event_record"]
 
 
 def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:
@@ -219,6 +231,207 @@ class QueuePoller:
     def start(self) -> QueuePoller:
         if self.source.enabled:
             self._thread = threading.Thread(target=self._loop, name=f"poller-{self.source.name}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+
+
+# --------------------------------------------------------------------------- DynamoDB streams
+
+
+def stream_event_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """One record of a Lambda DynamoDB stream event, from a moto stream record."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=value.tzinfo or dt.UTC).timestamp()
+        raise TypeError(f"cannot serialise {type(value).__name__}")
+
+    event: dict[str, Any] = json.loads(json.dumps(record, default=plain))
+    event["awsRegion"] = region
+    event["eventSourceARN"] = stream_arn
+    return event
+
+
+class StreamPoller:
+    """One thread feeding one DynamoDB stream to one function, in order."""
+
+    def __init__(
+        self,
+        source: StreamSource,
+        invoke: Callable[[str, Any], Any],
+        *,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+        speed: float = 1.0,
+        poll_interval: float = 0.1,
+        sqs_client: Any = None,
+    ) -> None:
+        from moto.events.models import EventPattern
+
+        self.source = source
+        self.invoke = invoke
+        self.account_id = account_id
+        self.region = region
+        self.speed = max(float(speed), 1.0)
+        self.poll_interval = poll_interval
+        self._sqs = sqs_client
+        self._patterns = [EventPattern.load(p) for p in source.filters]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        shard = self._shard()
+        if shard is None:
+            raise ValueError(f"{source.table_name} has no stream")
+        start = shard.starting_sequence_number
+        self.position: int = start if source.starting_position == "TRIM_HORIZON" else start + len(shard.items)
+        self._limit = max(1, source.batch_size)
+        self._attempts = 0
+        self.batches = 0
+        self.delivered = 0
+        self.filtered = 0
+        self.discarded = 0
+
+    def __repr__(self) -> str:
+        return f"StreamPoller({self.source.name}: {self.source.table} -> {self.source.function})"
+
+    def _shard(self) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends[self.account_id][self.region].tables.get(self.source.table_name)
+        return getattr(table, "stream_shard", None)
+
+    def _read(self) -> list[dict[str, Any]]:
+        with moto_patches.DYNAMODB_LOCK:
+            shard = self._shard()
+            if shard is None:
+                return []
+            index = self.position - shard.starting_sequence_number
+            if index < 0:
+                log.warning("%s: %d stream records were trimmed before being read", self.source.name, -index)
+                self.position, index = shard.starting_sequence_number, 0
+            return [r.to_json() for r in shard.items[index : index + self._limit]]
+
+    def _matches(self, record: dict[str, Any]) -> bool:
+        event: Any = record
+        return not self._patterns or any(p.matches_event(event) for p in self._patterns)
+
+    def poll_once(self) -> int:
+        """Process at most one batch; return how many records it consumed (0: nothing new)."""
+        raw = self._read()
+        if not raw:
+            return 0
+        if self.source.maximum_batching_window and len(raw) < self._limit:
+            time.sleep(min(self.source.maximum_batching_window, 1.0) / self.speed)
+            raw = self._read()
+        records = [stream_event_record(r, self.source.stream_arn, self.region) for r in raw]
+        last = int(records[-1]["dynamodb"]["SequenceNumber"])
+        wanted = [r for r in records if self._matches(r)]
+        self.filtered += len(records) - len(wanted)
+        if not wanted:
+            self.position = last + 1
+            return len(records)
+        self.batches += 1
+        outcome = self.invoke(self.source.function, {"Records": wanted})
+        resume_at = self._resume_at(outcome, wanted)
+        if resume_at is None:
+            self.delivered += len(wanted)
+            self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)
+            return len(records)
+        self._attempts += 1
+        if 0 <= self.source.maximum_retry_attempts < self._attempts:
+            self._give_up(wanted, outcome)
+            self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)
+            return len(records)
+        consumed = resume_at - self.position
+        self.position = resume_at
+        if self.source.bisect_on_error and consumed == 0 and len(wanted) > 1:
+            self._limit = max(1, len(raw) // 2)
+        self._stop.wait(min(2 ** (self._attempts - 1), 30) / self.speed)
+        return max(consumed, 0)
+
+    def _resume_at(self, outcome: Any, records: list[dict[str, Any]]) -> int | None:
+        """None if the batch succeeded, else the sequence number to retry from."""
+        first = int(records[0]["dynamodb"]["SequenceNumber"])
+        if getattr(outcome, "errored", False):
+            log.warning("%s: stream batch failed; it will be retried", self.source.function)
+            return first
+        if not self.source.reports_batch_item_failures:
+            return None
+        payload = getattr(outcome, "payload", outcome)
+        failures = payload.get("batchItemFailures") if isinstance(payload, dict) else None
+        if not failures:
+            return None
+        numbers = {r["dynamodb"]["SequenceNumber"] for r in records}
+        identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+        if not all(i in numbers for i in identifiers):
+            log.warning(
+                "%s: bad itemIdentifier in %r; the whole batch is retried", self.source.function, payload
+            )
+            return first
+        return min(int(str(i)) for i in identifiers)
+
+    def _give_up(self, records: list[dict[str, Any]], outcome: Any) -> None:
+        self.discarded += len(records)
+        log.warning(
+            "%s: %d stream records skipped after %d attempts",
+            self.source.function,
+            len(records),
+            self._attempts,
+        )
+        destination = self.source.on_failure_arn
+        if not destination or ":sqs:" not in destination:
+            return
+        import boto3
+
+        sqs = self._sqs or boto3.client("sqs", region_name=self.region)
+        queue_name = destination.rsplit(":", 1)[-1]
+        queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        body = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.source.function,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": self._attempts,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled" if getattr(outcome, "errored", False) else None,
+            },
+            "version": "1.0",
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+            "DDBStreamBatchInfo": {
+                "shardId": "shardId-local",
+                "startSequenceNumber": first["SequenceNumber"],
+                "endSequenceNumber": last["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": first.get("ApproximateCreationDateTime"),
+                "approximateArrivalOfLastRecord": last.get("ApproximateCreationDateTime"),
+                "batchSize": len(records),
+                "streamArn": self.source.stream_arn,
+            },
+        }
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
+
+    # ----------------------------------------------------------------- thread
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.poll_once() == 0:
+                    self._stop.wait(self.poll_interval)
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                log.warning("stream poller %s: %s", self.source.name, exc)
+                self._stop.wait(1.0)
+
+    def start(self) -> StreamPoller:
+        if self.source.enabled:
+            self._thread = threading.Thread(target=self._loop, name=f"stream-{self.source.name}", daemon=True)
             self._thread.start()
         return self
 

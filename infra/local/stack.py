@@ -39,6 +39,7 @@ __all__ = [
     "QueueSource",
     "ScheduleSource",
     "StackResources",
+    "StreamSource",
     "deploy_stack",
 ]
 
@@ -69,6 +70,30 @@ class QueueSource:
     queue_url: str
     batch_size: int = 10
     function_response_types: tuple[str, ...] = ()
+    enabled: bool = True
+    maximum_batching_window: float = 0.0
+
+    @property
+    def reports_batch_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.function_response_types
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping (served by a ``StreamPoller``)."""
+
+    name: str  # logical id of the event source mapping
+    function: str
+    table: str  # logical id of the table
+    table_name: str
+    stream_arn: str
+    batch_size: int = 100
+    starting_position: str = "LATEST"  # or TRIM_HORIZON
+    function_response_types: tuple[str, ...] = ()
+    maximum_retry_attempts: int = -1  # -1: retry until it succeeds (AWS: until the record expires)
+    bisect_on_error: bool = False
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON text)
+    on_failure_arn: str | None = None  # DestinationConfig.OnFailure.Destination (an SQS queue)
     enabled: bool = True
     maximum_batching_window: float = 0.0
 
@@ -113,6 +138,7 @@ class FunctionInfo:
     environment: dict[str, str]
     schedules: list[ScheduleSource] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
     routes: list[HttpRoute] = field(default_factory=list)
     url: FunctionUrlConfig | None = None
 
@@ -121,6 +147,7 @@ class FunctionInfo:
         """The function's event sources by name (logical id of the generated resource)."""
         out: dict[str, Any] = {s.name: s for s in self.schedules}
         out.update({q.name: q for q in self.queues})
+        out.update({s.name: s for s in self.streams})
         out.update({f"{r.api}:{r.method} {r.path}": r for r in self.routes})
         return out
 
@@ -201,6 +228,10 @@ class StackResources:
     @property
     def queue_sources(self) -> list[QueueSource]:
         return [q for f in self.functions.values() for q in f.queues]
+
+    @property
+    def stream_sources(self) -> list[StreamSource]:
+        return [s for f in self.functions.values() for s in f.streams]
 
     @property
     def routes(self) -> list[HttpRoute]:
@@ -358,6 +389,11 @@ class _SourceCollector:
         self.by_arn = {f.arn: f for f in functions.values()}
         self.by_name = {f.name: f for f in functions.values()}
         self.queues_by_arn = {r.arn: r for r in resources.values() if r.type == "AWS::SQS::Queue" and r.arn}
+        self.tables_by_name = {
+            str(r.physical_id): r
+            for r in resources.values()
+            if r.type == "AWS::DynamoDB::Table" and r.physical_id
+        }
         self.unsupported: list[str] = []
         self.apis: dict[str, dict[str, Any]] = {}
 
@@ -388,23 +424,59 @@ class _SourceCollector:
 
     def _event_source_mapping(self, logical_id: str, spec: dict[str, Any], props: dict[str, Any]) -> None:
         fn_info = self.function_for(props.get("FunctionName"))
-        source_arn = props.get("EventSourceArn")
-        queue = self.queues_by_arn.get(str(source_arn)) if source_arn else None
-        if fn_info is None or queue is None:
-            self._missing(f"{logical_id}: event source {source_arn} (only SQS queues are polled locally)")
-            return
-        fn_info.queues.append(
-            QueueSource(
-                name=logical_id,
-                function=fn_info.logical_id,
-                queue_arn=str(source_arn),
-                queue_url=str(queue.url),
-                batch_size=int(props.get("BatchSize", 10)),
-                function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
-                enabled=str(props.get("Enabled", True)).lower() != "false",
-                maximum_batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        source_arn = str(props.get("EventSourceArn") or "")
+        if fn_info is None:
+            self._missing(
+                f"{logical_id}: target {props.get('FunctionName')} is not a function of the template"
             )
+            return
+        queue = self.queues_by_arn.get(source_arn)
+        if queue is not None:
+            fn_info.queues.append(
+                QueueSource(
+                    name=logical_id,
+                    function=fn_info.logical_id,
+                    queue_arn=source_arn,
+                    queue_url=str(queue.url),
+                    batch_size=int(props.get("BatchSize", 10)),
+                    function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
+                    enabled=str(props.get("Enabled", True)).lower() != "false",
+                    maximum_batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                )
+            )
+            return
+        table = self.table_for_stream(source_arn)
+        if table is not None:
+            on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            filters = [f.get("Pattern") for f in (props.get("FilterCriteria") or {}).get("Filters") or []]
+            fn_info.streams.append(
+                StreamSource(
+                    name=logical_id,
+                    function=fn_info.logical_id,
+                    table=table.logical_id,
+                    table_name=str(table.physical_id),
+                    stream_arn=source_arn,
+                    batch_size=int(props.get("BatchSize", 100)),
+                    starting_position=str(props.get("StartingPosition", "LATEST")).upper(),
+                    function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
+                    maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                    bisect_on_error=str(props.get("BisectBatchOnFunctionError", False)).lower() == "true",
+                    filters=tuple(str(f) for f in filters if f),
+                    on_failure_arn=str(on_failure) if on_failure else None,
+                    enabled=str(props.get("Enabled", True)).lower() != "false",
+                    maximum_batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                )
+            )
+            return
+        self._missing(
+            f"{logical_id}: event source {source_arn} (SQS queues and DynamoDB streams are polled locally)"
         )
+
+    def table_for_stream(self, stream_arn: str) -> DeployedResource | None:
+        match = re.match(r"arn:[^:]+:dynamodb:[^:]*:[^:]*:table/([^/]+)/stream/", stream_arn)
+        if match is None:
+            return None
+        return self.tables_by_name.get(match.group(1))
 
     def _rule(self, logical_id: str, spec: dict[str, Any], props: dict[str, Any]) -> None:
         if "ScheduleExpression" not in props:

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local.pollers import QueuePoller, sqs_event_record
+from infra.local.pollers import QueuePoller, StreamPoller, sqs_event_record
 from infra.local.testing import deployed_template
 
 from .conftest import FIXTURE_APP
@@ -168,3 +168,79 @@ def test_poller_thread_drains_the_queue_with_speedup(stack: Any) -> None:
     assert attempts["99"] == 2  # then dead-lettered
     assert _queue_depth(stack, "WorkQueue") == 0
     assert _queue_depth(stack, "WorkDeadLetterQueue") == 1
+
+
+# --------------------------------------------------------------------------- DynamoDB streams
+
+
+def _stream_poller(stack: Any) -> StreamPoller:
+    (source,) = stack.functions["AuditFunction"].streams
+    return StreamPoller(source, stack.invoke, speed=1000)
+
+
+def _put(stack: Any, pk: str, sk: str, **extra: Any) -> None:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack["RecordsTable"])
+    table.put_item(Item={"pk": pk, "sk": sk, **extra})
+
+
+def _audit(stack: Any) -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack["RecordsTable"])
+    return list(
+        table.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "audit"})["Items"]
+    )
+
+
+def test_stream_records_reach_the_function_filtered_and_in_order(stack: Any) -> None:
+    poller = _stream_poller(stack)
+    _put(stack, "order#1", "a")
+    _put(stack, "other", "ignored")  # filtered out by FilterCriteria
+    _put(stack, "order#2", "b")
+    boto3.resource("dynamodb", region_name="us-east-1").Table(stack["RecordsTable"]).delete_item(
+        Key={"pk": "order#1", "sk": "a"}
+    )
+    while poller.poll_once():
+        pass
+    audit = sorted(_audit(stack), key=lambda i: int(i["sk"].split("#")[1]))
+    assert [(i["sk"].split("#")[0], i["event"]) for i in audit] == [
+        ("a", "INSERT"),
+        ("b", "INSERT"),
+        ("a", "REMOVE"),
+    ]
+    assert audit[0]["source"] == stack.functions["AuditFunction"].streams[0].stream_arn
+    assert poller.filtered == 1 + 3  # "other", plus the audit records the function wrote itself
+
+
+def test_stream_partial_failure_retries_then_goes_to_the_failure_queue(stack: Any) -> None:
+    poller = _stream_poller(stack)
+    _put(stack, "order#1", "good")
+    _put(stack, "order#2", "bad", poison=True)
+    _put(stack, "order#3", "after")
+    poller.poll_once()  # 1st attempt: "good" done, resumes at "bad"
+    assert [i["sk"].split("#")[0] for i in _audit(stack)] == ["good"]
+    poller.poll_once()  # 2nd attempt (MaximumRetryAttempts: 1): gives up on the batch from "bad"
+    while poller.poll_once():
+        pass
+    assert poller.discarded == 2
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(QueueUrl=stack["AuditFailureQueue"])["Messages"]
+    info = json.loads(messages[0]["Body"])
+    assert info["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert info["DDBStreamBatchInfo"]["batchSize"] == 2
+    # the stream goes on after the skipped batch
+    _put(stack, "order#4", "later")
+    while poller.poll_once():
+        pass
+    assert "later" in [i["sk"].split("#")[0] for i in _audit(stack)]
+
+
+def test_stream_poller_thread(stack: Any) -> None:
+    poller = _stream_poller(stack).start()
+    try:
+        for i in range(5):
+            _put(stack, f"order#{i}", f"s{i}")
+        deadline = time.monotonic() + 10
+        while len(_audit(stack)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        poller.stop()
+    assert len(_audit(stack)) == 5

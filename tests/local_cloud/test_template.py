@@ -120,6 +120,11 @@ def test_fixture_template_event_sources(fixture_stack: Any) -> None:
     assert raw_routes == {("GET", "/raw/{id}", "1.0"), ("ANY", "/v2/{proxy+}", "2.0")}
     assert fixture_stack.apis["FixtureApi"]["cors"]["allowOrigins"] == ["https://app.example.com"]
     assert fixture_stack.unsupported_sources == []
+    (stream,) = fixture_stack.functions["AuditFunction"].streams
+    assert stream.table == "RecordsTable" and stream.starting_position == "TRIM_HORIZON"
+    assert stream.maximum_retry_attempts == 1 and stream.reports_batch_item_failures
+    assert stream.on_failure_arn == fixture_stack.arn("AuditFailureQueue")
+    assert len(stream.filters) == 1
     # attribute access works too (duck-typed consumers such as the simulator use it)
     assert fixture_stack.WorkQueue == fixture_stack["WorkQueue"]
 
@@ -256,6 +261,7 @@ def test_transform_is_cached(tmp_path: Any) -> None:
         "TickFunction": "functions/task",
         "EchoFunction": "functions/echo",
         "RawFunction": "functions/echo",
+        "AuditFunction": "functions/worker",
     }
     assert load_template(FIXTURE_APP, {"Stage": "other"}, cache_dir=tmp_path).digest != first.digest
 
