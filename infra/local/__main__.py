@@ -60,6 +60,8 @@ def _configure_logging(verbose: bool) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from infra.local.cloud import REPO_ROOT, LocalCloud, PortInUseError
+    from infra.local.lambda_runtime import EnvironmentConflictError
+    from infra.local.template_loader import TemplateError
 
     _configure_logging(args.verbose)
     cloud = LocalCloud(
@@ -86,6 +88,9 @@ def _run(args: argparse.Namespace) -> int:
     except PortInUseError as exc:
         print(f"error: {exc.strerror or exc} (choose another with --port / PORT=...)", file=sys.stderr)
         return 2
+    except (TemplateError, EnvironmentConflictError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         cloud.stop()
         return 130

@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -242,9 +242,15 @@ class StackResources:
         return [f.url for f in self.functions.values() if f.url is not None]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("invoker", None)
-        return json.loads(json.dumps(data, default=str))
+        """A JSON-ready description (everything but the attached invoker)."""
+
+        def plain(value: Any) -> Any:
+            if is_dataclass(value) and not isinstance(value, type):
+                return asdict(value)
+            return str(value)
+
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "invoker"}
+        return json.loads(json.dumps(data, default=plain))
 
 
 # --------------------------------------------------------------------------- deterministic names

@@ -294,3 +294,11 @@ def test_concurrent_executions_share_the_cached_program_safely(fixture_stack: An
             assert output["result"] == {"value": 2 * i}
     sqs = boto3.client("sqs", region_name="us-east-1")
     sqs.purge_queue(QueueUrl=fixture_stack["WorkQueue"])
+
+
+def test_description_is_json_ready(fixture_stack: Any) -> None:
+    data = fixture_stack.to_dict()
+    assert "invoker" not in data
+    assert data["resources"]["RecordsTable"]["physical_id"] == fixture_stack["RecordsTable"]
+    assert data["functions"]["WorkerFunction"]["queues"][0]["batch_size"] == 5
+    json.dumps(data)
