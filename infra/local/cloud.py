@@ -201,6 +201,11 @@ class LocalCloud:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        # moto's request handler logs one line per AWS call through werkzeug's logger, which prints
+        # to stderr when nothing configured it; the gateway has its own (opt-in) access log.
+        werkzeug_log = logging.getLogger("werkzeug")
+        if werkzeug_log.level == logging.NOTSET:
+            werkzeug_log.setLevel(logging.WARNING)
         self._saved_sfn_config = default_user_config.get("stepfunctions")
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         moto_patches.apply()
