@@ -71,7 +71,9 @@ def _raise_for_transaction(exc: TransactWriteError, what: str, stock_positions: 
         raise StockConflict(f"{what}: stock changed meanwhile") from exc
     if failed:
         raise Conflict(
-            f"{what}: the record changed meanwhile; reload and retry", code="concurrent_update"
+            f"{what}: the record changed meanwhile; reload and retry (items {sorted(failed)} of "
+            f"{len(reasons)})",
+            code="concurrent_update",
         ) from exc
     raise TransientStoreError(f"{what}: {exc.cause_response_code or exc}") from exc
 

@@ -466,9 +466,14 @@ class Order(BaseModel):
     def stored(self) -> dict[str, Any]:
         """The stored document: compact (no nulls, nothing derivable), since every change
         rewrites it and DynamoDB bills writes per KB."""
-        return self.model_dump(mode="json", exclude_none=True,
-                               exclude={"allocations": {"__all__": {"item_id", "distance_km"}},
-                                        "events": {"__all__": {"from_status"}}})
+        return self.model_dump(
+            mode="json",
+            exclude_none=True,
+            exclude={
+                "allocations": {"__all__": {"item_id", "distance_km"}},
+                "events": {"__all__": {"from_status"}},
+            },
+        )
 
 
 class StatusPatch(Strict):

@@ -114,9 +114,18 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
         allocations=allocations,
     )
     expires = iso(utcnow() + timedelta(minutes=ttl_minutes))
-    repos.stock.reserve(
-        updated, order.version, list(merged.values()), now, expires
-    )  # StockConflict -> re-plan
+    try:
+        # StockConflict (stock moved since planning) propagates: the machine plans again
+        repos.stock.reserve(updated, order.version, list(merged.values()), now, expires)
+    except Conflict as exc:
+        if exc.code != "concurrent_update":
+            raise
+        # The order moved meanwhile: a duplicate of this step (a retried invocation) may have
+        # reserved it already, which is success; anything else is for the state machine.
+        current = repos.orders.require(tenant_id, order_id)
+        if current.status == S.SOURCED:
+            return {"status": S.SOURCED.value, "pick_request": pick_request(current)}
+        raise OrderNotActionable(f"order moved to {current.status.value} while reserving") from exc
     return {"status": S.SOURCED.value, "pick_request": pick_request(updated)}
 
 

@@ -1,0 +1,115 @@
+"""Throughput and create latency on the embedded local cloud with 10,000 orders already stored.
+
+Method: start the local cloud in this process (fresh state, no simulator, schedules off), load
+10,000 orders straight into the Orders table (BatchWriteItem), then POST orders through the HTTP
+gateway from 8 client threads and wait until every one is SOURCED. Figures: create latency
+p50/p99 (HTTP round trip through gateway -> API function -> DynamoDB -> StartExecution), and
+orders/s sustained from the first POST to the last order SOURCED.
+
+What bounds it: one Python process (GIL) runs the gateway, moto (every AWS call is an HTTP
+request to the in-process moto server), the Express executions and every Lambda; the CPU
+profile is dominated by moto's request parsing and the state machine interpreter.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from benchlib import figure
+
+PRELOAD = int(__import__("os").environ.get("CIRRUS_BENCH_PRELOAD", "10000"))
+ORDERS = int(__import__("os").environ.get("CIRRUS_BENCH_ORDERS", "300"))
+CLIENTS = 8
+
+
+def _preload(n: int) -> None:
+    from oms.data.records import OrderRecord
+    from oms.data.store import _body_record, _order_record
+    from oms.domain.models import Principal, Role
+    from oms.domain.orders import build_order, order_id_for
+    from oms.domain.clock import now_iso
+    from tests.component.helpers import order_body
+    from oms.domain.models import OrderCreate
+
+    principal = Principal(user_id="bench", email="bench@example.com", tenant_id="demo", role=Role.SUPERADMIN)
+    request = OrderCreate.model_validate(order_body(line_items=[{"sku": "SKU-WIDGET-A", "quantity": 1,
+                                                                 "unit_price": "29.99"}]))
+    with OrderRecord.batch_write() as batch:
+        for i in range(n):
+            order = build_order(request.model_copy(update={"customer_email": f"old{i % 500}@example.com"}),
+                                order_id=order_id_for("demo", None, None, "WEB"), principal=principal,
+                                now=now_iso(), catalog_prices={}, idempotency_key=None)
+            batch.save(_body_record(order))
+            batch.save(_order_record(order))
+
+
+def run() -> list[dict[str, Any]]:
+    from infra.local.cloud import LocalCloud
+
+    state = tempfile.mkdtemp(prefix="cirrus-bench-")
+    cloud = LocalCloud(api_port=0, state_dir=state, fresh=True, persist=False, simulator=False, speed=0.001)
+    started = time.perf_counter()
+    cloud.start()
+    startup = time.perf_counter() - started
+    try:
+        t0 = time.perf_counter()
+        _preload(PRELOAD)
+        preload_s = time.perf_counter() - t0
+        url = cloud.api_url
+        session = requests.Session()
+        token = session.post(f"{url}/auth/login", json={"email": "admin@example.com", "password": "admin123"},
+                             timeout=10).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        latencies: list[float] = []
+        ids: list[str] = []
+        lock = threading.Lock()
+        from tests.component.helpers import order_body
+
+        def create(i: int) -> None:
+            body = order_body(customer_email=f"bench{i}@example.com",
+                              line_items=[{"sku": "SKU-GIZMO-1", "quantity": 1}])
+            t = time.perf_counter()
+            reply = requests.post(f"{url}/orders", json=body, timeout=30,
+                                  headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+            elapsed = (time.perf_counter() - t) * 1000
+            assert reply.status_code == 201, reply.text
+            with lock:
+                latencies.append(elapsed)
+                ids.append(reply.json()["id"])
+
+        first = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            list(pool.map(create, range(ORDERS)))
+        posted = time.perf_counter()
+        pending = set(ids)
+        deadline = time.perf_counter() + 600
+        while pending and time.perf_counter() < deadline:
+            for oid in list(pending):
+                status = session.get(f"{url}/orders/{oid}", headers=headers, timeout=10).json()["status"]
+                if status in ("SOURCED", "BACKORDERED", "FAILED"):
+                    pending.discard(oid)
+            time.sleep(0.2)
+        done = time.perf_counter()
+    finally:
+        cloud.stop()
+
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"  preloaded {PRELOAD} orders in {preload_s:.1f}s; local cloud started in {startup:.1f}s")
+    print(f"  {ORDERS} orders from {CLIENTS} clients: all posted in {posted - first:.1f}s, "
+          f"all SOURCED after {done - first:.1f}s; {len(pending)} not sourced")
+    return [
+        figure("orders/s POST -> SOURCED (10k stored)", ORDERS / (done - first), "orders/s", target=20,
+               higher_is_better=True),
+        figure("create latency p50 via gateway", p50, "ms"),
+        figure("create latency p99 via gateway", p99, "ms", target=150),
+        figure("local cloud startup", startup, "s", target=15),
+    ]
