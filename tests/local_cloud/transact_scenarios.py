@@ -92,6 +92,32 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
             }
         },
     ],
+    "first_operation_fails_later_writes_are_undone": [
+        {
+            "Update": {
+                "TableName": T,
+                "Key": key("a", "1"),
+                "UpdateExpression": "ADD v :minus",
+                "ConditionExpression": "v >= :need",
+                "ExpressionAttributeValues": {":minus": {"N": "-5"}, ":need": {"N": "5"}},
+            }
+        },
+        {
+            "Put": {
+                "TableName": T,
+                "Item": {**key("reservation", "1"), "q": {"N": "5"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": T,
+                "Item": {**key("b", "1"), "v": {"N": "2"}},
+                "ConditionExpression": "v = :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+    ],
     "all_succeed": [
         {"Put": {"TableName": T, "Item": {**key("a", "4"), "v": {"N": "4"}}}},
         {
