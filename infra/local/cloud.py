@@ -20,8 +20,8 @@ What :meth:`LocalCloud.start` does, in order:
    and the warehouse/carrier simulator if the app provides one (``start(cloud)`` in
    ``oms.simulator`` or ``infra.local.simulator``).
 
-:meth:`stop` persists, stops every thread and the server, and restores the environment. The class
-is a context manager::
+:meth:`stop` persists, stops every thread and the server, empties moto's (process-wide) backends
+and restores the environment. The class is a context manager::
 
     with LocalCloud(REPO_ROOT, api_port=0, fresh=True, state_dir=tmp) as cloud:
         requests.get(cloud.api_url + "/health")
