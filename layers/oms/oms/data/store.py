@@ -61,18 +61,31 @@ def _reasons(exc: TransactWriteError) -> list[str | None]:
     return [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
 
 
-def _raise_for_transaction(exc: TransactWriteError, what: str, stock_positions: Iterable[int] = ()) -> None:
-    """Map a cancelled transaction to a domain error, looking at which item's condition failed."""
+def _failed_keys(exc: TransactWriteError, tx: TransactWrite) -> list[str]:
+    """Sort keys of the items whose condition failed. pynamodb sends a transaction's operations
+    grouped (condition checks, deletes, puts, updates), not in the order they were added, so the
+    positions of CancellationReasons are mapped back through that same grouping."""
+    sent = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
+    failed = []
+    for operation, code in zip(sent, _reasons(exc), strict=False):
+        if code == "ConditionalCheckFailed":
+            key = operation.get("Key") or operation.get("Item") or {}
+            failed.append(str(key.get("sk", {}).get("S", "")))
+    return failed
+
+
+def _raise_for_transaction(exc: TransactWriteError, what: str, tx: TransactWrite) -> None:
+    """Map a cancelled transaction to a domain error by the kind of item whose condition failed:
+    a stock item (not enough available: plan again), else the record changed meanwhile."""
     reasons = _reasons(exc)
     if any(code in _RETRYABLE for code in reasons) or exc.cause_response_code in _RETRYABLE:
         raise TransientStoreError(f"{what}: storage busy, retry") from exc
-    failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
-    if failed & set(stock_positions):
+    failed = _failed_keys(exc, tx)
+    if keys.ITEM_SK in failed:
         raise StockConflict(f"{what}: stock changed meanwhile") from exc
     if failed:
         raise Conflict(
-            f"{what}: the record changed meanwhile; reload and retry (items {sorted(failed)} of "
-            f"{len(reasons)})",
+            f"{what}: the record changed meanwhile; reload and retry ({', '.join(failed)})",
             code="concurrent_update",
         ) from exc
     raise TransientStoreError(f"{what}: {exc.cause_response_code or exc}") from exc
@@ -322,13 +335,13 @@ class NodeRepository:
                     condition=NodeRecord.pk.does_not_exist(),
                 )
         except TransactWriteError as exc:
-            if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+            if any(k.startswith("CODE#") for k in _failed_keys(exc, tx)):
                 raise Conflict(
                     f"a node with code {node.code} already exists",
                     code="duplicate_node_code",
                     details={"code": node.code},
                 ) from exc
-            _raise_for_transaction(exc, "create node")
+            _raise_for_transaction(exc, "create node", tx)
 
     def all(self, tenant_id: str) -> list[Node]:
         records = NodeRecord.query(keys.nodes_pk(tenant_id), NodeRecord.sk.startswith("N#"))
@@ -613,7 +626,7 @@ class StockRepository:
                     new_order, expected = order
                     tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
         except TransactWriteError as exc:
-            _raise_for_transaction(exc, "stock change", stock_positions=range(len(changes)))
+            _raise_for_transaction(exc, "stock change", tx)
 
     def reserve(
         self,
@@ -662,7 +675,7 @@ class StockRepository:
                     )
                 tx.save(_order_record(order), condition=OrderRecord.version == expected_order_version)
         except TransactWriteError as exc:
-            _raise_for_transaction(exc, "reserve", stock_positions=range(len(lines)))
+            _raise_for_transaction(exc, "reserve", tx)
 
     def release(
         self,
@@ -702,7 +715,7 @@ class StockRepository:
                     new_order, expected = order
                     tx.save(_order_record(new_order), condition=OrderRecord.version == expected)
         except TransactWriteError as exc:
-            _raise_for_transaction(exc, "release")
+            _raise_for_transaction(exc, "release", tx)
 
     def extend_reservation(
         self, tenant_id: str, item_id: str, order_id: str, old_expiry: str, new_expiry: str, now: str
@@ -745,7 +758,7 @@ class StockRepository:
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc):
                 return False
-            _raise_for_transaction(exc, "reconcile")
+            _raise_for_transaction(exc, "reconcile", tx)
             return False
 
 

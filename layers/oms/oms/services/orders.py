@@ -158,7 +158,8 @@ def _with_retries(tenant_id: str, order_id: str, change: Callable[[Order], Order
             result = change(order)
             return result if result is not None else order
         except _Conflict as exc:
-            if exc.code != "concurrent_update":
+            # the order, or a stock item it touches, changed since it was read: decide again
+            if exc.code not in ("concurrent_update", "stock_conflict"):
                 raise
     raise Conflict("the order is being changed by others; retry", code="concurrent_update")
 
