@@ -34,6 +34,13 @@ problem; each says why in one line:
    patterns to route *every* request; the answer depends only on the Host header, so it is memoised.
 9. TCP_NODELAY on the server's sockets - a response is written as headers then body; with Nagle's
    algorithm and delayed ACKs a keep-alive client can wait ~40 ms for the second segment.
+10. Query without a table scan - moto answers every ``Query`` (base table *and* indexes) by walking
+    all items of the table, so a long demo slows down as tables grow (a third of the CPU after a few
+    thousand orders). Queries now start from the items with the requested partition key: the base
+    table's own dict, or a per-table map "index partition value -> primary keys" kept up to date by
+    marking keys dirty on every write path (put, delete, update, transaction rollback) and refreshed
+    lazily. moto's own query code still runs on those candidates, so conditions, sort order,
+    pagination and filters behave as before.
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
@@ -92,6 +99,7 @@ def apply() -> None:
         _patch_state_machine_parse_cache()
         _patch_jsonpath_parse_cache()
         _patch_server_routing()
+        _patch_query_candidates()
         _State.applied = True
 
 
@@ -161,6 +169,8 @@ class _TouchedItems:
             self.stream_lengths[id(table)] = (table, len(table.stream_shard.items))
 
     def restore(self) -> None:
+        for table, hash_value, range_value, _ in self.items.values():
+            _mark_dirty(table, hash_value, range_value)
         for table, hash_value, range_value, item in self.items.values():
             if range_value is not None:
                 bucket = table.items[hash_value]
@@ -546,3 +556,164 @@ def _patch_server_routing() -> None:
 
     get_backend_for_host.__cirrus_patched__ = True  # type: ignore[attr-defined]
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 10. query candidates
+
+
+class _PartitionIndex:
+    """For one table: index partition-key value -> primary keys of the items carrying it."""
+
+    def __init__(self, table: Any) -> None:
+        self.attributes = sorted(
+            {
+                key["AttributeName"]
+                for index in table.all_indexes()
+                for key in index.schema
+                if key["KeyType"] == "HASH"
+            }
+        )
+        self.by_value: dict[str, dict[Any, dict[tuple[Any, Any], None]]] = {a: {} for a in self.attributes}
+        self.values_of: dict[tuple[Any, Any], dict[str, Any]] = {}
+        self.dirty: set[tuple[Any, Any]] = set()
+        for item in table.all_items():
+            self._add(item)
+
+    def _add(self, item: Any) -> None:
+        pk = (item.hash_key, item.range_key)
+        values = {a: item.attrs[a] for a in self.attributes if a in item.attrs}
+        if values:
+            self.values_of[pk] = values
+            for attribute, value in values.items():
+                self.by_value[attribute].setdefault(value, {})[pk] = None
+
+    def _remove(self, pk: tuple[Any, Any]) -> None:
+        for attribute, value in self.values_of.pop(pk, {}).items():
+            bucket = self.by_value[attribute].get(value)
+            if bucket is not None:
+                bucket.pop(pk, None)
+                if not bucket:
+                    del self.by_value[attribute][value]
+
+    def refresh(self, table: Any) -> None:
+        dirty, self.dirty = self.dirty, set()
+        for pk in dirty:
+            self._remove(pk)
+            item = _lookup(table, *pk)
+            if item is not None:
+                self._add(item)
+
+    def candidates(self, table: Any, attribute: str, value: Any) -> list[Any]:
+        self.refresh(table)
+        items = (_lookup(table, *pk) for pk in self.by_value.get(attribute, {}).get(value, {}))
+        return [item for item in items if item is not None]
+
+
+_partition_indexes: Any = None  # weakref.WeakKeyDictionary[Table, _PartitionIndex], set by the patch
+
+
+def _lookup(table: Any, hash_value: Any, range_value: Any) -> Any:
+    bucket = table.items.get(hash_value)
+    if bucket is None:
+        return None
+    if table.range_key_attr is None:
+        return bucket
+    return bucket.get(range_value)
+
+
+def _mark_dirty(table: Any, hash_value: Any, range_value: Any) -> None:
+    if _partition_indexes is None:
+        return
+    index = _partition_indexes.get(table)
+    if index is not None:
+        index.dirty.add((hash_value, range_value))
+
+
+def _query_candidates(
+    table: Any, hash_key: Any, index_name: str | None, hash_conditions: Any
+) -> list[Any] | None:
+    """The items a query can return, or None to let moto scan (anything unusual)."""
+    if not index_name:
+        if hash_key is None:
+            return None
+        bucket = table.items.get(hash_key)
+        if bucket is None:
+            return []
+        return list(bucket.values()) if table.range_key_attr is not None else [bucket]
+    if not hash_conditions:
+        return None
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    if index is None:
+        return None  # moto raises the proper validation error
+    first_hash = next((str(k["AttributeName"]) for k in index.schema if k["KeyType"] == "HASH"), None)
+    expected = dict(hash_conditions).get(first_hash)
+    if first_hash is None or expected is None or _partition_indexes is None:
+        return None
+    cache = _partition_indexes.get(table)
+    if cache is None or first_hash not in cache.attributes:
+        cache = _PartitionIndex(table)
+        _partition_indexes[table] = cache
+    return cache.candidates(table, first_hash, expected)
+
+
+def _patch_query_candidates() -> None:
+    import weakref
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    global _partition_indexes  # noqa: PLW0603 - set once, by apply()
+    if getattr(Table.query, "__cirrus_patched__", False):
+        return
+    _partition_indexes = weakref.WeakKeyDictionary()
+
+    original_query = Table.query
+    original_put = Table.put_item
+    original_delete = Table.delete_item
+    original_update = DynamoDBBackend.update_item
+
+    @functools.wraps(original_query)
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        candidates = _query_candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        if candidates is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        with DYNAMODB_LOCK:
+            # moto's query walks self.all_items(): let it walk only the candidates, for this call.
+            self.all_items = lambda: candidates
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    @functools.wraps(original_put)
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(self, *args, **kwargs)
+        _mark_dirty(self, item.hash_key, item.range_key)
+        return item
+
+    @functools.wraps(original_delete)
+    def delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+        try:
+            return original_delete(self, hash_key, range_key)
+        finally:
+            _mark_dirty(self, hash_key, range_key)
+
+    @functools.wraps(original_update)
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_update(self, table_name, key, *args, **kwargs)
+        finally:
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key:
+                range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+                _mark_dirty(table, DynamoType(key[table.hash_key_attr]), range_value)
+
+    patched: tuple[Any, ...] = (query, put_item, delete_item, update_item)
+    for function in patched:
+        function.__cirrus_patched__ = True
+    Table.query = query  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _locked(update_item, mutating=True)  # type: ignore[method-assign]

@@ -46,7 +46,7 @@ def test_in_process_cloud_serves_everything_and_persists(tmp_path: Path) -> None
         FIXTURE_APP, api_port=0, state_dir=state, fresh=True, speed=60, seed=False, simulator=False
     )
     with cloud:
-        assert cloud.startup_seconds is not None and cloud.startup_seconds < 15
+        assert cloud.startup_seconds is not None and cloud.startup_seconds < 30
         assert os.environ["AWS_ENDPOINT_URL"] == cloud.moto_endpoint
         assert os.environ["RECORDS_TABLE"] == cloud.resources["RecordsTable"]
         # HTTP API and Function URL
@@ -177,7 +177,8 @@ def test_cli_with_the_real_application(tmp_path: Path) -> None:
     try:
         started = time.monotonic()
         url, lines = _read_until_ready(proc)
-        assert time.monotonic() - started < 15
+        # about 6 s on an idle 2-core machine; the bound leaves room for a loaded CI runner
+        assert time.monotonic() - started < 30
         assert any("admin@example.com / admin123" in line for line in lines)
         assert requests.get(url + "/health", timeout=10).json()["status"] == "ok"
         login = requests.post(
