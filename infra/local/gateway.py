@@ -168,6 +168,8 @@ class Gateway:
     ) -> None:
         self.stack = stack
         self.invoke = invoke
+        if access_log.level == logging.NOTSET:
+            access_log.setLevel(logging.WARNING)  # one line per request is opt-in (CLI --verbose)
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
