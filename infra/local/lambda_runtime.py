@@ -22,12 +22,14 @@ How a function is loaded, like the Python Lambda runtime would:
   name, and a result that is not JSON-serialisable (a ``Decimal``...) fails with
   ``Runtime.MarshalError`` as it would in AWS.
 
-Concurrency, like one warm Lambda container per function: invocations of the *same* function run
-one at a time on that function's own long-lived thread (handlers keep module state such as
-Chalice's ``app.current_request``, which is not thread-safe, and thread-local clients stay warm);
-different functions run concurrently. If a function is still busy after its ``Timeout`` (a
-function that synchronously invokes itself, say), the extra invocation runs on the caller's thread
-with a warning instead of deadlocking.
+Concurrency, like a few warm Lambda containers per function: each function has its own pool of
+long-lived threads (``CIRRUS_LOCAL_LAMBDA_CONCURRENCY``, default 4), so invocations of the same
+function overlap up to that many, as Lambda scales out. Unlike Lambda, the containers share one
+interpreter, so handlers must keep per-invocation state per thread (oms' Chalice app keeps
+``current_request`` thread-local); set the variable to 1 for a handler that cannot. If every
+container is still busy after the function's ``Timeout`` (a function that synchronously invokes
+itself, say), the extra invocation runs on the caller's thread with a warning instead of
+deadlocking.
 
 Environment variables cannot differ per function in one process: :func:`merge_environments` builds
 the union once and refuses conflicting values.
@@ -39,6 +41,7 @@ import concurrent.futures
 import importlib.util
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -149,9 +152,13 @@ class FunctionRuntime:
         self._callable: Callable[[Any, Any], Any] | None = None
         self._module: ModuleType | None = None
         self._lock = threading.Lock()
-        self._container = threading.Lock()  # one invocation at a time, like one warm container
+        # A few warm "containers" (threads) per function, like Lambda scaling out. Handlers must be
+        # thread-safe in-process (oms' Chalice app keeps its current request per thread); set
+        # CIRRUS_LOCAL_LAMBDA_CONCURRENCY=1 to run each function's invocations one at a time.
+        self.concurrency = max(1, int(os.environ.get("CIRRUS_LOCAL_LAMBDA_CONCURRENCY", "4")))
+        self._container = threading.BoundedSemaphore(self.concurrency)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._container_thread: int | None = None
+        self._container_threads: set[int] = set()
 
     def __repr__(self) -> str:
         return f"FunctionRuntime({self.logical_id}, {self.code_dir}, {self.handler})"
@@ -212,9 +219,9 @@ class FunctionRuntime:
     def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
         """Call the handler with a JSON-like event; never raises for handler errors.
 
-        Runs on this function's container thread, one invocation at a time (see the module docstring).
+        Runs on one of this function's container threads (see the module docstring).
         """
-        if threading.get_ident() == self._container_thread:
+        if threading.get_ident() in self._container_threads:
             return self._run(event, request_id)  # the handler invokes itself in-process
         if not self._container.acquire(timeout=max(self.timeout, 1.0)):
             log.warning(
@@ -226,7 +233,7 @@ class FunctionRuntime:
         try:
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=1,
+                    max_workers=self.concurrency,
                     thread_name_prefix=f"lambda-{self.logical_id}",
                     initializer=self._mark_thread,
                 )
@@ -235,7 +242,7 @@ class FunctionRuntime:
             self._container.release()
 
     def _mark_thread(self) -> None:
-        self._container_thread = threading.get_ident()
+        self._container_threads.add(threading.get_ident())
 
     def close(self) -> None:
         """Let the container thread go (after the invocation it may be running)."""

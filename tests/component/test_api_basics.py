@@ -87,3 +87,17 @@ def test_unknown_route_and_method(admin):
 def test_every_error_has_the_same_shape(admin, anon):
     for reply in (anon.get("/orders"), admin.get("/orders/missing"), admin.post("/nodes", raw="{")):
         assert set(reply.body["error"]) == {"code", "message", "details"}
+
+
+def test_concurrent_requests_in_one_process_do_not_mix(admin):
+    """The local cloud runs several invocations of the API function at once in one interpreter;
+    the Chalice app keeps each request per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    nodes = admin.get("/nodes").body["items"]
+
+    def fetch(node):
+        return admin.get(f"/nodes/{node['id']}").body["code"] == node["code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(fetch, nodes * 5))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,25 +77,38 @@ def test_event_is_a_fresh_copy_and_context_is_complete(tmp_path: Path) -> None:
     assert payload[3:] == [True, True, "$LATEST", "/aws/lambda/stack-ctx"]
 
 
-def test_invocations_of_one_function_never_overlap(tmp_path: Path) -> None:
-    source = (
-        "import threading, time\n"
-        "active = 0\nmost = 0\nlock = threading.Lock()\n"
-        "def handler(event, context):\n"
-        "    global active, most\n"
-        "    with lock:\n        active += 1\n        most = max(most, active)\n"
-        "    time.sleep(0.02)\n"
-        "    with lock:\n        active -= 1\n"
-        "    return most\n"
-    )
-    runtime = _function(tmp_path, "serial", source)
+_OVERLAP_PROBE = (
+    "import threading, time\n"
+    "active = 0\nmost = 0\nlock = threading.Lock()\n"
+    "def handler(event, context):\n"
+    "    global active, most\n"
+    "    with lock:\n        active += 1\n        most = max(most, active)\n"
+    "    time.sleep(0.02)\n"
+    "    with lock:\n        active -= 1\n"
+    "    return most\n"
+)
+
+
+def _most_overlapping(runtime: Any, calls: int = 8) -> int:
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(runtime.invoke({}).payload)) for _ in range(6)]
+    threads = [
+        threading.Thread(target=lambda: results.append(runtime.invoke({}).payload)) for _ in range(calls)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert max(results) == 1
+    return max(results)
+
+
+def test_one_function_runs_at_most_its_container_count_at_once(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CIRRUS_LOCAL_LAMBDA_CONCURRENCY", "3")
+    assert 2 <= _most_overlapping(_function(tmp_path, "pool", _OVERLAP_PROBE)) <= 3
+
+
+def test_concurrency_one_serialises_a_function(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CIRRUS_LOCAL_LAMBDA_CONCURRENCY", "1")
+    assert _most_overlapping(_function(tmp_path, "serial", _OVERLAP_PROBE)) == 1
 
 
 def test_a_busy_container_does_not_deadlock(tmp_path: Path) -> None:

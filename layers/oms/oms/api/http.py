@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -45,8 +46,27 @@ class CirrusApp(Chalice):
     a Function URL gives it, by matching the path against its own route table."""
 
     def __init__(self, app_name: str) -> None:
+        self._per_thread = threading.local()
         super().__init__(app_name=app_name)
         self._compiled: list[tuple[re.Pattern[str], str, list[str]]] | None = None
+
+    # Chalice keeps the request being handled on the app object; keep it per thread, so one warm
+    # process can serve concurrent invocations (the local cloud does) without mixing requests.
+    @property
+    def current_request(self) -> Request | None:
+        return getattr(self._per_thread, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Request | None) -> None:
+        self._per_thread.request = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return getattr(self._per_thread, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._per_thread.context = value
 
     def _route_patterns(self) -> list[tuple[re.Pattern[str], str, list[str]]]:
         if self._compiled is None:
