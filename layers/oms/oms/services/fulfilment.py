@@ -59,7 +59,13 @@ def source(tenant_id: str, order_id: str, max_split_nodes: int = 3) -> dict[str,
     wanted = [item_id_for(tenant_id, n.id, sku) for n in nodes for sku in skus]
     available = {(i.node_id, i.sku): i.available for i in repos.stock.batch_get(tenant_id, wanted)}
     plan = plan_sourcing(order, nodes, available, today, max_split_nodes=max_split_nodes)
-    return {"plan": plan.to_dict()}
+    # The full trail (every candidate, why) is its own record; the state machine carries only
+    # what Reserve needs, which keeps every state transition's payload small.
+    now = now_iso()
+    decision = repos.orders.put_decision(order, now, {**plan.to_dict(), "at": now, "order_id": order.id})
+    slim = plan.to_dict()
+    slim.pop("candidates")
+    return {"plan": {**slim, "decision": decision}}
 
 
 def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minutes: int) -> dict[str, Any]:
@@ -71,9 +77,11 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
     if order.status != S.SOURCING:
         raise OrderNotActionable(f"order is {order.status.value}, not SOURCING")
     now = now_iso()
-    # The full trail (every candidate, why) is its own record; the order keeps a short summary.
-    decision_at = repos.orders.put_decision(order, now, {**plan.to_dict(), "at": now, "order_id": order.id})
-    summary: dict[str, Any] = {"strategy": plan.strategy, "reason": plan.reason, "decision": decision_at}
+    summary: dict[str, Any] = {
+        "strategy": plan.strategy,
+        "reason": plan.reason,
+        "decision": plan_data.get("decision"),
+    }
     if plan.outcome != "SOURCED":
         updated = order_rules.advance(
             order,
