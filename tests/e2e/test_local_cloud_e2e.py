@@ -11,29 +11,18 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+from tests.component.helpers import order_body
 
-NYC = {
-    "address1": "456 Park Ave",
-    "city": "New York",
-    "state": "NY",
-    "postal_code": "10022",
-    "latitude": 40.7614,
-    "longitude": -73.9776,
-}
+pytestmark = pytest.mark.e2e
 
 
 def order(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "channel": "WEB",
-        "fulfillment_type": "SHIP_TO_HOME",
         "customer_email": "e2e@example.com",
         "customer_name": "End To End",
         "line_items": [{"sku": "SKU-WIDGET-A", "quantity": 2}],
-        "shipping_address": NYC,
     }
-    body.update(overrides)
-    return body
+    return order_body(**{**body, **overrides})
 
 
 def wait_for(http: requests.Session, url: str, order_id: str, statuses: set[str], timeout: float = 60) -> Any:
