@@ -44,7 +44,7 @@ LOG_KB_PER_INVOCATION = 0.4
 
 # ---------------------------------------------------------------------------- DynamoDB sizing
 def _value_size(value: dict[str, Any]) -> float:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S":
         return len(str(raw).encode())
     if kind == "N":
@@ -118,7 +118,7 @@ class DynamoMeter:
             targets.append((params["TableName"], key, self._get(params["TableName"], key), False))
         elif operation == "TransactWriteItems":
             for entry in params["TransactItems"]:
-                (kind, op), = entry.items()
+                ((kind, op),) = entry.items()
                 if kind == "ConditionCheck":
                     continue
                 table = self._table(op["TableName"])
@@ -133,7 +133,9 @@ class DynamoMeter:
                     targets.append((table_name, key, self._get(table_name, key), False))
         return targets
 
-    def account_write(self, targets: list[tuple[str, dict[str, Any], Any, bool]], params: dict[str, Any]) -> None:
+    def account_write(
+        self, targets: list[tuple[str, dict[str, Any], Any, bool]], params: dict[str, Any]
+    ) -> None:
         for table_name, key, before, transactional in targets:
             after = self._get(table_name, key)
             size = max(item_size(before), item_size(after), 1)
@@ -251,14 +253,21 @@ def _drive(stack: Any, meter: Meter) -> None:
 
     meter.enabled = True
     for i in range(N_ORDERS):
-        order = admin.post("/orders", order_body(customer_email=f"cost{i}@example.com"),
-                           headers={"Idempotency-Key": f"cost-{i}"}).body
+        order = admin.post(
+            "/orders",
+            order_body(customer_email=f"cost{i}@example.com"),
+            headers={"Idempotency-Key": f"cost-{i}"},
+        ).body
         wait(order["id"], "SOURCED")
         drain("WarehouseQueue")
-        for event, status in (({"type": "PICKING"}, "PICKING"), ({"type": "PACKING"}, "PACKING"),
-                              ({"type": "READY_TO_SHIP"}, "READY_TO_SHIP"),
-                              ({"type": "SHIPPED", "carrier": "UPS", "tracking_number": f"1Z{i}"}, "SHIPPED"),
-                              ({"type": "OUT_FOR_DELIVERY"}, "OUT_FOR_DELIVERY"), ({"type": "DELIVERED"}, "DELIVERED")):
+        for event, status in (
+            ({"type": "PICKING"}, "PICKING"),
+            ({"type": "PACKING"}, "PACKING"),
+            ({"type": "READY_TO_SHIP"}, "READY_TO_SHIP"),
+            ({"type": "SHIPPED", "carrier": "UPS", "tracking_number": f"1Z{i}"}, "SHIPPED"),
+            ({"type": "OUT_FOR_DELIVERY"}, "OUT_FOR_DELIVERY"),
+            ({"type": "DELIVERED"}, "DELIVERED"),
+        ):
             reply = admin.post(f"/orders/{order['id']}/fulfillment-events", event)
             assert reply.status in (200, 202), reply
             wait(order["id"], status)
@@ -286,10 +295,17 @@ def run() -> list[dict[str, Any]]:
     executions = meter.calls["stepfunctions:StartExecution"] / n
     invocations = sum(meter.lambda_runs.values()) / n
     gb = 256 / 1024
-    lambda_gb_s = sum((meter.lambda_ms[f] + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls[f]) / 1000 * gb
-                      for f in meter.lambda_runs) / n
-    task_ms = (meter.lambda_ms["FulfilmentTaskFunction"]
-               + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls["FulfilmentTaskFunction"]) / n
+    lambda_gb_s = (
+        sum(
+            (meter.lambda_ms[f] + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls[f]) / 1000 * gb
+            for f in meter.lambda_runs
+        )
+        / n
+    )
+    task_ms = (
+        meter.lambda_ms["FulfilmentTaskFunction"]
+        + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls["FulfilmentTaskFunction"]
+    ) / n
     per_execution_ms = task_ms / executions + 50 if executions else 0
     express_gb_s = executions * math.ceil(per_execution_ms / 100) * 0.1 * (64 / 1024)
     sqs = sum(v for k, v in per.items() if k.startswith("sqs:"))
@@ -303,7 +319,8 @@ def run() -> list[dict[str, Any]]:
         "HTTP API": api_requests * PRICES["http_api_request"],
         "DynamoDB writes": wu * PRICES["ddb_wu"],
         "DynamoDB reads": ru * PRICES["ddb_ru"],
-        "Step Functions Express": executions * PRICES["express_execution"] + express_gb_s * PRICES["express_gb_s"],
+        "Step Functions Express": executions * PRICES["express_execution"]
+        + express_gb_s * PRICES["express_gb_s"],
         "SQS": sqs * PRICES["sqs_request"],
         "CloudWatch Logs": logs_gb * PRICES["logs_gb"],
     }
@@ -316,15 +333,22 @@ def run() -> list[dict[str, Any]]:
         runs = meter.lambda_runs[fn] / n
         ms = meter.lambda_ms[fn] / max(meter.lambda_runs[fn], 1)
         print(f"    lambda {fn:<33} {runs:6.2f} runs, {ms:6.1f} ms each in-process")
-    print(f"    DynamoDB write units {meter.dynamo.wu / n:6.1f} table + {meter.dynamo.gsi_wu / n:4.1f} index;"
-          f" read units {ru:5.1f}")
+    print(
+        f"    DynamoDB write units {meter.dynamo.wu / n:6.1f} table + {meter.dynamo.gsi_wu / n:4.1f} index;"
+        f" read units {ru:5.1f}"
+    )
     print("    write units by record kind:", {k: round(v / n, 1) for k, v in meter.dynamo.wu_by_kind.items()})
     print("  list-price cost per 1M orders:")
     for key, value in cost.items():
         print(f"    {key:<24} ${value * 1e6:8.2f}")
     return [
-        figure("cost per 1M orders (list price)", total, "$", target=60,
-               note="naive design ~ $347; see the breakdown above"),
+        figure(
+            "cost per 1M orders (list price)",
+            total,
+            "$",
+            target=60,
+            note="naive design ~ $347; see the breakdown above",
+        ),
         figure("Lambda invocations per order", invocations, "runs"),
         figure("Express executions per order", executions, "runs"),
         figure("Step Functions state transitions billed per order", 0, "transitions", note="Express only"),
