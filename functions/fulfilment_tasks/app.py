@@ -4,8 +4,9 @@ the state machine's Retry/Catch act on their class names (StockConflict, OrderNo
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from oms.runtime import init
 from pydantic import BaseModel, ConfigDict
+
+from oms.runtime import init
 
 init()
 

@@ -34,7 +34,6 @@ def _preload(n: int) -> None:
     from oms.domain.clock import now_iso
     from oms.domain.models import OrderCreate, Principal, Role
     from oms.domain.orders import build_order, order_id_for
-
     from tests.component.helpers import order_body
 
     principal = Principal(user_id="bench", email="bench@example.com", tenant_id="demo", role=Role.SUPERADMIN)

@@ -1,9 +1,9 @@
 """Scheduled maintenance: reservation expiry, reconciliation of drift, recovery of lost intakes."""
 
 import pytest
+
 from oms.data import keys
 from oms.data.records import ReservationRecord, StockRecord
-
 from tests.component.helpers import order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")

@@ -9,9 +9,13 @@ from oms.domain.models import InventoryCreate, OrderCreate, Principal, Role
 
 pytestmark = pytest.mark.usefixtures("stack")
 PRINCIPAL = Principal(user_id="u", email="ops@example.com", tenant_id="demo", role=Role.SUPERADMIN)
-BODY = {"channel": "WEB", "fulfillment_type": "SHIP_TO_HOME", "customer_name": "X",
-        "line_items": [{"sku": "SKU-ONE", "quantity": 1, "unit_price": "5"}],
-        "shipping_address": {"address1": "a", "city": "b", "latitude": 40.7, "longitude": -74}}
+BODY = {
+    "channel": "WEB",
+    "fulfillment_type": "SHIP_TO_HOME",
+    "customer_name": "X",
+    "line_items": [{"sku": "SKU-ONE", "quantity": 1, "unit_price": "5"}],
+    "shipping_address": {"address1": "a", "city": "b", "latitude": 40.7, "longitude": -74},
+}
 
 
 def test_second_reservation_of_the_last_unit_is_a_stock_conflict_and_writes_nothing(monkeypatch):
@@ -22,12 +26,14 @@ def test_second_reservation_of_the_last_unit_is_a_stock_conflict_and_writes_noth
 
     monkeypatch.setattr(order_service.workflow, "start", lambda *a, **k: "not started")
     nodes = {n.code: n.id for n in repos.nodes.all("demo")}
-    item = inventory_service.create_item(PRINCIPAL, InventoryCreate(node_id=nodes["DC-EAST"], sku="SKU-ONE",
-                                                                    on_hand=1))
+    item = inventory_service.create_item(
+        PRINCIPAL, InventoryCreate(node_id=nodes["DC-EAST"], sku="SKU-ONE", on_hand=1)
+    )
     ids = []
     for i in range(2):
-        order, _ = order_service.create_order(OrderCreate.model_validate({**BODY, "customer_email": f"o{i}@x.io"}),
-                                              PRINCIPAL, None)
+        order, _ = order_service.create_order(
+            OrderCreate.model_validate({**BODY, "customer_email": f"o{i}@x.io"}), PRINCIPAL, None
+        )
         fulfilment.confirm("demo", order.id)
         ids.append(order.id)
     plans = [fulfilment.source("demo", oid)["plan"] for oid in ids]

@@ -1,10 +1,10 @@
 import pytest
+
 from oms.domain import orders
 from oms.domain.errors import Conflict
 from oms.domain.fulfilment import decide
 from oms.domain.lifecycle import OrderStatus as S
 from oms.domain.models import Allocation, FulfilmentEvent, Shipment
-
 from tests.unit.factories import NOW, PRINCIPAL, order_request
 
 

@@ -1,6 +1,7 @@
 from itertools import pairwise
 
 import pytest
+
 from oms.domain.errors import IllegalTransition
 from oms.domain.lifecycle import DEFAULT_TRANSITIONS, DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
 

@@ -1,11 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from oms.domain import orders
 from oms.domain.errors import ValidationFailed
 from oms.domain.lifecycle import OrderStatus
-from pydantic import ValidationError
-
 from tests.unit.factories import NOW, PRINCIPAL, order_request
 
 

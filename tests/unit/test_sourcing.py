@@ -1,7 +1,6 @@
 from oms.domain.models import NodeStatus
 from oms.domain.orders import build_order, order_id_for
 from oms.domain.sourcing import plan_sourcing
-
 from tests.unit.factories import NOW, PRINCIPAL, node, order_request
 
 NYC = node("NYC", 40.7484, -73.9967)

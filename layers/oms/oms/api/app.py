@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from chalice import Response
+from pydantic import Field
+
 from oms.api.http import CirrusApp, current_request, json_body, query_model, route
 from oms.domain.clock import now_iso
 from oms.domain.models import (
@@ -28,7 +30,6 @@ from oms.domain.models import (
     TransferRequest,
 )
 from oms.services import auth, inventory, orders
-from pydantic import Field
 
 app = CirrusApp(app_name="cirrus-oms")
 

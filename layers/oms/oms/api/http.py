@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
 from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
 from oms.domain.models import Principal, Role
-from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("oms.api")
 MAX_BODY_BYTES = 1024 * 1024
