@@ -135,7 +135,7 @@ class QueuePoller:
                 MessageAttributeNames=["All"],
                 MessageSystemAttributeNames=["All"],
             )
-            got = response.get("Messages", [])
+            got = [dict(m) for m in response.get("Messages", [])]
             messages.extend(got)
             if not got and (not messages or time.monotonic() >= deadline):
                 break
