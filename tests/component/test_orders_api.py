@@ -1,5 +1,7 @@
 """Order endpoints: create, idempotency, reads, listing, tenancy, cancellation, manual status."""
 
+from decimal import Decimal
+
 import pytest
 
 from tests.component.helpers import order_body, wait_for_status
@@ -20,6 +22,9 @@ def test_idempotency_key_replays_and_refuses_a_different_body(admin):
     again = admin.post("/orders", order_body(), headers={"Idempotency-Key": "checkout-42"})
     assert first.status == again.status == 201
     assert again.body["id"] == first.body["id"] and again.headers.get("idempotent-replayed") == "true"
+    wait_for_status(admin, first.body["id"], {"SOURCED"})
+    replay = admin.post("/orders", order_body(), headers={"Idempotency-Key": "checkout-42"})
+    assert replay.status == 201 and replay.body == first.body  # the first answer, byte for byte
     other = admin.post(
         "/orders", order_body(customer_name="Mallory"), headers={"Idempotency-Key": "checkout-42"}
     )
@@ -124,3 +129,37 @@ def test_illegal_manual_transition_is_409_with_allowed_targets(admin):
 def test_user_role_cannot_patch_status(user, admin):
     order = admin.post("/orders", order_body()).body
     assert user.patch(f"/orders/{order['id']}/status", {"status": "CANCELLED"}).status == 403
+
+
+def test_a_create_interrupted_between_its_two_writes_is_completed_by_the_retry(admin):
+    """The body is written first; if the process dies before the header, the client's retry (same
+    key, same body) completes the order from what was stored, and a different body is refused."""
+    from oms.data.store import _body_record
+    from oms.domain import orders as order_rules
+    from oms.domain.models import OrderCreate, Principal, Role
+
+    principal = Principal(user_id="u", email="admin@example.com", tenant_id="demo", role=Role.SUPERADMIN)
+    request = OrderCreate.model_validate(order_body())
+    order_id = order_rules.order_id_for("demo", "crash-1", None, "WEB")
+    earlier = "2026-01-02T03:04:05.000Z"
+    half = order_rules.build_order(
+        request,
+        order_id=order_id,
+        principal=principal,
+        now=earlier,
+        catalog_prices={
+            "SKU-WIDGET-A": Decimal("29.99"),
+            "SKU-GADGET-X": Decimal("99.99"),
+        },
+        idempotency_key="crash-1",
+    )
+    _body_record(half).save()
+    assert admin.get(f"/orders/{order_id}").status == 404  # half an order is not an order
+    other = admin.post(
+        "/orders", order_body(customer_name="Someone Else"), headers={"Idempotency-Key": "crash-1"}
+    )
+    assert other.status == 422
+    retry = admin.post("/orders", order_body(), headers={"Idempotency-Key": "crash-1"})
+    assert retry.status == 201 and retry.body["id"] == order_id
+    assert retry.body["created_at"] == earlier and retry.body["order_number"] == half.order_number
+    wait_for_status(admin, order_id, {"SOURCED"})

@@ -157,38 +157,51 @@ def _merge(body: OrderRecord | None, header: OrderRecord | None) -> Order | None
 
 
 class OrderRepository:
-    def insert(self, order: Order) -> Order | None:
-        """Insert if the id is new; returns the existing order when the id is taken.
+    def insert(self, order: Order) -> tuple[Order, bool]:
+        """Create the order if its id is new. Returns (the stored order, created now?).
 
-        The body goes first, only if absent or identical (same request fingerprint); then the
-        header, only if absent. A retry after a crash between the two completes the order; a
-        different request under the same id finds the other body and gets the existing order."""
+        The body goes first, only if absent; then the header, only if absent. If a body is there
+        already, the stored order wins: a complete order is returned as is (a replay, or a
+        conflict the caller sees from its fingerprint); a body without a header (a create that
+        died between the two writes) is completed from the stored body if the request is the
+        same, so the first request's data is what ends up stored."""
         try:
-            _body_record(order).save(
-                condition=OrderRecord.pk.does_not_exist()
-                | (OrderRecord.fingerprint == (order.request_fingerprint or ""))
-            )
+            _body_record(order).save(condition=OrderRecord.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise TransientStoreError(str(exc)) from exc
-            return self._existing(order)
+            return self._existing_or_completed(order)
+        return self._put_header(order)
+
+    def _put_header(self, order: Order) -> tuple[Order, bool]:
         try:
             _order_record(order).save(condition=OrderRecord.pk.does_not_exist())
-            return None
+            return order, True
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return self._existing(order)
-            raise TransientStoreError(str(exc)) from exc
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise TransientStoreError(str(exc)) from exc
+            existing = self.get(order.tenant_id, order.id)
+            if existing is None:
+                raise Conflict("order id collision", code="concurrent_update") from exc
+            return existing, False
 
-    def _existing(self, order: Order) -> Order:
+    def _existing_or_completed(self, order: Order) -> tuple[Order, bool]:
         existing = self.get(order.tenant_id, order.id)
-        if existing is None:
-            # the other request's body is stored but its header is not (yet): report it as taken
-            body = OrderRecord.get(
-                keys.order_pk(order.tenant_id, order.id), keys.ORDER_BODY_SK, consistent_read=True
-            )
-            return order.model_copy(update={"request_fingerprint": body.fingerprint})
-        return existing
+        if existing is not None:
+            return existing, False
+        body = OrderRecord.get(
+            keys.order_pk(order.tenant_id, order.id), keys.ORDER_BODY_SK, consistent_read=True
+        )
+        if body.fingerprint != order.request_fingerprint:
+            return order.model_copy(update={"request_fingerprint": body.fingerprint}), False
+        first = Order.model_validate({**order.stored(), **(body.doc or {})})
+        first = first.model_copy(
+            update={
+                "updated_at": first.created_at,
+                "events": [e.model_copy(update={"at": first.created_at}) for e in first.events],
+            }
+        )
+        return self._put_header(first)
 
     def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
         parts = {

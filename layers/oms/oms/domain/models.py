@@ -463,6 +463,19 @@ class Order(BaseModel):
                 previous = event.to_status
         return self
 
+    def as_created(self) -> Order:
+        """The order exactly as its create request answered it (for idempotent replays)."""
+        return self.model_copy(
+            update={
+                "status": self.events[0].to_status if self.events else self.status,
+                "version": 1,
+                "allocations": [],
+                "shipments": [],
+                "events": self.events[:1],
+                "updated_at": self.created_at,
+            }
+        )
+
     def stored(self) -> dict[str, Any]:
         """The stored document: compact (no nulls, nothing derivable), since every change
         rewrites it and DynamoDB bills writes per KB."""

@@ -64,16 +64,16 @@ def create_order(
         catalog_prices=prices,
         idempotency_key=idempotency_key,
     )
-    existing = repos.orders.insert(order)
-    if existing is not None:
-        if existing.request_fingerprint != order.request_fingerprint:
+    stored, created = repos.orders.insert(order)
+    if not created:
+        if stored.request_fingerprint != order.request_fingerprint:
             what = "Idempotency-Key" if idempotency_key else "external_order_id"
             raise IdempotencyKeyReused(
-                f"this {what} was already used with a different request", details={"order_id": existing.id}
+                f"this {what} was already used with a different request", details={"order_id": stored.id}
             )
-        return existing, False
-    start_intake(order)
-    return order, True
+        return stored.as_created(), False  # replay the first answer, not today's state
+    start_intake(stored)
+    return stored, True
 
 
 def start_intake(order: Order) -> None:
