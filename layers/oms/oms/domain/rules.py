@@ -117,7 +117,7 @@ class Condition(BaseModel):
         if self.operator in _TEXT and self.field in _ENUM_FIELDS:
             raise ValueError(f"{self.operator.value} is not useful on {self.field.value}; use EQUALS or IN")
         if self.operator in _LISTS:
-            if not isinstance(self.value, list) or not self.value:
+            if not isinstance(self.value, (list, tuple)) or not self.value:
                 raise ValueError(f"{self.operator.value} needs a non-empty list")
             if len(self.value) > 500:
                 raise ValueError(f"{self.operator.value} takes at most 500 values")
