@@ -140,6 +140,8 @@ def _explain(
             entry["reason"] = f"chosen ({result.mode if result else ''}): ships {items}; {position}"
         elif result is not None and result.mode == "single" and candidate.fills_all:
             entry["reason"] = f"not chosen: holds every line but {position}"
+        elif result is not None and result.mode == "split":
+            entry["reason"] = f"not used in the split ({_stock_note(candidate, needs)}); {position}"
         else:
             entry["reason"] = f"not chosen: {_stock_note(candidate, needs)}; {position}"
 
