@@ -178,12 +178,13 @@ def source_order(
             else None
         )
         stock = {sku: max(0, available.get((node.id, sku), 0)) for sku in needs}
+        cost = package_cost(node, distance)
         entry: dict[str, Any] = {
             "node_id": node.id,
             "code": node.code,
             "node_type": node.node_type.value,
             "distance_km": distance,
-            "estimated_cost": str(package_cost(node, distance)),
+            "estimated_cost": str(cost),
             "stock": stock,
             "score": None,
             "chosen": False,
@@ -196,7 +197,7 @@ def source_order(
         candidate = Candidate(
             node=node,
             distance_km=distance,
-            cost=package_cost(node, distance),
+            cost=cost,
             stock=stock,
             fills_all=all(stock[s] >= q for s, q in needs.items()),
         )
