@@ -24,8 +24,9 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 
 
 @st.composite
-def instances(draw, max_nodes: int = 7):
-    """A random network, its stock of a random order's SKUs, the order, and a rule's split limits."""
+def instances(draw, max_nodes: int = 7, pickup: bool = False):
+    """A random network, its stock of a random order's SKUs, the order, and a rule's split limits;
+    with `pickup`, sometimes a store-pickup order pinned to one of the nodes."""
     count = draw(st.integers(1, max_nodes))
     nodes = [
         node(
@@ -40,17 +41,21 @@ def instances(draw, max_nodes: int = 7):
     skus = draw(st.lists(st.sampled_from(SKUS), min_size=1, max_size=4, unique=True))
     lines = [{"sku": s, "quantity": draw(st.integers(1, 6)), "unit_price": "1"} for s in skus]
     stock = {(n.id, s): draw(st.integers(0, 6)) for n in nodes for s in skus}
+    request: dict[str, object] = {
+        "line_items": lines,
+        "shipping_address": {
+            "address1": "1 A St",
+            "city": "X",
+            "state": "NY",
+            "latitude": draw(st.floats(25, 49, allow_nan=False)),
+            "longitude": draw(st.floats(-124, -67, allow_nan=False)),
+        },
+    }
+    if pickup and draw(st.booleans()):
+        pinned = draw(st.sampled_from(nodes))
+        request |= {"fulfillment_type": "STORE_PICKUP", "pickup_node_id": pinned.id, "shipping_address": None}
     order = build_order(
-        order_request(
-            line_items=lines,
-            shipping_address={
-                "address1": "1 A St",
-                "city": "X",
-                "state": "NY",
-                "latitude": draw(st.floats(25, 49, allow_nan=False)),
-                "longitude": draw(st.floats(-124, -67, allow_nan=False)),
-            },
-        ),
+        order_request(**request),
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
@@ -75,7 +80,7 @@ def units(decision) -> int:
 
 
 @SETTINGS
-@given(instances())
+@given(instances(pickup=True))
 def test_every_strategy_keeps_the_invariants(instance):
     nodes, stock, order, max_split, _ = instance
     needs = {line.sku: line.quantity for line in order.line_items}
@@ -95,6 +100,8 @@ def test_every_strategy_keeps_the_invariants(instance):
         assert decision.outcome == expected
         if max_split == 1:  # no splits: one whole node, or nothing reserved at all
             assert decision.outcome in (SOURCED, BACKORDERED), name
+        if order.pickup_node_id:  # click-and-collect ships from the pickup node or not at all
+            assert set(decision.nodes_used) <= {order.pickup_node_id}, name
         assert len(decision.candidates) == len(nodes)  # every node is in the trail, with a reason
         assert all(c["reason"] for c in decision.candidates)
 
