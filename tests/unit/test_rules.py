@@ -108,6 +108,12 @@ def test_a_missing_field_makes_any_condition_false():
         assert condition_matches(cond("shipping_state", op, value), facts) is False
 
 
+def test_codes_and_emails_are_normalised_like_the_order():
+    assert matches("customer_email", "EQUALS", "ALICE@example.com")
+    assert matches("shipping_country", "EQUALS", "us")
+    assert matches("currency", "IN", ["usd", "eur"])
+
+
 def test_amounts_compare_as_decimals_not_floats():
     assert cond("total_amount", "EQUALS", 0.1).value == Decimal("0.1")
     assert matches("total_amount", "EQUALS", "69.980")

@@ -92,6 +92,10 @@ def _scalar(field: ConditionField, value: Any) -> Any:
         raise ValueError(f"{field.value} needs an integer, got {type(value).__name__}")
     if not isinstance(value, str):
         raise ValueError(f"{field.value} needs a string, got {type(value).__name__}")
+    if field is ConditionField.CUSTOMER_EMAIL:
+        value = value.lower()  # orders store emails lower-cased
+    elif field in (ConditionField.CURRENCY, ConditionField.SHIPPING_COUNTRY):
+        value = value.upper()  # ISO codes
     allowed = _ENUM_FIELDS.get(field)
     if allowed is not None and value not in allowed:
         raise ValueError(f"{field.value} must be one of {', '.join(sorted(allowed))}, got {value!r}")
