@@ -17,7 +17,7 @@ from oms.domain.errors import (
     ValidationFailed,
 )
 from oms.domain.fulfilment import accept, resumes_workflow
-from oms.domain.lifecycle import DEFAULT_WORKFLOW, PRE_SHIPMENT, OrderStatus
+from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus
 from oms.domain.models import (
     Allocation,
     CancelRequest,
@@ -194,8 +194,7 @@ def terminate(
     def change(order: Order) -> Order:
         if order.status == target:
             return order
-        if order.status not in PRE_SHIPMENT:
-            DEFAULT_WORKFLOW.check(order.status, target)
+        DEFAULT_WORKFLOW.check(order.status, target)  # before any I/O: an illegal target is a 409
         lines, allocations = _release_lines(order)
         updated = order_rules.advance(
             order,
@@ -230,9 +229,6 @@ def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Ord
     automatic ones (cancel/fail release stock; shipping commits it)."""
     actor = f"user:{principal.email}"
     if patch.status in (OrderStatus.CANCELLED, OrderStatus.FAILED):
-        order = repos.orders.require(principal.tenant_id, order_id)
-        if order.status not in PRE_SHIPMENT:
-            DEFAULT_WORKFLOW.check(order.status, patch.status)
         return terminate(
             principal.tenant_id,
             order_id,
