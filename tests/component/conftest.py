@@ -106,6 +106,17 @@ class Queues:
                 return bodies
             time.sleep(0.05)
 
+    def wait_for_order(self, logical_id: str, order_id: str, wait: float = 10.0) -> dict[str, Any]:
+        """The message for one order (other tests' requests may still be arriving)."""
+        import time
+
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for body in self.receive(logical_id, wait=0.5):
+                if body.get("order_id") == order_id:
+                    return body
+        raise AssertionError(f"no {logical_id} message for {order_id}")
+
 
 @pytest.fixture
 def queues(stack: Any) -> Queues:

@@ -34,13 +34,13 @@ def test_order_goes_from_pending_to_delivered_and_stock_leaves(admin, queues):
     assert sourced["allocations"][0]["node_code"] == "STR-NYC-01"
     trail = admin.get(f"/orders/{order['id']}/sourcing").body["items"]
     assert trail[0]["outcome"] == "SOURCED" and trail[0]["candidates"][0]["code"] == "STR-NYC-01"
-    pick = queues.receive("WarehouseQueue")
-    assert [m["order_id"] for m in pick] == [order["id"]]
+    pick = queues.wait_for_order("WarehouseQueue", order["id"])
+    assert pick["type"] == "PICK_REQUEST" and pick["nodes"][0]["lines"][0]["sku"] == "SKU-WIDGET-A"
     assert admin.get("/inventory/sku/SKU-WIDGET-A").body["reserved"] == before["reserved"] + 2
     for event in SHIP_EVENTS:
         send(admin, order["id"], event, event["type"])
         if event["type"] == "READY_TO_SHIP":
-            assert [m["order_id"] for m in queues.receive("CarrierQueue")] == [order["id"]]
+            assert queues.wait_for_order("CarrierQueue", order["id"])["type"] == "SHIPMENT_REQUEST"
     after = admin.get("/inventory/sku/SKU-WIDGET-A").body
     assert after["on_hand"] == before["on_hand"] - 2 and after["reserved"] == before["reserved"]
     item = admin.get(f"/inventory/{sourced['allocations'][0]['item_id']}").body
