@@ -232,8 +232,6 @@ def test_port_in_use_is_reported(fixture_stack: Any) -> None:
 
 
 def test_health_of_the_real_api_through_the_gateway() -> None:
-    if not (REPO_ROOT / "functions" / "api" / "app.py").exists():
-        pytest.skip("functions/api/app.py does not exist yet")
     with deployed_template(REPO_ROOT, stack_name="gateway-health") as stack:
         server = Gateway(stack, stack.invoke, port=0).start()
         try:

@@ -168,8 +168,6 @@ def test_cli_reports_a_taken_port_with_exit_code_2(tmp_path: Path) -> None:
 
 
 def test_cli_with_the_real_application(tmp_path: Path) -> None:
-    if not (REPO_ROOT / "functions" / "api" / "app.py").exists():
-        pytest.skip("functions/api/app.py does not exist yet")
     port = free_port()
     proc = _start_cli(
         ["--port", str(port), "--state-dir", str(tmp_path), "--fresh", "--no-simulator"], tmp_path
