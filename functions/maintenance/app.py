@@ -1,8 +1,10 @@
-"""Scheduled maintenance: reservation expiry + reconciliation, and recovery of lost intakes."""
+"""Scheduled maintenance: reservation expiry + reconciliation, recovery of lost intakes, backorder
+re-sourcing (also asked for by inventory receipts) and the daily node capacity reset."""
 
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, Field
 
 from oms.runtime import init
 
@@ -14,15 +16,27 @@ from oms.services import maintenance  # noqa: E402
 logger = Logger(service="cirrus-maintenance")
 
 
+class MaintenanceJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job: Literal["reservations", "recover_orders", "resource_backorders", "reset_node_capacity"]
+    tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
+    skus: list[str] | None = Field(default=None, max_length=500)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    job = (event or {}).get("job")
+    job = MaintenanceJob.model_validate(event or {})
     cfg = settings()
-    if job == "reservations":
-        result: dict[str, Any] = maintenance.sweep_stock(cfg.reservation_ttl_minutes)
-    elif job == "recover_orders":
+    tenants = [job.tenant_id] if job.tenant_id else None
+    result: dict[str, Any]
+    if job.job == "reservations":
+        result = maintenance.sweep_stock(cfg.reservation_ttl_minutes)
+    elif job.job == "recover_orders":
         result = maintenance.recover_orders(cfg.stuck_order_minutes)
+    elif job.job == "resource_backorders":
+        result = maintenance.resource_backorders(tenants, job.skus)
     else:
-        raise ValueError(f"unknown job {job!r}")
-    logger.info("maintenance done", extra={"job": job, "result": result})
+        result = maintenance.reset_node_capacity(tenants)
+    logger.info("maintenance done", extra={"job": job.job, "result": result})
     return result

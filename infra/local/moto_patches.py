@@ -45,6 +45,10 @@ problem; each says why in one line:
     model-driven serializer that visits each attribute value's ten possible members; it took about
     60 % of the CPU of a busy local run (~20 ms per call). For item operations the result is
     already DynamoDB JSON, so it is written with ``json.dumps`` (as moto did before 5.x).
+12. Asynchronous Lambda invocations - moto runs ``InvocationType=Event`` invokes synchronously, so
+    the caller waits for the whole function (an inventory receipt would wait for the backorder job
+    it triggers). They now run on a small background pool and the call returns 202 at once, as on
+    AWS; a failure is logged (AWS would retry it twice, then drop it or use an on-failure target).
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
@@ -70,6 +74,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DYNAMODB_LOCK = threading.RLock()
 
 _APPLY_LOCK = threading.Lock()
+_log = logging.getLogger("infra.local.moto")
 _changes = itertools.count(1)
 
 
@@ -106,6 +111,7 @@ def apply() -> None:
         _patch_server_routing()
         _patch_query_candidates()
         _patch_dynamodb_fast_responses()
+        _patch_lambda_async_invoke()
         _State.applied = True
 
 
@@ -766,3 +772,32 @@ def _patch_dynamodb_fast_responses() -> None:
         return generic(self, action_result)
 
     DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 12. async Lambda invoke
+def _patch_lambda_async_invoke() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto.awslambda.models import LambdaFunction
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-async")
+
+    sync_invoke = LambdaFunction.invoke
+
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
+        if request_headers.get("x-amz-invocation-type") != "Event":
+            return sync_invoke(self, body, request_headers, response_headers)
+        event = json.loads(body) if body else {}
+
+        def run() -> None:
+            try:
+                _payload, errored, logs = self._invoke_lambda(event=event)
+                if errored:
+                    _log.warning("async invoke of %s failed: %s", self.function_name, logs[-500:])
+            except Exception:
+                _log.exception("async invoke of %s failed", self.function_name)
+
+        pool.submit(run)
+        return ""
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]

@@ -31,9 +31,13 @@ def test_order_goes_from_pending_to_delivered_and_stock_leaves(admin, queues):
     before = admin.get("/inventory/sku/SKU-WIDGET-A").body
     order = admin.post("/orders", order_body()).body
     sourced = wait_for_status(admin, order["id"], {"SOURCED"})
-    assert sourced["allocations"][0]["node_code"] == "STR-NYC-01"
+    # Default rule, DISTANCE_OPTIMAL (0.7 distance + 0.3 stock depth): the DC 45 km away holding
+    # 500 beats the store 2 km away holding 40
+    assert sourced["allocations"][0]["node_code"] == "DC-EAST"
     trail = admin.get(f"/orders/{order['id']}/sourcing").body["items"]
-    assert trail[0]["outcome"] == "SOURCED" and trail[0]["candidates"][0]["code"] == "STR-NYC-01"
+    assert trail[0]["outcome"] == "SOURCED" and trail[0]["rule_name"] == "Default"
+    chosen = [c for c in trail[0]["candidates"] if c["chosen"]]
+    assert [c["code"] for c in chosen] == ["DC-EAST"] and chosen[0]["reason"].startswith("chosen")
     pick = queues.wait_for_order("WarehouseQueue", order["id"])
     assert pick["type"] == "PICK_REQUEST" and pick["nodes"][0]["lines"][0]["sku"] == "SKU-WIDGET-A"
     assert admin.get("/inventory/sku/SKU-WIDGET-A").body["reserved"] == before["reserved"] + 2
@@ -98,12 +102,18 @@ def test_pickup_order_path(admin, demo_nodes):
         send(admin, order["id"], {"type": step}, step)
 
 
-def test_unfillable_order_is_backordered_with_nothing_reserved(admin):
+def test_unfillable_order_holds_what_it_can_and_cancel_gives_it_back(admin):
     before = admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"]
     order = admin.post("/orders", order_body(line_items=[{"sku": "SKU-TOOL-Z", "quantity": 100000}])).body
-    wait_for_status(admin, order["id"], {"BACKORDERED"})
-    assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before
+    backordered = wait_for_status(admin, order["id"], {"BACKORDERED"})
+    held = sum(a["quantity"] for a in backordered["allocations"] if a["state"] == "RESERVED")
+    # the default rule splits over up to 3 nodes: it holds stock at the 3 best-scoring nodes
+    assert 0 < held <= 1500 and len({a["node_id"] for a in backordered["allocations"]}) == 3
+    assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before + held
+    event = [e for e in admin.get(f"/orders/{order['id']}/events").body["items"] if e["type"] == "order.backordered"]
+    assert event[-1]["data"]["backordered"] == {"SKU-TOOL-Z": 100000 - held}
     assert admin.post(f"/orders/{order['id']}/cancel", {}).body["status"] == "CANCELLED"
+    assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before
 
 
 def test_split_order_ships_partially_then_fully(admin):

@@ -1,11 +1,18 @@
 from oms.domain.models import NodeStatus
 from oms.domain.orders import build_order, order_id_for
-from oms.domain.sourcing import plan_sourcing
+from oms.domain.rules import SourcingRuleFields
+from oms.domain.sourcing_engine import source_order
 from tests.unit.factories import NOW, PRINCIPAL, node, order_request
 
 NYC = node("NYC", 40.7484, -73.9967)
 EDISON = node("EDISON", 40.5187, -74.4121)
 CHICAGO = node("CHI", 41.8781, -87.6298)
+
+
+def plan_sourcing(order, nodes, stock, today, max_split_nodes=3):
+    """The engine under its default rule (DISTANCE_OPTIMAL), as the foundation planned."""
+    rule = SourcingRuleFields(name="default", priority=0, max_split_nodes=max_split_nodes)
+    return source_order(order, nodes, stock, today, rule=rule)
 
 
 def make_order(**kw):
@@ -40,9 +47,22 @@ def test_split_when_no_single_node_can_fill():
     }
 
 
-def test_backorder_when_stock_is_short_everywhere():
+def test_short_stock_is_held_in_part_and_the_rest_backordered():
     order = make_order()
-    plan = plan_sourcing(order, [NYC, CHICAGO], {(NYC.id, "SKU-A"): 1, (NYC.id, "SKU-B"): 1}, NOW[:10])
+    stock = {(NYC.id, "SKU-A"): 1, (NYC.id, "SKU-B"): 1}
+    plan = plan_sourcing(order, [NYC, CHICAGO], stock, NOW[:10])
+    assert plan.outcome == "PARTIALLY_SOURCED"
+    assert {(a.node_id, a.sku, a.quantity) for a in plan.allocations} == {
+        (NYC.id, "SKU-A", 1),
+        (NYC.id, "SKU-B", 1),
+    }
+    assert plan.backordered == {"SKU-A": 1}
+
+
+def test_single_node_rule_backorders_everything_it_cannot_ship_whole():
+    order = make_order()
+    stock = {(NYC.id, "SKU-A"): 1, (NYC.id, "SKU-B"): 1}
+    plan = plan_sourcing(order, [NYC, CHICAGO], stock, NOW[:10], max_split_nodes=1)
     assert plan.outcome == "BACKORDERED" and plan.allocations == []
     assert plan.backordered == {"SKU-A": 2, "SKU-B": 1}
 
@@ -69,5 +89,7 @@ def test_split_respects_max_split_nodes():
     order = make_order(line_items=[{"sku": "SKU-A", "quantity": 4, "unit_price": "1"}])
     nodes = [node(f"N{i}", 40 + i / 10, -74) for i in range(4)]
     stock = {(n.id, "SKU-A"): 1 for n in nodes}
-    assert plan_sourcing(order, nodes, stock, NOW[:10], max_split_nodes=3).outcome == "BACKORDERED"
+    three = plan_sourcing(order, nodes, stock, NOW[:10], max_split_nodes=3)
+    assert three.outcome == "PARTIALLY_SOURCED" and three.backordered == {"SKU-A": 1}
+    assert len({a.node_id for a in three.allocations}) == 3
     assert plan_sourcing(order, nodes, stock, NOW[:10], max_split_nodes=4).outcome == "SOURCED"

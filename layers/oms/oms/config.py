@@ -20,6 +20,9 @@ class Settings:
     token_ttl_seconds: int
     reservation_ttl_minutes: int
     stuck_order_minutes: int
+    default_sourcing_strategy: str
+    sourcing_time_budget_ms: float
+    maintenance_function: str | None
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +40,10 @@ def settings() -> Settings:
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "3600")),
         reservation_ttl_minutes=int(env.get("RESERVATION_TTL_MINUTES", "4320")),
         stuck_order_minutes=int(env.get("STUCK_ORDER_MINUTES", "2")),
+        default_sourcing_strategy=env.get("DEFAULT_SOURCING_STRATEGY", "DISTANCE_OPTIMAL"),
+        # OPTIMAL_SPLIT's search stops here and returns the best plan found (and says so)
+        sourcing_time_budget_ms=float(env.get("SOURCING_TIME_BUDGET_MS", "25")),
+        maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
     )
 
 

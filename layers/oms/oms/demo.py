@@ -3,6 +3,7 @@ and one tenant with its users. Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -248,9 +249,18 @@ def seed_demo_data() -> dict[str, int]:
         repos.products.put(DEMO_TENANT_ID, sku, product_name, Decimal(price))
     for rule in RULES:
         rule_id = str(uuid.uuid5(_NS, f"rule|{rule['name']}"))
-        repos.rules.put(
-            DEMO_TENANT_ID,
-            rule_id,
-            {"id": rule_id, "is_active": True, "max_split_nodes": 3, "created_at": now, **rule},
-        )
+        # insert, not put: a merchant's edits to a demo rule survive the next `make run`
+        with contextlib.suppress(Conflict):
+            repos.rules.insert(
+                DEMO_TENANT_ID,
+                rule_id,
+                {
+                    "id": rule_id,
+                    "is_active": True,
+                    "max_split_nodes": 3,
+                    "created_at": now,
+                    "updated_at": now,
+                    **rule,
+                },
+            )
     return counts

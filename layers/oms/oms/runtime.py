@@ -20,10 +20,11 @@ def init() -> None:
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    from oms.adapters import tokens, workflow
+    from oms.adapters import jobs, tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
     workflow.reset()
+    jobs.reset()
     _state["initialised"] = False
     init()

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from chalice import Response
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from oms.api.http import CirrusApp, current_request, json_body, query_model, route
 from oms.domain.clock import now_iso
@@ -23,13 +23,15 @@ from oms.domain.models import (
     NodeStatus,
     NodeType,
     NodeUpdate,
+    OrderCreate,
     Principal,
     Role,
     StatusPatch,
     Strict,
     TransferRequest,
 )
-from oms.services import auth, inventory, orders
+from oms.domain.rules import SourcingRuleFields
+from oms.services import auth, inventory, orders, sourcing
 
 app = CirrusApp(app_name="cirrus-oms")
 
@@ -147,8 +149,6 @@ def adjust(principal: Principal, item_id: str) -> dict[str, Any]:
 # ------------------------------------------------------------------ orders
 @route(app, "/orders", ["POST"], status=201)
 def create_order(principal: Principal) -> Any:
-    from oms.domain.models import OrderCreate
-
     request = json_body(app, OrderCreate)
     key = current_request(app).headers.get("idempotency-key")
     order, created = orders.create_order(request, principal, key)
@@ -207,3 +207,62 @@ def fulfilment_event(principal: Principal, order_id: str) -> Any:
         status_code=200 if result["applied"] or result.get("duplicate") else 202,
         headers={"Content-Type": "application/json"},
     )
+
+
+@route(app, "/orders/{order_id}/sourcing", ["POST"], role=Role.SUPERADMIN, status=202)
+def resource_order(principal: Principal, order_id: str) -> dict[str, Any]:
+    """Source a backordered order again now (the scheduled job does this when stock arrives)."""
+    return orders.request_resource(principal, order_id)
+
+
+# ------------------------------------------------------------------ sourcing rules
+class RuleQuery(Strict):
+    active: bool | None = None
+
+
+class RulePatch(RootModel[dict[str, Any]]):
+    """Any subset of a rule's fields; the merged rule is validated whole."""
+
+
+class EvaluateRequest(Strict):
+    order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    order: OrderCreate | None = None
+    rule: SourcingRuleFields | None = None
+
+
+@route(app, "/sourcing-rules", ["POST"], role=Role.SUPERADMIN, status=201)
+def create_rule(principal: Principal) -> dict[str, Any]:
+    return sourcing.create_rule(principal, json_body(app, SourcingRuleFields))
+
+
+@route(app, "/sourcing-rules", ["GET"])
+def list_rules(principal: Principal) -> dict[str, Any]:
+    items = sourcing.list_rules(principal, query_model(app, RuleQuery).active)
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/sourcing-rules/evaluate", ["POST"])
+def evaluate_rules(principal: Principal) -> dict[str, Any]:
+    request = json_body(app, EvaluateRequest)
+    return sourcing.evaluate(principal, order_id=request.order_id, order=request.order, rule=request.rule)
+
+
+@route(app, "/sourcing-rules/{rule_id}", ["GET"])
+def get_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
+    return sourcing.get_rule(principal, rule_id)
+
+
+@route(app, "/sourcing-rules/{rule_id}", ["PATCH"], role=Role.SUPERADMIN)
+def update_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
+    return sourcing.update_rule(principal, rule_id, json_body(app, RulePatch).root)
+
+
+@route(app, "/sourcing-rules/{rule_id}", ["DELETE"], role=Role.SUPERADMIN, status=204)
+def delete_rule(principal: Principal, rule_id: str) -> Response:
+    sourcing.delete_rule(principal, rule_id)
+    return Response(body="", status_code=204)
+
+
+@route(app, "/sourcing-rules/{rule_id}/toggle", ["POST"], role=Role.SUPERADMIN)
+def toggle_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
+    return sourcing.toggle_rule(principal, rule_id)

@@ -39,6 +39,19 @@ def node_code_sk(code: str) -> str:
     return f"CODE#{code.upper()}"
 
 
+def node_capacity_sk(day: str, node_id: str) -> str:
+    """A node's order counter for one UTC day; a new day starts at zero by key."""
+    return f"CAP#{day}#{node_id}"
+
+
+def rules_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#RULES"
+
+
+def rule_sk(rule_id: str) -> str:
+    return f"R#{rule_id}"
+
+
 def products_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#PRODUCTS"
 

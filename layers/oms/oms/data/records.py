@@ -124,6 +124,21 @@ class NodeRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class NodeCapacityRecord(Model):
+    """pk=T#<tenant>#NODES, sk=CAP#<day>#<node id>: orders sourced to the node that UTC day. It is
+    a separate item so the reserve transaction can count atomically (ADD under `orders < cap`)
+    without touching the node document an admin edits; the node listing query reads it too."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    node_id = UnicodeAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    orders = NumberAttribute(null=True)
+
+
 class RuleRecord(Model):
     """pk=T#<tenant>#RULES, sk=R#<rule id>: sourcing rules (the rules engine reads them all)."""
 
@@ -133,6 +148,7 @@ class RuleRecord(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
 
 
 class ProductRecord(Model):
@@ -243,6 +259,7 @@ class UserRecord(Model):
 ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
+    NodeCapacityRecord,
     RuleRecord,
     ProductRecord,
     StockRecord,

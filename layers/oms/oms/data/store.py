@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -24,6 +24,7 @@ from oms.data import keys
 from oms.data.records import (
     AdjustmentRecord,
     DecisionRecord,
+    NodeCapacityRecord,
     NodeRecord,
     OrderRecord,
     ProductRecord,
@@ -328,6 +329,19 @@ class OrderRepository:
 
 
 # ====================================================================== nodes & products
+def _raw_partition(model: type[Any], pk: str) -> list[dict[str, Any]]:
+    """Every item of one partition as raw DynamoDB JSON, for partitions that hold several record
+    types (pynamodb would read each item as one model and drop the others' attributes)."""
+    items: list[dict[str, Any]] = []
+    start: dict[str, Any] | None = None
+    while True:
+        page = model._get_connection().query(pk, exclusive_start_key=start)
+        items.extend(page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
 class NodeRepository:
     def insert(self, node: Node) -> None:
         pk = keys.nodes_pk(node.tenant_id)
@@ -356,9 +370,51 @@ class NodeRepository:
                 ) from exc
             _raise_for_transaction(exc, "create node", tx)
 
-    def all(self, tenant_id: str) -> list[Node]:
-        records = NodeRecord.query(keys.nodes_pk(tenant_id), NodeRecord.sk.startswith("N#"))
-        return [Node.model_validate(r.doc) for r in records]
+    def all(self, tenant_id: str, day: str | None = None) -> list[Node]:
+        """Every node of the tenant. With `day`, each node carries that day's order count: the
+        counters share the nodes' partition, so nodes and counters come back from one query
+        (sourcing loads its candidates this way)."""
+        if day is None:
+            records = NodeRecord.query(keys.nodes_pk(tenant_id), NodeRecord.sk.startswith("N#"))
+            return [Node.model_validate(r.doc) for r in records]
+        raw = _raw_partition(NodeRecord, keys.nodes_pk(tenant_id))
+        counts: dict[str, int] = {}
+        nodes: list[Node] = []
+        today = f"CAP#{day}#"
+        for item in raw:
+            sk = item["sk"]["S"]
+            if sk.startswith("N#"):
+                nodes.append(Node.model_validate(json.loads(item["doc"]["S"])))
+            elif sk.startswith(today):
+                counts[sk[len(today) :]] = int(item.get("orders", {}).get("N", "0"))
+        return [
+            n.model_copy(update={"current_daily_orders": counts.get(n.id, 0), "capacity_date": day})
+            for n in nodes
+        ]
+
+    def orders_on(self, tenant_id: str, node_id: str, day: str) -> int:
+        try:
+            record = NodeCapacityRecord.get(
+                keys.nodes_pk(tenant_id), keys.node_capacity_sk(day, node_id), consistent_read=True
+            )
+        except DoesNotExist:
+            return 0
+        return int(record.orders or 0)
+
+    def delete_counters_before(self, tenant_id: str, day: str) -> int:
+        """The daily reset: drop the order counters of days before `day` (today's start at zero
+        by key, so this keeps the partition, which sourcing reads whole, small)."""
+        stale = NodeCapacityRecord.query(
+            keys.nodes_pk(tenant_id),
+            NodeCapacityRecord.sk.between("CAP#", f"CAP#{day}"),
+        )
+        deleted = 0
+        with NodeCapacityRecord.batch_write() as batch:
+            for record in stale:
+                if record.sk < f"CAP#{day}":
+                    batch.delete(record)
+                    deleted += 1
+        return deleted
 
     def get_with_version(self, tenant_id: str, node_id: str) -> tuple[Node, int] | None:
         try:
@@ -392,11 +448,49 @@ class ProductRepository:
 
 
 class RuleRepository:
-    def put(self, tenant_id: str, rule_id: str, doc: dict[str, Any]) -> None:
-        RuleRecord(f"T#{tenant_id}#RULES", f"R#{rule_id}", doc=doc).save()
+    """Sourcing rules as validated documents; the service owns their shape."""
+
+    def insert(self, tenant_id: str, rule_id: str, doc: dict[str, Any]) -> None:
+        try:
+            RuleRecord(keys.rules_pk(tenant_id), keys.rule_sk(rule_id), doc=doc, version=1).save(
+                condition=RuleRecord.pk.does_not_exist()
+            )
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"rule {rule_id} already exists", code="duplicate_rule") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def replace(self, tenant_id: str, rule_id: str, doc: dict[str, Any], expected_version: int) -> None:
+        """Optimistic: the write holds only if nobody changed the rule since it was read."""
+        try:
+            RuleRecord(
+                keys.rules_pk(tenant_id), keys.rule_sk(rule_id), doc=doc, version=expected_version + 1
+            ).save(condition=RuleRecord.version == expected_version)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the rule changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def get(self, tenant_id: str, rule_id: str) -> tuple[dict[str, Any], int] | None:
+        try:
+            record = RuleRecord.get(keys.rules_pk(tenant_id), keys.rule_sk(rule_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return dict(record.doc or {}), int(record.version or 1)
+
+    def delete(self, tenant_id: str, rule_id: str) -> bool:
+        try:
+            RuleRecord(keys.rules_pk(tenant_id), keys.rule_sk(rule_id)).delete(
+                condition=RuleRecord.pk.exists()
+            )
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+        return True
 
     def all(self, tenant_id: str) -> list[dict[str, Any]]:
-        return [dict(r.doc or {}) for r in RuleRecord.query(f"T#{tenant_id}#RULES")]
+        return [dict(r.doc or {}) for r in RuleRecord.query(keys.rules_pk(tenant_id))]
 
 
 # ====================================================================== stock
@@ -648,46 +742,100 @@ class StockRepository:
         lines: Sequence[ReservationLine],
         now: str,
         expires_at: str,
+        held: Mapping[str, int] | None = None,
+        count_nodes: Sequence[tuple[str, int]] = (),
+        day: str = "",
     ) -> None:
-        """Reserve every line or none, together with the order's new version.
+        """Make the order's reservations equal `lines` (per stock item), all or nothing, together
+        with the order's new version.
 
-        The stock condition is `available >= qty` on each item (no read-modify-write on the hot
-        path), so concurrent orders can never drive `available` below zero; the reservation
-        record is put only if absent, so a retried step reserves once."""
+        `held` is what the order already holds (item id -> quantity; a partial allocation kept
+        while the rest was backordered): only the difference moves stock, a held item the new plan
+        drops is released, and an unchanged one just has its expiry renewed. A taken quantity is
+        conditioned on `available >= qty` (no read-modify-write on the hot path), so concurrent
+        orders can never drive `available` below zero; a new reservation record is only put if
+        none is active, so a retried step reserves once. `count_nodes` adds one order to each
+        (node, daily capacity) counter for `day`, conditioned on staying within the capacity."""
         tenant_id = order.tenant_id
+        held = dict(held or {})
+        wanted = {line.item_id: line for line in lines}
         try:
             with TransactWrite(connection=_connection()) as tx:
-                for line in lines:
+                for item_id in dict.fromkeys([*wanted, *held]):
+                    line = wanted.get(item_id)
+                    before = held.get(item_id, 0)
+                    after = line.quantity if line else 0
+                    pk = keys.item_pk(tenant_id, item_id)
+                    if after != before:
+                        delta = after - before
+                        tx.update(
+                            StockRecord(pk, keys.ITEM_SK),
+                            actions=[
+                                StockRecord.available.add(-delta),
+                                StockRecord.reserved.add(delta),
+                                StockRecord.version.add(1),
+                                StockRecord.updated_at.set(now),
+                            ],
+                            condition=(StockRecord.available >= delta) if delta > 0 else None,
+                        )
+                    reservation = ReservationRecord(pk, keys.reservation_sk(order.id))
+                    if line is None:  # held, no longer wanted
+                        tx.update(
+                            reservation,
+                            actions=[
+                                ReservationRecord.state.set("RELEASED"),
+                                ReservationRecord.updated_at.set(now),
+                            ],
+                            condition=(ReservationRecord.state == "ACTIVE")
+                            & (ReservationRecord.quantity == before),
+                        )
+                    elif before:  # held and still wanted: resize and renew
+                        tx.update(
+                            reservation,
+                            actions=[
+                                ReservationRecord.quantity.set(after),
+                                ReservationRecord.expires_at.set(expires_at),
+                                ReservationRecord.updated_at.set(now),
+                            ],
+                            condition=(ReservationRecord.state == "ACTIVE")
+                            & (ReservationRecord.quantity == before),
+                        )
+                    else:
+                        tx.save(
+                            ReservationRecord(
+                                pk,
+                                keys.reservation_sk(order.id),
+                                tenant_id=tenant_id,
+                                item_id=item_id,
+                                order_id=order.id,
+                                node_id=line.node_id,
+                                sku=line.sku,
+                                quantity=after,
+                                state="ACTIVE",
+                                expires_at=expires_at,
+                                created_at=now,
+                                updated_at=now,
+                            ),
+                            # an expired or released earlier reservation of this order may be
+                            # replaced (a re-source); an active one never
+                            condition=ReservationRecord.pk.does_not_exist()
+                            | ReservationRecord.state.is_in("EXPIRED", "RELEASED"),
+                        )
+                for node_id, capacity in count_nodes:
                     tx.update(
-                        StockRecord(keys.item_pk(tenant_id, line.item_id), keys.ITEM_SK),
+                        NodeCapacityRecord(keys.nodes_pk(tenant_id), keys.node_capacity_sk(day, node_id)),
                         actions=[
-                            StockRecord.available.add(-line.quantity),
-                            StockRecord.reserved.add(line.quantity),
-                            StockRecord.version.add(1),
-                            StockRecord.updated_at.set(now),
+                            NodeCapacityRecord.orders.add(1),
+                            NodeCapacityRecord.node_id.set(node_id),
+                            NodeCapacityRecord.day.set(day),
                         ],
-                        condition=StockRecord.available >= line.quantity,
-                    )
-                for line in lines:
-                    tx.save(
-                        ReservationRecord(
-                            keys.item_pk(tenant_id, line.item_id),
-                            keys.reservation_sk(order.id),
-                            tenant_id=tenant_id,
-                            item_id=line.item_id,
-                            order_id=order.id,
-                            node_id=line.node_id,
-                            sku=line.sku,
-                            quantity=line.quantity,
-                            state="ACTIVE",
-                            expires_at=expires_at,
-                            created_at=now,
-                            updated_at=now,
-                        ),
-                        condition=ReservationRecord.pk.does_not_exist(),
+                        condition=NodeCapacityRecord.orders.does_not_exist()
+                        | (NodeCapacityRecord.orders < capacity),
                     )
                 tx.save(_order_record(order), condition=OrderRecord.version == expected_order_version)
         except TransactWriteError as exc:
+            if any(k.startswith("CAP#") for k in _failed_keys(exc, tx)):
+                raise StockConflict("reserve: a node reached its daily capacity meanwhile") from exc
             _raise_for_transaction(exc, "reserve", tx)
 
     def release(

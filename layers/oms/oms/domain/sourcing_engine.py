@@ -42,6 +42,8 @@ class SourcingDecision:
     estimated_cost: Decimal = Decimal("0.00")
     optimal: bool | None = None
     processing_ms: float = 0.0
+    # daily order capacity of each node used, so the reserve step can count against it
+    node_capacity: dict[str, int] = field(default_factory=dict)
 
     @property
     def nodes_used(self) -> list[str]:
@@ -65,6 +67,7 @@ class SourcingDecision:
             "estimated_cost": str(self.estimated_cost),
             "optimal": self.optimal,
             "processing_ms": round(self.processing_ms, 3),
+            "node_capacity": dict(self.node_capacity),
         }
 
 
@@ -265,4 +268,9 @@ def source_order(
         estimated_cost=estimated,
         optimal=result.optimal if result else None,
         processing_ms=(time.perf_counter() - started) * 1000.0,
+        node_capacity={
+            node_id: by_id[node_id].node.daily_order_capacity
+            for node_id, per_sku in lines.items()
+            if any(per_sku.values())
+        },
     )

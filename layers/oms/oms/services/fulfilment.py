@@ -9,11 +9,13 @@ from typing import Any
 from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
-from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable
+from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable, StockConflict
 from oms.domain.fulfilment import decide_or_wait
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Adjustment, AdjustmentReason, Allocation, FulfilmentEvent, InventoryItem, Order
-from oms.domain.sourcing import SourcingPlan, plan_sourcing
+from oms.domain.sourcing import SourcingPlan
+from oms.domain.sourcing_engine import SOURCED
+from oms.services import sourcing
 from oms.services.context import repos
 from oms.services.orders import _with_retries, record_shipment, terminate
 
@@ -36,8 +38,8 @@ def confirm(tenant_id: str, order_id: str) -> dict[str, Any]:
     return {"status": _with_retries(tenant_id, order_id, change).status.value}
 
 
-def source(tenant_id: str, order_id: str, max_split_nodes: int = 3) -> dict[str, Any]:
-    """Move the order to SOURCING and plan where each line comes from (nothing is reserved)."""
+def source(tenant_id: str, order_id: str) -> dict[str, Any]:
+    """Move the order to SOURCING and decide where each line comes from (nothing is reserved)."""
 
     def change(order: Order) -> Order:
         if order.status == S.SOURCING:
@@ -51,25 +53,24 @@ def source(tenant_id: str, order_id: str, max_split_nodes: int = 3) -> dict[str,
         return updated
 
     order = _with_retries(tenant_id, order_id, change)
-    nodes = repos.nodes.all(tenant_id)
-    today = now_iso()[:10]
-    skus = {line.sku for line in order.line_items}
-    from oms.domain.inventory import item_id_for
-
-    wanted = [item_id_for(tenant_id, n.id, sku) for n in nodes for sku in skus]
-    available = {(i.node_id, i.sku): i.available for i in repos.stock.batch_get(tenant_id, wanted)}
-    plan = plan_sourcing(order, nodes, available, today, max_split_nodes=max_split_nodes)
+    decision = sourcing.decide(order)
     # The full trail (every candidate, why) is its own record; the state machine carries only
     # what Reserve needs, which keeps every state transition's payload small.
     now = now_iso()
-    decision = repos.orders.put_decision(order, now, {**plan.to_dict(), "at": now, "order_id": order.id})
-    slim = plan.to_dict()
-    slim.pop("candidates")
-    return {"plan": {**slim, "decision": decision}}
+    trail = {**decision.to_dict(), "at": now, "order_id": order.id}
+    key = repos.orders.put_decision(order, now, trail)
+    plan = {k: v for k, v in trail.items() if k != "candidates"}
+    return {"plan": {**plan, "decision": key}}
+
+
+# DynamoDB allows 100 operations per transaction; reserve writes 2 per stock item it touches.
+_MAX_TRANSACTION_ITEMS = 100
 
 
 def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minutes: int) -> dict[str, Any]:
-    """Reserve the plan atomically and mark the order SOURCED, or mark it BACKORDERED."""
+    """Reserve the plan atomically. A full plan marks the order SOURCED; a partial one holds what
+    it could allocate and marks the order BACKORDERED (re-sourced when stock arrives); none
+    marks it BACKORDERED and gives back anything it held."""
     plan = SourcingPlan.from_dict(plan_data)
     order = repos.orders.require(tenant_id, order_id)
     if order.status == S.SOURCED:
@@ -77,30 +78,26 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
     if order.status != S.SOURCING:
         raise OrderNotActionable(f"order is {order.status.value}, not SOURCING")
     now = now_iso()
-    summary: dict[str, Any] = {
-        "strategy": plan.strategy,
-        "reason": plan.reason,
-        "decision": plan_data.get("decision"),
-    }
-    if plan.outcome != "SOURCED":
-        updated = order_rules.advance(
-            order,
-            S.BACKORDERED,
-            actor=SYSTEM,
-            now=now,
-            event_type="order.backordered",
-            reason=plan.reason,
-            data={**summary, "backordered": plan.backordered},
-        )
-        repos.orders.replace(updated, order.version)
-        return {"status": S.BACKORDERED.value, "pick_request": None}
-
+    day = now[:10]
+    held = sourcing.held_by(order)
     merged: dict[str, ReservationLine] = {}
     for a in plan.allocations:
         prev = merged.get(a.item_id)
         merged[a.item_id] = ReservationLine(
             a.item_id, a.node_id, a.sku, a.quantity + (prev.quantity if prev else 0)
         )
+    held_nodes = {a.node_id for a in order.allocations if a.state == "RESERVED"}
+    capacity: dict[str, int] = dict(plan_data.get("node_capacity") or {})
+    count_nodes = [
+        (n, int(capacity[n]))
+        for n in dict.fromkeys(a.node_id for a in plan.allocations)
+        if n not in held_nodes and n in capacity
+    ]
+    touched = len(set(merged) | set(held))
+    if held and 2 * touched + len(count_nodes) + 1 > _MAX_TRANSACTION_ITEMS:
+        _give_back(order, held, now)  # too much to move in one transaction: start from zero
+        raise StockConflict("re-sourcing moves too many items at once; planning again from zero")
+
     allocations = [
         Allocation(
             node_id=a.node_id,
@@ -112,29 +109,79 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
         )
         for a in plan.allocations
     ]
+    summary: dict[str, Any] = {
+        "strategy": plan.strategy,
+        "rule": plan_data.get("rule_name"),
+        "reason": plan.reason,
+        "decision": plan_data.get("decision"),
+    }
+    if plan.outcome == SOURCED:
+        target, event_type = S.SOURCED, "order.sourced"
+        summary["nodes"] = sorted({a.node_code or a.node_id for a in allocations})
+    else:
+        target, event_type = S.BACKORDERED, "order.backordered"
+        summary["backordered"] = plan.backordered
+        if allocations:
+            summary["held"] = {a.item_id: a.quantity for a in allocations}
     updated = order_rules.advance(
         order,
-        S.SOURCED,
+        target,
         actor=SYSTEM,
         now=now,
-        event_type="order.sourced",
-        data={**summary, "nodes": sorted({a.node_code or a.node_id for a in allocations})},
-        allocations=allocations,
+        event_type=event_type,
+        reason=None if target == S.SOURCED else plan.reason,
+        data=summary,
+        allocations=[*(a for a in order.allocations if a.state == "SHIPPED"), *allocations],
     )
     expires = iso(utcnow() + timedelta(minutes=ttl_minutes))
     try:
-        # StockConflict (stock moved since planning) propagates: the machine plans again
-        repos.stock.reserve(updated, order.version, list(merged.values()), now, expires)
+        if merged or held:
+            # StockConflict (stock or a node's capacity moved since planning) propagates: the
+            # machine plans again
+            repos.stock.reserve(
+                updated,
+                order.version,
+                list(merged.values()),
+                now,
+                expires,
+                held=held,
+                count_nodes=count_nodes,
+                day=day,
+            )
+        else:
+            repos.orders.replace(updated, order.version)
     except Conflict as exc:
         if exc.code != "concurrent_update":
             raise
         # The order moved meanwhile: a duplicate of this step (a retried invocation) may have
-        # reserved it already, which is success; anything else is for the state machine.
+        # reserved it already, which is success; a hold that expired meanwhile means planning
+        # again; anything else is for the state machine.
         current = repos.orders.require(tenant_id, order_id)
-        if current.status == S.SOURCED:
-            return {"status": S.SOURCED.value, "pick_request": pick_request(current)}
+        if current.status == target and current.version > order.version:
+            return {
+                "status": target.value,
+                "pick_request": pick_request(current) if target == S.SOURCED else None,
+            }
+        if current.status == S.SOURCING:
+            raise StockConflict("the order's held stock changed while reserving; planning again") from exc
         raise OrderNotActionable(f"order moved to {current.status.value} while reserving") from exc
-    return {"status": S.SOURCED.value, "pick_request": pick_request(updated)}
+    return {"status": target.value, "pick_request": pick_request(updated) if target == S.SOURCED else None}
+
+
+def _give_back(order: Order, held: dict[str, int], now: str) -> None:
+    """Release everything the order holds, keeping it in SOURCING."""
+    updated = order_rules.record_event(
+        order,
+        "order.hold_released",
+        actor=SYSTEM,
+        now=now,
+        data={"items": held},
+        allocations=[
+            a.model_copy(update={"state": "RELEASED"}) if a.state == "RESERVED" else a
+            for a in order.allocations
+        ],
+    )
+    repos.stock.reserve(updated, order.version, [], now, now, held=held)
 
 
 def pick_request(order: Order) -> dict[str, Any]:

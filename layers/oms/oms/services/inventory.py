@@ -6,6 +6,7 @@ import contextlib
 import uuid
 from typing import Any
 
+from oms.adapters import jobs
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from oms.domain.inventory import item_id_for
@@ -50,7 +51,7 @@ def list_nodes(
     capability: str | None = None,
     include_deleted: bool = False,
 ) -> list[Node]:
-    nodes = repos.nodes.all(principal.tenant_id)
+    nodes = repos.nodes.all(principal.tenant_id, day=now_iso()[:10])
     if capability and capability not in ("can_ship", "can_pickup", "can_curbside", "can_same_day"):
         raise ValidationFailed(
             "unknown capability",
@@ -79,7 +80,9 @@ def get_node(principal: Principal, node_id: str) -> Node:
     found = repos.nodes.get_with_version(principal.tenant_id, node_id)
     if found is None or found[0].deleted_at:
         raise NotFound(f"node {node_id} not found", code="node_not_found")
-    return found[0]
+    today = now_iso()[:10]
+    used = repos.nodes.orders_on(principal.tenant_id, node_id, today)
+    return found[0].model_copy(update={"current_daily_orders": used, "capacity_date": today})
 
 
 def _change_node(principal: Principal, node_id: str, fields: dict[str, Any]) -> Node:
@@ -109,8 +112,8 @@ def delete_node(principal: Principal, node_id: str) -> Node:
 
 def node_capacity(principal: Principal, node_id: str) -> dict[str, Any]:
     node = get_node(principal, node_id)
-    today = now_iso()[:10]
-    used = node.current_daily_orders if node.capacity_date == today else 0
+    today = node.capacity_date or now_iso()[:10]
+    used = node.current_daily_orders
     cap = node.daily_order_capacity
     return {
         "node_id": node.id,
@@ -146,6 +149,8 @@ def create_item(principal: Principal, request: InventoryCreate) -> InventoryItem
         updated_at=now,
     )
     repos.stock.insert(item)
+    if item.on_hand > 0:
+        jobs.request_backorder_resource(principal.tenant_id, [item.sku])
     return item
 
 
@@ -257,6 +262,8 @@ def adjust(principal: Principal, item_id: str, request: AdjustRequest) -> dict[s
             if exc.code in ("concurrent_update", "stock_conflict"):
                 continue
             raise
+        if request.delta > 0:  # stock arrived: backorders of this SKU may be sourced now
+            jobs.request_backorder_resource(principal.tenant_id, [item.sku])
         return {
             "item": item_view(repos.stock.require(principal.tenant_id, item_id)),
             "adjustment": adj.model_dump(mode="json"),
@@ -334,6 +341,7 @@ def transfer(principal: Principal, request: TransferRequest) -> dict[str, Any]:
             if exc.code in ("concurrent_update", "stock_conflict"):
                 continue
             raise
+        jobs.request_backorder_resource(principal.tenant_id, [request.sku])
         return {
             "transfer_id": transfer_id,
             "sku": request.sku,

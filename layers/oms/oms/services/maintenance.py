@@ -1,4 +1,5 @@
-"""Scheduled jobs: expire stale reservations, reconcile reserved counts, restart lost intakes."""
+"""Scheduled jobs: expire stale reservations, reconcile reserved counts, restart lost intakes,
+re-source backorders when stock arrives, and start each day's node capacity afresh."""
 
 from __future__ import annotations
 
@@ -177,3 +178,65 @@ def _note_restart(order: Order) -> None:
     updated = order_rules.record_event(order, "order.intake_restarted", actor=ACTOR, now=now_iso())
     with contextlib.suppress(Conflict):
         repos.orders.replace(updated, order.version)
+
+
+def resource_backorders(
+    tenant_ids: list[str] | None = None, skus: list[str] | None = None, limit: int = 200
+) -> dict[str, int]:
+    """Start sourcing again for backordered orders that stock can now cover, oldest first.
+
+    Every order is first planned here against one snapshot of stock, consuming what each older
+    order would take, and only the orders that fit are started: a newer order never takes the
+    units an older one is waiting for, and nothing is started just to backorder again. With
+    `skus` (an inventory receipt), only orders containing one of them are considered."""
+    from oms.services import orders as order_service
+    from oms.services import sourcing
+
+    counts = {"considered": 0, "started": 0, "still_short": 0}
+    now = now_iso()
+    wanted_skus = set(skus or ())
+    for tenant_id in tenant_ids if tenant_ids is not None else repos.directory.tenant_ids():
+        ids = repos.orders.ids_in_group(tenant_id, "BACKORDERED", now, limit=limit)  # oldest first
+        backorders = [
+            o
+            for o in repos.orders.batch_get(tenant_id, ids)
+            if o.status == S.BACKORDERED
+            and (not wanted_skus or any(line.sku in wanted_skus for line in o.line_items))
+        ]
+        if not backorders:
+            continue
+        backorders.sort(key=lambda o: (o.created_at, o.id))
+        candidates = sourcing.load_candidates(
+            tenant_id, (line.sku for o in backorders for line in o.line_items)
+        )
+        rules = sourcing.active_rules(tenant_id)
+        for order in backorders:
+            counts["considered"] += 1
+            decision = sourcing.decide_with(order, candidates, rules)
+            held = sourcing.held_by(order)
+            allocated = sum(a.quantity for a in decision.allocations)
+            if decision.outcome != "SOURCED" and allocated <= sum(held.values()):
+                counts["still_short"] += 1
+                continue
+            for a in decision.allocations:  # what this order will take beyond what it holds
+                extra = a.quantity - held.pop(a.item_id, 0)
+                key = (a.node_id, a.sku)
+                candidates.available[key] = candidates.available.get(key, 0) - max(extra, 0)
+            try:
+                order_service.start_resource(order, reason=ACTOR)
+                counts["started"] += 1
+            except DomainError as exc:
+                log.warning("could not re-source %s: %s", order.id, exc)
+    return counts
+
+
+def reset_node_capacity(tenant_ids: list[str] | None = None) -> dict[str, int]:
+    """Daily: every node's order count starts again at zero. Counters are keyed by UTC day, so
+    the new day's count is zero the moment the day begins (no race with orders at midnight);
+    this job removes the finished days' counters."""
+    today = now_iso()[:10]
+    counts = {"tenants": 0, "counters_cleared": 0}
+    for tenant_id in tenant_ids if tenant_ids is not None else repos.directory.tenant_ids():
+        counts["tenants"] += 1
+        counts["counters_cleared"] += repos.nodes.delete_counters_before(tenant_id, today)
+    return counts

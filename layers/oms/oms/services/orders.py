@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,31 @@ from oms.services.context import repos
 _MAX_OPTIMISTIC_RETRIES = 5
 
 
+def _check_pickup_node(request: OrderCreate, principal: Principal) -> None:
+    if (
+        request.pickup_node_id
+        and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None
+    ):
+        raise ValidationFailed(
+            "pickup_node_id is not a node of this tenant",
+            details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}],
+        )
+
+
+def preview_order(request: OrderCreate, principal: Principal) -> Order:
+    """The order a create would build (priced from the catalog), without storing anything."""
+    _check_pickup_node(request, principal)
+    prices = repos.products.prices(principal.tenant_id, (line.sku for line in request.line_items))
+    return order_rules.build_order(
+        request,
+        order_id=str(uuid.uuid4()),  # never stored
+        principal=principal,
+        now=now_iso(),
+        catalog_prices=prices,
+        idempotency_key=None,
+    )
+
+
 def create_order(
     request: OrderCreate, principal: Principal, idempotency_key: str | None
 ) -> tuple[Order, bool]:
@@ -44,14 +70,7 @@ def create_order(
             "Idempotency-Key must be 1 to 255 characters",
             details=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length", "type": "value_error"}],
         )
-    if (
-        request.pickup_node_id
-        and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None
-    ):
-        raise ValidationFailed(
-            "pickup_node_id is not a node of this tenant",
-            details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}],
-        )
+    _check_pickup_node(request, principal)
     order_id = order_rules.order_id_for(
         principal.tenant_id, idempotency_key, request.external_order_id, request.channel.value
     )
@@ -323,3 +342,38 @@ def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Ship
             for s in shipments
         ]
     return shipments
+
+
+_SOURCED_OR_LATER = frozenset(
+    s
+    for s in OrderStatus
+    if s not in (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.SOURCING, OrderStatus.BACKORDERED)
+)
+
+
+def request_resource(principal: Principal, order_id: str) -> dict[str, Any]:
+    """Source a backordered order again. An order already sourced (or further) is refused: its
+    stock is reserved and moving it would need a cancel first."""
+    order = repos.orders.require(principal.tenant_id, order_id)
+    if order.status in _SOURCED_OR_LATER:
+        raise Conflict(
+            f"order is {order.status.value}; only a BACKORDERED order is sourced again",
+            code="already_sourced" if order.status != OrderStatus.FAILED else "order_failed",
+            details={"status": order.status.value},
+        )
+    if order.status != OrderStatus.BACKORDERED:
+        raise Conflict(
+            f"order is {order.status.value}; its sourcing is already under way",
+            code="sourcing_in_progress",
+            details={"status": order.status.value},
+        )
+    execution = start_resource(order, reason=f"user:{principal.email}")
+    return {"order_id": order.id, "status": order.status.value, "execution_arn": execution}
+
+
+def start_resource(order: Order, reason: str) -> str:
+    """Start the RESOURCE path of the order's workflow. Two triggers racing for one backorder
+    are harmless: every step accepts the state it left and the reserve is version-conditioned."""
+    return workflow.start(
+        order.tenant_id, order.id, {"type": "RESOURCE", "by": reason}, label=f"resource-v{order.version}"
+    )
