@@ -110,7 +110,11 @@ def test_unfillable_order_holds_what_it_can_and_cancel_gives_it_back(admin):
     # the default rule splits over up to 3 nodes: it holds stock at the 3 best-scoring nodes
     assert 0 < held <= 1500 and len({a["node_id"] for a in backordered["allocations"]}) == 3
     assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before + held
-    event = [e for e in admin.get(f"/orders/{order['id']}/events").body["items"] if e["type"] == "order.backordered"]
+    event = [
+        e
+        for e in admin.get(f"/orders/{order['id']}/events").body["items"]
+        if e["type"] == "order.backordered"
+    ]
     assert event[-1]["data"]["backordered"] == {"SKU-TOOL-Z": 100000 - held}
     assert admin.post(f"/orders/{order['id']}/cancel", {}).body["status"] == "CANCELLED"
     assert admin.get("/inventory/sku/SKU-TOOL-Z").body["reserved"] == before

@@ -82,10 +82,17 @@ def test_state_machine_gets_its_substitutions_and_runs_as_express(real_stack: An
 
 def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
     schedules = {s.name: s for s in real_stack.schedules}
-    assert {s.expression for s in schedules.values()} == {"rate(5 minutes)", "rate(2 minutes)"}
+    assert {s.expression for s in schedules.values()} == {
+        "rate(5 minutes)",
+        "rate(2 minutes)",
+        "rate(10 minutes)",
+        "cron(0 0 * * ? *)",
+    }
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
         "recover_orders",
+        "resource_backorders",
+        "reset_node_capacity",
     }
     routes = {(r.method, r.path) for r in real_stack.routes}
     assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}
