@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,6 +119,45 @@ def decode_cursor(cursor: str | None, expected_partition: str, index_pk: str) ->
 HEADER_FIELDS = frozenset(
     {"id", "tenant_id", "status", "version", "allocations", "shipments", "events", "updated_at"}
 )
+
+
+# Phrases every trail repeats, primed into the compressor (fixed forever: stored trails need it).
+_TRAIL_ZDICT = (
+    b'"reason":"not chosen: holds every line but score ,"reason":"not chosen: short of '
+    b'"reason":"excluded: lacks can_ship","reason":"excluded: daily capacity of '
+    b'"reason":"chosen (single): ships ,"reason":"chosen (split): ships '
+    b'"reason":"not used in the split (holds every line); score , rank  of '
+    b'"node_type":"DARK_STORE","node_type":"RETAIL_STORE","node_type":"DISTRIBUTION_CENTER",'
+    b'"distance_km":,"estimated_cost":"","stock":{"SKU-"},"score":,"chosen":false},{"node_id":"'
+    b'","code":"'
+    b'"rule_id":null,"rule_name":"Default","estimated_cost":"","optimal":null,"processing_ms":'
+    b'"node_capacity":{"'
+    b'"outcome":"SOURCED","strategy":"DISTANCE_OPTIMAL","reason":" is the best-scoring node that '
+    b'holds every line","allocations":[{"node_id":"","node_code":"","sku":"SKU-","quantity":'
+    b',"distance_km":}],"backordered":{},"candidates":[{"node_id":"'
+)
+
+
+def _pack_trail(decision: dict[str, Any]) -> bytes:
+    """Compressed, without what the key already says (order id, time) or what is derived
+    (allocation item ids): a typical trail then fits one 1 KB write unit."""
+    slim = {k: v for k, v in decision.items() if k not in ("order_id", "at")}
+    slim["allocations"] = [
+        {k: v for k, v in a.items() if k != "item_id"} for a in decision.get("allocations", [])
+    ]
+    packer = zlib.compressobj(9, zdict=_TRAIL_ZDICT)
+    raw = json.dumps(slim, separators=(",", ":"), default=str).encode()
+    return packer.compress(raw) + packer.flush()
+
+
+def _unpack_trail(packed: bytes, tenant_id: str, order_id: str, sk: str) -> dict[str, Any]:
+    from oms.domain.inventory import item_id_for
+
+    unpacker = zlib.decompressobj(zdict=_TRAIL_ZDICT)
+    trail: dict[str, Any] = json.loads(unpacker.decompress(packed) + unpacker.flush())
+    for a in trail.get("allocations", []):
+        a["item_id"] = item_id_for(tenant_id, a["node_id"], a["sku"])
+    return {**trail, "at": sk.removeprefix("SOURCING#"), "order_id": order_id}
 
 
 def _order_record(order: Order) -> OrderRecord:
@@ -292,7 +332,7 @@ class OrderRepository:
     def put_decision(self, order: Order, at: str, decision: dict[str, Any]) -> str:
         """Store one sourcing decision trail beside the order (written once, read rarely)."""
         sk = f"SOURCING#{at}"
-        DecisionRecord(keys.order_pk(order.tenant_id, order.id), sk, doc=decision).save()
+        DecisionRecord(keys.order_pk(order.tenant_id, order.id), sk, packed=_pack_trail(decision)).save()
         return sk
 
     def decisions(self, tenant_id: str, order_id: str) -> list[dict[str, Any]]:
@@ -301,7 +341,10 @@ class OrderRepository:
             DecisionRecord.sk.startswith("SOURCING#"),
             scan_index_forward=False,
         )
-        return [dict(r.doc or {}) for r in records]
+        return [
+            _unpack_trail(r.packed, tenant_id, order_id, r.sk) if r.packed else dict(r.doc or {})
+            for r in records
+        ]
 
     def batch_get(self, tenant_id: str, order_ids: Sequence[str]) -> list[Order]:
         wanted = [
