@@ -69,6 +69,9 @@ LOCALLY_SERVED_TYPES: dict[str, str] = {
     "AWS::Lambda::Url": "HTTP gateway (/_fn/<FunctionLogicalId>/)",
     "AWS::Lambda::EventSourceMapping": "queue poller",
     "AWS::Scheduler::Schedule": "schedule ticker",
+    # Resource policies are not evaluated locally (moto enforces no IAM), so there is nothing to
+    # create; cfn-lint and `sam validate` check them in the contract tests.
+    "AWS::SQS::QueuePolicy": "not enforced locally (no IAM evaluation)",
 }
 
 #: Types that only connect a locally served resource to something else; they follow it.

@@ -23,6 +23,7 @@ class Settings:
     default_sourcing_strategy: str
     sourcing_time_budget_ms: float
     maintenance_function: str | None
+    event_bus_name: str | None
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +45,7 @@ def settings() -> Settings:
         # OPTIMAL_SPLIT's search stops here and returns the best plan found (and says so)
         sourcing_time_budget_ms=float(env.get("SOURCING_TIME_BUDGET_MS", "25")),
         maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
+        event_bus_name=env.get("EVENT_BUS_NAME") or None,
     )
 
 

@@ -1,0 +1,121 @@
+"""Domain events, derived from the stored change itself (the outbox is the orders table's stream).
+
+Every write of an order header appends exactly one entry to its audit trail, with the next `seq`;
+the stream record of that write carries the old and the new header, so the entries the new image
+has beyond the old one are the change. Each becomes one domain event whose id is derived from
+(tenant, order, seq): a stream record delivered twice yields the same event ids, and consumers
+deduplicate on them. Pure: it reads DynamoDB JSON images, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from oms.domain.lifecycle import OrderStatus
+
+SOURCE = "cirrus.oms"
+_NS = uuid.UUID("6b1f3c52-43f2-4a8e-9d8c-5f0b7c1e2a90")
+
+S = OrderStatus
+# What a status change is called outside; READY_TO_SHIP is the moment an order is packed.
+EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
+    S.PENDING: "order.created",
+    S.CONFIRMED: "order.confirmed",
+    S.SOURCING: "order.sourcing",
+    S.SOURCED: "order.sourced",
+    S.BACKORDERED: "order.backordered",
+    S.PICKING: "order.picking",
+    S.PACKING: "order.packing",
+    S.READY_TO_SHIP: "order.packed",
+    S.READY_FOR_PICKUP: "order.ready_for_pickup",
+    S.SHIPPED: "order.shipped",
+    S.PARTIALLY_SHIPPED: "order.partially_shipped",
+    S.OUT_FOR_DELIVERY: "order.out_for_delivery",
+    S.DELIVERED: "order.delivered",
+    S.PARTIALLY_DELIVERED: "order.partially_delivered",
+    S.PICKED_UP: "order.picked_up",
+    S.CANCELLED: "order.cancelled",
+    S.FAILED: "order.failed",
+    S.RETURNED: "order.returned",
+    S.REFUNDED: "order.refunded",
+}
+UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
+EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), UPDATED)
+
+
+class DomainEvent(BaseModel):
+    event_id: str
+    type: str
+    tenant_id: str
+    order_id: str
+    order_number: str | None
+    status: str
+    sequence: int
+    occurred_at: str
+    actor: str
+    change: str  # the audit entry's own type, e.g. "fulfilment.shipped"
+    from_status: str | None = None
+    to_status: str | None = None
+    data: dict[str, Any]
+
+
+def event_id_for(tenant_id: str, order_id: str, seq: int) -> str:
+    return str(uuid.uuid5(_NS, f"{tenant_id}|{order_id}|{seq}"))
+
+
+def _string(image: Mapping[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
+
+
+def _header(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not image:
+        return None
+    raw = _string(image, "doc")
+    return dict(json.loads(raw)) if raw else None
+
+
+def events_from_change(
+    old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+) -> list[DomainEvent]:
+    """The domain events of one stream record of an order header (`sk = ORDER`), oldest first."""
+    new = _header(new_image)
+    if new is None or new_image is None:
+        return []  # a delete: orders are never deleted by the application
+    old = _header(old_image) or {}
+    seen = max((int(e.get("seq", 0)) for e in old.get("events", [])), default=0)
+    number_key = _string(new_image, "gsi4pk")
+    order_number = number_key.rsplit("#", 1)[-1] if number_key else None
+    tenant_id, order_id = str(new["tenant_id"]), str(new["id"])
+    found = []
+    for entry in new.get("events", []):
+        seq = int(entry.get("seq", 0))
+        if seq <= seen:
+            continue
+        to_status = entry.get("to_status")
+        kind = EVENT_FOR_STATUS[OrderStatus(to_status)] if to_status else UPDATED
+        if entry.get("type") == "order.created":
+            kind = "order.created"
+        found.append(
+            DomainEvent(
+                event_id=event_id_for(tenant_id, order_id, seq),
+                type=kind,
+                tenant_id=tenant_id,
+                order_id=order_id,
+                order_number=order_number,
+                status=str(new.get("status")),
+                sequence=seq,
+                occurred_at=str(entry.get("at")),
+                actor=str(entry.get("actor", "")),
+                change=str(entry.get("type", "")),
+                from_status=entry.get("from_status"),
+                to_status=to_status,
+                data=dict(entry.get("data") or {}),
+            )
+        )
+    return sorted(found, key=lambda e: e.sequence)
