@@ -9,4 +9,6 @@ args=()
 case "${FRESH:-}" in 1|true|yes) args+=(--fresh) ;; esac
 [ -z "${PORT:-}" ] || args+=(--port "$PORT")
 [ -z "${SPEED:-}" ] || args+=(--speed "$SPEED")
+# Local receivers (http://localhost) may take webhooks, and retries come within seconds, not minutes.
+args+=(--param WebhookAllowInsecureTargets=true --param WebhookRetrySeconds=5,10,20)
 exec .venv/bin/python -m infra.local run "${args[@]}" "$@"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+
+import boto3
 
 NYC = {
     "address1": "456 Park Ave",
@@ -42,3 +45,33 @@ def wait_for_status(client: Any, order_id: str, statuses: set[str], timeout: flo
             return dict(last.body)
         time.sleep(0.05)
     raise AssertionError(f"order {order_id} never reached {statuses}; last: {last}")
+
+
+def stream_records(stack: Any) -> list[dict[str, Any]]:
+    """The orders table's stream records, as Lambda's stream mapping would deliver them."""
+    arn = boto3.client("dynamodb").describe_table(TableName=stack["OrdersTable"])["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams")
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return [json.loads(json.dumps(r, default=str)) for r in records]
+
+
+def drain(stack: Any) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=stack["WebhookQueue"], MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not messages:
+            return bodies
+        for m in messages:
+            bodies.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=stack["WebhookQueue"], ReceiptHandle=m["ReceiptHandle"])

@@ -24,6 +24,11 @@ class Settings:
     sourcing_time_budget_ms: float
     maintenance_function: str | None
     event_bus_name: str | None
+    integrations_table: str
+    webhook_retry_queue_url: str | None
+    webhook_retry_seconds: tuple[float, ...]
+    webhook_allow_insecure: bool
+    webhook_timeout_seconds: float
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +51,14 @@ def settings() -> Settings:
         sourcing_time_budget_ms=float(env.get("SOURCING_TIME_BUDGET_MS", "25")),
         maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
         event_bus_name=env.get("EVENT_BUS_NAME") or None,
+        integrations_table=env.get("INTEGRATIONS_TABLE", "cirrus-integrations"),
+        webhook_retry_queue_url=env.get("WEBHOOK_RETRY_QUEUE_URL") or None,
+        webhook_retry_seconds=tuple(
+            float(v) for v in env.get("WEBHOOK_RETRY_SECONDS", "300,600,1200").split(",") if v.strip()
+        ),
+        # http:// and loopback receivers: only for `make run` and tests, never a deployed stage
+        webhook_allow_insecure=env.get("WEBHOOK_ALLOW_INSECURE", "false").lower() == "true",
+        webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Response
 from pydantic import Field, RootModel
@@ -31,7 +31,8 @@ from oms.domain.models import (
     TransferRequest,
 )
 from oms.domain.rules import SourcingRuleFields
-from oms.services import auth, inventory, orders, sourcing
+from oms.domain.webhooks import EndpointCreate, EndpointUpdate
+from oms.services import auth, inventory, orders, sourcing, webhooks
 
 app = CirrusApp(app_name="cirrus-oms")
 
@@ -266,3 +267,59 @@ def delete_rule(principal: Principal, rule_id: str) -> Response:
 @route(app, "/sourcing-rules/{rule_id}/toggle", ["POST"], role=Role.SUPERADMIN)
 def toggle_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
     return sourcing.toggle_rule(principal, rule_id)
+
+
+# ------------------------------------------------------------------ webhooks
+class DeliveryQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+    endpoint_id: str | None = Field(default=None, max_length=64)
+    status: Literal["PENDING", "RETRYING", "DELIVERED", "DEAD"] | None = None
+
+
+@route(app, "/webhooks/endpoints", ["POST"], role=Role.SUPERADMIN, status=201)
+def create_webhook_endpoint(principal: Principal) -> dict[str, Any]:
+    return webhooks.create_endpoint(principal, json_body(app, EndpointCreate))
+
+
+@route(app, "/webhooks/endpoints", ["GET"], role=Role.SUPERADMIN)
+def list_webhook_endpoints(principal: Principal) -> dict[str, Any]:
+    items = webhooks.list_endpoints(principal)
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/webhooks/endpoints/{endpoint_id}", ["GET"], role=Role.SUPERADMIN)
+def get_webhook_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    return webhooks.get_endpoint(principal, endpoint_id)
+
+
+@route(app, "/webhooks/endpoints/{endpoint_id}", ["PATCH"], role=Role.SUPERADMIN)
+def update_webhook_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    return webhooks.update_endpoint(principal, endpoint_id, json_body(app, EndpointUpdate))
+
+
+@route(app, "/webhooks/endpoints/{endpoint_id}", ["DELETE"], role=Role.SUPERADMIN, status=204)
+def delete_webhook_endpoint(principal: Principal, endpoint_id: str) -> Response:
+    webhooks.delete_endpoint(principal, endpoint_id)
+    return Response(body="", status_code=204)
+
+
+@route(app, "/webhooks/endpoints/{endpoint_id}/rotate-secret", ["POST"], role=Role.SUPERADMIN)
+def rotate_webhook_secret(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    return webhooks.rotate_secret(principal, endpoint_id)
+
+
+@route(app, "/webhooks/endpoints/{endpoint_id}/test", ["POST"], role=Role.SUPERADMIN)
+def test_webhook_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    return webhooks.test_endpoint(principal, endpoint_id)
+
+
+@route(app, "/webhooks/events", ["GET"], role=Role.SUPERADMIN)
+def list_webhook_deliveries(principal: Principal) -> dict[str, Any]:
+    q = query_model(app, DeliveryQuery)
+    return webhooks.list_deliveries(principal, q.limit, q.cursor, q.endpoint_id, q.status)
+
+
+@route(app, "/webhooks/events/{delivery_id}/retry", ["POST"], role=Role.SUPERADMIN)
+def retry_webhook_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
+    return webhooks.retry_delivery(principal, delivery_id)

@@ -259,6 +259,36 @@ class UserRecord(Model):
     created_at = UnicodeAttribute(null=True)
 
 
+# ---------------------------------------------------------------- IntegrationsTable
+class WebhookEndpointRecord(Model):
+    """pk=T#<tenant>#WEBHOOKS, sk=EP#<endpoint id>: a subscriber (one query lists a tenant's)."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
+class DeliveryRecord(Model):
+    """pk=T#<tenant>#DELIVERIES, sk=D#<delivery id>: one event to one endpoint, with its attempts.
+    The id starts with the event's time, so the log reads newest first from one query; it ends
+    with a hash of (event, endpoint), so a redelivered event cannot create a second delivery."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)
+    endpoint_id = UnicodeAttribute(null=True)
+    attempt_count = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)  # table TTL: the log keeps 30 days
+
+
 ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
@@ -270,6 +300,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     ReservationRecord,
 )
 DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
+INTEGRATION_MODELS: tuple[type[Model], ...] = (WebhookEndpointRecord, DeliveryRecord)
 
 
 def bind_tables(cfg: Any) -> None:
@@ -278,6 +309,7 @@ def bind_tables(cfg: Any) -> None:
         (ORDER_MODELS, cfg.orders_table),
         (INVENTORY_MODELS, cfg.inventory_table),
         (DIRECTORY_MODELS, cfg.directory_table),
+        (INTEGRATION_MODELS, cfg.integrations_table),
     ):
         for model in models:
             model.Meta.table_name = name

@@ -25,6 +25,7 @@ from oms.data import keys
 from oms.data.records import (
     AdjustmentRecord,
     DecisionRecord,
+    DeliveryRecord,
     NodeCapacityRecord,
     NodeRecord,
     OrderRecord,
@@ -34,6 +35,7 @@ from oms.data.records import (
     StockRecord,
     TenantRecord,
     UserRecord,
+    WebhookEndpointRecord,
 )
 from oms.domain.errors import (
     Conflict,
@@ -1024,3 +1026,119 @@ class DirectoryRepository:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+# ====================================================================== webhooks
+def _webhooks_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WEBHOOKS"
+
+
+def _deliveries_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#DELIVERIES"
+
+
+class WebhookRepository:
+    """Endpoints (versioned documents) and deliveries (one per event and endpoint)."""
+
+    def insert_endpoint(self, tenant_id: str, endpoint_id: str, doc: dict[str, Any]) -> None:
+        WebhookEndpointRecord(_webhooks_pk(tenant_id), f"EP#{endpoint_id}", doc=doc, version=1).save(
+            condition=WebhookEndpointRecord.pk.does_not_exist()
+        )
+
+    def endpoint(self, tenant_id: str, endpoint_id: str) -> tuple[dict[str, Any], int] | None:
+        try:
+            record = WebhookEndpointRecord.get(
+                _webhooks_pk(tenant_id), f"EP#{endpoint_id}", consistent_read=True
+            )
+        except DoesNotExist:
+            return None
+        return dict(record.doc or {}), int(record.version or 1)
+
+    def endpoints(self, tenant_id: str) -> list[dict[str, Any]]:
+        return [dict(r.doc or {}) for r in WebhookEndpointRecord.query(_webhooks_pk(tenant_id))]
+
+    def replace_endpoint(
+        self, tenant_id: str, endpoint_id: str, doc: dict[str, Any], expected_version: int
+    ) -> None:
+        try:
+            WebhookEndpointRecord(
+                _webhooks_pk(tenant_id), f"EP#{endpoint_id}", doc=doc, version=expected_version + 1
+            ).save(condition=WebhookEndpointRecord.version == expected_version)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the endpoint changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def delete_endpoint(self, tenant_id: str, endpoint_id: str) -> bool:
+        try:
+            WebhookEndpointRecord(_webhooks_pk(tenant_id), f"EP#{endpoint_id}").delete(
+                condition=WebhookEndpointRecord.pk.exists()
+            )
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+        return True
+
+    def insert_delivery(self, tenant_id: str, delivery: dict[str, Any], expires_at_epoch: int) -> bool:
+        """False if this delivery (same event, same endpoint) exists already."""
+        try:
+            DeliveryRecord(
+                _deliveries_pk(tenant_id),
+                f"D#{delivery['id']}",
+                state=delivery["state"],
+                endpoint_id=delivery["endpoint_id"],
+                attempt_count=0,
+                doc=delivery,
+                expires_at_epoch=expires_at_epoch,
+            ).save(condition=DeliveryRecord.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+        return True
+
+    def delivery(self, tenant_id: str, delivery_id: str) -> dict[str, Any] | None:
+        try:
+            record = DeliveryRecord.get(_deliveries_pk(tenant_id), f"D#{delivery_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return dict(record.doc or {})
+
+    def save_attempt(self, tenant_id: str, delivery: dict[str, Any], expected_attempts: int) -> bool:
+        """Record an attempt's outcome; False if another worker recorded this attempt first."""
+        try:
+            DeliveryRecord(_deliveries_pk(tenant_id), f"D#{delivery['id']}").update(
+                actions=[
+                    DeliveryRecord.state.set(delivery["state"]),
+                    DeliveryRecord.attempt_count.set(len(delivery["attempts"])),
+                    DeliveryRecord.doc.set(delivery),
+                ],
+                condition=DeliveryRecord.attempt_count == expected_attempts,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+        return True
+
+    def deliveries(
+        self, tenant_id: str, limit: int, cursor: str | None, endpoint_id: str | None, state: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        partition = _deliveries_pk(tenant_id)
+        condition = None
+        if endpoint_id:
+            condition = DeliveryRecord.endpoint_id == endpoint_id
+        if state:
+            by_state = DeliveryRecord.state == state
+            condition = by_state if condition is None else condition & by_state
+        result = DeliveryRecord.query(
+            partition,
+            filter_condition=condition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor, partition, "pk"),
+            page_size=limit,
+        )
+        items = [dict(r.doc or {}) for r in result]
+        return items, encode_cursor(result.last_evaluated_key)

@@ -11,6 +11,7 @@ from oms.data.store import (
     ProductRepository,
     RuleRepository,
     StockRepository,
+    WebhookRepository,
 )
 
 
@@ -22,6 +23,7 @@ class Repos:
     rules: RuleRepository = field(default_factory=RuleRepository)
     stock: StockRepository = field(default_factory=StockRepository)
     directory: DirectoryRepository = field(default_factory=DirectoryRepository)
+    webhooks: WebhookRepository = field(default_factory=WebhookRepository)
 
 
 repos = Repos()

@@ -1,0 +1,148 @@
+"""Outbound webhooks, the pure part: endpoint rules, signatures, retry schedule, address checks.
+
+Signature: `X-OMS-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">` over the exact bytes
+sent, with `X-OMS-Timestamp` (Unix seconds). During a secret rotation the header carries one
+`sha256=` value per valid secret, comma-separated; a receiver accepts the request if any matches.
+`verify_signature` is the receiver side (also printed in the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from oms.domain.events import EVENT_TYPES
+
+SIGNATURE_HEADER = "X-OMS-Signature"
+TIMESTAMP_HEADER = "X-OMS-Timestamp"
+EVENT_HEADER = "X-OMS-Event"
+EVENT_ID_HEADER = "X-OMS-Event-Id"
+DELIVERY_ID_HEADER = "X-OMS-Delivery-Id"
+TOLERANCE_SECONDS = 300
+DEFAULT_RETRY_SECONDS: tuple[float, ...] = (300, 600, 1200)  # 5, 10, 20 minutes, then DEAD
+ROTATION_GRACE = timedelta(hours=24)
+TEST_EVENT = "webhook.test"
+WILDCARD = "*"
+
+DeliveryState = Literal["PENDING", "RETRYING", "DELIVERED", "DEAD"]
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signature_header(secrets_in_use: Sequence[str], timestamp: int, body: bytes) -> str:
+    return ",".join(signature(s, timestamp, body) for s in secrets_in_use)
+
+
+def verify_signature(secret: str, header: str | None, timestamp: str | None, body: bytes, now: float) -> bool:
+    """Receiver side: True if `header` holds a signature of these exact bytes made with `secret`,
+    and the timestamp is within 5 minutes of `now` (Unix seconds). Constant-time comparison."""
+    if not header or not timestamp or not timestamp.isdigit():
+        return False
+    sent_at = int(timestamp)
+    if abs(now - sent_at) > TOLERANCE_SECONDS:
+        return False
+    expected = signature(secret, sent_at, body)
+    return any(hmac.compare_digest(expected, part.strip()) for part in header.split(","))
+
+
+def retry_delay(attempts_made: int, schedule: Sequence[float]) -> timedelta | None:
+    """Wait before the next attempt after `attempts_made` failed ones; None: give up (DEAD)."""
+    if attempts_made < 1 or attempts_made > len(schedule):
+        return None
+    return timedelta(seconds=schedule[attempts_made - 1])
+
+
+def wants(event_types: Iterable[str], event_type: str) -> bool:
+    types = set(event_types)
+    return WILDCARD in types or event_type in types or event_type == TEST_EVENT
+
+
+# ------------------------------------------------------------------ where we may send
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+def refused_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
+    """Why a webhook may not be sent to this address (None: it may). Private networks, link-local
+    (including cloud metadata), CGNAT, multicast and reserved ranges are internal by definition."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return None if allow_loopback else "loopback address"
+    if ip in _METADATA:
+        return "cloud metadata address"
+    if ip.is_link_local:
+        return "link-local address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "carrier-grade NAT address"
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return "reserved address"
+    if ip.is_private:
+        return "private address"
+    return None
+
+
+def url_problem(url: str, *, allow_http: bool) -> str | None:
+    """What is wrong with an endpoint URL before resolving it (None if nothing)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_http):
+        return "the URL must use https" if not allow_http else "the URL must use http or https"
+    if not parts.hostname:
+        return "the URL has no host"
+    if parts.username or parts.password:
+        return "credentials in the URL are not allowed; use the signing secret"
+    if port is not None and not 1 <= port <= 65535:
+        return "bad port"
+    return None
+
+
+# ------------------------------------------------------------------ API models
+def _check_types(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    unknown = sorted(set(value) - {*EVENT_TYPES, WILDCARD})
+    if unknown:
+        raise ValueError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)} or *")
+    return sorted(set(value))
+
+
+class EndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=8, max_length=2048)
+    event_types: list[str] = Field(default_factory=lambda: [WILDCARD], min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    active: bool = True
+
+    _types = field_validator("event_types")(_check_types)
+
+
+class EndpointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    event_types: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    active: bool | None = None
+
+    _types = field_validator("event_types")(_check_types)

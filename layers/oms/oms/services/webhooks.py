@@ -1,0 +1,350 @@
+"""Outbound webhooks: endpoints a merchant registers, and the delivery of domain events to them.
+
+Delivery is at-least-once: one delivery record per (event, endpoint), created with a conditional
+put (a redelivered event finds it), attempts recorded under a condition on the attempt count (two
+workers cannot both record attempt n), retries scheduled through a delay queue (5, 10, 20 minutes
+by default, then DEAD). Receivers deduplicate on X-OMS-Event-Id.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from oms.adapters import http_delivery, queues
+from oms.config import settings
+from oms.domain.clock import iso, now_iso, parse_iso, utcnow
+from oms.domain.errors import Conflict, NotFound, ValidationFailed
+from oms.domain.events import DomainEvent
+from oms.domain.models import Principal
+from oms.domain.webhooks import (
+    DELIVERY_ID_HEADER,
+    EVENT_HEADER,
+    EVENT_ID_HEADER,
+    ROTATION_GRACE,
+    SIGNATURE_HEADER,
+    TEST_EVENT,
+    TIMESTAMP_HEADER,
+    EndpointCreate,
+    EndpointUpdate,
+    new_secret,
+    retry_delay,
+    signature_header,
+    url_problem,
+    wants,
+)
+from oms.services.context import repos
+
+MASK = "***"
+LOG_DAYS = 30
+_RETRIES = 5
+_NS = uuid.UUID("0c7d6a0e-5a35-4f7e-8f55-3d1b2f0a9e11")
+
+
+# ------------------------------------------------------------------ endpoints
+def _view(doc: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
+    view = {k: v for k, v in doc.items() if k not in ("secret", "previous_secret")}
+    view["secret"] = doc["secret"] if reveal else MASK
+    if doc.get("previous_secret"):
+        view["previous_secret"] = MASK
+    return view
+
+
+def _check_url(url: str) -> None:
+    cfg = settings()
+    problem = url_problem(url, allow_http=cfg.webhook_allow_insecure)
+    if problem is None:
+        parts = urlsplit(url)
+        try:
+            http_delivery.resolve_checked(
+                parts.hostname or "",
+                parts.port or (443 if parts.scheme == "https" else 80),
+                cfg.webhook_allow_insecure,
+            )
+        except http_delivery.UnsafeTarget as exc:
+            problem = str(exc)
+    if problem:
+        raise ValidationFailed(
+            f"webhook URL refused: {problem}",
+            details=[{"loc": ["body", "url"], "msg": problem, "type": "unsafe_url"}],
+        )
+
+
+def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, Any]:
+    _check_url(request.url)
+    now = now_iso()
+    endpoint_id = str(uuid.uuid4())
+    doc: dict[str, Any] = {
+        "id": endpoint_id,
+        "tenant_id": principal.tenant_id,
+        "url": request.url,
+        "event_types": request.event_types,
+        "description": request.description,
+        "active": request.active,
+        "secret": request.secret or new_secret(),
+        "previous_secret": None,
+        "previous_secret_valid_until": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    repos.webhooks.insert_endpoint(principal.tenant_id, endpoint_id, doc)
+    return _view(doc, reveal=True)  # the only time the secret is shown
+
+
+def list_endpoints(principal: Principal) -> list[dict[str, Any]]:
+    docs = sorted(repos.webhooks.endpoints(principal.tenant_id), key=lambda d: d["created_at"])
+    return [_view(d) for d in docs]
+
+
+def _endpoint(tenant_id: str, endpoint_id: str) -> tuple[dict[str, Any], int]:
+    found = repos.webhooks.endpoint(tenant_id, endpoint_id)
+    if found is None:
+        raise NotFound(f"webhook endpoint {endpoint_id} not found", code="webhook_endpoint_not_found")
+    return found
+
+
+def get_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    return _view(_endpoint(principal.tenant_id, endpoint_id)[0])
+
+
+def _change(principal: Principal, endpoint_id: str, change: Any) -> dict[str, Any]:
+    for _ in range(_RETRIES):
+        doc, version = _endpoint(principal.tenant_id, endpoint_id)
+        new = {**doc, **change(doc), "updated_at": now_iso()}
+        try:
+            repos.webhooks.replace_endpoint(principal.tenant_id, endpoint_id, new, version)
+            return new
+        except Conflict as exc:
+            if exc.code != "concurrent_update":
+                raise
+    raise Conflict("the endpoint is being changed by others; retry", code="concurrent_update")
+
+
+def update_endpoint(principal: Principal, endpoint_id: str, request: EndpointUpdate) -> dict[str, Any]:
+    fields = request.model_dump(exclude_unset=True)
+    if not fields:
+        raise ValidationFailed(
+            "nothing to change", details=[{"loc": ["body"], "msg": "empty patch", "type": "value_error"}]
+        )
+    if "url" in fields:
+        _check_url(fields["url"])
+    return _view(_change(principal, endpoint_id, lambda doc: fields))
+
+
+def rotate_secret(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    """A new secret; the old one stays valid (both signatures are sent) for the grace period."""
+    until = iso(utcnow() + ROTATION_GRACE)
+    doc = _change(
+        principal,
+        endpoint_id,
+        lambda doc: {
+            "secret": new_secret(),
+            "previous_secret": doc["secret"],
+            "previous_secret_valid_until": until,
+        },
+    )
+    return _view(doc, reveal=True)
+
+
+def delete_endpoint(principal: Principal, endpoint_id: str) -> None:
+    if not repos.webhooks.delete_endpoint(principal.tenant_id, endpoint_id):
+        raise NotFound(f"webhook endpoint {endpoint_id} not found", code="webhook_endpoint_not_found")
+
+
+# ------------------------------------------------------------------ deliveries
+def _delivery_id(event_id: str, endpoint_id: str, occurred_at: str) -> str:
+    stamp = occurred_at.replace("-", "").replace(":", "").replace(".", "").rstrip("Z")
+    return f"{stamp}-{uuid.uuid5(_NS, f'{event_id}|{endpoint_id}').hex[:16]}"
+
+
+def _new_delivery(event: DomainEvent, endpoint: dict[str, Any]) -> dict[str, Any]:
+    payload = json.dumps(
+        {
+            "id": event.event_id,
+            "type": event.type,
+            "created_at": event.occurred_at,
+            "data": event.model_dump(mode="json"),
+        },
+        separators=(",", ":"),
+    )
+    return {
+        "id": _delivery_id(event.event_id, endpoint["id"], event.occurred_at),
+        "tenant_id": event.tenant_id,
+        "endpoint_id": endpoint["id"],
+        "url": endpoint["url"],
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "payload": payload,
+        "state": "PENDING",
+        "attempts": [],
+        "next_retry_at": None,
+        "created_at": now_iso(),
+        "updated_at": now_iso(),
+    }
+
+
+def _secrets(endpoint: dict[str, Any]) -> list[str]:
+    valid = [endpoint["secret"]]
+    until = endpoint.get("previous_secret_valid_until")
+    if endpoint.get("previous_secret") and until and until > now_iso():
+        valid.append(endpoint["previous_secret"])
+    return valid
+
+
+def _attempt(
+    delivery: dict[str, Any], endpoint: dict[str, Any] | None, *, may_retry: bool = True
+) -> dict[str, Any]:
+    """One attempt, recorded; schedules the next one if it failed and attempts remain."""
+    cfg = settings()
+    made = len(delivery["attempts"])
+    started_at = now_iso()
+    if endpoint is None or not endpoint.get("active", True):
+        result = http_delivery.SendResult(None, 0.0, "", "endpoint deleted or inactive")
+    else:
+        body = delivery["payload"].encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Cirrus-OMS-Webhooks/1",
+            SIGNATURE_HEADER: signature_header(_secrets(endpoint), timestamp, body),
+            TIMESTAMP_HEADER: str(timestamp),
+            EVENT_HEADER: delivery["event_type"],
+            EVENT_ID_HEADER: delivery["event_id"],
+            DELIVERY_ID_HEADER: delivery["id"],
+        }
+        result = http_delivery.send(
+            endpoint["url"],
+            body,
+            headers,
+            timeout=cfg.webhook_timeout_seconds,
+            allow_loopback=cfg.webhook_allow_insecure,
+        )
+    attempts = [
+        *delivery["attempts"],
+        {
+            "at": started_at,
+            "status_code": result.status_code,
+            "latency_ms": round(result.latency_ms, 1),
+            "response_excerpt": result.response_excerpt,
+            "error": result.error,
+        },
+    ]
+    retryable = may_retry and endpoint is not None and not result.ok
+    delay = retry_delay(len(attempts), cfg.webhook_retry_seconds) if retryable else None
+    state = "DELIVERED" if result.ok else "RETRYING" if delay else "DEAD"
+    updated = {
+        **delivery,
+        "attempts": attempts,
+        "state": state,
+        "next_retry_at": iso(utcnow() + delay) if delay else None,
+        "updated_at": now_iso(),
+    }
+    if not repos.webhooks.save_attempt(delivery["tenant_id"], updated, expected_attempts=made):
+        return repos.webhooks.delivery(delivery["tenant_id"], delivery["id"]) or updated  # another worker won
+    if delay is not None and cfg.webhook_retry_queue_url:
+        queues.send(
+            cfg.webhook_retry_queue_url,
+            {"tenant_id": delivery["tenant_id"], "delivery_id": delivery["id"]},
+            delay.total_seconds(),
+        )
+    return updated
+
+
+def dispatch(event: DomainEvent) -> int:
+    """Deliver one domain event to every active endpoint of its tenant that wants it."""
+    delivered = 0
+    for endpoint in repos.webhooks.endpoints(event.tenant_id):
+        if not endpoint.get("active", True) or not wants(endpoint.get("event_types", []), event.type):
+            continue
+        delivery = _new_delivery(event, endpoint)
+        created = repos.webhooks.insert_delivery(event.tenant_id, delivery, _expiry())
+        if not created:
+            existing = repos.webhooks.delivery(event.tenant_id, delivery["id"])
+            if existing is None or existing["state"] != "PENDING" or existing["attempts"]:
+                continue  # delivered, or retrying on its own schedule
+            delivery = existing  # created by a run that died before its first attempt
+        _attempt(delivery, endpoint)
+        delivered += 1
+    return delivered
+
+
+def retry_due(tenant_id: str, delivery_id: str) -> str:
+    """A retry message: attempt now if due, wait again if early, ignore if no longer retrying."""
+    delivery = repos.webhooks.delivery(tenant_id, delivery_id)
+    if delivery is None or delivery["state"] != "RETRYING":
+        return "skipped"
+    due = delivery.get("next_retry_at")
+    if due and due > now_iso():
+        wait = (parse_iso(due) - utcnow()).total_seconds()
+        queues.send(
+            str(settings().webhook_retry_queue_url),
+            {"tenant_id": tenant_id, "delivery_id": delivery_id},
+            wait,
+        )
+        return "waiting"
+    found = repos.webhooks.endpoint(tenant_id, delivery["endpoint_id"])
+    return str(_attempt(delivery, found[0] if found else None)["state"])
+
+
+def _expiry() -> int:
+    return int(time.time() + LOG_DAYS * 86400)
+
+
+def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
+    """Send a `webhook.test` event now and return the delivery with its one attempt."""
+    endpoint = _endpoint(principal.tenant_id, endpoint_id)[0]
+    now = now_iso()
+    event = DomainEvent(
+        event_id=str(uuid.uuid4()),
+        type=TEST_EVENT,
+        tenant_id=principal.tenant_id,
+        order_id="",
+        order_number=None,
+        status="",
+        sequence=0,
+        occurred_at=now,
+        actor=f"user:{principal.email}",
+        change=TEST_EVENT,
+        data={"message": "Cirrus OMS test event"},
+    )
+    delivery = _new_delivery(event, endpoint)
+    repos.webhooks.insert_delivery(principal.tenant_id, delivery, _expiry())
+    # a test is one attempt, never retried (and it is sent even to an inactive endpoint)
+    result = _attempt(delivery, {**endpoint, "active": True}, may_retry=False)
+    return _delivery_view(result)
+
+
+def _delivery_view(delivery: dict[str, Any]) -> dict[str, Any]:
+    last = delivery["attempts"][-1] if delivery["attempts"] else {}
+    return {
+        **{k: v for k, v in delivery.items() if k != "payload"},
+        "attempt_count": len(delivery["attempts"]),
+        "last_status_code": last.get("status_code"),
+        "last_latency_ms": last.get("latency_ms"),
+        "last_error": last.get("error"),
+    }
+
+
+def list_deliveries(
+    principal: Principal, limit: int, cursor: str | None, endpoint_id: str | None, state: str | None
+) -> dict[str, Any]:
+    items, next_cursor = repos.webhooks.deliveries(principal.tenant_id, limit, cursor, endpoint_id, state)
+    return {"items": [_delivery_view(d) for d in items], "count": len(items), "next_cursor": next_cursor}
+
+
+def retry_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
+    """Send a delivery again now (a DEAD one after the receiver was fixed, or a retrying one early)."""
+    delivery = repos.webhooks.delivery(principal.tenant_id, delivery_id)
+    if delivery is None:
+        raise NotFound(f"delivery {delivery_id} not found", code="delivery_not_found")
+    if delivery["state"] == "DELIVERED":
+        raise Conflict("this delivery succeeded already", code="already_delivered")
+    found = repos.webhooks.endpoint(principal.tenant_id, delivery["endpoint_id"])
+    if found is None:
+        raise Conflict("the endpoint of this delivery was deleted", code="webhook_endpoint_deleted")
+    # one more attempt now; a DEAD delivery that fails again stays DEAD (no new schedule)
+    result = _attempt(delivery, found[0], may_retry=delivery["state"] != "DEAD")
+    return _delivery_view(result)
