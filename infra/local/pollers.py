@@ -30,6 +30,7 @@ and an SQS ``OnFailure`` destination once retries are exhausted.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -249,6 +250,8 @@ def stream_event_record(record: dict[str, Any], stream_arn: str, region: str) ->
     def plain(value: Any) -> Any:
         if isinstance(value, dt.datetime):
             return value.replace(tzinfo=value.tzinfo or dt.UTC).timestamp()
+        if isinstance(value, (bytes, bytearray)):  # binary attributes: base64, as Lambda sends them
+            return base64.b64encode(bytes(value)).decode()
         raise TypeError(f"cannot serialise {type(value).__name__}")
 
     event: dict[str, Any] = json.loads(json.dumps(record, default=plain))

@@ -4,10 +4,8 @@ from the real outbox pipe, retries with backoff to DEAD, manual retry, secret ro
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -16,6 +14,7 @@ import pytest
 from infra.local.testing import deployed_template
 from oms.domain.webhooks import verify_signature
 from tests.component.helpers import drain, order_body, stream_records, wait_for_status
+from tests.fakes import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -27,35 +26,6 @@ def stack() -> Iterator[Any]:
 
         seed_demo_data()
         yield resources
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that records requests and answers from a script."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.script: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"headers": dict(self.headers), "body": body, "path": self.path})
-                status = receiver.script.pop(0) if receiver.script else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(f"status {status}".encode())
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def for_event(self, event_id: str) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["headers"].get("X-OMS-Event-Id") == event_id]
 
 
 @pytest.fixture

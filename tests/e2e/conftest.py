@@ -39,6 +39,10 @@ def cloud_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         str(state),
         "--speed",
         "10",
+        "--param",
+        "WebhookAllowInsecureTargets=true",
+        "--param",
+        "WebhookRetrySeconds=1,2,3",
     ]
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
