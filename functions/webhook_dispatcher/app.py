@@ -1,5 +1,5 @@
-"""Webhook deliveries: domain events from the bus (via WebhookQueue) and due retries (via
-WebhookRetryQueue), one SQS batch at a time with partial batch responses."""
+"""Webhook deliveries: domain events (WebhookQueue, fed by the outbox publisher) and due retries
+(WebhookRetryQueue), one SQS batch at a time with partial batch responses."""
 
 from typing import Any
 
@@ -27,13 +27,6 @@ class SqsBatch(BaseModel):
     Records: list[SqsRecord]
 
 
-class EventEnvelope(BaseModel):
-    """An EventBridge event as its SQS target receives it."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    detail: DomainEvent
-
-
 class RetryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tenant_id: str
@@ -43,13 +36,14 @@ class RetryMessage(BaseModel):
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
+    endpoints: dict[str, list[dict[str, Any]]] = {}  # per tenant, for this batch
     for record in SqsBatch.model_validate(event).Records:
         try:
-            if '"detail"' in record.body:
-                webhooks.dispatch(EventEnvelope.model_validate_json(record.body).detail)
-            else:
+            if '"delivery_id"' in record.body:
                 retry = RetryMessage.model_validate_json(record.body)
                 webhooks.retry_due(retry.tenant_id, retry.delivery_id)
+            else:
+                webhooks.dispatch(DomainEvent.model_validate_json(record.body), endpoints)
         except Exception:
             # this message only: it is retried, then dead-lettered by the queue's redrive policy
             logger.exception("webhook message failed", extra={"message_id": record.messageId})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -60,7 +61,13 @@ def stream_records(stack: Any) -> list[dict[str, Any]]:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             records.extend(page["Records"])
             iterator = page.get("NextShardIterator") if page["Records"] else None
-    return [json.loads(json.dumps(r, default=str)) for r in records]
+
+    def plain(value: Any) -> Any:  # as Lambda delivers records: binary base64, times as numbers
+        if isinstance(value, (bytes, bytearray)):
+            return base64.b64encode(bytes(value)).decode()
+        return value.timestamp() if hasattr(value, "timestamp") else str(value)
+
+    return [json.loads(json.dumps(r, default=plain)) for r in records]
 
 
 def drain(stack: Any) -> list[dict[str, Any]]:

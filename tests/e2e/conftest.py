@@ -64,7 +64,16 @@ def cloud_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # keep draining output so the child never blocks on a full pipe
     import threading
 
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    # (into a log file next to the state, for a failing test's post-mortem)
+    log_path = state / "cloud.log"
+
+    def keep_output() -> None:
+        with log_path.open("a") as log:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                log.write(line)
+                log.flush()
+
+    threading.Thread(target=keep_output, daemon=True).start()
     try:
         yield url
     finally:

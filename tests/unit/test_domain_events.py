@@ -1,18 +1,16 @@
-"""Domain events derived from order-header stream images."""
+"""Domain events derived from order-header changes, and headers read back from stream images."""
 
-import json
+import base64
 
+from oms.data.codec import pack_header
+from oms.data.stream import header_from_image, order_number_from_image
 from oms.domain.events import EVENT_TYPES, event_id_for, events_from_change
 
+NUMBER = "ORD-20261121-ABC"
 
-def image(events, status="SOURCED", number="ORD-20261121-ABC"):
-    doc = {"id": "o1", "tenant_id": "t1", "status": status, "version": len(events), "events": events}
-    return {
-        "pk": {"S": "T#t1#O#o1"},
-        "sk": {"S": "ORDER"},
-        "doc": {"S": json.dumps(doc)},
-        "gsi4pk": {"S": f"T#t1#N#{number}"},
-    }
+
+def image(events, status="SOURCED"):
+    return {"id": "o1", "tenant_id": "t1", "status": status, "version": len(events), "events": events}
 
 
 CREATED = {
@@ -48,7 +46,7 @@ PACKED = {
 
 
 def test_an_insert_yields_the_created_event_with_a_stable_id():
-    [event] = events_from_change(None, image([CREATED], status="PENDING"))
+    [event] = events_from_change(None, image([CREATED], status="PENDING"), NUMBER)
     assert event.type == "order.created" and event.sequence == 1
     assert event.order_number == "ORD-20261121-ABC" and event.tenant_id == "t1"
     assert event.event_id == event_id_for("t1", "o1", 1)
@@ -56,20 +54,37 @@ def test_an_insert_yields_the_created_event_with_a_stable_id():
 
 def test_a_modify_yields_only_the_new_entries():
     old, new = image([CREATED]), image([CREATED, CONFIRMED], status="CONFIRMED")
-    events = events_from_change(old, new)
+    events = events_from_change(old, new, NUMBER)
     assert [(e.type, e.from_status, e.to_status) for e in events] == [
         ("order.confirmed", "PENDING", "CONFIRMED")
     ]
-    assert events_from_change(old, new)[0].event_id == events[0].event_id  # redelivery: same id
+    assert events_from_change(old, new, NUMBER)[0].event_id == events[0].event_id  # redelivery: same id
 
 
 def test_changes_without_a_status_are_order_updated_and_statuses_have_their_names():
-    events = events_from_change(image([CREATED, CONFIRMED]), image([CREATED, CONFIRMED, EXPIRED, PACKED]))
+    events = events_from_change(
+        image([CREATED, CONFIRMED]), image([CREATED, CONFIRMED, EXPIRED, PACKED]), NUMBER
+    )
     assert [e.type for e in events] == ["order.updated", "order.packed"]
     assert events[0].change == "order.reservation_expired" and events[0].data == {"quantity": 2}
     assert set(e.type for e in events) <= set(EVENT_TYPES)
 
 
 def test_removals_and_unchanged_images_yield_nothing():
-    assert events_from_change(image([CREATED]), None) == []
-    assert events_from_change(image([CREATED]), image([CREATED])) == []
+    assert events_from_change(image([CREATED]), None, NUMBER) == []
+    assert events_from_change(image([CREATED]), image([CREATED]), NUMBER) == []
+
+
+def test_a_stream_image_gives_back_the_packed_header_and_the_order_number():
+    header = image([CREATED, CONFIRMED], status="CONFIRMED")
+    packed = pack_header(header)
+    stream_image = {
+        "pk": {"S": "T#t1#O#o1"},
+        "sk": {"S": "ORDER"},
+        "packed": {"B": base64.b64encode(packed).decode()},  # how Lambda delivers binary
+        "gsi4pk": {"S": f"T#t1#N#{NUMBER}"},
+    }
+    assert header_from_image(stream_image) == header
+    assert order_number_from_image(stream_image) == NUMBER
+    assert header_from_image(None) is None
+    assert len(packed) < len(str(header))  # compressed

@@ -20,13 +20,13 @@ def init() -> None:
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    from oms.adapters import event_bus, jobs, queues, tokens, workflow
+    from oms.adapters import event_fanout, jobs, queues, tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
     workflow.reset()
     jobs.reset()
-    event_bus.reset()
+    event_fanout.reset()
     queues.reset()
     _state["initialised"] = False
     init()

@@ -66,6 +66,7 @@ class OrderRecord(Model):
     status = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)  # the header, compressed (codec.py)
     order_id = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)

@@ -22,6 +22,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from oms.data import keys
+from oms.data.codec import pack_header, unpack_header
 from oms.data.records import (
     AdjustmentRecord,
     DecisionRecord,
@@ -171,7 +172,7 @@ def _order_record(order: Order) -> OrderRecord:
         status=order.status.value,
         version=order.version,
         order_id=order.id,
-        doc={k: v for k, v in stored.items() if k in HEADER_FIELDS},
+        packed=pack_header({k: v for k, v in stored.items() if k in HEADER_FIELDS}),
         gsi1pk=keys.orders_gsi_tenant(order.tenant_id),
         gsi1sk=created_key,
         gsi2pk=keys.orders_gsi_status(order.tenant_id, STATUS_GROUPS[order.status]),
@@ -196,7 +197,11 @@ def _body_record(order: Order) -> OrderRecord:
 def _merge(body: OrderRecord | None, header: OrderRecord | None) -> Order | None:
     if body is None or header is None:  # a create still in progress
         return None
-    return Order.model_validate({**(body.doc or {}), **(header.doc or {})})
+    return Order.model_validate({**(body.doc or {}), **header_doc(header)})
+
+
+def header_doc(header: OrderRecord) -> dict[str, Any]:
+    return unpack_header(header.packed) if header.packed else dict(header.doc or {})
 
 
 class OrderRepository:

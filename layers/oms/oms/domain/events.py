@@ -1,15 +1,15 @@
 """Domain events, derived from the stored change itself (the outbox is the orders table's stream).
 
 Every write of an order header appends exactly one entry to its audit trail, with the next `seq`;
-the stream record of that write carries the old and the new header, so the entries the new image
+the stream record of that write carries the old and the new header, so the entries the new header
 has beyond the old one are the change. Each becomes one domain event whose id is derived from
 (tenant, order, seq): a stream record delivered twice yields the same event ids, and consumers
-deduplicate on them. Pure: it reads DynamoDB JSON images, nothing else.
+deduplicate on them. Pure: it compares two header documents (decoding the stream record is the
+data layer's job).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +18,6 @@ from pydantic import BaseModel
 
 from oms.domain.lifecycle import OrderStatus
 
-SOURCE = "cirrus.oms"
 _NS = uuid.UUID("6b1f3c52-43f2-4a8e-9d8c-5f0b7c1e2a90")
 
 S = OrderStatus
@@ -68,29 +67,13 @@ def event_id_for(tenant_id: str, order_id: str, seq: int) -> str:
     return str(uuid.uuid5(_NS, f"{tenant_id}|{order_id}|{seq}"))
 
 
-def _string(image: Mapping[str, Any], name: str) -> str | None:
-    value = image.get(name)
-    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
-
-
-def _header(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not image:
-        return None
-    raw = _string(image, "doc")
-    return dict(json.loads(raw)) if raw else None
-
-
 def events_from_change(
-    old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, order_number: str | None
 ) -> list[DomainEvent]:
-    """The domain events of one stream record of an order header (`sk = ORDER`), oldest first."""
-    new = _header(new_image)
-    if new is None or new_image is None:
+    """The domain events of one change of an order header (old -> new), oldest first."""
+    if new is None:
         return []  # a delete: orders are never deleted by the application
-    old = _header(old_image) or {}
-    seen = max((int(e.get("seq", 0)) for e in old.get("events", [])), default=0)
-    number_key = _string(new_image, "gsi4pk")
-    order_number = number_key.rsplit("#", 1)[-1] if number_key else None
+    seen = max((int(e.get("seq", 0)) for e in (old or {}).get("events", [])), default=0)
     tenant_id, order_id = str(new["tenant_id"]), str(new["id"])
     found = []
     for entry in new.get("events", []):

@@ -253,10 +253,14 @@ def _attempt(
     return updated
 
 
-def dispatch(event: DomainEvent) -> int:
-    """Deliver one domain event to every active endpoint of its tenant that wants it."""
+def dispatch(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, Any]]] | None = None) -> int:
+    """Deliver one domain event to every active endpoint of its tenant that wants it.
+    `endpoints_by_tenant` caches the endpoint lists across one batch of events."""
+    cache = endpoints_by_tenant if endpoints_by_tenant is not None else {}
+    if event.tenant_id not in cache:
+        cache[event.tenant_id] = repos.webhooks.endpoints(event.tenant_id)
     delivered = 0
-    for endpoint in repos.webhooks.endpoints(event.tenant_id):
+    for endpoint in cache[event.tenant_id]:
         if not endpoint.get("active", True) or not wants(endpoint.get("event_types", []), event.type):
             continue
         delivery = _new_delivery(event, endpoint)

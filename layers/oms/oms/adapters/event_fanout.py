@@ -1,0 +1,65 @@
+"""Fanning domain events out to the queues of their consumers (webhooks, connectors).
+
+SendMessageBatch carries 10 events per request; each consumer gets every event and keeps the ones
+it wants (the `type` and `tenant_id` message attributes let it decide without parsing the body).
+ADR 0010 says why this is not an EventBridge bus: at list price the bus would cost more than the
+rest of an order's life put together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from oms.config import settings
+from oms.domain.errors import TransientStoreError
+from oms.domain.events import DomainEvent
+
+_PER_REQUEST = 10  # SendMessageBatch's limit
+_ATTEMPTS = 3
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    return boto3.client("sqs", region_name=settings().region)
+
+
+def reset() -> None:
+    _client.cache_clear()
+
+
+def _entry(index: int, event: DomainEvent) -> dict[str, Any]:
+    return {
+        "Id": str(index),  # unique within the request (events of several orders share one)
+        "MessageBody": event.model_dump_json(),
+        "MessageAttributes": {
+            "type": {"DataType": "String", "StringValue": event.type},
+            "tenant_id": {"DataType": "String", "StringValue": event.tenant_id},
+        },
+    }
+
+
+def publish(events: Sequence[DomainEvent]) -> None:
+    """Send every event to every consumer queue or raise. A batch can fail per entry; failed
+    entries are sent again a few times. A re-sent event keeps its id: consumers see a duplicate
+    at most, which they drop."""
+    queue_urls = settings().event_queue_urls
+    for start in range(0, len(events), _PER_REQUEST):
+        chunk = events[start : start + _PER_REQUEST]
+        for url in queue_urls:
+            pending = [_entry(i, e) for i, e in enumerate(chunk)]
+            for _ in range(_ATTEMPTS):
+                try:
+                    response = _client().send_message_batch(QueueUrl=url, Entries=pending)
+                except (ClientError, BotoCoreError) as exc:
+                    raise TransientStoreError(f"could not publish events: {exc}") from exc
+                failed = {f["Id"] for f in response.get("Failed", [])}
+                pending = [p for p in pending if p["Id"] in failed]
+                if not pending:
+                    break
+            else:
+                raise TransientStoreError(f"{len(pending)} events refused by {url} {_ATTEMPTS} times")
