@@ -318,6 +318,9 @@ class LocalCloud:
         self.ticker.start()
         self.gateway = Gateway(stack, invoke, host=self.host, port=self.api_port)
         self.gateway.start()
+        # Function URLs live on the gateway here, not at AWS's URL moto would report: tell the app
+        self._set_env({"CIRRUS_LOCAL_FUNCTION_URL_BASE": f"{self.gateway.url}/_fn"})
+        reset_app()
         if self.persister is not None:
             self.persister.start()
         self.housekeeper = Housekeeper(

@@ -361,6 +361,13 @@ def _classify(resources: dict[str, dict[str, Any]], supported: set[str]) -> dict
             skipped[logical_id] = SkippedResource(
                 logical_id, rtype, LOCALLY_SERVED_TYPES[rtype], "served locally"
             )
+        elif rtype == "AWS::Lambda::Permission" and {"FunctionUrlAuthType", "InvokedViaFunctionUrl"} & set(
+            resource.get("Properties") or {}
+        ):
+            # the public-access permissions of a Function URL: the gateway serves the URL itself
+            skipped[logical_id] = SkippedResource(
+                logical_id, rtype, LOCALLY_SERVED_TYPES["AWS::Lambda::Url"], "served locally"
+            )
         elif _is_schedule_rule(resource):
             # moto stores schedule rules but never fires them, and a schedule-only rule with a
             # Lambda target makes every events:PutEvents fail: the ticker fires it instead.

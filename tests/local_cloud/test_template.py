@@ -88,12 +88,13 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(2 minutes)",
         "rate(10 minutes)",
         "cron(0 0 * * ? *)",
-    }
+    }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
         "recover_orders",
         "resource_backorders",
         "reset_node_capacity",
+        "poll_amazon",
     }
     routes = {(r.method, r.path) for r in real_stack.routes}
     assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}

@@ -29,6 +29,10 @@ class Settings:
     webhook_retry_seconds: tuple[float, ...]
     webhook_allow_insecure: bool
     webhook_timeout_seconds: float
+    connector_queue_url: str | None
+    shopify_webhook_function: str | None
+    local_function_url_base: str | None
+    dead_letter_queues: tuple[tuple[str, tuple[str, str]], ...]
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +63,23 @@ def settings() -> Settings:
         # http:// and loopback receivers: only for `make run` and tests, never a deployed stage
         webhook_allow_insecure=env.get("WEBHOOK_ALLOW_INSECURE", "false").lower() == "true",
         webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        connector_queue_url=env.get("CONNECTOR_QUEUE_URL") or None,
+        shopify_webhook_function=env.get("SHOPIFY_WEBHOOK_FUNCTION_NAME") or None,
+        # set by the local cloud: Function URLs are served by its gateway under /_fn/<LogicalId>/
+        local_function_url_base=env.get("CIRRUS_LOCAL_FUNCTION_URL_BASE") or None,
+        dead_letter_queues=_dead_letter_queues(env.get("DEAD_LETTER_QUEUES", "")),
     )
+
+
+def _dead_letter_queues(raw: str) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """`name=dlq_url|source_url,...` (the template builds it) as ((name, (dlq, source)), ...)."""
+    found = []
+    for entry in raw.split(","):
+        name, _, urls = entry.strip().partition("=")
+        dlq, _, source = urls.partition("|")
+        if name and dlq and source:
+            found.append((name, (dlq, source)))
+    return tuple(found)
 
 
 def reset() -> None:

@@ -20,7 +20,7 @@ def init() -> None:
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    from oms.adapters import event_fanout, jobs, queues, tokens, workflow
+    from oms.adapters import event_fanout, function_urls, jobs, queues, tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
@@ -28,5 +28,6 @@ def reinit() -> None:
     jobs.reset()
     event_fanout.reset()
     queues.reset()
+    function_urls.reset()
     _state["initialised"] = False
     init()

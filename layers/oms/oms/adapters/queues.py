@@ -31,3 +31,65 @@ def send(queue_url: str, body: dict[str, Any], delay_seconds: float = 0) -> None
         _client().send_message(QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=delay)
     except (ClientError, BotoCoreError) as exc:
         raise TransientStoreError(f"could not queue work: {exc}") from exc
+
+
+def depth(queue_url: str) -> dict[str, int]:
+    attrs = _client().get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return {
+        "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
+        "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+    }
+
+
+def peek(queue_url: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` messages without taking them (visibility 0: they stay available)."""
+    response = _client().receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=max(1, min(limit, 10)),
+        VisibilityTimeout=0,
+        AttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
+    )
+    return list(response.get("Messages", []))
+
+
+def move(source_url: str, target_url: str, limit: int) -> int:
+    """Move up to `limit` messages (send to the target, then delete from the source). A crash in
+    between repeats a message, which every consumer here tolerates (they are idempotent)."""
+    moved = 0
+    while moved < limit:
+        messages = (
+            _client()
+            .receive_message(
+                QueueUrl=source_url,
+                MaxNumberOfMessages=min(10, limit - moved),
+                VisibilityTimeout=60,
+                MessageAttributeNames=["All"],
+            )
+            .get("Messages", [])
+        )
+        if not messages:
+            break
+        entries = [
+            {
+                "Id": str(i),
+                "MessageBody": m["Body"],
+                **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {}),
+            }
+            for i, m in enumerate(messages)
+        ]
+        sent = _client().send_message_batch(QueueUrl=target_url, Entries=entries)
+        ok = {s["Id"] for s in sent.get("Successful", [])}
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if str(i) in ok
+        ]
+        if done:
+            _client().delete_message_batch(QueueUrl=source_url, Entries=done)
+        moved += len(done)
+        if len(done) < len(messages):
+            break  # the rest reappear in the source after the visibility timeout
+    return moved

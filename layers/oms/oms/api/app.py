@@ -10,6 +10,8 @@ from pydantic import Field, RootModel
 
 from oms.api.http import CirrusApp, current_request, json_body, query_model, route
 from oms.domain.clock import now_iso
+from oms.domain.connectors import ConnectorCreate, ConnectorUpdate
+from oms.domain.errors import Forbidden
 from oms.domain.models import (
     AdjustRequest,
     AvailabilityRequest,
@@ -32,7 +34,7 @@ from oms.domain.models import (
 )
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.webhooks import EndpointCreate, EndpointUpdate
-from oms.services import auth, inventory, orders, sourcing, webhooks
+from oms.services import auth, connectors, inventory, ops, orders, sourcing, tasklog, webhooks
 
 app = CirrusApp(app_name="cirrus-oms")
 
@@ -323,3 +325,88 @@ def list_webhook_deliveries(principal: Principal) -> dict[str, Any]:
 @route(app, "/webhooks/events/{delivery_id}/retry", ["POST"], role=Role.SUPERADMIN)
 def retry_webhook_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
     return webhooks.retry_delivery(principal, delivery_id)
+
+
+# ------------------------------------------------------------------ connectors
+class PageQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+@route(app, "/connectors", ["POST"], role=Role.SUPERADMIN, status=201)
+def create_connector(principal: Principal) -> dict[str, Any]:
+    return connectors.create(principal, json_body(app, ConnectorCreate))
+
+
+@route(app, "/connectors", ["GET"], role=Role.SUPERADMIN)
+def list_connectors(principal: Principal) -> dict[str, Any]:
+    items = connectors.list_all(principal)
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/connectors/generate-secret", ["POST"], role=Role.SUPERADMIN)
+def generate_connector_secret(principal: Principal) -> dict[str, Any]:
+    return connectors.generate_secret()
+
+
+@route(app, "/connectors/{connector_id}", ["GET"], role=Role.SUPERADMIN)
+def get_connector(principal: Principal, connector_id: str) -> dict[str, Any]:
+    return connectors.get(principal, connector_id)
+
+
+@route(app, "/connectors/{connector_id}", ["PATCH"], role=Role.SUPERADMIN)
+def update_connector(principal: Principal, connector_id: str) -> dict[str, Any]:
+    return connectors.update(principal, connector_id, json_body(app, ConnectorUpdate))
+
+
+@route(app, "/connectors/{connector_id}", ["DELETE"], role=Role.SUPERADMIN, status=204)
+def delete_connector(principal: Principal, connector_id: str) -> Response:
+    connectors.delete(principal, connector_id)
+    return Response(body="", status_code=204)
+
+
+@route(app, "/connectors/{connector_id}/toggle", ["POST"], role=Role.SUPERADMIN)
+def toggle_connector(principal: Principal, connector_id: str) -> dict[str, Any]:
+    return connectors.toggle(principal, connector_id)
+
+
+@route(app, "/connectors/{connector_id}/test", ["POST"], role=Role.SUPERADMIN)
+def test_connector(principal: Principal, connector_id: str) -> dict[str, Any]:
+    return connectors.test(principal, connector_id)
+
+
+@route(app, "/connectors/{connector_id}/events", ["GET"], role=Role.SUPERADMIN)
+def connector_events(principal: Principal, connector_id: str) -> dict[str, Any]:
+    q = query_model(app, PageQuery)
+    return connectors.events(principal, connector_id, q.limit, q.cursor)
+
+
+# ------------------------------------------------------------------ operations
+class TaskLogQuery(PageQuery):
+    tenant: str | None = Field(default=None, max_length=64)  # platform owner only
+
+
+class ReplayQuery(Strict):
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+@route(app, "/ops/dlq", ["GET"], role=Role.PLATFORM_OWNER)
+def list_dead_letters(principal: Principal) -> dict[str, Any]:
+    items = ops.list_dlqs()
+    return {"items": items, "count": len(items)}
+
+
+@route(app, "/ops/dlq/{queue}/replay", ["POST"], role=Role.PLATFORM_OWNER)
+def replay_dead_letters(principal: Principal, queue: str) -> dict[str, Any]:
+    return ops.replay(queue, query_model(app, ReplayQuery).limit)
+
+
+@route(app, "/ops/task-log", ["GET"], role=Role.SUPERADMIN)
+def task_log(principal: Principal) -> dict[str, Any]:
+    q = query_model(app, TaskLogQuery)
+    tenant = principal.tenant_id
+    if q.tenant and q.tenant != tenant:
+        if principal.role != Role.PLATFORM_OWNER:
+            raise Forbidden("only the platform owner reads other tenants' task logs", code="forbidden")
+        tenant = q.tenant
+    return tasklog.page(tenant, q.limit, q.cursor)

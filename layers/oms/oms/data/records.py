@@ -290,6 +290,45 @@ class DeliveryRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)  # table TTL: the log keeps 30 days
 
 
+class ConnectorRecord(Model):
+    """pk=T#<tenant>#CONNECTORS, sk=C#<connector id>: a sales channel's configuration (secrets
+    included; the API only ever shows them masked) and its health."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
+class LogRecord(Model):
+    """Append-only log entries: a connector's events (pk=T#<tenant>#CONNLOG#<connector id>) and
+    worker executions (pk=TASKS#<day>), sk=<time>#<id>; kept 30 days (table TTL)."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
+class ClaimRecord(Model):
+    """pk=T#<tenant>#SEEN#<connector id>, sk=<channel event id>: an inbound event claimed once by a
+    conditional put (duplicates find it); `state` becomes DONE when its effect is stored."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
@@ -301,7 +340,13 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     ReservationRecord,
 )
 DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
-INTEGRATION_MODELS: tuple[type[Model], ...] = (WebhookEndpointRecord, DeliveryRecord)
+INTEGRATION_MODELS: tuple[type[Model], ...] = (
+    WebhookEndpointRecord,
+    DeliveryRecord,
+    ConnectorRecord,
+    LogRecord,
+    ClaimRecord,
+)
 
 
 def bind_tables(cfg: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -25,8 +26,11 @@ from oms.data import keys
 from oms.data.codec import pack_header, unpack_header
 from oms.data.records import (
     AdjustmentRecord,
+    ClaimRecord,
+    ConnectorRecord,
     DecisionRecord,
     DeliveryRecord,
+    LogRecord,
     NodeCapacityRecord,
     NodeRecord,
     OrderRecord,
@@ -1143,6 +1147,90 @@ class WebhookRepository:
             scan_index_forward=False,
             limit=limit,
             last_evaluated_key=decode_cursor(cursor, partition, "pk"),
+            page_size=limit,
+        )
+        items = [dict(r.doc or {}) for r in result]
+        return items, encode_cursor(result.last_evaluated_key)
+
+
+# ====================================================================== connectors & logs
+def _log_expiry(days: int = 30) -> int:
+    return int(time.time() + days * 86400)
+
+
+class ConnectorRepository:
+    def insert(self, tenant_id: str, connector_id: str, doc: dict[str, Any]) -> None:
+        ConnectorRecord(f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", doc=doc, version=1).save(
+            condition=ConnectorRecord.pk.does_not_exist()
+        )
+
+    def get(self, tenant_id: str, connector_id: str) -> tuple[dict[str, Any], int] | None:
+        try:
+            record = ConnectorRecord.get(
+                f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", consistent_read=True
+            )
+        except DoesNotExist:
+            return None
+        return dict(record.doc or {}), int(record.version or 1)
+
+    def all(self, tenant_id: str) -> list[dict[str, Any]]:
+        return [dict(r.doc or {}) for r in ConnectorRecord.query(f"T#{tenant_id}#CONNECTORS")]
+
+    def replace(self, tenant_id: str, connector_id: str, doc: dict[str, Any], expected_version: int) -> None:
+        try:
+            ConnectorRecord(
+                f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", doc=doc, version=expected_version + 1
+            ).save(condition=ConnectorRecord.version == expected_version)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the connector changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def delete(self, tenant_id: str, connector_id: str) -> bool:
+        try:
+            ConnectorRecord(f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}").delete(
+                condition=ConnectorRecord.pk.exists()
+            )
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise TransientStoreError(str(exc)) from exc
+        return True
+
+    def claim(self, tenant_id: str, connector_id: str, event_id: str) -> str | None:
+        """Claim an inbound event: None if it is new (claimed now), else the state found."""
+        pk = f"T#{tenant_id}#SEEN#{connector_id}"
+        try:
+            ClaimRecord(pk, event_id, state="CLAIMED", expires_at_epoch=_log_expiry(7)).save(
+                condition=ClaimRecord.pk.does_not_exist()
+            )
+            return None
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise TransientStoreError(str(exc)) from exc
+        try:
+            return str(ClaimRecord.get(pk, event_id, consistent_read=True).state or "CLAIMED")
+        except DoesNotExist:
+            return "CLAIMED"
+
+    def finish_claim(self, tenant_id: str, connector_id: str, event_id: str) -> None:
+        ClaimRecord(f"T#{tenant_id}#SEEN#{connector_id}", event_id).update(
+            actions=[ClaimRecord.state.set("DONE")]
+        )
+
+
+class LogRepository:
+    """Connector event logs and the worker task log."""
+
+    def append(self, pk: str, at: str, doc: dict[str, Any], days: int = 30) -> None:
+        LogRecord(pk, f"{at}#{uuid.uuid4().hex[:12]}", doc=doc, expires_at_epoch=_log_expiry(days)).save()
+
+    def page(self, pk: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        result = LogRecord.query(
+            pk,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor, pk, "pk"),
             page_size=limit,
         )
         items = [dict(r.doc or {}) for r in result]

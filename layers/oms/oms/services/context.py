@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from oms.data.store import (
+    ConnectorRepository,
     DirectoryRepository,
+    LogRepository,
     NodeRepository,
     OrderRepository,
     ProductRepository,
@@ -24,6 +26,8 @@ class Repos:
     stock: StockRepository = field(default_factory=StockRepository)
     directory: DirectoryRepository = field(default_factory=DirectoryRepository)
     webhooks: WebhookRepository = field(default_factory=WebhookRepository)
+    connectors: ConnectorRepository = field(default_factory=ConnectorRepository)
+    logs: LogRepository = field(default_factory=LogRepository)
 
 
 repos = Repos()

@@ -6,10 +6,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from oms.adapters import workflow
 from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
+from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
     EventNotYetApplicable,
@@ -27,6 +30,7 @@ from oms.domain.models import (
     Order,
     OrderCreate,
     Principal,
+    Role,
     Shipment,
     StatusPatch,
 )
@@ -377,3 +381,44 @@ def start_resource(order: Order, reason: str) -> str:
     return workflow.start(
         order.tenant_id, order.id, {"type": "RESOURCE", "by": reason}, label=f"resource-v{order.version}"
     )
+
+
+def import_order(tenant_id: str, imported: ImportedOrder, actor: str) -> tuple[Order, bool]:
+    """Create an order a sales channel sold, once: its id is derived from the channel's order id,
+    so a redelivered or re-polled order finds the first one (the conditional put decides). The
+    channel's own money figures are kept; a later version of the same order does not replace it."""
+    try:
+        request = OrderCreate.model_validate(imported.request)
+    except ValidationError as exc:
+        raise ImportProblem(f"the channel order does not make a valid order: {exc.errors()[:2]}") from exc
+    principal = Principal(user_id=actor, email=actor, tenant_id=tenant_id, role=Role.USER)
+    try:
+        _check_pickup_node(request, principal)
+    except ValidationFailed as exc:
+        raise ImportProblem(exc.message) from exc
+    order_id = order_rules.order_id_for(tenant_id, None, request.external_order_id, request.channel.value)
+    built = order_rules.build_order(
+        request,
+        order_id=order_id,
+        principal=principal,
+        now=now_iso(),
+        catalog_prices={},
+        idempotency_key=None,
+    )
+    order = built.model_copy(
+        update={
+            "subtotal": imported.subtotal,
+            "shipping_amount": imported.shipping,
+            "tax_amount": imported.tax,
+            "discount_amount": imported.discount,
+            "total_amount": imported.total,
+        }
+    )
+    stored, created = repos.orders.insert(order)
+    if created:
+        start_intake(stored)
+    return stored, created
+
+
+def find_imported(tenant_id: str, external_order_id: str, channel: str) -> Order | None:
+    return repos.orders.get(tenant_id, order_rules.order_id_for(tenant_id, None, external_order_id, channel))

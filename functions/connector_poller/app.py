@@ -1,0 +1,20 @@
+"""Scheduled: poll every active Amazon connector for new and changed orders."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from oms.runtime import init
+
+init()
+
+from oms.services import connectors  # noqa: E402
+
+logger = Logger(service="cirrus-connectors")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = connectors.poll_all()
+    logger.info("amazon poll done", extra={"result": result})
+    return result

@@ -1,0 +1,90 @@
+"""Shopify Admin GraphQL: pushing a shipment back as a fulfilment, and a connection test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from oms.domain.errors import TransientStoreError
+
+TIMEOUT = (3.0, 10.0)
+
+
+class ShopifyRejected(Exception):
+    """Shopify answered, and said no (user errors, or the order cannot be fulfilled)."""
+
+
+def _endpoint(config: dict[str, Any]) -> str:
+    return str(
+        config.get("admin_api_url")
+        or f"https://{config['shop_domain']}/admin/api/{config['api_version']}/graphql.json"
+    )
+
+
+def _graphql(config: dict[str, Any], query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = requests.post(
+            _endpoint(config),
+            json={"query": query, "variables": variables},
+            headers={"X-Shopify-Access-Token": config["access_token"], "Content-Type": "application/json"},
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise TransientStoreError(f"Shopify unreachable: {type(exc).__name__}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientStoreError(f"Shopify answered {response.status_code}")
+    if response.status_code != 200:
+        raise ShopifyRejected(f"Shopify answered {response.status_code}: {response.text[:200]}")
+    body = response.json()
+    errors = body.get("errors")
+    if errors:
+        throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+        if throttled:
+            raise TransientStoreError("Shopify throttled the request")
+        raise ShopifyRejected(f"Shopify GraphQL errors: {str(errors)[:300]}")
+    return dict(body.get("data") or {})
+
+
+_OPEN_FULFILMENT_ORDERS = """
+query($id: ID!) {
+  order(id: $id) { fulfillmentOrders(first: 20) { nodes { id status } } }
+}"""
+
+_FULFILMENT_CREATE = """
+mutation($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}"""
+
+
+def push_fulfilment(config: dict[str, Any], shopify_order_id: str, company: str, number: str) -> str:
+    """Fulfil the order's open fulfilment orders with tracking. Returns the fulfilment id, or
+    "already-fulfilled" when nothing is open any more (a retry after a success)."""
+    data = _graphql(config, _OPEN_FULFILMENT_ORDERS, {"id": f"gid://shopify/Order/{shopify_order_id}"})
+    order = data.get("order")
+    if order is None:
+        raise ShopifyRejected(f"Shopify has no order {shopify_order_id}")
+    open_ids = [
+        n["id"]
+        for n in (order.get("fulfillmentOrders") or {}).get("nodes", [])
+        if n.get("status") in ("OPEN", "IN_PROGRESS", "SCHEDULED")
+    ]
+    if not open_ids:
+        return "already-fulfilled"
+    fulfillment = {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": i} for i in open_ids],
+        "trackingInfo": {"company": company, "number": number},
+        "notifyCustomer": True,
+    }
+    result = _graphql(config, _FULFILMENT_CREATE, {"fulfillment": fulfillment}).get("fulfillmentCreate") or {}
+    if result.get("userErrors"):
+        raise ShopifyRejected(f"fulfillmentCreate refused: {result['userErrors']}")
+    return str((result.get("fulfillment") or {}).get("id") or "")
+
+
+def shop_name(config: dict[str, Any]) -> str:
+    return str((_graphql(config, "{ shop { name } }", {}).get("shop") or {}).get("name") or "")

@@ -1,0 +1,343 @@
+"""Sales-channel connectors, the pure part: configuration models, Shopify's webhook signature,
+and turning Shopify and Amazon orders into Cirrus orders.
+
+Money from a channel is taken from its strings as Decimal (never through float), and the
+channel's own subtotal, tax, shipping and total are kept: the sale happened there.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oms.domain.models import Channel, FulfillmentType
+
+MASK = "***"
+SHOPIFY_TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
+_SHOP_DOMAIN = r"^[a-z0-9][a-z0-9\-]*\.myshopify\.com$"
+_SKU_SAFE = re.compile(r"[^A-Za-z0-9._\-]")
+
+
+class ConnectorType(StrEnum):
+    SHOPIFY = "SHOPIFY"
+    AMAZON = "AMAZON"
+
+
+class ConnectorStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    ERROR = "ERROR"  # kept failing; `last_error` says why; toggling it clears the error
+
+
+class ShopifyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    shop_domain: str = Field(pattern=_SHOP_DOMAIN, max_length=255)
+    api_version: str = Field(default="2025-10", pattern=r"^\d{4}-\d{2}$")
+    access_token: str = Field(min_length=8, max_length=500)  # Admin API token (fulfilment push)
+    webhook_secret: str = Field(min_length=16, max_length=500)  # the app's secret (HMAC key)
+    admin_api_url: str | None = Field(default=None, max_length=500)  # tests/local fakes only
+    pickup_node_id: str | None = Field(default=None, max_length=64)  # for orders nothing ships in
+
+
+class AmazonConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    seller_id: str = Field(min_length=1, max_length=100)
+    marketplace_ids: list[str] = Field(min_length=1, max_length=20)
+    lwa_client_id: str = Field(min_length=1, max_length=500)
+    lwa_client_secret: str = Field(min_length=1, max_length=500)
+    refresh_token: str = Field(min_length=1, max_length=2000)
+    endpoint: str = Field(default="https://sellingpartnerapi-na.amazon.com", max_length=500)
+    token_url: str = Field(default="https://api.amazon.com/auth/o2/token", max_length=500)
+
+
+SECRET_FIELDS = frozenset({"access_token", "webhook_secret", "lwa_client_secret", "refresh_token"})
+
+
+class ConnectorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: ConnectorType
+    name: str = Field(min_length=1, max_length=200)
+    config: dict[str, Any]
+    active: bool = True
+
+    def validated_config(self) -> dict[str, Any]:
+        model = ShopifyConfig if self.type == ConnectorType.SHOPIFY else AmazonConfig
+        return model.model_validate(self.config).model_dump()
+
+
+class ConnectorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    config: dict[str, Any] | None = None  # merged into the stored config; "***" keeps a secret
+
+
+def masked(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: (MASK if k in SECRET_FIELDS and v else v) for k, v in config.items()}
+
+
+def merge_config(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """A patch may send back the masked value of a secret: that keeps the stored secret."""
+    return {**stored, **{k: v for k, v in change.items() if not (k in SECRET_FIELDS and v == MASK)}}
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def shopify_hmac_valid(secret: str, raw_body: bytes, header: str | None) -> bool:
+    """`X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(secret, raw body bytes)); constant time."""
+    if not header:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, header.strip())
+
+
+# ------------------------------------------------------------------ normalisation
+class ImportProblem(Exception):
+    """The channel's order cannot become a Cirrus order (said in the connector's event log)."""
+
+
+def _money(value: Any, what: str) -> Decimal:
+    if value is None or value == "":
+        return Decimal("0.00")
+    if isinstance(value, float):  # JSON numbers would have gone through float: refuse to guess
+        raise ImportProblem(f"{what} must be a decimal string, got a float")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ImportProblem(f"{what} is not a number: {value!r}") from exc
+    if not amount.is_finite() or amount < 0:
+        raise ImportProblem(f"{what} must be a non-negative amount, got {value!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _shop_money(block: Any, what: str) -> Decimal:
+    if isinstance(block, dict):
+        return _money(((block.get("shop_money") or {}).get("amount")), what)
+    return _money(block, what)
+
+
+def _sku(raw: Any, fallback: str) -> str:
+    sku = _SKU_SAFE.sub("-", str(raw or "").strip())[:64].strip("-")
+    return sku or fallback
+
+
+def _address(block: Any) -> dict[str, Any] | None:
+    if not isinstance(block, dict) or not (block.get("address1") and block.get("city")):
+        return None
+    address: dict[str, Any] = {
+        "address1": str(block["address1"])[:200],
+        "address2": (str(block["address2"])[:200] if block.get("address2") else None),
+        "city": str(block["city"])[:100],
+        "state": block.get("province_code") or block.get("province"),
+        "postal_code": (str(block["zip"])[:20] if block.get("zip") else None),
+        "country": str(block.get("country_code") or "US")[:2].upper(),
+    }
+    point = _coordinates(block.get("latitude"), block.get("longitude"))
+    if point is not None:  # Shopify's geocoding, when it has one, spares us a guess
+        address["latitude"], address["longitude"] = point
+    return address
+
+
+def _coordinates(lat: Any, lon: Any) -> tuple[float, float] | None:
+    try:
+        point = (float(lat), float(lon))
+    except (TypeError, ValueError):
+        return None
+    return point if -90 <= point[0] <= 90 and -180 <= point[1] <= 180 else None
+
+
+class ImportedOrder(BaseModel):
+    """What a channel order becomes: the create request plus the channel's own money figures."""
+
+    request: dict[str, Any]
+    subtotal: Decimal
+    shipping: Decimal
+    tax: Decimal
+    discount: Decimal
+    total: Decimal
+    cancelled: bool
+
+
+def shopify_order(
+    payload: dict[str, Any], connector_id: str, shop_domain: str, pickup_node_id: str | None
+) -> ImportedOrder:
+    """A Shopify order (webhook JSON) as a Cirrus order."""
+    order_id = payload.get("id")
+    if not isinstance(order_id, int) and not (isinstance(order_id, str) and order_id.isdigit()):
+        raise ImportProblem("the order has no numeric id")
+    lines_in = [li for li in payload.get("line_items") or [] if int(li.get("quantity") or 0) > 0]
+    if not lines_in:
+        raise ImportProblem("the order has no line items")
+    merged: dict[str, dict[str, Any]] = {}
+    for li in lines_in:
+        sku = _sku(li.get("sku"), f"SHOPIFY-{li.get('variant_id') or li.get('id')}")
+        price = _money(li.get("price"), f"line {sku} price")
+        if sku in merged:  # one SKU on two lines (different discounts): one line, weighted price
+            prev = merged[sku]
+            qty = prev["quantity"] + int(li["quantity"])
+            total = prev["_total"] + price * int(li["quantity"])
+            merged[sku] = {**prev, "quantity": qty, "_total": total}
+        else:
+            merged[sku] = {
+                "sku": sku,
+                "product_name": str(li.get("title") or li.get("name") or sku)[:200],
+                "quantity": int(li["quantity"]),
+                "_total": price * int(li["quantity"]),
+                "_ships": bool(li.get("requires_shipping", True)),
+            }
+    line_items = [
+        {
+            "sku": m["sku"],
+            "product_name": m["product_name"],
+            "quantity": m["quantity"],
+            "unit_price": str((m["_total"] / m["quantity"]).quantize(Decimal("0.01"))),
+        }
+        for m in merged.values()
+    ]
+    ships = any(m["_ships"] for m in merged.values())
+    customer = payload.get("customer") or {}
+    email = payload.get("email") or payload.get("contact_email") or customer.get("email")
+    if not email:
+        raise ImportProblem("the order has no customer email")
+    name = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or str(email)
+    address = _address(payload.get("shipping_address"))
+    if ships:
+        if address is None:
+            raise ImportProblem("a shipped order needs a shipping address")
+        fulfilment, pickup = FulfillmentType.SHIP_TO_HOME, None
+    else:
+        if not pickup_node_id:
+            raise ImportProblem("nothing in the order ships and the connector has no pickup_node_id")
+        fulfilment, pickup = FulfillmentType.STORE_PICKUP, pickup_node_id
+    shipping = _shop_money(payload.get("total_shipping_price_set"), "total shipping")
+    tax = _money(payload.get("total_tax"), "total_tax")
+    discount = _money(payload.get("total_discounts"), "total_discounts")
+    subtotal = _money(payload.get("total_line_items_price"), "total_line_items_price")
+    total = _money(payload.get("total_price"), "total_price")
+    request = {
+        "channel": Channel.WEB.value,
+        "fulfillment_type": fulfilment.value,
+        "customer_email": str(email),
+        "customer_name": name[:200],
+        "customer_phone": (str(payload.get("phone"))[:40] if payload.get("phone") else None),
+        "currency": str(payload.get("currency") or "USD").upper(),
+        "line_items": line_items,
+        "shipping_address": address if ships else None,
+        "pickup_node_id": pickup,
+        "shipping_amount": str(shipping),
+        "tax_amount": str(tax),
+        "discount_amount": str(discount),
+        "external_order_id": f"shopify:{shop_domain}:{order_id}",
+        "notes": (
+            f"Shopify {payload.get('name')}"
+            + (" (taxes included in prices)" if payload.get("taxes_included") else "")
+        )[:2000],
+        "tags": ["source:shopify", f"connector:{connector_id}"],
+    }
+    return ImportedOrder(
+        request=request,
+        subtotal=subtotal,
+        shipping=shipping,
+        tax=tax,
+        discount=discount,
+        total=total,
+        cancelled=bool(payload.get("cancelled_at")),
+    )
+
+
+def amazon_action(order: dict[str, Any]) -> Literal["import", "cancel", "skip"]:
+    """What an SP-API order means for us: merchant-fulfilled and paid is imported; cancelled is
+    cancelled here too; pending (unpaid) comes back when it changes; Amazon-fulfilled is not ours."""
+    fulfilment = order.get("fulfillment") or {}
+    if str(fulfilment.get("fulfilledBy") or "MERCHANT").upper() == "AMAZON":
+        return "skip"
+    status = str(fulfilment.get("fulfillmentStatus") or "").upper()
+    if status in ("CANCELLED", "CANCELED"):
+        return "cancel"
+    if status in ("UNSHIPPED", "PARTIALLY_SHIPPED"):
+        return "import"
+    return "skip"
+
+
+def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> ImportedOrder:
+    """An SP-API (Orders v2026-01-01) order as a Cirrus order."""
+    order_id = str(order.get("orderId") or "")
+    if not re.fullmatch(r"[0-9A-Za-z\-]{5,40}", order_id):
+        raise ImportProblem("the order has no valid orderId")
+    merged: dict[str, dict[str, Any]] = {}
+    currency = None
+    for item in order.get("orderItems") or []:
+        qty = int(item.get("quantityOrdered") or 0)
+        if qty <= 0:
+            continue
+        product = item.get("product") or {}
+        sku = _sku(product.get("sellerSku"), f"ASIN-{product.get('asin') or item.get('orderItemId')}")
+        unit = (product.get("price") or {}).get("unitPrice") or {}
+        currency = currency or unit.get("currencyCode")
+        price = _money(unit.get("amount"), f"item {sku} unit price")
+        prev = merged.get(sku)
+        merged[sku] = {
+            "sku": sku,
+            "product_name": str(product.get("title") or sku)[:200],
+            "quantity": qty + (prev["quantity"] if prev else 0),
+            "_total": price * qty + (prev["_total"] if prev else Decimal("0")),
+        }
+    if not merged:
+        raise ImportProblem("the order has no items to ship")
+    recipient = (order.get("recipient") or {}).get("deliveryAddress") or {}
+    if not (recipient.get("addressLine1") and recipient.get("city")):
+        raise ImportProblem("the order has no delivery address (yet)")
+    buyer = order.get("buyer") or {}
+    email = buyer.get("buyerEmail") or f"{order_id.lower()}@marketplace.amazon.invalid"
+    line_items = [
+        {
+            "sku": m["sku"],
+            "product_name": m["product_name"],
+            "quantity": m["quantity"],
+            "unit_price": str((m["_total"] / m["quantity"]).quantize(Decimal("0.01"))),
+        }
+        for m in merged.values()
+    ]
+    subtotal = sum((m["_total"] for m in merged.values()), Decimal("0")).quantize(Decimal("0.01"))
+    request = {
+        "channel": Channel.MARKETPLACE.value,
+        "fulfillment_type": FulfillmentType.SHIP_TO_HOME.value,
+        "customer_email": str(email),
+        "customer_name": str(buyer.get("buyerName") or recipient.get("name") or "Amazon customer")[:200],
+        "currency": str(currency or "USD").upper(),
+        "line_items": line_items,
+        "shipping_address": {
+            "address1": str(recipient["addressLine1"])[:200],
+            "address2": (str(recipient["addressLine2"])[:200] if recipient.get("addressLine2") else None),
+            "city": str(recipient["city"])[:100],
+            "state": recipient.get("stateOrRegion"),
+            "postal_code": (str(recipient["postalCode"])[:20] if recipient.get("postalCode") else None),
+            "country": str(recipient.get("countryCode") or "US")[:2].upper(),
+        },
+        "external_order_id": f"amazon:{seller_id}:{order_id}",
+        "notes": f"Amazon {order_id}",
+        "tags": ["source:amazon", f"connector:{connector_id}"],
+    }
+    zero = Decimal("0.00")
+    return ImportedOrder(
+        request=request,
+        subtotal=subtotal,
+        shipping=zero,
+        tax=zero,
+        discount=zero,
+        total=subtotal,
+        cancelled=False,
+    )
