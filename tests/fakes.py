@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,3 +35,152 @@ class Receiver:
 
     def for_event(self, event_id: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["headers"].get("X-OMS-Event-Id") == event_id]
+
+
+class _JsonServer:
+    """A threaded HTTP server whose handler methods return (status, json body, headers)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length) if length else b""
+                request = {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body,
+                }
+                server.requests.append(request)
+                status, payload, headers = server.answer(request)
+                data = b"" if status == 204 else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class FakeShopify(_JsonServer):
+    """Shopify Admin GraphQL: an order's fulfilment orders, and fulfillmentCreate. `failures`
+    makes the next n calls answer 500."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.fulfilled: dict[str, dict[str, Any]] = {}  # shopify order gid -> fulfillment input
+        super().__init__()
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/admin/api/2025-10/graphql.json"
+
+    def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if self.failures > 0:
+            self.failures -= 1
+            return 500, {"errors": "internal"}, {}
+        query = json.loads(request["body"])
+        text, variables = query["query"], query.get("variables") or {}
+        if "shop {" in text:
+            return 200, {"data": {"shop": {"name": "Fake Shop"}}}, {}
+        if "fulfillmentOrders" in text:
+            gid = variables["id"]
+            status = "CLOSED" if gid in self.fulfilled else "OPEN"
+            return (
+                200,
+                {
+                    "data": {
+                        "order": {"fulfillmentOrders": {"nodes": [{"id": f"{gid}/FO", "status": status}]}}
+                    }
+                },
+                {},
+            )
+        if "fulfillmentCreate" in text:
+            fulfillment = variables["fulfillment"]
+            gid = fulfillment["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderId"].rsplit("/FO", 1)[0]
+            self.fulfilled[gid] = fulfillment
+            return (
+                200,
+                {
+                    "data": {
+                        "fulfillmentCreate": {
+                            "fulfillment": {"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"},
+                            "userErrors": [],
+                        }
+                    }
+                },
+                {},
+            )
+        return 400, {"errors": [{"message": "unknown query"}]}, {}
+
+
+class FakeSpApi(_JsonServer):
+    """SP-API: LWA tokens, searchOrders (paged, `page_size` per page) that throttles every
+    `throttle_every`-th call with a 429, getOrder, and shipment confirmations."""
+
+    def __init__(self, orders: list[dict[str, Any]], page_size: int = 2, throttle_every: int = 3) -> None:
+        self.orders = orders
+        self.page_size = page_size
+        self.throttle_every = throttle_every
+        self.calls = 0
+        self.throttled = 0
+        self.confirmations: list[dict[str, Any]] = []
+        super().__init__()
+
+    def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        from urllib.parse import parse_qs, urlsplit
+
+        parts = urlsplit(request["path"])
+        if parts.path == "/auth/o2/token":
+            form = parse_qs(request["body"].decode())
+            if form.get("grant_type") != ["refresh_token"] or not form.get("refresh_token"):
+                return 400, {"error": "invalid_grant"}, {}
+            return 200, {"access_token": "Atza|fake", "expires_in": 3600}, {}
+        if request["headers"].get("x-amz-access-token") != "Atza|fake":
+            return 403, {"errors": [{"code": "Unauthorized"}]}, {}
+        self.calls += 1
+        if self.throttle_every and self.calls % self.throttle_every == 0:
+            self.throttled += 1
+            return 429, {"errors": [{"code": "QuotaExceeded"}]}, {"Retry-After": "0"}
+        if parts.path == "/orders/2026-01-01/orders":
+            query = parse_qs(parts.query)
+            start = int(query["paginationToken"][0]) if "paginationToken" in query else 0
+            if "paginationToken" not in query:
+                after = query["lastUpdatedAfter"][0]
+                self.window = sorted(
+                    (o for o in self.orders if o["lastUpdatedTime"] > after),
+                    key=lambda o: o["lastUpdatedTime"],
+                )
+            page = self.window[start : start + self.page_size]
+            more = start + self.page_size < len(self.window)
+            body: dict[str, Any] = {"orders": page}
+            if more:
+                body["pagination"] = {"nextToken": str(start + self.page_size)}
+            return 200, body, {}
+        if parts.path.startswith("/orders/2026-01-01/orders/"):
+            order_id = parts.path.rsplit("/", 1)[-1]
+            found = next((o for o in self.orders if o["orderId"] == order_id), None)
+            return (200, {"order": found}, {}) if found else (404, {"errors": [{"code": "NotFound"}]}, {})
+        if parts.path.endswith("/shipmentConfirmation"):
+            self.confirmations.append({"order_id": parts.path.split("/")[4], **json.loads(request["body"])})
+            return 204, {}, {}
+        return 404, {"errors": [{"code": "NotFound"}]}, {}

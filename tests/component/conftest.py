@@ -48,6 +48,11 @@ def admin(anon: ApiClient) -> ApiClient:
 
 
 @pytest.fixture
+def owner(anon: ApiClient) -> ApiClient:
+    return _login(anon, "owner@example.com", "owner123")
+
+
+@pytest.fixture
 def user(anon: ApiClient) -> ApiClient:
     return _login(anon, "user@example.com", "user123")
 

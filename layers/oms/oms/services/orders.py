@@ -155,6 +155,7 @@ def summary(order: Order) -> dict[str, Any]:
         "customer_name": order.customer_name,
         "total_amount": str(order.total_amount),
         "currency": order.currency,
+        "external_order_id": order.external_order_id,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
     }
