@@ -8,8 +8,9 @@ PORT ?=
 SPEED ?=
 BENCH ?=
 PYTEST_ARGS ?=
+ARGS ?=
 
-.PHONY: help bootstrap run test contract bench lint typecheck deploy secrets clean distclean
+.PHONY: help bootstrap run test contract bench lint typecheck ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,6 +28,8 @@ lint: ## ruff check and ruff format --check
 	@bash scripts/lint.sh
 typecheck: ## mypy (config in pyproject.toml)
 	@bash scripts/typecheck.sh
+ops: ## Operations CLI against the running API (ARGS="dlq list" | "dlq replay NAME" | "tasks")
+	@bash scripts/bootstrap.sh >/dev/null && .venv/bin/python scripts/ops.py $(ARGS)
 deploy: ## sam build + sam deploy --config-env $(ENV) (ENV=dev|prod; creates the JWT secret if absent)
 	@ENV="$(ENV)" bash scripts/deploy.sh
 secrets: ## Create the SSM SecureString /cirrus/$(ENV)/jwt-secret if absent

@@ -11,7 +11,7 @@ from oms.runtime import init
 init()
 
 from oms.config import settings  # noqa: E402
-from oms.services import maintenance  # noqa: E402
+from oms.services import maintenance, tasklog  # noqa: E402
 
 logger = Logger(service="cirrus-maintenance")
 
@@ -27,6 +27,14 @@ class MaintenanceJob(BaseModel):
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job = MaintenanceJob.model_validate(event or {})
+    with tasklog.task(f"job.{job.job}", job.tenant_id) as run:
+        result = _run(job)
+        run.details = result
+    logger.info("maintenance done", extra={"job": job.job, "result": result})
+    return result
+
+
+def _run(job: MaintenanceJob) -> dict[str, Any]:
     cfg = settings()
     tenants = [job.tenant_id] if job.tenant_id else None
     result: dict[str, Any]
@@ -38,5 +46,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = maintenance.resource_backorders(tenants, job.skus)
     else:
         result = maintenance.reset_node_capacity(tenants)
-    logger.info("maintenance done", extra={"job": job.job, "result": result})
     return result

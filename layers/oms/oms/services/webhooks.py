@@ -36,6 +36,7 @@ from oms.domain.webhooks import (
     url_problem,
     wants,
 )
+from oms.services import tasklog
 from oms.services.context import repos
 
 MASK = "***"
@@ -197,7 +198,25 @@ def _secrets(endpoint: dict[str, Any]) -> list[str]:
 def _attempt(
     delivery: dict[str, Any], endpoint: dict[str, Any] | None, *, may_retry: bool = True
 ) -> dict[str, Any]:
-    """One attempt, recorded; schedules the next one if it failed and attempts remain."""
+    """One attempt, recorded (and in the task log); schedules the next one if it failed and
+    attempts remain."""
+    with tasklog.task("webhook.delivery", delivery["tenant_id"], delivery["id"]) as run:
+        result = _attempt_once(delivery, endpoint, may_retry)
+        last = result["attempts"][-1] if result["attempts"] else {}
+        run.outcome = {"DELIVERED": "success", "RETRYING": "retry", "DEAD": "failure"}.get(
+            result["state"], "success"
+        )
+        run.details = {
+            "status_code": last.get("status_code"),
+            "error": last.get("error"),
+            "event": delivery["event_type"],
+        }
+        return result
+
+
+def _attempt_once(
+    delivery: dict[str, Any], endpoint: dict[str, Any] | None, may_retry: bool
+) -> dict[str, Any]:
     cfg = settings()
     made = len(delivery["attempts"])
     started_at = now_iso()

@@ -1,0 +1,65 @@
+"""Operations from the command line, through the same API the endpoints serve:
+
+    python scripts/ops.py dlq list
+    python scripts/ops.py dlq replay connectors [--limit 100]
+    python scripts/ops.py tasks [--tenant demo]
+
+`--api` (or CIRRUS_API) is the API's base URL, default the local cloud; the platform owner's
+credentials come from CIRRUS_OPS_EMAIL / CIRRUS_OPS_PASSWORD (the local demo owner by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+import requests
+
+
+def _session(api: str) -> requests.Session:
+    email = os.environ.get("CIRRUS_OPS_EMAIL", "owner@example.com")
+    password = os.environ.get("CIRRUS_OPS_PASSWORD", "owner123")
+    reply = requests.post(f"{api}/auth/login", json={"email": email, "password": password}, timeout=10)
+    if reply.status_code != 200:
+        raise SystemExit(f"login as {email} failed: {reply.status_code} {reply.text[:200]}")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+    return session
+
+
+def _show(reply: requests.Response) -> int:
+    body: Any = reply.json() if reply.content else {}
+    print(json.dumps(body, indent=2))
+    return 0 if reply.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Cirrus OMS operations")
+    parser.add_argument("--api", default=os.environ.get("CIRRUS_API", "http://127.0.0.1:3000"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    dlq = commands.add_parser("dlq", help="dead-letter queues")
+    dlq_commands = dlq.add_subparsers(dest="action", required=True)
+    dlq_commands.add_parser("list", help="depth, oldest and sample messages per queue")
+    replay = dlq_commands.add_parser("replay", help="move a queue's dead letters back to it")
+    replay.add_argument("queue")
+    replay.add_argument("--limit", type=int, default=1000)
+    tasks = commands.add_parser("tasks", help="the task log")
+    tasks.add_argument("--tenant")
+    tasks.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    api = args.api.rstrip("/")
+    http = _session(api)
+    if args.command == "dlq" and args.action == "list":
+        return _show(http.get(f"{api}/ops/dlq", timeout=30))
+    if args.command == "dlq":
+        return _show(http.post(f"{api}/ops/dlq/{args.queue}/replay?limit={args.limit}", timeout=120))
+    params = {"limit": args.limit, **({"tenant": args.tenant} if args.tenant else {})}
+    return _show(http.get(f"{api}/ops/task-log", params=params, timeout=30))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
