@@ -400,9 +400,10 @@ def test_a_shipment_is_pushed_to_shopify_with_tracking(stack, admin, connector, 
     assert work(invoke, shipped) == {"batchItemFailures": []}
     pushed = shop.fulfilled["gid://shopify/Order/7001"]
     assert pushed["trackingInfo"] == {"company": "UPS", "number": "1Z7001"}
-    assert work(invoke, shipped) == {"batchItemFailures": []}  # a redelivery finds it fulfilled already
+    assert work(invoke, shipped) == {"batchItemFailures": []}  # a redelivery: the event id was seen
     log = [e["type"] for e in admin.get(f"/connectors/{connector['id']}/events").body["items"]]
-    assert log.count("shipment_pushed") == 2
+    assert log.count("shipment_pushed") == 1 and log.count("duplicate_event") == 1
+    assert len([r for r in shop.requests if b"fulfillmentCreate" in r["body"]]) == 1
     tasks = admin.get("/ops/task-log").body["items"]
     assert {"connector.push_shipment", "connector.shopify_import"} <= {t["kind"] for t in tasks}
 
@@ -539,7 +540,17 @@ def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack,
         order = mine["amazon:A1SELLER:113-0000002-0000001"]
         shipped = ship(stack, admin, invoke, order["id"], "1ZAMZ2")
         work(invoke, shipped)
-        work(invoke, shipped)
+        work(invoke, shipped)  # the same event again: deduplicated on its id
+        assert len(fake.confirmations) == 1
+        # a push retried after a lost answer (a new attempt, not the same event) keeps the package
+        # reference, so Amazon edits the package instead of adding one
+        from oms.domain.events import DomainEvent
+        from oms.services import connectors as connector_service
+
+        retried = DomainEvent.model_validate(
+            {**json.loads(shipped[0]["body"]), "event_id": str(uuid.uuid4())}
+        )
+        connector_service.push_shipment(retried)
         refs = {c["packageDetail"]["packageReferenceId"] for c in fake.confirmations}
         assert len(fake.confirmations) == 2 and len(refs) == 1
         assert fake.confirmations[0]["packageDetail"]["orderItems"] == [

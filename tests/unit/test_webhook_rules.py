@@ -107,3 +107,12 @@ def test_event_types_are_checked():
     ).event_types == ["order.shipped"]
     with pytest.raises(ValueError):
         EndpointCreate(url="https://a.example.com", event_types=["order.teleported"])
+
+
+def test_delivery_refuses_internal_addresses_before_connecting():
+    from oms.adapters import http_delivery
+
+    for url in ("http://127.0.0.1:9/hook", "http://10.0.0.1/hook", "http://169.254.169.254/latest"):
+        result = http_delivery.send(url, b"{}", {}, timeout=1, allow_loopback=False)
+        assert result.status_code is None and result.error and result.error.startswith("refused:"), url
+        assert result.latency_ms == 0.0  # nothing was sent

@@ -385,6 +385,9 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
     if found is None or found[0]["status"] == ConnectorStatus.INACTIVE.value:
         return "connector_unavailable"
     connector = found[0]
+    if repos.connectors.claim(event.tenant_id, connector_id, event.event_id) == "DONE":
+        note(event.tenant_id, connector_id, "duplicate_event", event_id=event.event_id, order_id=order.id)
+        return "duplicate"
     shipment = order.shipments[-1] if order.shipments else None
     tracking = (shipment.tracking_number if shipment else "") or ""
     carrier = (shipment.carrier if shipment else "") or "Other"
@@ -413,6 +416,7 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
                 raise
             return "rejected"
         _record_success(event.tenant_id, connector)
+        repos.connectors.finish_claim(event.tenant_id, connector_id, event.event_id)
         note(
             event.tenant_id,
             connector_id,
