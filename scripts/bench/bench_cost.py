@@ -280,8 +280,9 @@ def _drive(stack: Any, meter: Meter) -> None:
 
 def _drive_events(stack: Any, meter: Meter) -> None:
     """The outbox as Lambda runs it: stream batches of up to 100 header changes to the publisher
-    (stream reads by a Lambda trigger are free), which sends the events to WebhookQueue 10 per
-    request; the dispatcher takes batches of 10 (no endpoints registered: the common case)."""
+    (stream reads by a Lambda trigger are free), which sends the events to each consumer queue 10
+    per request; the webhook dispatcher and the connector worker take batches of 10 (no endpoints
+    or connectors registered: the common case)."""
     import boto3
 
     from tests.component.helpers import stream_records
@@ -292,18 +293,23 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     for start in range(0, len(records), 100):
         stack.invoke("EventPublisherFunction", {"Records": records[start : start + 100]})
     sqs = boto3.client("sqs")
-    url = stack["WebhookQueue"]
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        meter.calls["domain events"] += len(messages)
-        batch = [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
-        stack.invoke("WebhookDispatcherFunction", {"Records": batch})
-        sqs.delete_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-        )
+    for queue, consumer in (
+        ("WebhookQueue", "WebhookDispatcherFunction"),
+        ("ConnectorQueue", "ConnectorWorkerFunction"),
+    ):
+        url = stack[queue]
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                break
+            if queue == "WebhookQueue":
+                meter.calls["domain events"] += len(messages)
+            batch = [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
+            stack.invoke(consumer, {"Records": batch})
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
 
 def run() -> list[dict[str, Any]]:
