@@ -302,3 +302,21 @@ def test_an_expired_order_can_be_sourced_again_from_the_same_stock(admin, invoke
     assert again["allocations"][0]["item_id"] == item_id  # the expired reservation was replaced
     record.refresh()
     assert (record.state, record.quantity) == ("ACTIVE", 2)
+
+
+def test_backorder_runs_of_a_tenant_never_overlap_and_a_request_meanwhile_is_not_lost(admin, invoke):
+    from oms.services.context import repos
+
+    assert repos.leases.acquire("demo", "resource_backorders", "someone-else", 60)
+    try:
+        assert not repos.leases.acquire("demo", "resource_backorders", "me", 60)
+        deferred = invoke("MaintenanceFunction", {"job": "resource_backorders", "tenant_id": "demo"})
+        assert deferred["deferred"] == 1 and deferred["considered"] == 0
+        assert repos.leases.take_rerun("demo", "resource_backorders", "someone-else")  # the holder reruns
+        assert not repos.leases.take_rerun("demo", "resource_backorders", "someone-else")  # once
+    finally:
+        repos.leases.release("demo", "resource_backorders", "someone-else")
+    ran = invoke("MaintenanceFunction", {"job": "resource_backorders", "tenant_id": "demo"})
+    assert ran["deferred"] == 0
+    assert repos.leases.acquire("demo", "resource_backorders", "me", 60)  # released after the run
+    repos.leases.release("demo", "resource_backorders", "me")

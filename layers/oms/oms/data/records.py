@@ -155,6 +155,20 @@ class RuleRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class JobLeaseRecord(Model):
+    """pk=T#<tenant>#JOBS, sk=<job>: who runs a tenant's job now (until `expires_at`, epoch s), and
+    whether another run was asked for meanwhile (`rerun`)."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    rerun = NumberAttribute(null=True)
+
+
 class ProductRecord(Model):
     """pk=T#<tenant>#PRODUCTS, sk=<sku>: catalog name and price (string Decimal)."""
 
@@ -333,6 +347,7 @@ ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
     NodeCapacityRecord,
+    JobLeaseRecord,
     RuleRecord,
     ProductRecord,
     StockRecord,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from oms.data.store import (
     ConnectorRepository,
     DirectoryRepository,
+    JobLeaseRepository,
     LogRepository,
     NodeRepository,
     OrderRepository,
@@ -28,6 +29,7 @@ class Repos:
     webhooks: WebhookRepository = field(default_factory=WebhookRepository)
     connectors: ConnectorRepository = field(default_factory=ConnectorRepository)
     logs: LogRepository = field(default_factory=LogRepository)
+    leases: JobLeaseRepository = field(default_factory=JobLeaseRepository)
 
 
 repos = Repos()

@@ -189,45 +189,68 @@ def resource_backorders(
     order would take, and only the orders that fit are started: a newer order never takes the
     units an older one is waiting for, and nothing is started just to backorder again. With
     `skus` (an inventory receipt), only orders containing one of them are considered."""
+    counts = {"considered": 0, "started": 0, "still_short": 0, "deferred": 0}
+    for tenant_id in tenant_ids if tenant_ids is not None else repos.directory.tenant_ids():
+        # one run per tenant at a time, or two runs would each plan against the same stock and
+        # oldest-first would not hold; a run asked for meanwhile is done by the holder afterwards
+        owner = str(uuid.uuid4())
+        if not repos.leases.acquire(tenant_id, _BACKORDER_JOB, owner, _LEASE_SECONDS):
+            repos.leases.request_rerun(tenant_id, _BACKORDER_JOB)
+            counts["deferred"] += 1
+            continue
+        try:
+            wanted: set[str] | None = set(skus) if skus else None
+            for _ in range(_MAX_PASSES):
+                _resource_tenant(tenant_id, wanted, limit, counts)
+                if not repos.leases.take_rerun(tenant_id, _BACKORDER_JOB, owner):
+                    break
+                wanted = None  # the request may have been for other SKUs: look at every backorder
+        finally:
+            repos.leases.release(tenant_id, _BACKORDER_JOB, owner)
+    return counts
+
+
+_BACKORDER_JOB = "resource_backorders"
+_LEASE_SECONDS = 120  # longer than a run; a runner that dies frees the tenant after this
+_MAX_PASSES = 3
+
+
+def _resource_tenant(
+    tenant_id: str, wanted_skus: set[str] | None, limit: int, counts: dict[str, int]
+) -> None:
     from oms.services import orders as order_service
     from oms.services import sourcing
 
-    counts = {"considered": 0, "started": 0, "still_short": 0}
     now = now_iso()
-    wanted_skus = set(skus or ())
-    for tenant_id in tenant_ids if tenant_ids is not None else repos.directory.tenant_ids():
-        ids = repos.orders.ids_in_group(tenant_id, "BACKORDERED", now, limit=limit)  # oldest first
-        backorders = [
-            o
-            for o in repos.orders.batch_get(tenant_id, ids)
-            if o.status == S.BACKORDERED
-            and (not wanted_skus or any(line.sku in wanted_skus for line in o.line_items))
-        ]
-        if not backorders:
+    ids = repos.orders.ids_in_group(tenant_id, "BACKORDERED", now, limit=limit)  # oldest first
+    backorders = [
+        o
+        for o in repos.orders.batch_get(tenant_id, ids)
+        if o.status == S.BACKORDERED
+        and (not wanted_skus or any(line.sku in wanted_skus for line in o.line_items))
+    ]
+    if not backorders:
+        return
+    backorders.sort(key=lambda o: (o.created_at, o.id))
+    candidates = sourcing.load_candidates(tenant_id, (line.sku for o in backorders for line in o.line_items))
+    rules = sourcing.active_rules(tenant_id)
+    for order in backorders:
+        counts["considered"] += 1
+        decision = sourcing.decide_with(order, candidates, rules)
+        held = sourcing.held_by(order)
+        allocated = sum(a.quantity for a in decision.allocations)
+        if decision.outcome != "SOURCED" and allocated <= sum(held.values()):
+            counts["still_short"] += 1
             continue
-        backorders.sort(key=lambda o: (o.created_at, o.id))
-        candidates = sourcing.load_candidates(
-            tenant_id, (line.sku for o in backorders for line in o.line_items)
-        )
-        rules = sourcing.active_rules(tenant_id)
-        for order in backorders:
-            counts["considered"] += 1
-            decision = sourcing.decide_with(order, candidates, rules)
-            held = sourcing.held_by(order)
-            allocated = sum(a.quantity for a in decision.allocations)
-            if decision.outcome != "SOURCED" and allocated <= sum(held.values()):
-                counts["still_short"] += 1
-                continue
-            for a in decision.allocations:  # what this order will take beyond what it holds
-                extra = a.quantity - held.pop(a.item_id, 0)
-                key = (a.node_id, a.sku)
-                candidates.available[key] = candidates.available.get(key, 0) - max(extra, 0)
-            try:
-                order_service.start_resource(order, reason=ACTOR)
-                counts["started"] += 1
-            except DomainError as exc:
-                log.warning("could not re-source %s: %s", order.id, exc)
-    return counts
+        for a in decision.allocations:  # what this order will take beyond what it holds
+            extra = a.quantity - held.pop(a.item_id, 0)
+            key = (a.node_id, a.sku)
+            candidates.available[key] = candidates.available.get(key, 0) - max(extra, 0)
+        try:
+            order_service.start_resource(order, reason=ACTOR)
+            counts["started"] += 1
+        except DomainError as exc:
+            log.warning("could not re-source %s: %s", order.id, exc)
 
 
 def reset_node_capacity(tenant_ids: list[str] | None = None) -> dict[str, int]:
