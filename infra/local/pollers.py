@@ -318,6 +318,22 @@ class StreamPoller:
                 self.position, index = shard.starting_sequence_number, 0
             return [r.to_json() for r in shard.items[index : index + self._limit]]
 
+    def resume(self) -> StreamPoller:
+        """Start again after stop(), from where it stood."""
+        self._stop.clear()
+        return self.start()
+
+    def skip_to_latest(self) -> int:
+        """Move past every record now in the stream (a bulk load the outbox should not replay,
+        e.g. a benchmark's preloaded history); return how many were skipped."""
+        with moto_patches.DYNAMODB_LOCK:
+            shard = self._shard()
+            if shard is None:
+                return 0
+            latest = shard.starting_sequence_number + len(shard.items)
+            skipped, self.position = max(0, latest - self.position), latest
+            return skipped
+
     def _matches(self, record: dict[str, Any]) -> bool:
         event: Any = record
         return not self._patterns or any(p.matches_event(event) for p in self._patterns)
