@@ -9,18 +9,25 @@ from typing import Any
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1 that records requests and answers from a script."""
+    """A webhook receiver on 127.0.0.1 that records requests and answers from a script (only
+    requests whose body contains `script_match`, when set, consume the script)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[int] = []
+        self.script_match: bytes | None = None
+        self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"headers": dict(self.headers), "body": body, "path": self.path})
-                status = receiver.script.pop(0) if receiver.script else 200
+                with receiver._lock:
+                    scripted = receiver.script and (
+                        receiver.script_match is None or receiver.script_match in body
+                    )
+                    status = receiver.script.pop(0) if scripted else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
