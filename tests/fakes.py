@@ -86,6 +86,7 @@ class _JsonServer:
 
     def close(self) -> None:
         self.server.shutdown()
+        self.server.server_close()  # refuse connections from now on (a poller must not hang on it)
 
 
 class FakeShopify(_JsonServer):

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -556,5 +557,47 @@ def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack,
         assert fake.confirmations[0]["packageDetail"]["orderItems"] == [
             {"orderItemId": "OI-2", "quantity": 1}
         ]
+        admin.delete(f"/connectors/{connector['id']}")  # the next test's poller must not reach it
+    finally:
+        fake.close()
+
+
+def test_the_amazon_poller_spends_a_rate_budget_and_resumes_where_it_paused(admin, invoke):
+    orders = [amazon_order(100 + i, updated=f"2026-11-21T12:00:{i:02d}Z") for i in range(7)]
+    fake = FakeSpApi(orders, page_size=2, throttle_every=0)  # 4 pages
+    try:
+        config = {
+            "seller_id": "A2PACED",
+            "marketplace_ids": ["ATVPDKIKX0DER"],
+            "lwa_client_id": "amzn1.client",
+            "lwa_client_secret": "secret",
+            "refresh_token": "Atzr|refresh",
+            "endpoint": fake.url,
+            "token_url": f"{fake.url}/auth/o2/token",
+            "search_rate_per_second": 1.0,
+            "search_burst": 2,
+        }
+        connector = admin.post("/connectors", {"type": "AMAZON", "name": "Paced", "config": config}).body
+
+        def mine() -> list[str]:
+            items = admin.get("/orders?limit=200").body["items"]
+            return [
+                o["external_order_id"]
+                for o in items
+                if (o.get("external_order_id") or "").startswith("amazon:A2PACED:")
+            ]
+
+        invoke("ConnectorPollerFunction", {"job": "poll_amazon"})
+        first = admin.get(f"/connectors/{connector['id']}").body
+        assert fake.calls == 2 and len(mine()) == 4  # the budget of 2 calls read 2 pages, then paused
+        assert first["watermark"] is None and first["resume"]["token"] == "4"
+        time.sleep(2.2)  # two tokens come back
+        invoke("ConnectorPollerFunction", {"job": "poll_amazon"})
+        done = admin.get(f"/connectors/{connector['id']}").body
+        assert fake.calls == 4 and sorted(mine()) == sorted(f"amazon:A2PACED:{o['orderId']}" for o in orders)
+        assert done["resume"] is None and done["watermark"] == "2026-11-21T12:00:06Z"
+        kinds = [e["type"] for e in admin.get(f"/connectors/{connector['id']}/events").body["items"]]
+        assert kinds.count("poll_paused") == 1 and kinds.count("poll_completed") == 1
+        admin.delete(f"/connectors/{connector['id']}")
     finally:
         fake.close()

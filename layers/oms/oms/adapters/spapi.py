@@ -28,6 +28,7 @@ class SpApiClient:
     max_attempts: int = 6
     sleep: Callable[[float], None] = time.sleep
     throttled: int = field(default=0, init=False)  # 429s seen (for the task log)
+    attempts: int = field(default=0, init=False)  # requests sent (each one spends rate budget)
 
     def access_token(self) -> str:
         key = (self.config["lwa_client_id"], self.config["refresh_token"])
@@ -65,6 +66,7 @@ class SpApiClient:
         given), so a throttled poller slows down instead of failing."""
         delay = 1.0
         for attempt in range(1, self.max_attempts + 1):
+            self.attempts += 1
             try:
                 response = requests.request(
                     method,

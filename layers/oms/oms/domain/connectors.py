@@ -58,6 +58,9 @@ class AmazonConfig(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=2000)
     endpoint: str = Field(default="https://sellingpartnerapi-na.amazon.com", max_length=500)
     token_url: str = Field(default="https://api.amazon.com/auth/o2/token", max_length=500)
+    # searchOrders' usage plan (Amazon's defaults); a seller with a raised limit can say so
+    search_rate_per_second: float = Field(default=0.0056, gt=0, le=100)
+    search_burst: int = Field(default=20, ge=1, le=1000)
 
 
 SECRET_FIELDS = frozenset({"access_token", "webhook_secret", "lwa_client_secret", "refresh_token"})
@@ -341,3 +344,8 @@ def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> Im
         total=subtotal,
         cancelled=False,
     )
+
+
+def refill(tokens: float, last_at: float, now: float, rate: float, burst: int) -> float:
+    """A token bucket: what `tokens` left at `last_at` (epoch s) has grown to by `now`."""
+    return min(float(burst), tokens + max(0.0, now - last_at) * rate)

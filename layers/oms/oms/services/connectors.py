@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +29,7 @@ from oms.domain.connectors import (
     masked,
     merge_config,
     new_webhook_secret,
+    refill,
     shopify_hmac_valid,
     shopify_order,
 )
@@ -460,54 +463,109 @@ def _confirm_amazon(
 
 # ------------------------------------------------------------------ Amazon in
 def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
-    """One polling run: every order updated since the watermark, page by page; imports and
-    cancellations are idempotent, so a run that stops half-way (throttled) repeats harmlessly.
-    The watermark moves only after a complete run."""
-    counts = {
-        "pages": 0,
-        "seen": 0,
-        "imported": 0,
-        "known": 0,
-        "cancelled": 0,
-        "skipped": 0,
-        "failed": 0,
-        "throttled": 0,
-    }
+    """One polling run: every order updated since the watermark, page by page.
+
+    searchOrders has a tiny rate (about one call every 3 minutes, burst 20): the run spends a
+    token bucket kept on the connector and, when it is empty, pauses with its place (the page
+    token) saved, so the next run continues instead of starting over. Imports and cancellations
+    are idempotent, so a page read twice is harmless. The watermark moves only when a run has
+    seen everything."""
+    counts = dict.fromkeys(
+        ("pages", "seen", "imported", "known", "cancelled", "skipped", "failed", "throttled"), 0
+    )
     doc, _ = _require(tenant_id, connector_id)
     if doc["status"] != ConnectorStatus.ACTIVE.value or doc["type"] != ConnectorType.AMAZON.value:
         return counts
+    cfg = doc["config"]
+    rate, burst = float(cfg.get("search_rate_per_second", 0.0056)), int(cfg.get("search_burst", 20))
+    now = time.time()
+    budget = refill(
+        float(doc.get("search_tokens", burst)), float(doc.get("search_tokens_at", now)), now, rate, burst
+    )
+    resume = doc.get("resume") or {}
     with tasklog.task("connector.amazon_poll", tenant_id, connector_id) as run:
-        start_from = (
-            parse_iso(doc["watermark"]) - POLL_OVERLAP
-            if doc.get("watermark")
-            else utcnow() - FIRST_POLL_LOOKBACK
-        )
-        client = spapi.SpApiClient(doc["config"])
-        newest = doc.get("watermark")
-        token: str | None = None
+        if resume:
+            start_from, token, newest = resume["start_from"], resume.get("token"), resume.get("newest")
+        else:
+            start_from = iso(
+                parse_iso(doc["watermark"]) - POLL_OVERLAP
+                if doc.get("watermark")
+                else utcnow() - FIRST_POLL_LOOKBACK
+            )
+            token, newest = None, doc.get("watermark")
+        client = spapi.SpApiClient(cfg)
+        place = _Place(start_from, token, newest, budget, resumed=bool(resume))
         try:
-            while True:
-                page, token = client.search_orders(iso(start_from), token)
-                counts["pages"] += 1
-                for raw in page:
-                    counts["seen"] += 1
-                    counts[_apply_amazon(tenant_id, connector_id, doc, raw)] += 1
-                    updated = str(raw.get("lastUpdatedTime") or "")
-                    if updated and (newest is None or updated > newest):
-                        newest = updated
-                if not token:
-                    break
+            _read_pages(tenant_id, connector_id, doc, client, place, counts)
         except (spapi.AmazonRejected, TransientStoreError) as exc:
             counts["throttled"] = client.throttled
             run.outcome, run.details = "retry", counts
+            _change(
+                tenant_id,
+                connector_id,
+                lambda d: {"search_tokens": max(place.budget, 0.0), "search_tokens_at": time.time()},
+            )
             _record_failure(tenant_id, connector_id, str(exc))
             note(tenant_id, connector_id, "poll_failed", error=str(exc)[:500], **counts)
             raise
         counts["throttled"] = client.throttled
-        _change(tenant_id, connector_id, lambda d: {"watermark": newest, "consecutive_failures": 0})
-        note(tenant_id, connector_id, "poll_completed", watermark=newest, **counts)
-        run.details = counts
+        state: dict[str, Any] = {
+            "search_tokens": max(place.budget, 0.0),
+            "search_tokens_at": time.time(),
+            "consecutive_failures": 0,
+        }
+        if place.finished:
+            state.update(watermark=place.newest, resume=None)
+            note(tenant_id, connector_id, "poll_completed", watermark=place.newest, **counts)
+        else:
+            state["resume"] = {"start_from": place.start_from, "token": place.token, "newest": place.newest}
+            note(tenant_id, connector_id, "poll_paused", reason="searchOrders rate budget spent", **counts)
+        _change(tenant_id, connector_id, lambda d: state)
+        run.details = {**counts, "finished": place.finished}
         return counts
+
+
+@dataclass
+class _Place:
+    """Where a polling run stands: its window, the next page, the newest change seen, its budget."""
+
+    start_from: str
+    token: str | None
+    newest: str | None
+    budget: float
+    resumed: bool
+    finished: bool = False
+
+
+def _read_pages(
+    tenant_id: str,
+    connector_id: str,
+    doc: dict[str, Any],
+    client: spapi.SpApiClient,
+    place: _Place,
+    counts: dict[str, int],
+) -> None:
+    while place.budget >= 1:
+        before = client.attempts
+        try:
+            page, place.token = client.search_orders(place.start_from, place.token)
+        except spapi.AmazonRejected:
+            if not place.resumed or place.token is None:
+                raise
+            place.token, place.resumed = None, False  # a stale page token: read the window again
+            continue
+        finally:
+            place.budget -= client.attempts - before
+        counts["pages"] += 1
+        for raw in page:
+            counts["seen"] += 1
+            counts[_apply_amazon(tenant_id, connector_id, doc, raw)] += 1
+            updated = str(raw.get("lastUpdatedTime") or "")
+            if updated and (place.newest is None or updated > place.newest):
+                place.newest = updated
+        if not place.token:
+            place.finished = True
+            return
 
 
 def _apply_amazon(tenant_id: str, connector_id: str, connector: dict[str, Any], raw: dict[str, Any]) -> str:
