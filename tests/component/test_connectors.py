@@ -407,6 +407,7 @@ def test_a_shipment_is_pushed_to_shopify_with_tracking(stack, admin, connector, 
     assert len([r for r in shop.requests if b"fulfillmentCreate" in r["body"]]) == 1
     tasks = admin.get("/ops/task-log").body["items"]
     assert {"connector.push_shipment", "connector.shopify_import"} <= {t["kind"] for t in tasks}
+    assert all(t["tenant_id"] == "demo" and t["duration_ms"] >= 0 for t in tasks)
 
 
 def test_a_failing_push_marks_the_connector_and_the_dead_letter_is_replayed_once(
@@ -456,6 +457,10 @@ def test_a_failing_push_marks_the_connector_and_the_dead_letter_is_replayed_once
     assert work(invoke, queued(stack)) == {"batchItemFailures": []}
     assert "gid://shopify/Order/8001" in shop.fulfilled
     assert owner.post("/ops/dlq/nope/replay", {}).status == 404
+    # a tenant admin reads only its own task log; the platform owner any tenant's
+    assert admin.get("/ops/task-log?tenant=acme").status == 403
+    platform = owner.get("/ops/task-log?tenant=_platform").body["items"]
+    assert "ops.dlq_replay" in {t["kind"] for t in platform}
 
 
 # ------------------------------------------------------------------ Amazon

@@ -11,7 +11,6 @@ from pydantic import Field, RootModel
 from oms.api.http import CirrusApp, current_request, json_body, query_model, route
 from oms.domain.clock import now_iso
 from oms.domain.connectors import ConnectorCreate, ConnectorUpdate
-from oms.domain.errors import Forbidden
 from oms.domain.models import (
     AdjustRequest,
     AvailabilityRequest,
@@ -404,9 +403,4 @@ def replay_dead_letters(principal: Principal, queue: str) -> dict[str, Any]:
 @route(app, "/ops/task-log", ["GET"], role=Role.SUPERADMIN)
 def task_log(principal: Principal) -> dict[str, Any]:
     q = query_model(app, TaskLogQuery)
-    tenant = principal.tenant_id
-    if q.tenant and q.tenant != tenant:
-        if principal.role != Role.PLATFORM_OWNER:
-            raise Forbidden("only the platform owner reads other tenants' task logs", code="forbidden")
-        tenant = q.tenant
-    return tasklog.page(tenant, q.limit, q.cursor)
+    return tasklog.page(principal, q.tenant, q.limit, q.cursor)

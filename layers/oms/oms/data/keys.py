@@ -44,14 +44,6 @@ def node_capacity_sk(day: str, node_id: str) -> str:
     return f"CAP#{day}#{node_id}"
 
 
-def rules_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}#RULES"
-
-
-def rule_sk(rule_id: str) -> str:
-    return f"R#{rule_id}"
-
-
 def products_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#PRODUCTS"
 

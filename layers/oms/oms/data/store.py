@@ -503,50 +503,63 @@ class ProductRepository:
         return {r.sk: Decimal(r.price) for r in ProductRecord.batch_get(wanted) if r.price is not None}
 
 
-class RuleRepository:
-    """Sourcing rules as validated documents; the service owns their shape."""
+class VersionedDocuments:
+    """Documents a merchant edits (sourcing rules, webhook endpoints, connectors): one partition
+    per tenant (`T#<tenant>#<partition>`, sk `<prefix><id>`), each written whole and conditioned
+    on the version it was read at, so two editors cannot overwrite each other unseen."""
 
-    def insert(self, tenant_id: str, rule_id: str, doc: dict[str, Any]) -> None:
+    def __init__(self, model: Any, partition: str, prefix: str, noun: str) -> None:
+        self.model, self.partition, self.prefix, self.noun = model, partition, prefix, noun
+
+    def _key(self, tenant_id: str, doc_id: str) -> tuple[str, str]:
+        return f"T#{tenant_id}#{self.partition}", f"{self.prefix}{doc_id}"
+
+    def insert(self, tenant_id: str, doc_id: str, doc: dict[str, Any]) -> None:
         try:
-            RuleRecord(keys.rules_pk(tenant_id), keys.rule_sk(rule_id), doc=doc, version=1).save(
-                condition=RuleRecord.pk.does_not_exist()
+            self.model(*self._key(tenant_id, doc_id), doc=doc, version=1).save(
+                condition=self.model.pk.does_not_exist()
             )
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(f"rule {rule_id} already exists", code="duplicate_rule") from exc
+                raise Conflict(f"{self.noun} {doc_id} already exists", code="duplicate_id") from exc
             raise TransientStoreError(str(exc)) from exc
 
-    def replace(self, tenant_id: str, rule_id: str, doc: dict[str, Any], expected_version: int) -> None:
-        """Optimistic: the write holds only if nobody changed the rule since it was read."""
+    def get(self, tenant_id: str, doc_id: str) -> tuple[dict[str, Any], int] | None:
         try:
-            RuleRecord(
-                keys.rules_pk(tenant_id), keys.rule_sk(rule_id), doc=doc, version=expected_version + 1
-            ).save(condition=RuleRecord.version == expected_version)
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict("the rule changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
-
-    def get(self, tenant_id: str, rule_id: str) -> tuple[dict[str, Any], int] | None:
-        try:
-            record = RuleRecord.get(keys.rules_pk(tenant_id), keys.rule_sk(rule_id), consistent_read=True)
+            record = self.model.get(*self._key(tenant_id, doc_id), consistent_read=True)
         except DoesNotExist:
             return None
         return dict(record.doc or {}), int(record.version or 1)
 
-    def delete(self, tenant_id: str, rule_id: str) -> bool:
+    def all(self, tenant_id: str) -> list[dict[str, Any]]:
+        pk, prefix = self._key(tenant_id, "")
+        return [dict(r.doc or {}) for r in self.model.query(pk, self.model.sk.startswith(prefix))]
+
+    def replace(self, tenant_id: str, doc_id: str, doc: dict[str, Any], expected_version: int) -> None:
         try:
-            RuleRecord(keys.rules_pk(tenant_id), keys.rule_sk(rule_id)).delete(
-                condition=RuleRecord.pk.exists()
+            self.model(*self._key(tenant_id, doc_id), doc=doc, version=expected_version + 1).save(
+                condition=self.model.version == expected_version
             )
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"the {self.noun} changed meanwhile", code="concurrent_update") from exc
+            raise TransientStoreError(str(exc)) from exc
+
+    def delete(self, tenant_id: str, doc_id: str) -> bool:
+        try:
+            self.model(*self._key(tenant_id, doc_id)).delete(condition=self.model.pk.exists())
         except DeleteError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise TransientStoreError(str(exc)) from exc
         return True
 
-    def all(self, tenant_id: str) -> list[dict[str, Any]]:
-        return [dict(r.doc or {}) for r in RuleRecord.query(keys.rules_pk(tenant_id))]
+
+class RuleRepository(VersionedDocuments):
+    """Sourcing rules as validated documents; the service owns their shape."""
+
+    def __init__(self) -> None:
+        super().__init__(RuleRecord, "RULES", "R#", "sourcing rule")
 
 
 # ====================================================================== stock
@@ -1040,56 +1053,15 @@ def new_id() -> str:
 
 
 # ====================================================================== webhooks
-def _webhooks_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}#WEBHOOKS"
-
-
 def _deliveries_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#DELIVERIES"
 
 
-class WebhookRepository:
+class WebhookRepository(VersionedDocuments):
     """Endpoints (versioned documents) and deliveries (one per event and endpoint)."""
 
-    def insert_endpoint(self, tenant_id: str, endpoint_id: str, doc: dict[str, Any]) -> None:
-        WebhookEndpointRecord(_webhooks_pk(tenant_id), f"EP#{endpoint_id}", doc=doc, version=1).save(
-            condition=WebhookEndpointRecord.pk.does_not_exist()
-        )
-
-    def endpoint(self, tenant_id: str, endpoint_id: str) -> tuple[dict[str, Any], int] | None:
-        try:
-            record = WebhookEndpointRecord.get(
-                _webhooks_pk(tenant_id), f"EP#{endpoint_id}", consistent_read=True
-            )
-        except DoesNotExist:
-            return None
-        return dict(record.doc or {}), int(record.version or 1)
-
-    def endpoints(self, tenant_id: str) -> list[dict[str, Any]]:
-        return [dict(r.doc or {}) for r in WebhookEndpointRecord.query(_webhooks_pk(tenant_id))]
-
-    def replace_endpoint(
-        self, tenant_id: str, endpoint_id: str, doc: dict[str, Any], expected_version: int
-    ) -> None:
-        try:
-            WebhookEndpointRecord(
-                _webhooks_pk(tenant_id), f"EP#{endpoint_id}", doc=doc, version=expected_version + 1
-            ).save(condition=WebhookEndpointRecord.version == expected_version)
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict("the endpoint changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
-
-    def delete_endpoint(self, tenant_id: str, endpoint_id: str) -> bool:
-        try:
-            WebhookEndpointRecord(_webhooks_pk(tenant_id), f"EP#{endpoint_id}").delete(
-                condition=WebhookEndpointRecord.pk.exists()
-            )
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise TransientStoreError(str(exc)) from exc
-        return True
+    def __init__(self) -> None:
+        super().__init__(WebhookEndpointRecord, "WEBHOOKS", "EP#", "webhook endpoint")
 
     def insert_delivery(self, tenant_id: str, delivery: dict[str, Any], expires_at_epoch: int) -> bool:
         """False if this delivery (same event, same endpoint) exists already."""
@@ -1160,44 +1132,11 @@ def _log_expiry(days: int = 30) -> int:
     return int(time.time() + days * 86400)
 
 
-class ConnectorRepository:
-    def insert(self, tenant_id: str, connector_id: str, doc: dict[str, Any]) -> None:
-        ConnectorRecord(f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", doc=doc, version=1).save(
-            condition=ConnectorRecord.pk.does_not_exist()
-        )
+class ConnectorRepository(VersionedDocuments):
+    """Connector configurations (versioned documents) and the inbound events they claimed."""
 
-    def get(self, tenant_id: str, connector_id: str) -> tuple[dict[str, Any], int] | None:
-        try:
-            record = ConnectorRecord.get(
-                f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", consistent_read=True
-            )
-        except DoesNotExist:
-            return None
-        return dict(record.doc or {}), int(record.version or 1)
-
-    def all(self, tenant_id: str) -> list[dict[str, Any]]:
-        return [dict(r.doc or {}) for r in ConnectorRecord.query(f"T#{tenant_id}#CONNECTORS")]
-
-    def replace(self, tenant_id: str, connector_id: str, doc: dict[str, Any], expected_version: int) -> None:
-        try:
-            ConnectorRecord(
-                f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}", doc=doc, version=expected_version + 1
-            ).save(condition=ConnectorRecord.version == expected_version)
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict("the connector changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
-
-    def delete(self, tenant_id: str, connector_id: str) -> bool:
-        try:
-            ConnectorRecord(f"T#{tenant_id}#CONNECTORS", f"C#{connector_id}").delete(
-                condition=ConnectorRecord.pk.exists()
-            )
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise TransientStoreError(str(exc)) from exc
-        return True
+    def __init__(self) -> None:
+        super().__init__(ConnectorRecord, "CONNECTORS", "C#", "connector")
 
     def claim(self, tenant_id: str, connector_id: str, event_id: str) -> str | None:
         """Claim an inbound event: None if it is new (claimed now), else the state found."""

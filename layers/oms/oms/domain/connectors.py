@@ -162,6 +162,33 @@ def _coordinates(lat: Any, lon: Any) -> tuple[float, float] | None:
     return point if -90 <= point[0] <= 90 and -180 <= point[1] <= 180 else None
 
 
+class _ChannelLines:
+    """A channel's order lines merged by SKU: one SKU sold on several lines (different discounts)
+    becomes one line at the weighted unit price, as a Cirrus order allows one line per SKU."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, dict[str, Any]] = {}
+
+    def add(self, sku: str, name: str, quantity: int, price: Decimal) -> None:
+        line = self.lines.setdefault(sku, {"name": name[:200], "quantity": 0, "total": Decimal("0")})
+        line["quantity"] += quantity
+        line["total"] += price * quantity
+
+    def subtotal(self) -> Decimal:
+        return sum((line["total"] for line in self.lines.values()), Decimal("0")).quantize(Decimal("0.01"))
+
+    def line_items(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "sku": sku,
+                "product_name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price": str((line["total"] / line["quantity"]).quantize(Decimal("0.01"))),
+            }
+            for sku, line in self.lines.items()
+        ]
+
+
 class ImportedOrder(BaseModel):
     """What a channel order becomes: the create request plus the channel's own money figures."""
 
@@ -184,33 +211,14 @@ def shopify_order(
     lines_in = [li for li in payload.get("line_items") or [] if int(li.get("quantity") or 0) > 0]
     if not lines_in:
         raise ImportProblem("the order has no line items")
-    merged: dict[str, dict[str, Any]] = {}
+    lines = _ChannelLines()
+    ships = False
     for li in lines_in:
         sku = _sku(li.get("sku"), f"SHOPIFY-{li.get('variant_id') or li.get('id')}")
-        price = _money(li.get("price"), f"line {sku} price")
-        if sku in merged:  # one SKU on two lines (different discounts): one line, weighted price
-            prev = merged[sku]
-            qty = prev["quantity"] + int(li["quantity"])
-            total = prev["_total"] + price * int(li["quantity"])
-            merged[sku] = {**prev, "quantity": qty, "_total": total}
-        else:
-            merged[sku] = {
-                "sku": sku,
-                "product_name": str(li.get("title") or li.get("name") or sku)[:200],
-                "quantity": int(li["quantity"]),
-                "_total": price * int(li["quantity"]),
-                "_ships": bool(li.get("requires_shipping", True)),
-            }
-    line_items = [
-        {
-            "sku": m["sku"],
-            "product_name": m["product_name"],
-            "quantity": m["quantity"],
-            "unit_price": str((m["_total"] / m["quantity"]).quantize(Decimal("0.01"))),
-        }
-        for m in merged.values()
-    ]
-    ships = any(m["_ships"] for m in merged.values())
+        name = str(li.get("title") or li.get("name") or sku)
+        lines.add(sku, name, int(li["quantity"]), _money(li.get("price"), f"line {sku} price"))
+        ships = ships or bool(li.get("requires_shipping", True))
+    line_items = lines.line_items()
     customer = payload.get("customer") or {}
     email = payload.get("email") or payload.get("contact_email") or customer.get("email")
     if not email:
@@ -280,7 +288,7 @@ def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> Im
     order_id = str(order.get("orderId") or "")
     if not re.fullmatch(r"[0-9A-Za-z\-]{5,40}", order_id):
         raise ImportProblem("the order has no valid orderId")
-    merged: dict[str, dict[str, Any]] = {}
+    lines = _ChannelLines()
     currency = None
     for item in order.get("orderItems") or []:
         qty = int(item.get("quantityOrdered") or 0)
@@ -290,31 +298,18 @@ def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> Im
         sku = _sku(product.get("sellerSku"), f"ASIN-{product.get('asin') or item.get('orderItemId')}")
         unit = (product.get("price") or {}).get("unitPrice") or {}
         currency = currency or unit.get("currencyCode")
-        price = _money(unit.get("amount"), f"item {sku} unit price")
-        prev = merged.get(sku)
-        merged[sku] = {
-            "sku": sku,
-            "product_name": str(product.get("title") or sku)[:200],
-            "quantity": qty + (prev["quantity"] if prev else 0),
-            "_total": price * qty + (prev["_total"] if prev else Decimal("0")),
-        }
-    if not merged:
+        lines.add(
+            sku, str(product.get("title") or sku), qty, _money(unit.get("amount"), f"item {sku} unit price")
+        )
+    if not lines.lines:
         raise ImportProblem("the order has no items to ship")
     recipient = (order.get("recipient") or {}).get("deliveryAddress") or {}
     if not (recipient.get("addressLine1") and recipient.get("city")):
         raise ImportProblem("the order has no delivery address (yet)")
     buyer = order.get("buyer") or {}
     email = buyer.get("buyerEmail") or f"{order_id.lower()}@marketplace.amazon.invalid"
-    line_items = [
-        {
-            "sku": m["sku"],
-            "product_name": m["product_name"],
-            "quantity": m["quantity"],
-            "unit_price": str((m["_total"] / m["quantity"]).quantize(Decimal("0.01"))),
-        }
-        for m in merged.values()
-    ]
-    subtotal = sum((m["_total"] for m in merged.values()), Decimal("0")).quantize(Decimal("0.01"))
+    line_items = lines.line_items()
+    subtotal = lines.subtotal()
     request = {
         "channel": Channel.MARKETPLACE.value,
         "fulfillment_type": FulfillmentType.SHIP_TO_HOME.value,

@@ -39,10 +39,9 @@ from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Channel, Order, Principal
 from oms.services import orders as order_service
 from oms.services import tasklog
-from oms.services.context import repos
+from oms.services.context import repos, retry_lost_updates
 
 log = logging.getLogger(__name__)
-_RETRIES = 5
 FAILURES_BEFORE_ERROR = 3  # consecutive failed pushes before a connector is marked ERROR
 POLL_OVERLAP = timedelta(minutes=2)  # re-read a little before the watermark: clocks and lag
 FIRST_POLL_LOOKBACK = timedelta(days=1)
@@ -154,16 +153,13 @@ def get(principal: Principal, connector_id: str) -> dict[str, Any]:
 
 
 def _change(tenant_id: str, connector_id: str, change: Any) -> dict[str, Any]:
-    for _ in range(_RETRIES):
+    def attempt() -> dict[str, Any]:
         doc, version = _require(tenant_id, connector_id)
         new = {**doc, **change(doc), "updated_at": now_iso()}
-        try:
-            repos.connectors.replace(tenant_id, connector_id, new, version)
-            return new
-        except Conflict as exc:
-            if exc.code != "concurrent_update":
-                raise
-    raise Conflict("the connector is being changed by others; retry", code="concurrent_update")
+        repos.connectors.replace(tenant_id, connector_id, new, version)
+        return new
+
+    return retry_lost_updates(attempt, "connector")
 
 
 def update(principal: Principal, connector_id: str, request: ConnectorUpdate) -> dict[str, Any]:

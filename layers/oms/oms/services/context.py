@@ -1,8 +1,11 @@
-"""Repositories shared by the use cases (created once per process, after configuration)."""
+"""Repositories shared by the use cases (created once per process, after configuration), and
+the retry loop of optimistic read-change-write."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from oms.data.store import (
     ConnectorRepository,
@@ -16,6 +19,7 @@ from oms.data.store import (
     StockRepository,
     WebhookRepository,
 )
+from oms.domain.errors import Conflict
 
 
 @dataclass
@@ -33,3 +37,19 @@ class Repos:
 
 
 repos = Repos()
+
+
+R = TypeVar("R")
+_OPTIMISTIC_TRIES = 5
+
+
+def retry_lost_updates(attempt: Callable[[], R], what: str) -> R:
+    """Run a read-change-conditional-write `attempt` again while its write loses to a concurrent
+    change (`concurrent_update`); after a few tries, tell the caller to retry."""
+    for _ in range(_OPTIMISTIC_TRIES):
+        try:
+            return attempt()
+        except Conflict as exc:
+            if exc.code != "concurrent_update":
+                raise
+    raise Conflict(f"the {what} is being changed by others; retry", code="concurrent_update")

@@ -25,7 +25,7 @@ from oms.domain.models import (
     Principal,
     TransferRequest,
 )
-from oms.services.context import repos
+from oms.services.context import repos, retry_lost_updates
 
 _RETRIES = 5
 
@@ -86,19 +86,16 @@ def get_node(principal: Principal, node_id: str) -> Node:
 
 
 def _change_node(principal: Principal, node_id: str, fields: dict[str, Any]) -> Node:
-    for _ in range(_RETRIES):
+    def attempt() -> Node:
         found = repos.nodes.get_with_version(principal.tenant_id, node_id)
         if found is None or found[0].deleted_at:
             raise NotFound(f"node {node_id} not found", code="node_not_found")
         node, version = found
         updated = node.model_copy(update={**fields, "updated_at": now_iso()})
-        try:
-            repos.nodes.replace(updated, version)
-            return updated
-        except Conflict as exc:
-            if exc.code != "concurrent_update":
-                raise
-    raise Conflict("the node is being changed by others; retry", code="concurrent_update")
+        repos.nodes.replace(updated, version)
+        return updated
+
+    return retry_lost_updates(attempt, "node")
 
 
 def update_node(principal: Principal, node_id: str, request: NodeUpdate) -> Node:

@@ -17,15 +17,14 @@ from pydantic import ValidationError
 
 from oms.config import settings
 from oms.domain.clock import now_iso
-from oms.domain.errors import Conflict, NotFound, ValidationFailed
+from oms.domain.errors import NotFound, ValidationFailed
 from oms.domain.inventory import item_id_for
 from oms.domain.models import Node, Order, OrderCreate, Principal
 from oms.domain.rules import SourcingRule, SourcingRuleFields
 from oms.domain.sourcing_engine import SourcingDecision, source_order
-from oms.services.context import repos
+from oms.services.context import repos, retry_lost_updates
 
 log = logging.getLogger(__name__)
-_RETRIES = 5
 
 
 # ------------------------------------------------------------------ deciding
@@ -148,7 +147,8 @@ def get_rule(principal: Principal, rule_id: str) -> dict[str, Any]:
 
 def _change_rule(principal: Principal, rule_id: str, change: dict[str, Any] | None) -> dict[str, Any]:
     """Read, apply, validate the whole rule, write conditioned on the version read."""
-    for _ in range(_RETRIES):
+
+    def attempt() -> dict[str, Any]:
         found = repos.rules.get(principal.tenant_id, rule_id)
         if found is None:
             raise NotFound(f"sourcing rule {rule_id} not found", code="rule_not_found")
@@ -156,13 +156,10 @@ def _change_rule(principal: Principal, rule_id: str, change: dict[str, Any] | No
         fields = {**doc, **(change if change is not None else {"is_active": not doc.get("is_active", True)})}
         fields["updated_at"] = now_iso()
         new_doc = _validated(fields).model_dump(mode="json")
-        try:
-            repos.rules.replace(principal.tenant_id, rule_id, new_doc, version)
-            return _view(new_doc, version + 1)
-        except Conflict as exc:
-            if exc.code != "concurrent_update":
-                raise
-    raise Conflict("the rule is being changed by others; retry", code="concurrent_update")
+        repos.rules.replace(principal.tenant_id, rule_id, new_doc, version)
+        return _view(new_doc, version + 1)
+
+    return retry_lost_updates(attempt, "rule")
 
 
 def update_rule(principal: Principal, rule_id: str, patch: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from oms.domain.clock import now_iso
+from oms.domain.errors import Forbidden
+from oms.domain.models import Principal, Role
 from oms.services.context import repos
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,10 @@ def task(kind: str, tenant_id: str | None, reference: str = "") -> Iterator[Task
             log.warning("task log write failed for %s", kind, exc_info=True)
 
 
-def page(tenant_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    items, next_cursor = repos.logs.page(_pk(tenant_id), limit, cursor)
+def page(principal: Principal, tenant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The caller's tenant's task log; the platform owner may read any tenant's (or `_platform`)."""
+    tenant = tenant_id or principal.tenant_id
+    if tenant != principal.tenant_id and principal.role != Role.PLATFORM_OWNER:
+        raise Forbidden("only the platform owner reads other tenants' task logs", code="forbidden")
+    items, next_cursor = repos.logs.page(_pk(tenant), limit, cursor)
     return {"items": items, "count": len(items), "next_cursor": next_cursor}

@@ -37,11 +37,10 @@ from oms.domain.webhooks import (
     wants,
 )
 from oms.services import tasklog
-from oms.services.context import repos
+from oms.services.context import repos, retry_lost_updates
 
 MASK = "***"
 LOG_DAYS = 30
-_RETRIES = 5
 _NS = uuid.UUID("0c7d6a0e-5a35-4f7e-8f55-3d1b2f0a9e11")
 
 
@@ -91,17 +90,17 @@ def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, 
         "created_at": now,
         "updated_at": now,
     }
-    repos.webhooks.insert_endpoint(principal.tenant_id, endpoint_id, doc)
+    repos.webhooks.insert(principal.tenant_id, endpoint_id, doc)
     return _view(doc, reveal=True)  # the only time the secret is shown
 
 
 def list_endpoints(principal: Principal) -> list[dict[str, Any]]:
-    docs = sorted(repos.webhooks.endpoints(principal.tenant_id), key=lambda d: d["created_at"])
+    docs = sorted(repos.webhooks.all(principal.tenant_id), key=lambda d: d["created_at"])
     return [_view(d) for d in docs]
 
 
 def _endpoint(tenant_id: str, endpoint_id: str) -> tuple[dict[str, Any], int]:
-    found = repos.webhooks.endpoint(tenant_id, endpoint_id)
+    found = repos.webhooks.get(tenant_id, endpoint_id)
     if found is None:
         raise NotFound(f"webhook endpoint {endpoint_id} not found", code="webhook_endpoint_not_found")
     return found
@@ -112,16 +111,13 @@ def get_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
 
 
 def _change(principal: Principal, endpoint_id: str, change: Any) -> dict[str, Any]:
-    for _ in range(_RETRIES):
+    def attempt() -> dict[str, Any]:
         doc, version = _endpoint(principal.tenant_id, endpoint_id)
         new = {**doc, **change(doc), "updated_at": now_iso()}
-        try:
-            repos.webhooks.replace_endpoint(principal.tenant_id, endpoint_id, new, version)
-            return new
-        except Conflict as exc:
-            if exc.code != "concurrent_update":
-                raise
-    raise Conflict("the endpoint is being changed by others; retry", code="concurrent_update")
+        repos.webhooks.replace(principal.tenant_id, endpoint_id, new, version)
+        return new
+
+    return retry_lost_updates(attempt, "endpoint")
 
 
 def update_endpoint(principal: Principal, endpoint_id: str, request: EndpointUpdate) -> dict[str, Any]:
@@ -151,7 +147,7 @@ def rotate_secret(principal: Principal, endpoint_id: str) -> dict[str, Any]:
 
 
 def delete_endpoint(principal: Principal, endpoint_id: str) -> None:
-    if not repos.webhooks.delete_endpoint(principal.tenant_id, endpoint_id):
+    if not repos.webhooks.delete(principal.tenant_id, endpoint_id):
         raise NotFound(f"webhook endpoint {endpoint_id} not found", code="webhook_endpoint_not_found")
 
 
@@ -277,7 +273,7 @@ def dispatch(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, A
     `endpoints_by_tenant` caches the endpoint lists across one batch of events."""
     cache = endpoints_by_tenant if endpoints_by_tenant is not None else {}
     if event.tenant_id not in cache:
-        cache[event.tenant_id] = repos.webhooks.endpoints(event.tenant_id)
+        cache[event.tenant_id] = repos.webhooks.all(event.tenant_id)
     delivered = 0
     for endpoint in cache[event.tenant_id]:
         if not endpoint.get("active", True) or not wants(endpoint.get("event_types", []), event.type):
@@ -308,7 +304,7 @@ def retry_due(tenant_id: str, delivery_id: str) -> str:
             wait,
         )
         return "waiting"
-    found = repos.webhooks.endpoint(tenant_id, delivery["endpoint_id"])
+    found = repos.webhooks.get(tenant_id, delivery["endpoint_id"])
     return str(_attempt(delivery, found[0] if found else None)["state"])
 
 
@@ -365,7 +361,7 @@ def retry_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
         raise NotFound(f"delivery {delivery_id} not found", code="delivery_not_found")
     if delivery["state"] == "DELIVERED":
         raise Conflict("this delivery succeeded already", code="already_delivered")
-    found = repos.webhooks.endpoint(principal.tenant_id, delivery["endpoint_id"])
+    found = repos.webhooks.get(principal.tenant_id, delivery["endpoint_id"])
     if found is None:
         raise Conflict("the endpoint of this delivery was deleted", code="webhook_endpoint_deleted")
     # one more attempt now; a DEAD delivery that fails again stays DEAD (no new schedule)
