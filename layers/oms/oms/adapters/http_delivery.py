@@ -9,15 +9,13 @@ the name, the socket uses the pinned address). Redirects are never followed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from oms.domain.webhooks import refused_address
 
@@ -56,22 +54,30 @@ def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
     return addresses[0]
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the URL's (already checked) IP while TLS verifies the original host name."""
+@functools.cache
+def _pinned_adapter_class() -> Any:
+    """An HTTPAdapter that connects to the URL's (already checked) IP while TLS verifies the
+    original host name. Built on first use: `requests` stays off the API's cold start."""
+    from requests.adapters import HTTPAdapter
 
-    def __init__(self, server_hostname: str) -> None:
-        self._server_hostname = server_hostname
-        super().__init__(max_retries=0)
+    class PinnedAdapter(HTTPAdapter):
+        def __init__(self, server_hostname: str) -> None:
+            self._server_hostname = server_hostname
+            super().__init__(max_retries=0)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["server_hostname"] = self._server_hostname
-        kwargs["assert_hostname"] = self._server_hostname
-        super().init_poolmanager(*args, **kwargs)
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["server_hostname"] = self._server_hostname
+            kwargs["assert_hostname"] = self._server_hostname
+            super().init_poolmanager(*args, **kwargs)
+
+    return PinnedAdapter
 
 
 def send(
     url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_loopback: bool
 ) -> SendResult:
+    import requests
+
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -85,7 +91,7 @@ def send(
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment may see or reroute the payload
     if parts.scheme == "https":
-        session.mount("https://", _PinnedAdapter(host))
+        session.mount("https://", _pinned_adapter_class()(host))
     try:
         response = session.post(
             pinned,

@@ -1,10 +1,11 @@
-"""Shopify Admin GraphQL: pushing a shipment back as a fulfilment, and a connection test."""
+"""Shopify Admin GraphQL: pushing a shipment back as a fulfilment, and a connection test.
+
+`requests` is imported on first use: the API function loads this module but rarely calls out,
+and its cold start is what a merchant waits for."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import requests
 
 from oms.domain.errors import TransientStoreError
 
@@ -23,6 +24,8 @@ def _endpoint(config: dict[str, Any]) -> str:
 
 
 def _graphql(config: dict[str, Any], query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    import requests
+
     try:
         response = requests.post(
             _endpoint(config),

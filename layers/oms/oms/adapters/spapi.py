@@ -1,5 +1,6 @@
 """Amazon Selling Partner API: LWA token exchange, Orders v2026-01-01 `searchOrders` with paging
-and throttling, and v0 `confirmShipment`."""
+and throttling, and v0 `confirmShipment` (`requests` is imported on first use, off the API's cold
+start)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import requests
 
 from oms.domain.errors import TransientStoreError
 
@@ -36,6 +35,8 @@ class SpApiClient:
             cached = _TOKENS.get(key)
             if cached and cached[1] > time.time() + 60:
                 return cached[0]
+        import requests
+
         try:
             response = requests.post(
                 self.config["token_url"],
@@ -61,9 +62,11 @@ class SpApiClient:
             _TOKENS[key] = (token, time.time() + float(body.get("expires_in", 3600)))
         return token
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One SP-API call; 429 and 5xx wait and retry with exponential backoff (Retry-After when
         given), so a throttled poller slows down instead of failing."""
+        import requests
+
         delay = 1.0
         for attempt in range(1, self.max_attempts + 1):
             self.attempts += 1

@@ -11,7 +11,7 @@ from oms.services.context import repos
 def login(request: LoginRequest) -> dict[str, object]:
     user = repos.directory.user_by_email(request.email)
     if user is None:
-        passwords.verify_password(request.password, passwords.DUMMY_HASH)  # same cost as a miss
+        passwords.verify_password(request.password, passwords.dummy_hash())  # same cost as a miss
         raise Unauthenticated("invalid email or password", code="invalid_credentials")
     if not passwords.verify_password(request.password, user.password_hash) or not user.active:
         raise Unauthenticated("invalid email or password", code="invalid_credentials")
