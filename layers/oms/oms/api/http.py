@@ -11,11 +11,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
 from oms.domain.models import Principal, Role
@@ -49,6 +50,7 @@ class CirrusApp(Chalice):
     def __init__(self, app_name: str) -> None:
         self._per_thread = threading.local()
         super().__init__(app_name=app_name)
+        self.specs: list[RouteSpec] = []
         self._compiled: list[tuple[re.Pattern[str], str, list[str]]] | None = None
 
     # Chalice keeps the request being handled on the app object; keep it per thread, so one warm
@@ -157,12 +159,36 @@ def query_model(app: Chalice, model: type[M]) -> M:
         ) from exc
 
 
-def route(
-    app: CirrusApp, path: str, methods: list[str], *, role: Role | None = Role.USER, status: int = 200
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view: authenticate (unless role is None), map errors, serialise JSON.
+@dataclass(frozen=True)
+class RouteSpec:
+    """What one operation declares: the OpenAPI document and the route x role test read these."""
 
-    The view gets the Principal first (when authenticated), then the path parameters."""
+    path: str
+    method: str
+    view: str
+    role: Role | None
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    summary: str
+    tag: str
+
+
+def route(
+    app: CirrusApp,
+    path: str,
+    methods: list[str],
+    *,
+    role: Role | None = Role.USER,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view: authenticate (unless role is None), parse, map errors, serialise JSON.
+
+    The view gets the Principal first (when authenticated), then the path parameters, then
+    `body=` (the parsed `body` model) and `query=` (the parsed `query` model) when declared.
+    Declared models are what the OpenAPI document describes (oms.api.openapi)."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         def endpoint(**params: str) -> Response:
@@ -171,14 +197,19 @@ def route(
                 length = int(request.headers.get("content-length") or 0)
                 if length > MAX_BODY_BYTES or len(request.raw_body or b"") > MAX_BODY_BYTES:
                     raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
-                if role is None:
-                    result = view(**params)
-                else:
+                args: list[Any] = []
+                if role is not None:
                     from oms.services.auth import authenticate, require
 
                     principal: Principal = authenticate(request.headers.get("authorization"))
                     require(principal, role)
-                    result = view(principal, **params)
+                    args.append(principal)
+                kwargs: dict[str, Any] = dict(params)
+                if query is not None:
+                    kwargs["query"] = query_model(app, query)
+                if body is not None:
+                    kwargs["body"] = json_body(app, body)
+                result = view(*args, **kwargs)
             except DomainError as exc:
                 return error_response(exc.status, exc.code, exc.message, exc.details)
             except ValidationError as exc:  # a model built inside a service from client data
@@ -207,6 +238,30 @@ def route(
                 "application/octet-stream",
             ],
         )(endpoint)
+        doc = (view.__doc__ or view.__name__.replace("_", " ")).strip()
+        for method in methods:
+            app.specs.append(
+                RouteSpec(
+                    path=path,
+                    method=method,
+                    view=view.__name__,
+                    role=role,
+                    status=status,
+                    body=body,
+                    query=query,
+                    summary=doc.splitlines()[0],
+                    tag=view.__module__.rsplit(".", 1)[-1],
+                )
+            )
         return view
 
     return register
+
+
+class PageQuery(BaseModel):
+    """`limit` and an opaque `cursor`: the paging of every list that pages."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
