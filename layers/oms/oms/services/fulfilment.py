@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from oms.data.store import ReservationLine
+from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
 from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable, StockConflict

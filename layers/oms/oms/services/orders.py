@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from oms.adapters import workflow
-from oms.data.store import ReservationLine
+from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
