@@ -33,7 +33,7 @@ from oms.domain.models import (
 )
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.webhooks import EndpointCreate, EndpointUpdate
-from oms.services import auth, connectors, inventory, ops, orders, sourcing, tasklog, webhooks
+from oms.services import auth, connectors, fulfilment, inventory, ops, orders, sourcing, tasklog, webhooks
 
 app = CirrusApp(app_name="cirrus-oms")
 
@@ -203,7 +203,7 @@ def sourcing_decisions(principal: Principal, order_id: str) -> dict[str, Any]:
 @route(app, "/orders/{order_id}/fulfillment-events", ["POST"])
 def fulfilment_event(principal: Principal, order_id: str) -> Any:
     """200 when the event was applied now; 202 when it resumed the workflow (applied shortly)."""
-    result = orders.accept_fulfilment_event(principal, order_id, json_body(app, FulfilmentEvent))
+    result = fulfilment.accept_fulfilment_event(principal, order_id, json_body(app, FulfilmentEvent))
     return Response(
         body=json.dumps(result),
         status_code=200 if result["applied"] or result.get("duplicate") else 202,
