@@ -31,8 +31,8 @@ CLIENTS = 8
 
 
 def _preload(n: int) -> None:
+    from oms.data.orders import body_record, order_record
     from oms.data.records import OrderRecord
-    from oms.data.store import _body_record, _order_record
     from oms.domain.clock import now_iso
     from oms.domain.models import OrderCreate, Principal, Role
     from oms.domain.orders import build_order, order_id_for
@@ -52,8 +52,8 @@ def _preload(n: int) -> None:
                 catalog_prices={},
                 idempotency_key=None,
             )
-            batch.save(_body_record(order))
-            batch.save(_order_record(order))
+            batch.save(body_record(order))
+            batch.save(order_record(order))
 
 
 def _forget_preload_events(cloud: Any) -> None:

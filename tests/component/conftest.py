@@ -60,7 +60,7 @@ def user(anon: ApiClient) -> ApiClient:
 @pytest.fixture
 def other_tenant(anon: ApiClient) -> ApiClient:
     from oms.adapters.passwords import hash_password
-    from oms.data.store import StoredUser
+    from oms.data.directory import StoredUser
     from oms.domain.clock import now_iso
     from oms.services.context import repos
 

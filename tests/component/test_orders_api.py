@@ -140,7 +140,7 @@ def test_user_role_cannot_patch_status(user, admin):
 def test_a_create_interrupted_between_its_two_writes_is_completed_by_the_retry(admin):
     """The body is written first; if the process dies before the header, the client's retry (same
     key, same body) completes the order from what was stored, and a different body is refused."""
-    from oms.data.store import _body_record
+    from oms.data.orders import body_record
     from oms.domain import orders as order_rules
     from oms.domain.models import OrderCreate, Principal, Role
 
@@ -159,7 +159,7 @@ def test_a_create_interrupted_between_its_two_writes_is_completed_by_the_retry(a
         },
         idempotency_key="crash-1",
     )
-    _body_record(half).save()
+    body_record(half).save()
     assert admin.get(f"/orders/{order_id}").status == 404  # half an order is not an order
     other = admin.post(
         "/orders", order_body(customer_name="Someone Else"), headers={"Idempotency-Key": "crash-1"}

@@ -80,10 +80,3 @@ def _dead_letter_queues(raw: str) -> tuple[tuple[str, tuple[str, str]], ...]:
         if name and dlq and source:
             found.append((name, (dlq, source)))
     return tuple(found)
-
-
-def reset() -> None:
-    """Forget cached settings and clients (tests and the local cloud re-point them)."""
-    from oms import runtime
-
-    runtime.reinit()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from oms.adapters.passwords import hash_password
-from oms.data.store import StoredUser
+from oms.data.directory import StoredUser
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
 from oms.domain.inventory import item_id_for

@@ -7,18 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from oms.data.store import (
-    ConnectorRepository,
-    DirectoryRepository,
-    JobLeaseRepository,
-    LogRepository,
-    NodeRepository,
-    OrderRepository,
-    ProductRepository,
-    RuleRepository,
-    StockRepository,
-    WebhookRepository,
-)
+from oms.data.connectors import ConnectorRepository
+from oms.data.directory import DirectoryRepository
+from oms.data.documents import RuleRepository
+from oms.data.leases import JobLeaseRepository
+from oms.data.logs import LogRepository
+from oms.data.nodes import NodeRepository
+from oms.data.orders import OrderRepository
+from oms.data.products import ProductRepository
+from oms.data.stock import StockRepository
+from oms.data.webhooks import WebhookRepository
 from oms.domain.errors import Conflict
 
 

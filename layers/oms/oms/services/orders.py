@@ -9,18 +9,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from oms.adapters import workflow
-from oms.data.store import ReservationLine
+from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
-    EventNotYetApplicable,
     IdempotencyKeyReused,
     NotFound,
     ValidationFailed,
 )
-from oms.domain.fulfilment import accept, resumes_workflow
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus
 from oms.domain.models import (
     Allocation,
@@ -286,46 +284,6 @@ def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Ord
 
         wf.start(updated.tenant_id, updated.id, {"type": "RESOURCE"}, label=f"retry-v{updated.version}")
     return updated
-
-
-def accept_fulfilment_event(principal: Principal, order_id: str, event: FulfilmentEvent) -> dict[str, Any]:
-    """A warehouse/carrier callback. Progress within a wait (picking, packing, shipped, out for
-    delivery) is applied here and now; an event that ends a wait (ready to ship / for pickup,
-    delivered, picked up) resumes the order's workflow, as does an event that overtook an earlier
-    one (the execution retries it until it applies). Result["applied"] tells which happened."""
-    # An eventually consistent read is enough to validate: every write below is conditioned on
-    # the version it read itself, and an order a step behind still accepts the next event.
-    order = repos.orders.get(principal.tenant_id, order_id, consistent=False)
-    if order is None:
-        raise NotFound(f"order {order_id} not found", code="order_not_found")
-    if order_rules.seen_event(order, event.event_id):
-        return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
-    applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
-    body = event.model_dump(mode="json", exclude_none=True)
-    body["actor"] = f"user:{principal.email}"
-    if applies_now and not resumes_workflow(event):
-        from oms.services import fulfilment
-
-        try:
-            result = fulfilment.apply_event(order.tenant_id, order.id, body)
-            return {
-                "order_id": order.id,
-                "status": result["status"],
-                "applied": True,
-                "event": event.type.value,
-            }
-        except EventNotYetApplicable:
-            pass  # another writer moved the order meanwhile: let the workflow retry it
-    label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
-    execution = workflow.start(order.tenant_id, order.id, body, label=label)
-    return {
-        "order_id": order.id,
-        "status": order.status.value,
-        "applied": False,
-        "queued_behind_earlier_events": not applies_now,
-        "event": event.type.value,
-        "execution_arn": execution,
-    }
 
 
 def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Shipment]:

@@ -18,7 +18,7 @@ from oms.domain.models import (
     Role,
     StatusPatch,
 )
-from oms.services import orders
+from oms.services import fulfilment, orders
 
 
 @route(app, "/orders", ["POST"], status=201, body=OrderCreate)
@@ -74,7 +74,7 @@ def sourcing_decisions(principal: Principal, order_id: str) -> dict[str, Any]:
 @route(app, "/orders/{order_id}/fulfillment-events", ["POST"], body=FulfilmentEvent)
 def fulfilment_event(principal: Principal, order_id: str, *, body: FulfilmentEvent) -> Any:
     """200 when the event was applied now; 202 when it resumed the workflow (applied shortly)."""
-    result = orders.accept_fulfilment_event(principal, order_id, body)
+    result = fulfilment.accept_fulfilment_event(principal, order_id, body)
     return Response(
         body=json.dumps(result),
         status_code=200 if result["applied"] or result.get("duplicate") else 202,
