@@ -8,11 +8,12 @@ depth-first in ascending cost, pruned by an upper bound on the units still reach
 
 The time box covers everything the strategy does, preparation included. The incumbent comes first
 (the seed's greedy, so the answer is never worse than LEAST_COST_SPLIT, or the cheapest node that
-holds every line if that is cheaper); then the tables are built, one node at a time, leaving out
-nodes that cannot beat the incumbent and nodes that `max_split_nodes` cheaper nodes dominate; then
-the search. The clock (`Context.clock`, injected by the engine) is read every `_CHECK_EVERY` steps
-of any of these loops; past `Context.deadline` the best plan found so far is returned with
-`optimal=False`.
+holds every line if that is better); then, in stages over the cheapest 32, 256 and then all nodes,
+the tables are built one node at a time, leaving out nodes that cannot beat the best plan so far
+and nodes that `max_split_nodes` cheaper nodes dominate, and the stage is searched. The clock
+(`Context.clock`, injected by the engine) is read once after the incumbent and then every
+`_CHECK_EVERY` steps of any of these loops; past `Context.deadline` the best plan found so far is
+returned with `optimal=False`.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class _Search:
 
     def _incumbent(self) -> None:
         """Number the candidates, cheapest first; then the incumbent: the seed's greedy (or the
-        cheapest node holding every line, if cheaper), the answer whenever the clock runs out, so
+        cheapest node holding every line, if better), the answer whenever the clock runs out, so
         a time-out is never worse than LEAST_COST_SPLIT. Not clock-checked: the guarantee needs it
         (a few milliseconds at 1,000 nodes)."""
         ctx = self.ctx
@@ -215,8 +216,8 @@ class _Search:
         use, shipping as much for no more. The best plan's nodes stay. Comparisons are capped by
         `_DOMINANCE_WORK` per order; past that, nodes are kept unexamined (always safe).
 
-        A row is packed into one integer, a field of `width` bits per SKU under a guard bit, so
-        that "h holds at least as much of every SKU as i" is one subtraction: ((h | guards) - i)
+        A row is packed into one integer, a field of `shift` bits per SKU whose top bit is a guard,
+        so that "h holds at least as much of every SKU as i" is one subtraction: ((h | guards) - i)
         keeps every guard bit exactly when no field borrows."""
         shift = max(self.need).bit_length() + 1
         guards = sum(1 << (j * shift + shift - 1) for j in range(self.m))
