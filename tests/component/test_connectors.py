@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from infra.local.testing import deployed_template
+from oms.domain.clock import now_iso
 from tests.component.helpers import drain, stream_records, wait_for_status
 from tests.fakes import FakeShopify, FakeSpApi
 
@@ -120,15 +121,18 @@ def delivery(
     secret: str = SECRET,
     raw: bytes | None = None,
     signature: str | None = None,
+    shop: str = SHOP,
+    triggered_at: str | None = None,
 ) -> dict[str, Any]:
     body = raw if raw is not None else json.dumps(payload).encode()
     digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {
         "content-type": "application/json",
         "x-shopify-topic": topic,
-        "x-shopify-shop-domain": SHOP,
+        "x-shopify-shop-domain": shop,
         "x-shopify-event-id": event_id or str(uuid.uuid4()),
         "x-shopify-webhook-id": str(uuid.uuid4()),
+        "x-shopify-triggered-at": triggered_at or now_iso(),
     }
     if signature != "":
         headers["x-shopify-hmac-sha256"] = signature or digest

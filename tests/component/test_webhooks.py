@@ -195,3 +195,41 @@ def test_after_rotation_both_secrets_verify_during_the_grace_period(admin, recei
     assert request["headers"]["X-OMS-Signature"].count("sha256=") == 2
     assert valid(endpoint["secret"], request) and valid(rotated["secret"], request)
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
+
+
+def _seed_verify_webhook(body: bytes, signature: str, secret: str) -> bool:
+    """The KubeRiva seed's receiver (its README, section 10), verbatim."""
+    import hashlib
+    import hmac
+
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def test_a_v1_endpoint_is_signed_as_the_seeds_verifier_expects(admin, receiver):
+    """signature_version v1: HMAC of the body alone; v2 (timestamped) stays the default."""
+    default = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
+    assert default["signature_version"] == "v2"
+    admin.delete(f"/webhooks/endpoints/{default['id']}")
+    assert admin.post("/webhooks/endpoints", {"url": receiver.url, "signature_version": "v3"}).status == 422
+
+    endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url, "signature_version": "v1"}).body
+    assert endpoint["signature_version"] == "v1"
+    admin.post(f"/webhooks/endpoints/{endpoint['id']}/test", {})
+    [request] = receiver.requests
+    signature = request["headers"]["X-OMS-Signature"]
+    assert _seed_verify_webhook(request["body"], signature, endpoint["secret"])
+    assert not valid(endpoint["secret"], request)  # not the timestamped scheme
+    # after a rotation the header still holds one value (the seed compares the whole header),
+    # the new secret's; the previous secret's value rides beside it for the grace period
+    rotated = admin.post(f"/webhooks/endpoints/{endpoint['id']}/rotate-secret", {}).body
+    admin.post(f"/webhooks/endpoints/{endpoint['id']}/test", {})
+    request = receiver.requests[-1]
+    assert _seed_verify_webhook(request["body"], request["headers"]["X-OMS-Signature"], rotated["secret"])
+    assert _seed_verify_webhook(
+        request["body"], request["headers"]["X-OMS-Signature-Previous"], endpoint["secret"]
+    )
+    # and back to v2 by PATCH
+    patched = admin.patch(f"/webhooks/endpoints/{endpoint['id']}", {"signature_version": "v2"}).body
+    assert patched["signature_version"] == "v2"
+    admin.delete(f"/webhooks/endpoints/{endpoint['id']}")

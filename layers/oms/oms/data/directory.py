@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from oms.data import keys
+from oms.data.base import store_error
 from oms.data.records import TenantRecord, UserRecord
-from oms.domain.errors import TransientStoreError
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class DirectoryRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "user") from exc
 
     def user_by_email(self, email: str) -> StoredUser | None:
         try:

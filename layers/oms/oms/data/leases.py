@@ -7,8 +7,8 @@ import time
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from oms.data.base import store_error
 from oms.data.records import JobLeaseRecord
-from oms.domain.errors import TransientStoreError
 
 
 class JobLeaseRepository:
@@ -24,7 +24,7 @@ class JobLeaseRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "job lease") from exc
         return True
 
     def request_rerun(self, tenant_id: str, job: str) -> None:
@@ -43,7 +43,7 @@ class JobLeaseRepository:
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "job lease") from exc
         return True
 
     def release(self, tenant_id: str, job: str, owner: str) -> None:

@@ -317,6 +317,18 @@ class ConnectorRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class ConnectorIndexRecord(Model):
+    """pk=CONNECTOR#<connector id>, sk=OWNER: which tenant a connector id belongs to, for the
+    public webhook receiver, which has no token to take the tenant from (data/connectors.py)."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+
+
 class LogRecord(Model):
     """Append-only log entries: a connector's events (pk=T#<tenant>#CONNLOG#<connector id>) and
     worker executions (pk=TASKS#<day>), sk=<time>#<id>; kept 30 days (table TTL)."""
@@ -359,6 +371,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
     DeliveryRecord,
     ConnectorRecord,
+    ConnectorIndexRecord,
     LogRecord,
     ClaimRecord,
 )

@@ -26,6 +26,7 @@ from oms.services import tasklog
 from oms.services.connectors import (
     cancel_from_channel,
     change_connector,
+    direction,
     note,
     record_failure,
     require_connector,
@@ -50,6 +51,8 @@ def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
     )
     doc, _ = require_connector(tenant_id, connector_id)
     if doc["status"] != ConnectorStatus.ACTIVE.value or doc["type"] != ConnectorType.AMAZON.value:
+        return counts
+    if not direction(doc).takes_orders:  # an OUTBOUND-only connector only confirms shipments
         return counts
     cfg = doc["config"]
     rate, burst = float(cfg.get("search_rate_per_second", 0.0056)), int(cfg.get("search_burst", 20))

@@ -16,6 +16,7 @@ from oms.domain.events import DomainEvent
 from oms.domain.models import Order
 from oms.services import tasklog
 from oms.services.connectors import (
+    direction,
     note,
     record_failure,
     record_success,
@@ -36,6 +37,8 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
     if found is None or found[0]["status"] == ConnectorStatus.INACTIVE.value:
         return "connector_unavailable"
     connector = found[0]
+    if not direction(connector).pushes_shipments:  # an INBOUND-only connector
+        return "outbound_disabled"
     if repos.connectors.claim(event.tenant_id, connector_id, event.event_id) == "DONE":
         note(event.tenant_id, connector_id, "duplicate_event", event_id=event.event_id, order_id=order.id)
         return "duplicate"
