@@ -66,6 +66,8 @@ def test_cancel_releases_stock(http: requests.Session, cloud_url: str) -> None:
 
 def test_concurrent_orders_for_scarce_stock_never_oversell(http: requests.Session, cloud_url: str) -> None:
     nodes = {n["code"]: n["id"] for n in http.get(f"{cloud_url}/nodes", timeout=10).json()["items"]}
+    product = {"sku": "SKU-SCARCE", "name": "Scarce", "price": "3.00"}  # orders are priced from it
+    assert http.post(f"{cloud_url}/products", json=product, timeout=10).status_code in (201, 409)
     item = http.post(
         f"{cloud_url}/inventory",
         json={"node_id": nodes["DC-EAST"], "sku": "SKU-SCARCE", "on_hand": 10},

@@ -9,6 +9,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     nodes,
     ops,
     orders,
+    products,
     sourcing,
     system,
     webhooks,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -170,7 +176,9 @@ class JobLeaseRecord(Model):
 
 
 class ProductRecord(Model):
-    """pk=T#<tenant>#PRODUCTS, sk=<sku>: catalog name and price (string Decimal)."""
+    """pk=T#<tenant>#PRODUCTS, sk=<sku>: a catalog entry. `doc` is the whole product; what order
+    pricing reads (price as a string Decimal, currency, sellable) sits beside it, so the pricing
+    BatchGetItem needs no document. Rows written before `doc` existed hold name and price only."""
 
     class Meta:
         table_name = "cirrus-inventory"
@@ -179,6 +187,10 @@ class ProductRecord(Model):
     sk = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute(null=True)
     price = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    sellable = BooleanAttribute(null=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
 
 
 class StockRecord(Model):
