@@ -376,7 +376,7 @@ ClientExternalId = Annotated[str, Field(max_length=100), AfterValidator(_not_res
 
 class OrderCreate(OrderFields):
     """An order made through the API. Prices come from the catalog and the server computes every
-    total, so there are no amount fields (shipping, tax, discount: ADR 0012); the channel
+    total, so there are no amount fields (shipping, tax, discount: ADR 0013); the channel
     namespaces of tags and external ids belong to the import paths."""
 
     external_order_id: ClientExternalId | None = None

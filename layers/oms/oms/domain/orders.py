@@ -29,7 +29,7 @@ from oms.domain.money import to_money
 from oms.domain.products import CatalogPrice
 
 # API orders and channel orders live in separate id spaces: nothing a client sends can derive the
-# id of a channel's order (ADR 0012). The API space is the one every order used before.
+# id of a channel's order (ADR 0013). The API space is the one every order used before.
 _NAMESPACE = uuid.UUID("5b0c3d1e-7f0a-4c55-9b9e-6b1f3c2a9d10")
 _CHANNEL_NAMESPACE = uuid.UUID("0c7d6a52-3f1e-5b8a-9e4d-2a6f8c1b7e93")
 

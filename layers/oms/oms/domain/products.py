@@ -1,6 +1,6 @@
 """The product catalog (pure): what a tenant sells and at what price.
 
-Orders made through the API are priced from here only (ADR 0012). A price is positive: a free
+Orders made through the API are priced from here only (ADR 0013). A price is positive: a free
 item is not a catalog price but a discount, which the API does not take from clients (yet); a
 channel's free line (a Shopify gift) is imported at the channel's own price and needs no entry.
 
