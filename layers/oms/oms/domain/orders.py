@@ -102,7 +102,7 @@ def build_order(
             "discount_amount exceeds the order value",
             details=[{"loc": ["discount_amount"], "msg": "total would be negative", "type": "value_error"}],
         )
-    actor = f"user:{principal.email}"
+    actor = principal.actor
     return Order(
         id=order_id,
         tenant_id=principal.tenant_id,

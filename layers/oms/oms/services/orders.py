@@ -15,6 +15,7 @@ from oms.domain.clock import now_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     NotFound,
     ValidationFailed,
@@ -235,12 +236,20 @@ def terminate(
 
 
 def cancel_order(principal: Principal, order_id: str, request: CancelRequest) -> Order:
-    repos.orders.require(principal.tenant_id, order_id)
+    """SUPERADMIN (and above) and INTEGRATION cancel any order of the tenant; a USER only the
+    orders they created (403 not_your_order otherwise: a USER may read every order of the tenant,
+    so hiding the order behind a 404 would hide nothing)."""
+    order = repos.orders.require(principal.tenant_id, order_id)
+    if principal.role is Role.USER and order.created_by != principal.actor:
+        raise Forbidden(
+            "a USER may cancel only the orders they created",
+            code="not_your_order",
+        )
     return terminate(
         principal.tenant_id,
         order_id,
         OrderStatus.CANCELLED,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         reason=request.reason,
         event_type="order.cancelled",
     )
