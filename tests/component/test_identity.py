@@ -243,6 +243,17 @@ def test_thirty_wrong_passwords_lock_the_account_with_retry_after(anon, clock):
     assert 15 * 60 < int(again[-1].headers["retry-after"]) <= 30 * 60
 
 
+def test_parallel_guesses_cannot_slip_past_the_limit(anon):
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = make_user()
+    caller = anon.from_address("198.51.100.9")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(lambda _: login(caller, email, "wrong").status, range(30)))
+    assert statuses == [401] * 5 + [429] * 25
+    assert login(caller, email).status == 429
+
+
 def test_an_unknown_account_is_throttled_exactly_like_a_known_one(anon):
     caller = anon.from_address("198.51.100.8")
     known, unknown = make_user(), f"nobody-{uuid.uuid4().hex[:8]}@example.com"

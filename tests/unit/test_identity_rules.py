@@ -85,18 +85,10 @@ def test_windows_are_fixed_quarter_hours() -> None:
     assert throttle.window_end(throttle.window(1000)) == 1800
 
 
-def test_retry_after_is_the_longer_wait_in_whole_seconds() -> None:
-    now = 10_000.2
-    assert throttle.retry_after(throttle.Counters(), now) is None
-    assert throttle.retry_after(throttle.Counters(locked_until=now - 1), now) is None
-    assert throttle.retry_after(throttle.Counters(locked_until=now + 99.5), now) == 100
-    assert (
-        throttle.retry_after(throttle.Counters(address_failures=throttle.ADDRESS_FAILURES - 1), now) is None
-    )
-    full = throttle.Counters(address_failures=throttle.ADDRESS_FAILURES)
-    assert throttle.retry_after(full, now) == 10_800 - 10_000  # the window's end
-    both = throttle.Counters(locked_until=now + 5000, address_failures=throttle.ADDRESS_FAILURES)
-    assert throttle.retry_after(both, now) == 5000
+def test_retry_after_is_whole_seconds_and_never_zero() -> None:
+    assert throttle.wait_seconds(100.0, 0.2) == 100
+    assert throttle.wait_seconds(100.0, 99.99) == 1
+    assert throttle.wait_seconds(100.0, 150.0) == 1
 
 
 def test_accounts_are_keyed_by_a_hash_of_the_normalised_email() -> None:

@@ -1,56 +1,71 @@
 """Login throttle counters in the Directory table (policy: oms.domain.throttle).
 
-Reading the state before a login is one BatchGetItem (the account's lock and the address's counter
-of this window); a failure is one UpdateItem per counter (ADD, so concurrent failures all count),
-plus a conditional UpdateItem on the lock when the account reaches its limit. Every item carries
-`expires_at_epoch` for the table's TTL, and readers ignore items past it (TTL deletes late).
+An attempt reads the account's lock (one GetItem), then takes a slot in the account's and the
+address's counters of this window, each a conditional ADD (`failures < limit`), so concurrent
+attempts cannot overshoot the limit. A success gives its slots back (ADD -1); the failure that
+fills the account's window locks it (a conditional write on the strikes read before). Every item
+carries `expires_at_epoch` for the table's TTL, and readers ignore items past it (TTL deletes late).
 """
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from oms.data import keys
 from oms.data.records import ThrottleRecord
 from oms.domain import throttle
 from oms.domain.errors import TransientStoreError
 
-# a window's counter outlives its window a little (a read at the boundary still finds it)
+# a window's counter outlives its window a little (a slot given back at the boundary finds it)
 _COUNTER_KEPT_SECONDS = 3600
 
 
-def _live(record: ThrottleRecord, now: float) -> bool:
-    return record.expires_at_epoch is None or record.expires_at_epoch > now
-
-
 class LoginThrottleRepository:
-    def counters(self, account: str, address: str, now: float) -> throttle.Counters:
-        lock_key = (keys.throttle_account_pk(account), keys.THROTTLE_LOCK_SK)
-        address_key = (keys.throttle_address_pk(address), keys.throttle_window_sk(throttle.window(now)))
-        found = {(r.pk, r.sk): r for r in ThrottleRecord.batch_get([lock_key, address_key]) if _live(r, now)}
-        lock, counter = found.get(lock_key), found.get(address_key)
-        return throttle.Counters(
-            locked_until=float(lock.locked_until or 0) if lock else 0.0,
-            strikes=int(lock.strikes or 0) if lock else 0,
-            address_failures=int(counter.failures or 0) if counter else 0,
-        )
+    def lock_state(self, account: str, now: float) -> tuple[float, int]:
+        """(locked until, strikes so far) of the account; (0, 0) when it has none on record."""
+        try:
+            record = ThrottleRecord.get(keys.throttle_account_pk(account), keys.THROTTLE_LOCK_SK)
+        except DoesNotExist:
+            return 0.0, 0
+        if record.expires_at_epoch is not None and record.expires_at_epoch <= now:
+            return 0.0, 0
+        return float(record.locked_until or 0), int(record.strikes or 0)
 
-    def add_failure(self, account: str, address: str, now: float) -> int:
-        """Count one failure for the account and the address; returns the account's failures in
-        this window (after this one)."""
-        number = throttle.window(now)
-        expires = throttle.window_end(number) + _COUNTER_KEPT_SECONDS
-        account_failures = self._add(keys.throttle_account_pk(account), number, expires)
-        self._add(keys.throttle_address_pk(address), number, expires)
-        return account_failures
+    def take_account_slot(self, account: str, window: int) -> int | None:
+        """The account's count in `window` with this attempt; None when the window is full."""
+        return self._take(keys.throttle_account_pk(account), window, throttle.ACCOUNT_FAILURES)
 
-    def _add(self, pk: str, number: int, expires: int) -> int:
-        record = ThrottleRecord(pk, keys.throttle_window_sk(number))
+    def take_address_slot(self, address: str, window: int) -> int | None:
+        return self._take(keys.throttle_address_pk(address), window, throttle.ADDRESS_FAILURES)
+
+    def give_back_account_slot(self, account: str, window: int) -> None:
+        """A successful (or refused) attempt returns the slot it took, never going below zero."""
+        self._give_back(keys.throttle_account_pk(account), window)
+
+    def give_back_address_slot(self, address: str, window: int) -> None:
+        self._give_back(keys.throttle_address_pk(address), window)
+
+    def _give_back(self, pk: str, window: int) -> None:
+        record = ThrottleRecord(pk, keys.throttle_window_sk(window))
+        try:
+            record.update(actions=[ThrottleRecord.failures.add(-1)], condition=ThrottleRecord.failures > 0)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise TransientStoreError("login counters are busy; retry") from exc
+
+    def _take(self, pk: str, window: int, limit: int) -> int | None:
+        record = ThrottleRecord(pk, keys.throttle_window_sk(window))
         try:
             record.update(
-                actions=[ThrottleRecord.failures.add(1), ThrottleRecord.expires_at_epoch.set(expires)]
+                actions=[
+                    ThrottleRecord.failures.add(1),
+                    ThrottleRecord.expires_at_epoch.set(throttle.window_end(window) + _COUNTER_KEPT_SECONDS),
+                ],
+                condition=ThrottleRecord.failures.does_not_exist() | (ThrottleRecord.failures < limit),
             )
         except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return None
             raise TransientStoreError("login counters are busy; retry") from exc
         return int(record.failures or 0)
 

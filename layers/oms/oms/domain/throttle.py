@@ -7,8 +7,10 @@
 * Per source address (API Gateway's `requestContext.identity.sourceIp`, never X-Forwarded-For;
   an IPv6 address counts as its /64): 20 failures within a 15-minute window refuse further
   attempts from it until the window ends.
-* A successful login resets nothing: an attacker cannot clear a counter by logging in with an
-  account of their own.
+* Every attempt first takes a slot in both counters with a conditional ADD (failures < limit), so
+  parallel guesses cannot all slip past a check made before any of them failed; a successful
+  login gives back only the slot it took. Nothing is ever reset: an attacker cannot clear the
+  address counter by logging in with an account of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from dataclasses import dataclass
 
 WINDOW_SECONDS = 15 * 60
 ACCOUNT_FAILURES = 5
@@ -59,20 +60,6 @@ def address_ref(source_ip: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class Counters:
-    """What the table says now: the account's lock and the address's failures this window."""
-
-    locked_until: float = 0.0
-    strikes: int = 0
-    address_failures: int = 0
-
-
-def retry_after(counters: Counters, now: float) -> int | None:
-    """Seconds until an attempt is allowed again; None when it is allowed now."""
-    waits = []
-    if counters.locked_until > now:
-        waits.append(counters.locked_until - now)
-    if counters.address_failures >= ADDRESS_FAILURES:
-        waits.append(window_end(window(now)) - now)
-    return max(1, math.ceil(max(waits))) if waits else None
+def wait_seconds(until: float, now: float) -> int:
+    """Whole seconds from `now` to `until` (at least 1): what Retry-After says."""
+    return max(1, math.ceil(until - now))

@@ -37,23 +37,37 @@ def login(request: LoginRequest, source_ip: str | None = None) -> dict[str, obje
     hashed against a dummy, counted and locked exactly like a known one."""
     now = _now()
     account, address = throttle.account_ref(request.email), throttle.address_ref(source_ip)
-    counters = repos.login_throttle.counters(account, address, now)
-    wait = throttle.retry_after(counters, now)
-    if wait is not None:
-        raise RateLimited(
-            "too many failed logins; try again later", retry_after=wait, code="too_many_attempts"
-        )
+    window = throttle.window(now)
+    locked_until, strikes = repos.login_throttle.lock_state(account, now)
+    if locked_until > now:
+        raise _too_many(locked_until, now)
+    count = repos.login_throttle.take_account_slot(account, window)
+    if count is None:  # attempts racing each other filled the window before the lock was set
+        raise _too_many(throttle.window_end(window), now)
+    if repos.login_throttle.take_address_slot(address, window) is None:
+        repos.login_throttle.give_back_account_slot(account, window)
+        raise _too_many(throttle.window_end(window), now)
     user = repos.directory.user_by_email(request.email)
     if user is None:
         passwords.verify_password(request.password, passwords.dummy_hash())  # same cost as a miss
-        ok = False
-    else:
-        ok = passwords.verify_password(request.password, user.password_hash) and user.active
-    if not ok or user is None:
-        failures = repos.login_throttle.add_failure(account, address, now)
-        if failures >= throttle.ACCOUNT_FAILURES:
-            repos.login_throttle.lock(account, counters.strikes, now)
-        raise Unauthenticated("invalid email or password", code="invalid_credentials")
+    elif passwords.verify_password(request.password, user.password_hash) and user.active:
+        repos.login_throttle.give_back_account_slot(account, window)
+        repos.login_throttle.give_back_address_slot(address, window)
+        return _session(user, now)
+    if count >= throttle.ACCOUNT_FAILURES:
+        repos.login_throttle.lock(account, strikes, now)
+    raise Unauthenticated("invalid email or password", code="invalid_credentials")
+
+
+def _too_many(until: float, now: float) -> RateLimited:
+    return RateLimited(
+        "too many failed logins; try again later",
+        retry_after=throttle.wait_seconds(until, now),
+        code="too_many_attempts",
+    )
+
+
+def _session(user: StoredUser, now: float) -> dict[str, object]:
     _remember(user, now)
     principal = Principal(
         user_id=user.user_id, email=user.email, tenant_id=user.tenant_id, role=Role(user.role)
