@@ -82,6 +82,14 @@ def other_tenant(anon: ApiClient) -> ApiClient:
 
 
 @pytest.fixture
+def integration(admin: ApiClient) -> ApiClient:
+    """A machine of the demo tenant: an INTEGRATION API key a SUPERADMIN issued."""
+    reply = admin.post("/api-keys", {"name": "test integration"})
+    assert reply.status == 201, reply
+    return admin.with_api_key(reply.body["key"])
+
+
+@pytest.fixture
 def demo_nodes(admin: ApiClient) -> dict[str, str]:
     return {n["code"]: n["id"] for n in admin.get("/nodes").body["items"]}
 

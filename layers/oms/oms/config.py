@@ -18,6 +18,7 @@ class Settings:
     jwt_secret_param: str | None
     jwt_secret_value: str | None
     token_ttl_seconds: int
+    token_audience: str
     reservation_ttl_minutes: int
     stuck_order_minutes: int
     default_sourcing_strategy: str
@@ -48,6 +49,8 @@ def settings() -> Settings:
         jwt_secret_param=env.get("JWT_SECRET_PARAM") or None,
         jwt_secret_value=env.get("JWT_SECRET") or None,
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "3600")),
+        # tokens of one stage are refused by another, even if both shared a signing key
+        token_audience=env.get("TOKEN_AUDIENCE") or f"cirrus-oms:{env.get('CIRRUS_STAGE', 'dev')}",
         reservation_ttl_minutes=int(env.get("RESERVATION_TTL_MINUTES", "4320")),
         stuck_order_minutes=int(env.get("STUCK_ORDER_MINUTES", "2")),
         default_sourcing_strategy=env.get("DEFAULT_SOURCING_STRATEGY", "DISTANCE_OPTIMAL"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oms.api.http import route
+from oms.api.http import route, source_ip
 from oms.api.instance import app
 from oms.domain.clock import now_iso
 from oms.domain.models import (
@@ -21,9 +21,12 @@ def health() -> dict[str, Any]:
 
 @route(app, "/auth/login", ["POST"], role=None, body=LoginRequest)
 def login(*, body: LoginRequest) -> dict[str, Any]:
-    return auth.login(body)
+    """Exchange email and password for a bearer token.
+
+    Failed attempts are throttled per account and per source address: 429 with Retry-After."""
+    return auth.login(body, source_ip(app))
 
 
-@route(app, "/auth/me", ["GET"])
+@route(app, "/auth/me", ["GET"], integration=True)
 def me(principal: Principal) -> dict[str, Any]:
     return principal.model_dump(mode="json")
