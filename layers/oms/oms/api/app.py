@@ -6,10 +6,9 @@ import json
 from typing import Any, Literal
 
 from chalice import Response
-from pydantic import Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from oms.api.http import CirrusApp, current_request, json_body, query_model, route
-from oms.domain.clock import now_iso
 from oms.domain.connectors import ConnectorCreate, ConnectorUpdate
 from oms.domain.models import (
     AdjustRequest,
@@ -33,15 +32,28 @@ from oms.domain.models import (
 )
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.webhooks import EndpointCreate, EndpointUpdate
-from oms.services import auth, connectors, inventory, ops, orders, sourcing, tasklog, webhooks
+from oms.services import auth, connectors, health, inventory, ops, orders, sourcing, tasklog, webhooks
 
 app = CirrusApp(app_name="cirrus-oms")
 
 
 # ------------------------------------------------------------------ health & auth
+class HealthQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a monitor's cache-buster must not break liveness
+    deep: bool = False
+
+
 @route(app, "/health", ["GET"], role=None)
-def health() -> dict[str, Any]:
-    return {"status": "ok", "service": "cirrus-oms", "time": now_iso()}
+def health_check() -> Any:
+    """Public and free (no AWS call); `?deep=1` needs a SUPERADMIN token and checks the stack."""
+    if not query_model(app, HealthQuery).deep:
+        return health.liveness()
+    report = health.deep(auth.authenticate(current_request(app).headers.get("authorization")))
+    return Response(
+        body=json.dumps(report),
+        status_code=200 if report["status"] == "ok" else 503,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 @route(app, "/auth/login", ["POST"], role=None)
