@@ -10,7 +10,10 @@ resource and the line of code that made it. Calls the test code makes itself, an
 internally (a state machine's service integrations), are not the functions' and are not checked.
 
 Only Allow statements are evaluated (the template has no Deny, no NotAction/NotResource, and its
-conditions are checked offline by tests/contract/test_least_privilege.py).
+conditions are checked offline by tests/contract/test_least_privilege.py). A call made from a thread
+the handler starts itself is not attributed to the function (the runtime marks its own threads
+only); the application starts none today. Services not mapped in `required` are checked by action
+alone.
 """
 
 from __future__ import annotations
