@@ -31,6 +31,7 @@ from benchlib import figure
 from oms.domain import strategies
 from oms.domain.models import Node, NodeType, Order, OrderCreate, Principal, Role
 from oms.domain.orders import build_order, order_id_for
+from oms.domain.products import CatalogPrice
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.sourcing_engine import DEFAULT_TIME_BUDGET_MS, source_order
 
@@ -92,7 +93,7 @@ def _instance(
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices={s: CatalogPrice(Decimal("10"), "USD") for s in skus},
         idempotency_key=None,
     )
     return nodes, stock, order

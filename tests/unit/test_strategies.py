@@ -13,7 +13,7 @@ from oms.domain.rules import SourcingRule, SourcingRuleFields
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import BACKORDERED, PARTIALLY_SOURCED, SOURCED, source_order
 from oms.domain.strategies.base import package_cost
-from tests.unit.factories import NOW, PRINCIPAL, node, order_request
+from tests.unit.factories import NOW, PRINCIPAL, catalog_for, node, order_request
 
 TODAY = NOW[:10]
 DC, STORE, DARK = NodeType.DISTRIBUTION_CENTER, NodeType.RETAIL_STORE, NodeType.DARK_STORE
@@ -31,12 +31,13 @@ NETWORK = [DC_EAST, DC_WEST, DC_MID, STR_NYC, STR_LA, STR_CHI, STR_MIA, DARK_SF]
 
 
 def make_order(**kw):
+    request = order_request(**kw)
     return build_order(
-        order_request(**kw),
+        request,
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices=catalog_for(request),
         idempotency_key=None,
     )
 
