@@ -4,7 +4,7 @@ The index (pk=`CONNECTOR#<id>`, sk=`OWNER`, one per connector, outside every ten
 lets the public receiver `POST /connectors/{id}/webhook` find a connector's tenant without a
 token. It is written in the same transaction as the connector, on the condition that the id is
 new, so an id names exactly one tenant's connector; it holds nothing but that tenant's id (the
-secret that authenticates a delivery stays in the tenant's partition). ADR 0013."""
+secret that authenticates a delivery stays in the tenant's partition). ADR 0016."""
 
 from __future__ import annotations
 
