@@ -105,6 +105,7 @@ def test_bad_endpoint_input_is_422(admin, receiver):
     assert admin.post("/webhooks/endpoints", {"url": receiver.url, "secret": "short"}).status == 422
 
 
+@pytest.mark.date_sensitive  # signatures carry a timestamp checked against now
 def test_the_test_endpoint_sends_a_signed_event(admin, receiver):
     endpoint = admin.post(
         "/webhooks/endpoints", {"url": receiver.url, "event_types": ["order.cancelled"]}
@@ -119,6 +120,7 @@ def test_the_test_endpoint_sends_a_signed_event(admin, receiver):
 
 
 # ------------------------------------------------------------------ the pipe
+@pytest.mark.date_sensitive
 def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, receiver):
     endpoint = admin.post(
         "/webhooks/endpoints", {"url": receiver.url, "event_types": ["order.created", "order.sourced"]}
@@ -148,6 +150,7 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
 
 
+@pytest.mark.date_sensitive  # next_retry_at against now
 def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(stack, admin, invoke, receiver):
     endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     receiver.script = [500, 503, 500, 500]  # the first attempt and all three retries fail
@@ -187,6 +190,7 @@ def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(stack
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
 
 
+@pytest.mark.date_sensitive  # the old secret's grace period ends at now + 24 h
 def test_after_rotation_both_secrets_verify_during_the_grace_period(admin, receiver):
     endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     rotated = admin.post(f"/webhooks/endpoints/{endpoint['id']}/rotate-secret", {}).body

@@ -3,12 +3,13 @@ of tenancy and authority for a request."""
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
+from typing import Any
 
 import jwt
 
 from oms.config import settings
+from oms.domain import clock
 from oms.domain.errors import Unauthenticated
 from oms.domain.models import Principal, Role
 
@@ -36,7 +37,7 @@ def reset_signing_key() -> None:
 
 def issue(principal: Principal, ttl_seconds: int | None = None) -> tuple[str, int]:
     ttl = ttl_seconds or settings().token_ttl_seconds
-    now = int(time.time())
+    now = int(clock.epoch())
     claims = {
         "iss": _ISSUER,
         "sub": principal.user_id,
@@ -56,8 +57,15 @@ def verify(token: str) -> Principal:
             _signing_key(),
             algorithms=["HS256"],
             issuer=_ISSUER,
-            options={"require": ["exp", "iat", "sub", "tid", "role"]},
+            # exp and iat are checked below against oms.domain.clock, not PyJWT's own clock
+            options={
+                "require": ["exp", "iat", "sub", "tid", "role"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
+        _check_lifetime(claims, clock.epoch())
         return Principal(
             user_id=claims["sub"],
             email=claims.get("email", ""),
@@ -68,3 +76,16 @@ def verify(token: str) -> Principal:
         raise Unauthenticated("token expired", code="token_expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:
         raise Unauthenticated("invalid token", code="invalid_token") from exc
+
+
+def _check_lifetime(claims: dict[str, Any], now: float) -> None:
+    """PyJWT's own exp/iat/nbf rules (no leeway), read against the injectable clock."""
+    try:
+        expires, issued = int(claims["exp"]), int(claims["iat"])
+        not_before = int(claims.get("nbf", issued))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise jwt.InvalidTokenError("exp, iat and nbf must be integers") from exc
+    if expires <= now:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    if issued > now or not_before > now:
+        raise jwt.ImmatureSignatureError("The token is not yet valid")
