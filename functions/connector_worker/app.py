@@ -13,7 +13,7 @@ from oms.runtime import init
 init()
 
 from oms.domain.events import DomainEvent  # noqa: E402
-from oms.services import connectors  # noqa: E402
+from oms.services import shipments, shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-connectors")
 PUSHED_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
@@ -44,10 +44,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             message = json.loads(record.body)
             if message.get("kind") == "shopify":
                 m = ShopifyMessage.model_validate(message)
-                connectors.process_shopify(m.tenant_id, m.connector_id, m.topic, m.event_id, m.body)
+                shopify_inbound.process_shopify(m.tenant_id, m.connector_id, m.topic, m.event_id, m.body)
             elif message.get("type") in PUSHED_EVENTS:
                 attempt = int(record.attributes.get("ApproximateReceiveCount", 1))
-                connectors.push_shipment(DomainEvent.model_validate(message), attempt)
+                shipments.push_shipment(DomainEvent.model_validate(message), attempt)
         except Exception:
             logger.exception("connector message failed", extra={"message_id": record.messageId})
             failures.append({"itemIdentifier": record.messageId})

@@ -14,7 +14,7 @@ from oms.runtime import init
 
 init()
 
-from oms.services import connectors  # noqa: E402
+from oms.services import shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-shopify")
 
@@ -44,5 +44,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parts = [p for p in request.rawPath.split("/") if p]
     if len(parts) != 3 or parts[0] != "shopify":
         return _reply(404, {"error": {"code": "not_found", "message": "use /shopify/<tenant>/<connector>"}})
-    status, body = connectors.receive_shopify(parts[1], parts[2], request.headers, request.raw_body())
+    status, body = shopify_inbound.receive_shopify(parts[1], parts[2], request.headers, request.raw_body())
     return _reply(status, body)

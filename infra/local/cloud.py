@@ -62,15 +62,13 @@ SIMULATOR_MODULES = ("oms.simulator", "infra.local.simulator")
 
 def reset_app() -> None:
     """Let the application re-read its (just changed) environment, if it caches it."""
-    for module_name, function in (("oms.runtime", "reinit"), ("oms.config", "reset")):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        hook = getattr(module, function, None)
-        if callable(hook):
-            hook()
-            return
+    try:
+        runtime = importlib.import_module("oms.runtime")
+    except ImportError:
+        return
+    reinit = getattr(runtime, "reinit", None)
+    if callable(reinit):
+        reinit()
 
 
 def _reset_moto() -> None:

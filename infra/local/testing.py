@@ -21,7 +21,7 @@ test schema cannot drift from the deployed one::
 Inside the block the process environment holds what the functions see in AWS (``ORDERS_TABLE``,
 ``FULFILMENT_STATE_MACHINE_ARN``, ...), fake credentials, and no ``AWS_ENDPOINT_URL`` (``mock_aws``
 intercepts boto3 in-process; an endpoint would bypass it). The JWT SSM SecureString exists with the
-value :data:`TEST_JWT_SECRET`. ``oms.config.reset()`` is called on entry and exit when the app
+value :data:`TEST_JWT_SECRET`. ``oms.runtime.reinit()`` is called on entry and exit when the app
 provides it. Everything is restored on exit.
 
 Speed: the SAM transform is cached in memory and in ``<repo>/.local/cache``; a deploy takes about
@@ -60,12 +60,12 @@ TEST_JWT_SECRET = "cirrus-test-jwt-secret-not-for-production"
 def reset_app_config() -> None:
     """Let the application re-read its environment (tables, ARNs) if it caches it."""
     try:
-        config = importlib.import_module("oms.config")
+        runtime = importlib.import_module("oms.runtime")
     except ImportError:
         return
-    reset = getattr(config, "reset", None)
-    if callable(reset):
-        reset()
+    reinit = getattr(runtime, "reinit", None)
+    if callable(reinit):
+        reinit()
 
 
 @contextlib.contextmanager

@@ -560,12 +560,12 @@ def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack,
         # a push retried after a lost answer (a new attempt, not the same event) keeps the package
         # reference, so Amazon edits the package instead of adding one
         from oms.domain.events import DomainEvent
-        from oms.services import connectors as connector_service
+        from oms.services import shipments as shipment_service
 
         retried = DomainEvent.model_validate(
             {**json.loads(shipped[0]["body"]), "event_id": str(uuid.uuid4())}
         )
-        connector_service.push_shipment(retried)
+        shipment_service.push_shipment(retried)
         refs = {c["packageDetail"]["packageReferenceId"] for c in fake.confirmations}
         assert len(fake.confirmations) == 2 and len(refs) == 1
         assert fake.confirmations[0]["packageDetail"]["orderItems"] == [

@@ -11,14 +11,15 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
-from oms.domain.models import Principal, Role
+from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, RateLimited, ValidationFailed
+from oms.domain.models import Principal, Role, admitted_roles
 
 log = logging.getLogger("oms.api")
 MAX_BODY_BYTES = 1024 * 1024
@@ -49,6 +50,7 @@ class CirrusApp(Chalice):
     def __init__(self, app_name: str) -> None:
         self._per_thread = threading.local()
         super().__init__(app_name=app_name)
+        self.specs: list[RouteSpec] = []
         self._compiled: list[tuple[re.Pattern[str], str, list[str]]] | None = None
 
     # Chalice keeps the request being handled on the app object; keep it per thread, so one warm
@@ -147,6 +149,15 @@ def json_body(app: Chalice, model: type[M]) -> M:
         ) from exc
 
 
+def source_ip(app: Chalice) -> str | None:
+    """The caller's address as API Gateway saw it (HTTP API payload 1.0:
+    requestContext.identity.sourceIp). Never X-Forwarded-For, which any client can write."""
+    context = getattr(current_request(app), "context", None) or {}
+    identity = context.get("identity") if isinstance(context, dict) else None
+    value = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def query_model(app: Chalice, model: type[M]) -> M:
     params = dict(current_request(app).query_params or {})
     try:
@@ -157,12 +168,49 @@ def query_model(app: Chalice, model: type[M]) -> M:
         ) from exc
 
 
-def route(
-    app: CirrusApp, path: str, methods: list[str], *, role: Role | None = Role.USER, status: int = 200
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view: authenticate (unless role is None), map errors, serialise JSON.
+@dataclass(frozen=True)
+class RouteSpec:
+    """What one operation declares: the OpenAPI document and the route x role test read these.
 
-    The view gets the Principal first (when authenticated), then the path parameters."""
+    `role` is the least human role (None: public); `roles` every role admitted, INTEGRATION
+    included when the route names it (authenticated by `X-API-Key` rather than a bearer token)."""
+
+    path: str
+    method: str
+    view: str
+    role: Role | None
+    roles: tuple[Role, ...]
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    summary: str
+    tag: str
+
+
+def route(
+    app: CirrusApp,
+    path: str,
+    methods: list[str],
+    *,
+    role: Role | None = Role.USER,
+    integration: bool = False,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view: authenticate (unless role is None), authorise, parse, map errors, serialise.
+
+    `role` is the least human role admitted (PLATFORM_OWNER > SUPERADMIN > USER); INTEGRATION
+    (API keys) is admitted only with `integration=True`. Authorisation comes before parsing and
+    before any lookup: a caller without the role gets 403 whatever it sent.
+
+    The view gets the Principal first (when authenticated), then the path parameters, then
+    `body=` (the parsed `body` model) and `query=` (the parsed `query` model) when declared.
+    Declared models are what the OpenAPI document describes (oms.api.openapi)."""
+
+    if role is None and integration:
+        raise ValueError("a public route needs no integration flag")
+    roles = admitted_roles(role, integration) if role is not None else ()
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         def endpoint(**params: str) -> Response:
@@ -171,16 +219,24 @@ def route(
                 length = int(request.headers.get("content-length") or 0)
                 if length > MAX_BODY_BYTES or len(request.raw_body or b"") > MAX_BODY_BYTES:
                     raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
-                if role is None:
-                    result = view(**params)
-                else:
+                args: list[Any] = []
+                if role is not None:
                     from oms.services.auth import authenticate, require
 
-                    principal: Principal = authenticate(request.headers.get("authorization"))
-                    require(principal, role)
-                    result = view(principal, **params)
+                    principal: Principal = authenticate(
+                        request.headers.get("authorization"), request.headers.get("x-api-key")
+                    )
+                    require(principal, roles)
+                    args.append(principal)
+                kwargs: dict[str, Any] = dict(params)
+                if query is not None:
+                    kwargs["query"] = query_model(app, query)
+                if body is not None:
+                    kwargs["body"] = json_body(app, body)
+                result = view(*args, **kwargs)
             except DomainError as exc:
-                return error_response(exc.status, exc.code, exc.message, exc.details)
+                retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+                return error_response(exc.status, exc.code, exc.message, exc.details, headers=retry)
             except ValidationError as exc:  # a model built inside a service from client data
                 return error_response(
                     422, "validation_failed", "request failed validation", validation_details(exc)
@@ -207,6 +263,31 @@ def route(
                 "application/octet-stream",
             ],
         )(endpoint)
+        doc = (view.__doc__ or view.__name__.replace("_", " ")).strip()
+        for method in methods:
+            app.specs.append(
+                RouteSpec(
+                    path=path,
+                    method=method,
+                    view=view.__name__,
+                    role=role,
+                    roles=roles,
+                    status=status,
+                    body=body,
+                    query=query,
+                    summary=doc.splitlines()[0],
+                    tag=view.__module__.rsplit(".", 1)[-1],
+                )
+            )
         return view
 
     return register
+
+
+class PageQuery(BaseModel):
+    """`limit` and an opaque `cursor`: the paging of every list that pages."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)

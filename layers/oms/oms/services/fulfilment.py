@@ -1,18 +1,35 @@
-"""The fulfilment machine's Task steps. Each is idempotent: a retried step, or a duplicated
-execution, finds the order already moved and does nothing twice."""
+"""The fulfilment machine's Task steps, and the warehouse/carrier callbacks that feed them. Each
+step is idempotent: a retried step, or a duplicated execution, finds the order already moved and
+does nothing twice."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from oms.data.store import ReservationLine
+from oms.adapters import workflow
+from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
-from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable, StockConflict
-from oms.domain.fulfilment import decide_or_wait
+from oms.domain.errors import (
+    Conflict,
+    EventNotYetApplicable,
+    InsufficientStock,
+    NotFound,
+    OrderNotActionable,
+    StockConflict,
+)
+from oms.domain.fulfilment import accept, decide_or_wait, resumes_workflow
 from oms.domain.lifecycle import OrderStatus
-from oms.domain.models import Adjustment, AdjustmentReason, Allocation, FulfilmentEvent, InventoryItem, Order
+from oms.domain.models import (
+    Adjustment,
+    AdjustmentReason,
+    Allocation,
+    FulfilmentEvent,
+    InventoryItem,
+    Order,
+    Principal,
+)
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import SOURCED
 from oms.services import sourcing
@@ -253,6 +270,44 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
 
     _with_retries(tenant_id, order_id, change)
     return result
+
+
+def accept_fulfilment_event(principal: Principal, order_id: str, event: FulfilmentEvent) -> dict[str, Any]:
+    """A warehouse/carrier callback. Progress within a wait (picking, packing, shipped, out for
+    delivery) is applied here and now; an event that ends a wait (ready to ship / for pickup,
+    delivered, picked up) resumes the order's workflow, as does an event that overtook an earlier
+    one (the execution retries it until it applies). Result["applied"] tells which happened."""
+    # An eventually consistent read is enough to validate: every write below is conditioned on
+    # the version it read itself, and an order a step behind still accepts the next event.
+    order = repos.orders.get(principal.tenant_id, order_id, consistent=False)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", code="order_not_found")
+    if order_rules.seen_event(order, event.event_id):
+        return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
+    applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
+    body = event.model_dump(mode="json", exclude_none=True)
+    body["actor"] = principal.actor
+    if applies_now and not resumes_workflow(event):
+        try:
+            result = apply_event(order.tenant_id, order.id, body)
+            return {
+                "order_id": order.id,
+                "status": result["status"],
+                "applied": True,
+                "event": event.type.value,
+            }
+        except EventNotYetApplicable:
+            pass  # another writer moved the order meanwhile: let the workflow retry it
+    label = f"{event.type.value}-{event.event_id or f'v{order.version}'}"
+    execution = workflow.start(order.tenant_id, order.id, body, label=label)
+    return {
+        "order_id": order.id,
+        "status": order.status.value,
+        "applied": False,
+        "queued_behind_earlier_events": not applies_now,
+        "event": event.type.value,
+        "execution_arn": execution,
+    }
 
 
 def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], now: str, actor: str) -> None:

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from oms.adapters import workflow
-from oms.data.store import ActiveReservation, ReservationLine
+from oms.data.stock import ActiveReservation, ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
 from oms.domain.errors import Conflict, DomainError

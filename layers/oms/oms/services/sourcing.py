@@ -22,6 +22,7 @@ from oms.domain.inventory import item_id_for
 from oms.domain.models import Node, Order, OrderCreate, Principal
 from oms.domain.rules import SourcingRule, SourcingRuleFields
 from oms.domain.sourcing_engine import SourcingDecision, source_order
+from oms.services import orders as order_service
 from oms.services.context import repos, retry_lost_updates
 
 log = logging.getLogger(__name__)
@@ -195,8 +196,6 @@ def evaluate(
 ) -> dict[str, Any]:
     """The decision the engine would take now, for a stored order or an order payload, under the
     tenant's rules or a given (possibly unsaved) rule. Nothing is reserved or counted."""
-    from oms.services import orders as order_service
-
     if order_id is not None:
         subject = order_service.get_order(principal, order_id)
     elif order is not None:
