@@ -88,11 +88,11 @@ def signing_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setenv("JWT_SECRET", "unit-test-secret-unit-test-secret-0123")
     monkeypatch.setenv("TOKEN_TTL_SECONDS", "600")
-    config.reset()
+    config.settings.cache_clear()
     tokens.reset_signing_key()
     yield
     monkeypatch.undo()
-    config.reset()
+    config.settings.cache_clear()
     tokens.reset_signing_key()
 
 
@@ -132,7 +132,18 @@ def test_a_token_with_non_integer_times_is_invalid(signing_key: None) -> None:
     from oms.adapters import tokens
     from oms.domain.errors import Unauthenticated
 
-    claims = {"iss": "cirrus-oms", "sub": "u", "tid": "demo", "role": "USER", "iat": "soon", "exp": "later"}
+    from oms.config import settings
+
+    claims = {
+        "iss": "cirrus-oms",
+        "aud": settings().token_audience,
+        "ver": 0,
+        "sub": "u",
+        "tid": "demo",
+        "role": "USER",
+        "iat": "soon",
+        "exp": "later",
+    }
     forged = jwt.encode(claims, "unit-test-secret-unit-test-secret-0123", algorithm="HS256")
     with pytest.raises(Unauthenticated) as raised:
         tokens.verify(forged)
