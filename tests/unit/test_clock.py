@@ -130,9 +130,8 @@ def test_a_token_with_non_integer_times_is_invalid(signing_key: None) -> None:
     import jwt
 
     from oms.adapters import tokens
-    from oms.domain.errors import Unauthenticated
-
     from oms.config import settings
+    from oms.domain.errors import Unauthenticated
 
     claims = {
         "iss": "cirrus-oms",
