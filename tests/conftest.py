@@ -6,7 +6,7 @@ which opt-in tiers run, and says why the others are skipped (`-ra` prints the re
 * ``localstack``: runs only when ``LOCALSTACK_ENDPOINT`` is set (e.g. http://localhost:4566).
 * ``aws``: runs only when ``CIRRUS_AWS_LIVE=1`` (needs credentials for a real, deployed stage).
 
-It also owns the clock (tests pass on any date; see docs/decisions/0013-one-clock-date-proof-tests.md):
+It also owns the clock (tests pass on any date; see docs/decisions/0016-one-clock-date-proof-tests.md):
 
 * ``frozen_clock``: the clock stopped at "now" for the test (time-machine patches ``time.time`` and
   ``datetime.now`` process-wide, so ``oms.domain.clock`` and moto follow it); ``.shift(seconds)``
