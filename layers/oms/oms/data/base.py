@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -20,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from oms.data import keys
 from oms.data.records import OrderRecord
+from oms.domain.clock import epoch
 from oms.domain.errors import Conflict, DomainError, StockConflict, TransientStoreError, ValidationFailed
 
 log = logging.getLogger("oms.data")
@@ -146,4 +146,4 @@ def new_id() -> str:
 
 
 def log_expiry(days: int = 30) -> int:
-    return int(time.time() + days * 86400)
+    return int(epoch() + days * 86400)

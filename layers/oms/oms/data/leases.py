@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import time
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from oms.data.base import store_error
 from oms.data.records import JobLeaseRecord
+from oms.domain.clock import epoch
 
 
 class JobLeaseRepository:
@@ -16,7 +16,7 @@ class JobLeaseRepository:
     its runner dies; a run asked for while the lease is held is remembered, not lost."""
 
     def acquire(self, tenant_id: str, job: str, owner: str, seconds: int) -> bool:
-        now = int(time.time())
+        now = int(epoch())
         try:
             JobLeaseRecord(f"T#{tenant_id}#JOBS", job, owner=owner, expires_at=now + seconds, rerun=0).save(
                 condition=JobLeaseRecord.pk.does_not_exist() | (JobLeaseRecord.expires_at < now)

@@ -9,14 +9,13 @@ by default, then DEAD). Receivers deduplicate on X-OMS-Event-Id.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from oms.adapters import http_delivery, queues
 from oms.config import settings
-from oms.domain.clock import iso, now_iso, parse_iso, utcnow
+from oms.domain.clock import epoch, iso, now_iso, parse_iso, utcnow
 from oms.domain.errors import Conflict, NotFound, ValidationFailed
 from oms.domain.events import DomainEvent
 from oms.domain.models import Principal
@@ -222,7 +221,7 @@ def _attempt_once(
         result = http_delivery.SendResult(None, 0.0, "", "endpoint deleted or inactive")
     else:
         body = delivery["payload"].encode()
-        timestamp = int(time.time())
+        timestamp = int(epoch())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Cirrus-OMS-Webhooks/1",
@@ -316,7 +315,7 @@ def retry_due(tenant_id: str, delivery_id: str) -> str:
 
 
 def _expiry() -> int:
-    return int(time.time() + LOG_DAYS * 86400)
+    return int(epoch() + LOG_DAYS * 86400)
 
 
 def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
