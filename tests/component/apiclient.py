@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -53,11 +54,20 @@ class ApiClient:
         }
         if self.token:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
-        if raw is not None:
-            payload = raw.decode() if isinstance(raw, bytes) else raw
+        is_b64 = False
+        if isinstance(raw, bytes):
+            try:
+                payload: str | None = raw.decode()
+            except UnicodeDecodeError:  # API Gateway passes bytes that are not UTF-8 as base64
+                payload, is_b64 = base64.b64encode(raw).decode("ascii"), True
+        elif raw is not None:
+            payload = raw
         else:
             payload = json.dumps(body) if body is not None else None
-        query = dict(parse_qsl(parts.query)) or None
+        multi_query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            multi_query.setdefault(key, []).append(value)
+        query = {k: v[-1] for k, v in multi_query.items()} or None
         event = {
             "resource": "/{proxy+}",
             "path": parts.path,
@@ -65,7 +75,7 @@ class ApiClient:
             "headers": all_headers,
             "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
             "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
             "pathParameters": {"proxy": parts.path.lstrip("/")},
             "stageVariables": None,
             "requestContext": {
@@ -77,7 +87,7 @@ class ApiClient:
                 "identity": {"sourceIp": "127.0.0.1"},
             },
             "body": payload,
-            "isBase64Encoded": False,
+            "isBase64Encoded": is_b64,
         }
         result = self.app(event, Context())
         text = result.get("body") or ""
