@@ -54,12 +54,12 @@ class ApiClient:
         }
         if self.token:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
-        is_b64 = False
+        encoded = False
         if isinstance(raw, bytes):
             try:
                 payload: str | None = raw.decode()
-            except UnicodeDecodeError:  # API Gateway passes bytes that are not UTF-8 as base64
-                payload, is_b64 = base64.b64encode(raw).decode("ascii"), True
+            except UnicodeDecodeError:  # not text: API Gateway hands it over base64-encoded
+                payload, encoded = base64.b64encode(raw).decode(), True
         elif raw is not None:
             payload = raw
         else:
@@ -87,7 +87,7 @@ class ApiClient:
                 "identity": {"sourceIp": "127.0.0.1"},
             },
             "body": payload,
-            "isBase64Encoded": is_b64,
+            "isBase64Encoded": encoded,
         }
         result = self.app(event, Context())
         text = result.get("body") or ""

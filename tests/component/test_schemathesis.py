@@ -143,3 +143,16 @@ def test_the_document_and_the_docs_page_are_served(anon: ApiClient) -> None:
     for name in ("index.html", "swagger-ui-bundle.js.map", "..%2F..%2Foms%2F__init__.py", "%2Fetc%2Fpasswd"):
         missing = anon.get(f"/docs/assets/{name}")
         assert missing.status == 404 and missing.body["error"]["code"] == "not_found", name
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/nodes?capability=", 422),  # found by this run: an empty capability was a 500
+        ("/nodes?capability=__class__", 422),
+        ("/nodes?capability=can_ship", 200),
+    ],
+)
+def test_what_the_run_found_stays_fixed(user: ApiClient, url: str, status: int) -> None:
+    reply = user.get(url)
+    assert reply.status == status, reply
