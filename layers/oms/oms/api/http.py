@@ -29,10 +29,13 @@ M = TypeVar("M", bound=BaseModel)
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
+    extra = dict(headers or {})
+    if status == 429 and isinstance(details, dict) and "retry_after" in details:
+        extra.setdefault("Retry-After", str(details["retry_after"]))  # RateLimited's wait
     return Response(
         body={"error": {"code": code, "message": message, "details": details}},
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers={"Content-Type": "application/json", **extra},
     )
 
 
