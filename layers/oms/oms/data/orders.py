@@ -226,7 +226,7 @@ class OrderRepository:
         if cursor:
             start = decode_cursor(cursor, pk, "pk")
             try:
-                after = int(start["seq"]["N"]) if start else 0
+                after = max(0, int(start["seq"]["N"])) if start else 0
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValidationFailed(
                     "invalid cursor",

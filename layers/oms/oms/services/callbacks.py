@@ -4,14 +4,17 @@ order itself). ADR 0012."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from oms.domain import audit, clock
 from oms.domain import orders as order_rules
 from oms.domain.audit import CallbackLedger, CallbackWindow
-from oms.domain.errors import NotFound, RateLimited
+from oms.domain.errors import DomainError, NotFound, RateLimited
 from oms.domain.models import Order, Principal
 from oms.services.context import repos
+
+log = logging.getLogger(__name__)
 
 
 def _epoch() -> float:
@@ -83,6 +86,17 @@ def refuse(
         expires = int(epoch) + audit.REJECTIONS_KEPT_DAYS * 86400
         repos.callbacks.keep_refusal(order.tenant_id, order.id, day, counted.day_count, doc, expires)
     return counted
+
+
+def refuse_quietly(
+    order: Order, event: dict[str, Any], error: str, message: str, actor: str, ledger: CallbackLedger
+) -> None:
+    """`refuse`, for the endpoint: the sender is owed the refusal itself (409) even when counting
+    it failed (storage busy), so a failure to count is logged, not answered."""
+    try:
+        refuse(order, event, error, message, actor, ledger)
+    except DomainError as exc:
+        log.warning("could not count a refused callback for order %s: %s", order.id, exc.message)
 
 
 def refused(principal: Principal, order_id: str, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -292,9 +292,8 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
         applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
     except Conflict as exc:  # refused: counted (and kept, the first few a day), not written to the order
         sender = getattr(principal, "actor", None) or f"user:{principal.email}"
-        callbacks.refuse(
-            order, event.model_dump(mode="json", exclude_none=True), exc.code, exc.message, sender, ledger
-        )
+        payload = event.model_dump(mode="json", exclude_none=True)
+        callbacks.refuse_quietly(order, payload, exc.code, exc.message, sender, ledger)
         raise
     body = event.model_dump(mode="json", exclude_none=True)
     body["actor"] = f"user:{principal.email}"
