@@ -117,14 +117,24 @@ class FakeShopify(_JsonServer):
                 200,
                 {
                     "data": {
-                        "order": {"fulfillmentOrders": {"nodes": [{"id": f"{gid}/FO", "status": status}]}}
+                        "order": {
+                            "fulfillmentOrders": {
+                                "nodes": [
+                                    {
+                                        "id": "gid://shopify/FulfillmentOrder/" + gid.rsplit("/", 1)[-1],
+                                        "status": status,
+                                    }
+                                ]
+                            }
+                        }
                     }
                 },
                 {},
             )
         if "fulfillmentCreate" in text:
             fulfillment = variables["fulfillment"]
-            gid = fulfillment["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderId"].rsplit("/FO", 1)[0]
+            fulfillment_order = fulfillment["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderId"]
+            gid = "gid://shopify/Order/" + fulfillment_order.rsplit("/", 1)[-1]
             self.fulfilled[gid] = fulfillment
             return (
                 200,

@@ -23,6 +23,7 @@ def _tenant(tenant_id: str, n_nodes: int, skus: list[str]) -> None:
     from oms.domain.clock import now_iso
     from oms.domain.inventory import item_id_for
     from oms.domain.models import InventoryItem, Node, NodeStatus, NodeType
+    from oms.domain.products import Product
     from oms.services.context import repos
 
     now = now_iso()
@@ -62,6 +63,8 @@ def _tenant(tenant_id: str, n_nodes: int, skus: list[str]) -> None:
                     updated_at=now,
                 )
             )
+    for sku in skus:  # API orders are priced from the catalog
+        repos.products.insert(Product(tenant_id=tenant_id, sku=sku, name=sku, price=Decimal("10.00")))
     for rule in RULES:
         rule_id = str(uuid.uuid4())
         repos.rules.insert(tenant_id, rule_id, {"id": rule_id, **rule})

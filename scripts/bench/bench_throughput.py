@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -36,6 +37,7 @@ def _preload(n: int) -> None:
     from oms.domain.clock import now_iso
     from oms.domain.models import OrderCreate, Principal, Role
     from oms.domain.orders import build_order, order_id_for
+    from oms.domain.products import CatalogPrice
     from tests.component.helpers import order_body
 
     principal = Principal(user_id="bench", email="bench@example.com", tenant_id="demo", role=Role.SUPERADMIN)
@@ -49,7 +51,7 @@ def _preload(n: int) -> None:
                 order_id=order_id_for("demo", None, None, "WEB"),
                 principal=principal,
                 now=now_iso(),
-                catalog_prices={},
+                catalog_prices={"SKU-WIDGET-A": CatalogPrice(Decimal("29.99"), "USD")},
                 idempotency_key=None,
             )
             batch.save(body_record(order))

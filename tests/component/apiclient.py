@@ -31,12 +31,30 @@ class Context:
 
 
 class ApiClient:
-    def __init__(self, app: Any, token: str | None = None) -> None:
+    """`token`: a bearer token (a person); `api_key`: sent as X-API-Key (a machine); `source_ip`:
+    the caller's address as API Gateway reports it (requestContext.identity.sourceIp)."""
+
+    def __init__(
+        self,
+        app: Any,
+        token: str | None = None,
+        *,
+        api_key: str | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> None:
         self.app = app
         self.token = token
+        self.api_key = api_key
+        self.source_ip = source_ip
 
     def with_token(self, token: str | None) -> ApiClient:
-        return ApiClient(self.app, token)
+        return ApiClient(self.app, token, source_ip=self.source_ip)
+
+    def with_api_key(self, key: str | None) -> ApiClient:
+        return ApiClient(self.app, None, api_key=key, source_ip=self.source_ip)
+
+    def from_address(self, source_ip: str) -> ApiClient:
+        return ApiClient(self.app, self.token, api_key=self.api_key, source_ip=source_ip)
 
     def call(
         self,
@@ -53,6 +71,8 @@ class ApiClient:
         }
         if self.token:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
+        if self.api_key:
+            all_headers.setdefault("x-api-key", self.api_key)
         if raw is not None:
             payload = raw.decode() if isinstance(raw, bytes) else raw
         else:
@@ -74,7 +94,7 @@ class ApiClient:
                 "path": parts.path,
                 "stage": "$default",
                 "requestId": str(uuid.uuid4()),
-                "identity": {"sourceIp": "127.0.0.1"},
+                "identity": {"sourceIp": self.source_ip},
             },
             "body": payload,
             "isBase64Encoded": False,

@@ -37,6 +37,15 @@ def order_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def ensure_product(admin: Any, sku: str, price: str = "10.00", **fields: Any) -> dict[str, Any]:
+    """Put `sku` in the catalog (API orders are priced from it); one already there is kept."""
+    reply = admin.post("/products", {"sku": sku, "name": sku.title(), "price": price, **fields})
+    if reply.status == 409:
+        reply = admin.get(f"/products/{sku}")
+    assert reply.status in (200, 201), reply
+    return dict(reply.body)
+
+
 def wait_for_status(client: Any, order_id: str, statuses: set[str], timeout: float = 15.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     last: Any = None

@@ -19,6 +19,10 @@ ROUTES = [
     ("post", "/connectors/x/test"),
     ("post", "/connectors/x/toggle"),
     ("post", "/ops/dlq/x/replay"),
+    ("post", "/products"),
+    ("patch", "/products/x"),
+    ("patch", "/products/SKU-WIDGET-A"),
+    ("post", "/orders"),
 ]
 BODIES = [
     None,
@@ -35,6 +39,12 @@ BODIES = [
     {"conditions": "x"},
     {"name": "", "priority": "high"},
     {"event_types": "order.created", "url": "https://x"},
+    {"sku": "S", "name": "x", "price": "1e400"},
+    {"sku": "S", "name": "x", "price": 0.1, "attributes": {"a": [[[[[[1]]]]]]}},
+    {"version": "x", "price": "NaN"},
+    {"version": 1, "price": "Infinity"},
+    {"line_items": [{"sku": "SKU-WIDGET-A", "quantity": 1, "unit_price": "NaN"}]},
+    {"discount_amount": "1e999"},
 ]
 
 
@@ -45,5 +55,11 @@ def test_malformed_input_never_answers_500(admin, owner, method, path):
             r = getattr(client, method)(path, body)
             assert r.status < 500, (method, path, body, r)
     for q in ("?limit=abc", "?status=NOPE", "?cursor=%%%", "?active=maybe"):
-        for p in ("/webhooks/events", "/sourcing-rules", "/ops/task-log", "/connectors/x/events"):
+        for p in (
+            "/webhooks/events",
+            "/sourcing-rules",
+            "/ops/task-log",
+            "/connectors/x/events",
+            "/products",
+        ):
             assert admin.get(p + q).status < 500, (p, q)

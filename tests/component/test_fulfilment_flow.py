@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from tests.component.helpers import order_body, wait_for_status
+from tests.component.helpers import ensure_product, order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -144,6 +144,7 @@ def test_split_order_ships_partially_then_fully(admin):
 def test_concurrent_orders_never_oversell(admin, demo_nodes):
     # Only 7 units of a fresh SKU exist anywhere; 20 orders of 1 race for them.
     node_id = demo_nodes["DC-EAST"]
+    ensure_product(admin, "SKU-RARE", "5.00")
     item = admin.post("/inventory", {"node_id": node_id, "sku": "SKU-RARE", "on_hand": 7}).body
     results = []
 

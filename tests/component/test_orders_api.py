@@ -4,16 +4,17 @@ from decimal import Decimal
 
 import pytest
 
-from tests.component.helpers import order_body, wait_for_status
+from tests.component.helpers import ensure_product, order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
 
 
 def test_create_computes_totals_and_returns_201(admin):
-    r = admin.post("/orders", order_body(shipping_amount="5.00", tax_amount="2.50"))
+    r = admin.post("/orders", order_body())
     assert r.status == 201, r
     assert r.body["status"] == "PENDING" and r.body["order_number"].startswith("ORD-")
-    assert r.body["subtotal"] == "159.97" and r.body["total_amount"] == "167.47"
+    assert r.body["subtotal"] == "159.97" and r.body["total_amount"] == "159.97"
+    assert r.body["channel_link"] is None
     assert r.headers["location"] == f"/orders/{r.body['id']}"
 
 
@@ -106,6 +107,7 @@ def test_cursor_from_another_partition_is_refused(admin):
 
 def test_cancel_releases_stock_once_and_is_final(admin, demo_nodes):
     # A SKU of its own: other tests' orders are still being sourced in the background.
+    ensure_product(admin, "SKU-CANCEL-ME", "7.50")
     item = admin.post(
         "/inventory", {"node_id": demo_nodes["DC-EAST"], "sku": "SKU-CANCEL-ME", "on_hand": 5}
     ).body
@@ -143,6 +145,7 @@ def test_a_create_interrupted_between_its_two_writes_is_completed_by_the_retry(a
     from oms.data.orders import body_record
     from oms.domain import orders as order_rules
     from oms.domain.models import OrderCreate, Principal, Role
+    from oms.domain.products import CatalogPrice
 
     principal = Principal(user_id="u", email="admin@example.com", tenant_id="demo", role=Role.SUPERADMIN)
     request = OrderCreate.model_validate(order_body())
@@ -154,8 +157,8 @@ def test_a_create_interrupted_between_its_two_writes_is_completed_by_the_retry(a
         principal=principal,
         now=earlier,
         catalog_prices={
-            "SKU-WIDGET-A": Decimal("29.99"),
-            "SKU-GADGET-X": Decimal("99.99"),
+            "SKU-WIDGET-A": CatalogPrice(Decimal("29.99"), "USD"),
+            "SKU-GADGET-X": CatalogPrice(Decimal("99.99"), "USD"),
         },
         idempotency_key="crash-1",
     )

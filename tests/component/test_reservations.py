@@ -2,10 +2,14 @@
 stock condition is reported as a stock conflict (pynamodb reorders a transaction's operations, so
 the failing item is found by key, not by position)."""
 
+import contextlib
+from decimal import Decimal
+
 import pytest
 
-from oms.domain.errors import StockConflict
+from oms.domain.errors import Conflict, StockConflict
 from oms.domain.models import InventoryCreate, OrderCreate, Principal, Role
+from oms.domain.products import ProductCreate
 
 pytestmark = pytest.mark.usefixtures("stack")
 PRINCIPAL = Principal(user_id="u", email="ops@example.com", tenant_id="demo", role=Role.SUPERADMIN)
@@ -19,13 +23,15 @@ BODY = {
 
 
 def test_second_reservation_of_the_last_unit_is_a_stock_conflict_and_writes_nothing(monkeypatch):
-    from oms.services import fulfilment
+    from oms.services import fulfilment, products
     from oms.services import inventory as inventory_service
     from oms.services import orders as order_service
     from oms.services.context import repos
 
     monkeypatch.setattr(order_service.workflow, "start", lambda *a, **k: "not started")
     nodes = {n.code: n.id for n in repos.nodes.all("demo")}
+    with contextlib.suppress(Conflict):  # API orders are priced from the catalog
+        products.create_product(PRINCIPAL, ProductCreate(sku="SKU-ONE", name="One", price=Decimal("5")))
     item = inventory_service.create_item(
         PRINCIPAL, InventoryCreate(node_id=nodes["DC-EAST"], sku="SKU-ONE", on_hand=1)
     )

@@ -11,7 +11,7 @@ import pytest
 
 from oms.data import keys
 from oms.data.records import NodeCapacityRecord, ReservationRecord
-from tests.component.helpers import order_body, wait_for_status
+from tests.component.helpers import ensure_product, order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -30,6 +30,7 @@ def own_sku() -> str:
 
 
 def stock(admin: Any, node_id: str, sku: str, on_hand: int) -> dict[str, Any]:
+    ensure_product(admin, sku, "10.00")
     reply = admin.post("/inventory", {"node_id": node_id, "sku": sku, "on_hand": on_hand})
     assert reply.status == 201, reply
     return dict(reply.body)

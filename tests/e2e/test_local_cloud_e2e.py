@@ -41,6 +41,13 @@ def test_health_and_auth(cloud_url: str) -> None:
     assert requests.get(f"{cloud_url}/orders", timeout=5).status_code == 401
 
 
+def test_the_deep_health_check_sees_a_healthy_local_cloud(http: requests.Session, cloud_url: str) -> None:
+    assert requests.get(f"{cloud_url}/health?deep=1", timeout=5).status_code == 401
+    reply = http.get(f"{cloud_url}/health?deep=1", timeout=10)
+    assert reply.status_code == 200, reply.text
+    assert [c["name"] for c in reply.json()["checks"] if not c["ok"]] == []
+
+
 def test_an_order_reaches_delivered_by_itself(http: requests.Session, cloud_url: str) -> None:
     created = http.post(f"{cloud_url}/orders", json=order(), headers={"Idempotency-Key": "e2e-1"}, timeout=10)
     assert created.status_code == 201, created.text
@@ -66,6 +73,8 @@ def test_cancel_releases_stock(http: requests.Session, cloud_url: str) -> None:
 
 def test_concurrent_orders_for_scarce_stock_never_oversell(http: requests.Session, cloud_url: str) -> None:
     nodes = {n["code"]: n["id"] for n in http.get(f"{cloud_url}/nodes", timeout=10).json()["items"]}
+    product = {"sku": "SKU-SCARCE", "name": "Scarce", "price": "3.00"}  # orders are priced from it
+    assert http.post(f"{cloud_url}/products", json=product, timeout=10).status_code in (201, 409)
     item = http.post(
         f"{cloud_url}/inventory",
         json={"node_id": nodes["DC-EAST"], "sku": "SKU-SCARCE", "on_hand": 10},

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from oms.domain.models import Node, NodeStatus, NodeType, OrderCreate, Principal, Role
+from oms.domain.products import CatalogPrice
 
 PRINCIPAL = Principal(user_id="u1", email="admin@example.com", tenant_id="t1", role=Role.SUPERADMIN)
 NOW = "2026-11-21T10:00:00.000Z"
@@ -31,6 +32,15 @@ def order_request(**overrides: Any) -> OrderCreate:
     }
     data.update(overrides)
     return OrderCreate.model_validate(data)
+
+
+def catalog_for(request: OrderCreate, currency: str = "USD") -> dict[str, CatalogPrice]:
+    """A catalog that prices every line of `request` at the price the line states (1.00 if none):
+    for tests about sourcing and rules, where the catalog itself is not the subject."""
+    return {
+        line.sku: CatalogPrice(line.unit_price if line.unit_price is not None else Decimal("1.00"), currency)
+        for line in request.line_items
+    }
 
 
 def node(code: str, lat: float, lon: float, **overrides: Any) -> Node:

@@ -5,7 +5,7 @@ from oms.domain.errors import Conflict
 from oms.domain.fulfilment import decide
 from oms.domain.lifecycle import OrderStatus as S
 from oms.domain.models import Allocation, FulfilmentEvent, Shipment
-from tests.unit.factories import NOW, PRINCIPAL, order_request
+from tests.unit.factories import NOW, PRINCIPAL, catalog_for, order_request
 
 
 def order_in(status, **kw):
@@ -15,7 +15,7 @@ def order_in(status, **kw):
         order_id=orders.order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices=catalog_for(request),
         idempotency_key=None,
     )
     allocations = [

@@ -19,16 +19,17 @@ from oms.domain.rules import (
     order_facts,
     select_rule,
 )
-from tests.unit.factories import NOW, PRINCIPAL, order_request
+from tests.unit.factories import NOW, PRINCIPAL, catalog_for, order_request
 
 
 def make_order(**kw):
+    request = order_request(**kw)
     return build_order(
-        order_request(**kw),
+        request,
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices=catalog_for(request),
         idempotency_key=None,
     )
 

@@ -2,7 +2,7 @@ from oms.domain.models import NodeStatus
 from oms.domain.orders import build_order, order_id_for
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.sourcing_engine import source_order
-from tests.unit.factories import NOW, PRINCIPAL, node, order_request
+from tests.unit.factories import NOW, PRINCIPAL, catalog_for, node, order_request
 
 NYC = node("NYC", 40.7484, -73.9967)
 EDISON = node("EDISON", 40.5187, -74.4121)
@@ -22,7 +22,7 @@ def make_order(**kw):
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices=catalog_for(request),
         idempotency_key=None,
     )
 

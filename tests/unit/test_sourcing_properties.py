@@ -14,7 +14,7 @@ from oms.domain.models import NodeType
 from oms.domain.orders import build_order, order_id_for
 from oms.domain.rules import SourcingRuleFields
 from oms.domain.sourcing_engine import BACKORDERED, PARTIALLY_SOURCED, SOURCED, source_order
-from tests.unit.factories import NOW, PRINCIPAL, node, order_request
+from tests.unit.factories import NOW, PRINCIPAL, catalog_for, node, order_request
 
 TODAY = NOW[:10]
 SKUS = ("S0", "S1", "S2", "S3")
@@ -54,12 +54,13 @@ def instances(draw, max_nodes: int = 7, pickup: bool = False):
     if pickup and draw(st.booleans()):
         pinned = draw(st.sampled_from(nodes))
         request |= {"fulfillment_type": "STORE_PICKUP", "pickup_node_id": pinned.id, "shipping_address": None}
+    order_in = order_request(**request)
     order = build_order(
-        order_request(**request),
+        order_in,
         order_id=order_id_for("t1", None, None, "WEB"),
         principal=PRINCIPAL,
         now=NOW,
-        catalog_prices={},
+        catalog_prices=catalog_for(order_in),
         idempotency_key=None,
     )
     max_split = draw(st.integers(1, 4))

@@ -1,5 +1,6 @@
-"""Demo data: the KubeRiva seed's 8 nodes, 8 SKUs stocked at every node, its 5 sourcing rules,
-and one tenant with its users. Idempotent: running it twice changes nothing."""
+"""Demo data: the KubeRiva seed's 8 nodes, its 8 SKUs priced in the catalog and stocked at every
+node, its 5 sourcing rules, and one tenant with its users. Idempotent: running it twice changes
+nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
 from oms.domain.inventory import item_id_for
 from oms.domain.models import InventoryItem, Node, NodeStatus, NodeType
+from oms.domain.products import Product
 from oms.services.context import repos
 
 DEMO_TENANT_ID = "demo"
@@ -134,15 +136,16 @@ NODES: tuple[tuple[Any, ...], ...] = (
     ),
 )
 
-PRODUCTS: tuple[tuple[str, str, str], ...] = (
-    ("SKU-WIDGET-A", "Premium Widget A", "29.99"),
-    ("SKU-WIDGET-B", "Standard Widget B", "19.99"),
-    ("SKU-GADGET-X", "Gadget X Pro", "99.99"),
-    ("SKU-GADGET-Y", "Gadget Y Basic", "49.99"),
-    ("SKU-GIZMO-1", "Gizmo 1", "14.99"),
-    ("SKU-GIZMO-2", "Gizmo 2 Deluxe", "39.99"),
-    ("SKU-TOOL-Z", "Power Tool Z", "149.99"),
-    ("SKU-ACCESSORY-1", "Accessory Pack 1", "9.99"),
+# sku, name, price (USD), category: the KubeRiva seed's catalog
+PRODUCTS: tuple[tuple[str, str, str, str], ...] = (
+    ("SKU-WIDGET-A", "Premium Widget A", "29.99", "Widgets"),
+    ("SKU-WIDGET-B", "Standard Widget B", "19.99", "Widgets"),
+    ("SKU-GADGET-X", "Gadget X Pro", "99.99", "Gadgets"),
+    ("SKU-GADGET-Y", "Gadget Y Basic", "49.99", "Gadgets"),
+    ("SKU-GIZMO-1", "Gizmo 1", "14.99", "Gizmos"),
+    ("SKU-GIZMO-2", "Gizmo 2 Deluxe", "39.99", "Gizmos"),
+    ("SKU-TOOL-Z", "Power Tool Z", "149.99", "Tools"),
+    ("SKU-ACCESSORY-1", "Accessory Pack 1", "9.99", "Accessories"),
 )
 
 STOCK_BY_NODE_TYPE = {NodeType.DISTRIBUTION_CENTER: 500, NodeType.RETAIL_STORE: 40, NodeType.DARK_STORE: 120}
@@ -187,7 +190,7 @@ def node_id_for(code: str) -> str:
 
 def seed_demo_data() -> dict[str, int]:
     now = now_iso()
-    counts = {"users": 0, "nodes": 0, "items": 0}
+    counts = {"users": 0, "nodes": 0, "items": 0, "products": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
     for email, password, role, name in DEMO_USERS:
         user = StoredUser(
@@ -224,7 +227,7 @@ def seed_demo_data() -> dict[str, int]:
             counts["nodes"] += 1
         except Conflict:
             pass
-        for sku, product_name, _price in PRODUCTS:
+        for sku, product_name, _price, _category in PRODUCTS:
             qty = STOCK_BY_NODE_TYPE[node_type]
             item = InventoryItem(
                 id=item_id_for(DEMO_TENANT_ID, node.id, sku),
@@ -245,8 +248,20 @@ def seed_demo_data() -> dict[str, int]:
                 counts["items"] += 1
             except Conflict:
                 pass
-    for sku, product_name, price in PRODUCTS:
-        repos.products.put(DEMO_TENANT_ID, sku, product_name, Decimal(price))
+    for sku, product_name, price, category in PRODUCTS:
+        # insert, not put: a merchant's price changes survive the next `make run`
+        counts["products"] += repos.products.insert(
+            Product(
+                tenant_id=DEMO_TENANT_ID,
+                sku=sku,
+                name=product_name,
+                category=category,
+                price=Decimal(price),
+                currency="USD",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     for rule in RULES:
         rule_id = str(uuid.uuid5(_NS, f"rule|{rule['name']}"))
         # insert, not put: a merchant's edits to a demo rule survive the next `make run`

@@ -5,8 +5,11 @@ and its cold start is what a merchant waits for."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
+from oms.domain.channels import SHOPIFY_FULFILLMENT_ORDER_GID, SHOPIFY_ID
 from oms.domain.errors import TransientStoreError
 
 TIMEOUT = (3.0, 10.0)
@@ -16,11 +19,17 @@ class ShopifyRejected(Exception):
     """Shopify answered, and said no (user errors, or the order cannot be fulfilled)."""
 
 
+_SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9\-]*\.myshopify\.com$")
+_API_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}$")
+
+
 def _endpoint(config: dict[str, Any]) -> str:
-    return str(
-        config.get("admin_api_url")
-        or f"https://{config['shop_domain']}/admin/api/{config['api_version']}/graphql.json"
-    )
+    if config.get("admin_api_url"):  # local fakes only (refused by connector validation elsewhere)
+        return str(config["admin_api_url"])
+    domain, version = str(config.get("shop_domain", "")), str(config.get("api_version", ""))
+    if not (_SHOP_DOMAIN.fullmatch(domain) and _API_VERSION.fullmatch(version)):
+        raise ShopifyRejected("the connector's shop domain or API version is not valid")
+    return f"https://{domain}/admin/api/{quote(version, safe='')}/graphql.json"
 
 
 def _graphql(config: dict[str, Any], query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +76,8 @@ mutation($fulfillment: FulfillmentInput!) {
 def push_fulfilment(config: dict[str, Any], shopify_order_id: str, company: str, number: str) -> str:
     """Fulfil the order's open fulfilment orders with tracking. Returns the fulfilment id, or
     "already-fulfilled" when nothing is open any more (a retry after a success)."""
+    if not SHOPIFY_ID.fullmatch(shopify_order_id):
+        raise ShopifyRejected("not a Shopify order id")
     data = _graphql(config, _OPEN_FULFILMENT_ORDERS, {"id": f"gid://shopify/Order/{shopify_order_id}"})
     order = data.get("order")
     if order is None:
@@ -78,6 +89,8 @@ def push_fulfilment(config: dict[str, Any], shopify_order_id: str, company: str,
     ]
     if not open_ids:
         return "already-fulfilled"
+    if not all(isinstance(i, str) and SHOPIFY_FULFILLMENT_ORDER_GID.fullmatch(i) for i in open_ids):
+        raise ShopifyRejected("Shopify answered with fulfilment order ids of an unexpected form")
     fulfillment = {
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": i} for i in open_ids],
         "trackingInfo": {"company": company, "number": number},

@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
+from oms.domain.channels import AMAZON_ORDER_ID
 from oms.domain.errors import TransientStoreError
 
 TIMEOUT = (3.0, 15.0)
@@ -116,8 +118,15 @@ class SpApiClient:
         return orders, (str(next_token) if next_token else None)
 
     def get_order(self, order_id: str) -> dict[str, Any]:
-        body = self._call("GET", f"/orders/2026-01-01/orders/{order_id}").json()
+        body = self._call("GET", f"/orders/2026-01-01/orders/{_segment(order_id)}").json()
         return dict(body.get("order") or body)
 
     def confirm_shipment(self, order_id: str, payload: dict[str, Any]) -> None:
-        self._call("POST", f"/orders/v0/orders/{order_id}/shipmentConfirmation", json=payload)
+        self._call("POST", f"/orders/v0/orders/{_segment(order_id)}/shipmentConfirmation", json=payload)
+
+
+def _segment(order_id: str) -> str:
+    """An Amazon order id as a URL path segment: checked against Amazon's form, then encoded."""
+    if not AMAZON_ORDER_ID.fullmatch(order_id):
+        raise AmazonRejected("not an Amazon order id")
+    return quote(order_id, safe="")

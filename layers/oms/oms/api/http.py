@@ -18,8 +18,8 @@ from chalice import Chalice, Response
 from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, ValidationFailed
-from oms.domain.models import Principal, Role
+from oms.domain.errors import DomainError, MalformedRequest, PayloadTooLarge, RateLimited, ValidationFailed
+from oms.domain.models import Principal, Role, admitted_roles
 
 log = logging.getLogger("oms.api")
 MAX_BODY_BYTES = 1024 * 1024
@@ -29,13 +29,10 @@ M = TypeVar("M", bound=BaseModel)
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
-    extra = dict(headers or {})
-    if status == 429 and isinstance(details, dict) and "retry_after" in details:
-        extra.setdefault("Retry-After", str(details["retry_after"]))  # RateLimited's wait
     return Response(
         body={"error": {"code": code, "message": message, "details": details}},
         status_code=status,
-        headers={"Content-Type": "application/json", **extra},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
@@ -152,6 +149,15 @@ def json_body(app: Chalice, model: type[M]) -> M:
         ) from exc
 
 
+def source_ip(app: Chalice) -> str | None:
+    """The caller's address as API Gateway saw it (HTTP API payload 1.0:
+    requestContext.identity.sourceIp). Never X-Forwarded-For, which any client can write."""
+    context = getattr(current_request(app), "context", None) or {}
+    identity = context.get("identity") if isinstance(context, dict) else None
+    value = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def query_model(app: Chalice, model: type[M]) -> M:
     params = dict(current_request(app).query_params or {})
     try:
@@ -164,12 +170,16 @@ def query_model(app: Chalice, model: type[M]) -> M:
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """What one operation declares: the OpenAPI document and the route x role test read these."""
+    """What one operation declares: the OpenAPI document and the route x role test read these.
+
+    `role` is the least human role (None: public); `roles` every role admitted, INTEGRATION
+    included when the route names it (authenticated by `X-API-Key` rather than a bearer token)."""
 
     path: str
     method: str
     view: str
     role: Role | None
+    roles: tuple[Role, ...]
     status: int
     body: type[BaseModel] | None
     query: type[BaseModel] | None
@@ -183,15 +193,24 @@ def route(
     methods: list[str],
     *,
     role: Role | None = Role.USER,
+    integration: bool = False,
     status: int = 200,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view: authenticate (unless role is None), parse, map errors, serialise JSON.
+    """Register a view: authenticate (unless role is None), authorise, parse, map errors, serialise.
+
+    `role` is the least human role admitted (PLATFORM_OWNER > SUPERADMIN > USER); INTEGRATION
+    (API keys) is admitted only with `integration=True`. Authorisation comes before parsing and
+    before any lookup: a caller without the role gets 403 whatever it sent.
 
     The view gets the Principal first (when authenticated), then the path parameters, then
     `body=` (the parsed `body` model) and `query=` (the parsed `query` model) when declared.
     Declared models are what the OpenAPI document describes (oms.api.openapi)."""
+
+    if role is None and integration:
+        raise ValueError("a public route needs no integration flag")
+    roles = admitted_roles(role, integration) if role is not None else ()
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         def endpoint(**params: str) -> Response:
@@ -204,8 +223,10 @@ def route(
                 if role is not None:
                     from oms.services.auth import authenticate, require
 
-                    principal: Principal = authenticate(request.headers.get("authorization"))
-                    require(principal, role)
+                    principal: Principal = authenticate(
+                        request.headers.get("authorization"), request.headers.get("x-api-key")
+                    )
+                    require(principal, roles)
                     args.append(principal)
                 kwargs: dict[str, Any] = dict(params)
                 if query is not None:
@@ -214,7 +235,8 @@ def route(
                     kwargs["body"] = json_body(app, body)
                 result = view(*args, **kwargs)
             except DomainError as exc:
-                return error_response(exc.status, exc.code, exc.message, exc.details)
+                retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+                return error_response(exc.status, exc.code, exc.message, exc.details, headers=retry)
             except ValidationError as exc:  # a model built inside a service from client data
                 return error_response(
                     422, "validation_failed", "request failed validation", validation_details(exc)
@@ -249,6 +271,7 @@ def route(
                     method=method,
                     view=view.__name__,
                     role=role,
+                    roles=roles,
                     status=status,
                     body=body,
                     query=query,

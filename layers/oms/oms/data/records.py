@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -196,7 +202,9 @@ class JobLeaseRecord(Model):
 
 
 class ProductRecord(Model):
-    """pk=T#<tenant>#PRODUCTS, sk=<sku>: catalog name and price (string Decimal)."""
+    """pk=T#<tenant>#PRODUCTS, sk=<sku>: a catalog entry. `doc` is the whole product; what order
+    pricing reads (price as a string Decimal, currency, sellable) sits beside it, so the pricing
+    BatchGetItem needs no document. Rows written before `doc` existed hold name and price only."""
 
     class Meta:
         table_name = "cirrus-inventory"
@@ -205,6 +213,10 @@ class ProductRecord(Model):
     sk = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute(null=True)
     price = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    sellable = BooleanAttribute(null=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
 
 
 class StockRecord(Model):
@@ -298,6 +310,47 @@ class UserRecord(Model):
     password_hash = UnicodeAttribute(null=True)
     active = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    # bumped on every change of role or state: tokens carry it (`ver`) and die when it moves on
+    token_version = NumberAttribute(null=True)
+
+
+class ApiKeyRecord(Model):
+    """An API key, twice: the lookup item (pk=APIKEY#<id>, sk=APIKEY, with the digest) and the
+    tenant's list entry (pk=T#<tenant>#APIKEYS, sk=K#<id>, without it), written together. A revoked
+    key is kept 90 days for the record (table TTL)."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    key_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    prefix = UnicodeAttribute(null=True)
+    last4 = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
+class ThrottleRecord(Model):
+    """A login throttle counter (pk=THROTTLE#acct#<hash> or THROTTLE#ip#<hash>): sk=W#<window>
+    counts failures in one 15-minute window, sk=LOCK holds an account's lock. Every item expires
+    (table TTL on expires_at_epoch; readers also ignore an item past it, as TTL deletes late)."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    failures = NumberAttribute(null=True)
+    strikes = NumberAttribute(null=True)
+    locked_until = NumberAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
 
 
 # ---------------------------------------------------------------- IntegrationsTable
@@ -380,7 +433,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     AdjustmentRecord,
     ReservationRecord,
 )
-DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
+DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord, ApiKeyRecord, ThrottleRecord)
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
     DeliveryRecord,

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oms.domain.channels import AMAZON_ORDER_ID, SHOPIFY_ID, ChannelLink
 from oms.domain.models import Channel, FulfillmentType
 
 MASK = "***"
@@ -190,9 +191,11 @@ class _ChannelLines:
 
 
 class ImportedOrder(BaseModel):
-    """What a channel order becomes: the create request plus the channel's own money figures."""
+    """What a channel order becomes: the order's fields (a ChannelOrderRequest), the channel's own
+    money figures, and the link to the channel order (server-owned; shipments go back through it)."""
 
     request: dict[str, Any]
+    link: ChannelLink
     subtotal: Decimal
     shipping: Decimal
     tax: Decimal
@@ -206,7 +209,7 @@ def shopify_order(
 ) -> ImportedOrder:
     """A Shopify order (webhook JSON) as a Cirrus order."""
     order_id = payload.get("id")
-    if not isinstance(order_id, int) and not (isinstance(order_id, str) and order_id.isdigit()):
+    if isinstance(order_id, bool) or not SHOPIFY_ID.fullmatch(str(order_id)):
         raise ImportProblem("the order has no numeric id")
     lines_in = [li for li in payload.get("line_items") or [] if int(li.get("quantity") or 0) > 0]
     if not lines_in:
@@ -248,9 +251,6 @@ def shopify_order(
         "line_items": line_items,
         "shipping_address": address if ships else None,
         "pickup_node_id": pickup,
-        "shipping_amount": str(shipping),
-        "tax_amount": str(tax),
-        "discount_amount": str(discount),
         "external_order_id": f"shopify:{shop_domain}:{order_id}",
         "notes": (
             f"Shopify {payload.get('name')}"
@@ -260,6 +260,9 @@ def shopify_order(
     }
     return ImportedOrder(
         request=request,
+        link=ChannelLink(
+            channel="SHOPIFY", connector_id=connector_id, account=shop_domain, channel_order_id=str(order_id)
+        ),
         subtotal=subtotal,
         shipping=shipping,
         tax=tax,
@@ -286,7 +289,7 @@ def amazon_action(order: dict[str, Any]) -> Literal["import", "cancel", "skip"]:
 def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> ImportedOrder:
     """An SP-API (Orders v2026-01-01) order as a Cirrus order."""
     order_id = str(order.get("orderId") or "")
-    if not re.fullmatch(r"[0-9A-Za-z\-]{5,40}", order_id):
+    if not AMAZON_ORDER_ID.fullmatch(order_id):
         raise ImportProblem("the order has no valid orderId")
     lines = _ChannelLines()
     currency = None
@@ -332,6 +335,9 @@ def amazon_order(order: dict[str, Any], connector_id: str, seller_id: str) -> Im
     zero = Decimal("0.00")
     return ImportedOrder(
         request=request,
+        link=ChannelLink(
+            channel="AMAZON", connector_id=connector_id, account=seller_id, channel_order_id=order_id
+        ),
         subtotal=subtotal,
         shipping=zero,
         tax=zero,

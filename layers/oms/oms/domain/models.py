@@ -7,16 +7,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from oms.domain import audit
 from oms.domain.audit import AuditEvent, CallbackWindow, PastEntry, StatusChange
+from oms.domain.channels import ChannelLink, legacy_link, reserved_prefix
 from oms.domain.lifecycle import FulfilmentEventType, OrderStatus
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
+SKU_RE = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=SKU_RE)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -28,13 +31,32 @@ class Strict(BaseModel):
 
 
 class Role(StrEnum):
+    """People rank PLATFORM_OWNER > SUPERADMIN > USER; INTEGRATION (a machine calling with an API
+    key) stands outside that ladder: it may call only the routes that admit it by name."""
+
     PLATFORM_OWNER = "PLATFORM_OWNER"
     SUPERADMIN = "SUPERADMIN"
     USER = "USER"
+    INTEGRATION = "INTEGRATION"
 
     @property
     def rank(self) -> int:
-        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1}[self.value]
+        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1, "INTEGRATION": 0}[self.value]
+
+    @property
+    def is_human(self) -> bool:
+        return self is not Role.INTEGRATION
+
+
+HUMAN_ROLES = (Role.PLATFORM_OWNER, Role.SUPERADMIN, Role.USER)
+
+
+def admitted_roles(minimum: Role, integration: bool = False) -> tuple[Role, ...]:
+    """The roles a route admits: every person at or above `minimum`, and INTEGRATION when named."""
+    if not minimum.is_human:
+        raise ValueError("the minimum is a human role; admit INTEGRATION with integration=True")
+    people = tuple(r for r in HUMAN_ROLES if r.rank >= minimum.rank)
+    return (*people, Role.INTEGRATION) if integration else people
 
 
 class Channel(StrEnum):
@@ -111,7 +133,8 @@ MANUAL_REASONS = frozenset(
 
 # ------------------------------------------------------------------ identity
 class Principal(BaseModel):
-    """Who is calling: always taken from a verified token, never from the request body."""
+    """Who is calling: always taken from a verified token or API key, never from the request body.
+    For an API key (role INTEGRATION) `user_id` is the key's id and `email` is empty."""
 
     user_id: str
     email: str
@@ -119,7 +142,15 @@ class Principal(BaseModel):
     role: Role
 
     def at_least(self, role: Role) -> bool:
-        return self.role.rank >= role.rank
+        """A person at or above a person's role (INTEGRATION is never "at least" anything)."""
+        return self.role.is_human and role.is_human and self.role.rank >= role.rank
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the audit trail and `created_by` record it."""
+        if self.role is Role.INTEGRATION:
+            return f"integration:{self.user_id}"
+        return f"user:{self.email}"
 
 
 class LoginRequest(Strict):
@@ -312,10 +343,17 @@ class LineItemIn(Strict):
     sku: Sku
     product_name: str | None = Field(default=None, max_length=200)
     quantity: int = Field(gt=0, le=100_000)
-    unit_price: Money | None = None
+    unit_price: Money | None = Field(
+        default=None, description="optional; when given it must equal the catalog price"
+    )
 
 
-class OrderCreate(Strict):
+Tag = Annotated[str, Field(max_length=50)]
+
+
+class OrderFields(Strict):
+    """What every new order states, whoever makes it (an API client or a channel import)."""
+
     channel: Channel
     fulfillment_type: FulfillmentType
     customer_email: str = Field(min_length=3, max_length=254)
@@ -325,12 +363,9 @@ class OrderCreate(Strict):
     line_items: list[LineItemIn] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
     shipping_address: AddressIn | None = None
     pickup_node_id: str | None = Field(default=None, max_length=64)
-    shipping_amount: Money = Decimal("0")
-    tax_amount: Money = Decimal("0")
-    discount_amount: Money = Decimal("0")
     external_order_id: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=2000)
-    tags: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
 
     @field_validator("customer_email")
     @classmethod
@@ -340,7 +375,7 @@ class OrderCreate(Strict):
         return v.lower()
 
     @model_validator(mode="after")
-    def _fulfilment_needs(self) -> OrderCreate:
+    def _fulfilment_needs(self) -> OrderFields:
         if self.fulfillment_type.is_pickup:
             if not self.pickup_node_id:
                 raise ValueError(f"pickup_node_id is required for {self.fulfillment_type.value}")
@@ -352,6 +387,40 @@ class OrderCreate(Strict):
                 raise ValueError(f"sku {line.sku} appears on more than one line; merge the quantities")
             seen.add(line.sku)
         return self
+
+
+def _not_reserved(value: str) -> str:
+    prefix = reserved_prefix(value)
+    if prefix is not None:
+        raise PydanticCustomError(
+            "reserved_namespace",
+            "'{prefix}:' is reserved for orders imported from a sales channel",
+            {"prefix": prefix},
+        )
+    return value
+
+
+ClientTag = Annotated[str, Field(max_length=50), AfterValidator(_not_reserved)]
+ClientExternalId = Annotated[str, Field(max_length=100), AfterValidator(_not_reserved)]
+
+
+class OrderCreate(OrderFields):
+    """An order made through the API. Prices come from the catalog and the server computes every
+    total, so there are no amount fields (shipping, tax, discount: ADR 0013); the channel
+    namespaces of tags and external ids belong to the import paths."""
+
+    external_order_id: ClientExternalId | None = None
+    tags: list[ClientTag] = Field(default_factory=list, max_length=20)
+
+
+class ChannelLineIn(LineItemIn):
+    unit_price: Money  # what the channel charged for one unit (required; no catalog involved)
+
+
+class ChannelOrderRequest(OrderFields):
+    """An order as a connector's import states it; never parsed from an API request."""
+
+    line_items: list[ChannelLineIn] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)  # type: ignore[assignment]
 
 
 class OrderLine(BaseModel):
@@ -404,6 +473,7 @@ class Order(BaseModel):
     discount_amount: Decimal
     total_amount: Decimal
     external_order_id: str | None = None
+    channel_link: ChannelLink | None = None  # server-owned: set by a channel import only
     notes: str | None = None
     tags: list[str] = Field(default_factory=list)
     allocations: list[Allocation] = Field(default_factory=list)
@@ -440,6 +510,8 @@ class Order(BaseModel):
             if not allocation.item_id:
                 allocation.item_id = item_id_for(self.tenant_id, allocation.node_id, allocation.sku)
         audit.derive_from_status(self.events, self.past)
+        if self.channel_link is None:  # imported before links were stored
+            self.channel_link = legacy_link(self.created_by, self.tags, self.external_order_id)
         return self
 
     def as_created(self) -> Order:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from oms.adapters import spapi
+from oms.domain.channels import AMAZON_ORDER_ID, ChannelLink
 from oms.domain.clock import iso, parse_iso, utcnow
 from oms.domain.connectors import (
     ConnectorStatus,
@@ -20,7 +21,6 @@ from oms.domain.connectors import (
     refill,
 )
 from oms.domain.errors import DomainError, TransientStoreError
-from oms.domain.models import Channel
 from oms.services import orders as order_service
 from oms.services import tasklog
 from oms.services.connectors import (
@@ -149,20 +149,22 @@ def _apply_amazon(tenant_id: str, connector_id: str, connector: dict[str, Any], 
     if action == "skip":
         return "skipped"
     if action == "cancel":
-        existing = order_service.find_imported(
-            tenant_id, f"amazon:{seller}:{raw.get('orderId')}", Channel.MARKETPLACE.value
+        order_id = str(raw.get("orderId") or "")
+        if not AMAZON_ORDER_ID.fullmatch(order_id):
+            return "skipped"
+        link = ChannelLink(
+            channel="AMAZON", connector_id=connector_id, account=seller, channel_order_id=order_id
         )
+        existing = order_service.find_imported(tenant_id, link)
         if existing is None:
             return "skipped"
         return (
             "cancelled"
-            if cancel_from_channel(tenant_id, connector_id, existing, str(raw.get("orderId"))) == "cancelled"
+            if cancel_from_channel(tenant_id, connector_id, existing, order_id) == "cancelled"
             else "skipped"
         )
     try:
-        order, created = order_service.import_order(
-            tenant_id, amazon_order(raw, connector_id, seller), f"connector:{connector_id}"
-        )
+        order, created = order_service.import_order(tenant_id, amazon_order(raw, connector_id, seller))
     except ImportProblem as exc:
         note(tenant_id, connector_id, "import_failed", amazon_order_id=raw.get("orderId"), reason=str(exc))
         return "failed"

@@ -291,12 +291,11 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
     try:
         applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
     except Conflict as exc:  # refused: counted (and kept, the first few a day), not written to the order
-        sender = getattr(principal, "actor", None) or f"user:{principal.email}"
         payload = event.model_dump(mode="json", exclude_none=True)
-        callbacks.refuse_quietly(order, payload, exc.code, exc.message, sender, ledger)
+        callbacks.refuse_quietly(order, payload, exc.code, exc.message, principal.actor, ledger)
         raise
     body = event.model_dump(mode="json", exclude_none=True)
-    body["actor"] = f"user:{principal.email}"
+    body["actor"] = principal.actor
     if applies_now and not resumes_workflow(event):
         try:
             result = apply_event(order.tenant_id, order.id, body)
@@ -380,13 +379,16 @@ def reject_event(
 ) -> dict[str, Any]:
     """A callback the workflow could not apply is refused: counted and, the first few a day, kept
     (GET /orders/{id}/rejected-callbacks); the order and its audit trail are not written."""
-    order = repos.orders.require(tenant_id, order_id)
+    order, ledger = repos.orders.get_with_ledger(tenant_id, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", code="order_not_found")
     callbacks.refuse(
         order,
         event_data,
         str(error.get("Error") or "EventRejected"),
         str(error.get("Cause", "")),
         str(event_data.get("actor") or "system:callback"),
+        ledger,
     )
     return {"status": order.status.value}
 

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 from oms.adapters import workflow
 from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
+from oms.domain.channels import ChannelLink
 from oms.domain.clock import now_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     NotFound,
     ValidationFailed,
@@ -23,10 +25,12 @@ from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus
 from oms.domain.models import (
     Allocation,
     CancelRequest,
+    ChannelOrderRequest,
     FulfilmentEvent,
     ListQuery,
     Order,
     OrderCreate,
+    OrderFields,
     Principal,
     Role,
     Shipment,
@@ -37,11 +41,8 @@ from oms.services.context import repos
 _MAX_OPTIMISTIC_RETRIES = 5
 
 
-def _check_pickup_node(request: OrderCreate, principal: Principal) -> None:
-    if (
-        request.pickup_node_id
-        and repos.nodes.get_with_version(principal.tenant_id, request.pickup_node_id) is None
-    ):
+def _check_pickup_node(request: OrderFields, tenant_id: str) -> None:
+    if request.pickup_node_id and repos.nodes.get_with_version(tenant_id, request.pickup_node_id) is None:
         raise ValidationFailed(
             "pickup_node_id is not a node of this tenant",
             details=[{"loc": ["pickup_node_id"], "msg": "unknown node", "type": "value_error"}],
@@ -50,7 +51,7 @@ def _check_pickup_node(request: OrderCreate, principal: Principal) -> None:
 
 def preview_order(request: OrderCreate, principal: Principal) -> Order:
     """The order a create would build (priced from the catalog), without storing anything."""
-    _check_pickup_node(request, principal)
+    _check_pickup_node(request, principal.tenant_id)
     prices = repos.products.prices(principal.tenant_id, (line.sku for line in request.line_items))
     return order_rules.build_order(
         request,
@@ -72,7 +73,7 @@ def create_order(
             "Idempotency-Key must be 1 to 255 characters",
             details=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length", "type": "value_error"}],
         )
-    _check_pickup_node(request, principal)
+    _check_pickup_node(request, principal.tenant_id)
     order_id = order_rules.order_id_for(
         principal.tenant_id, idempotency_key, request.external_order_id, request.channel.value
     )
@@ -239,12 +240,20 @@ def terminate(
 
 
 def cancel_order(principal: Principal, order_id: str, request: CancelRequest) -> Order:
-    repos.orders.require(principal.tenant_id, order_id)
+    """SUPERADMIN (and above) and INTEGRATION cancel any order of the tenant; a USER only the
+    orders they created (403 not_your_order otherwise: a USER may read every order of the tenant,
+    so hiding the order behind a 404 would hide nothing)."""
+    order = repos.orders.require(principal.tenant_id, order_id)
+    if principal.role is Role.USER and order.created_by != principal.actor:
+        raise Forbidden(
+            "a USER may cancel only the orders they created",
+            code="not_your_order",
+        )
     return terminate(
         principal.tenant_id,
         order_id,
         OrderStatus.CANCELLED,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         reason=request.reason,
         event_type="order.cancelled",
     )
@@ -253,7 +262,7 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
 def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Order:
     """Manual status change. Targets with stock effects go through the same paths as the
     automatic ones (cancel/fail release stock; shipping commits it)."""
-    actor = f"user:{principal.email}"
+    actor = principal.actor
     if patch.status in (OrderStatus.CANCELLED, OrderStatus.FAILED):
         return terminate(
             principal.tenant_id,
@@ -334,7 +343,7 @@ def request_resource(principal: Principal, order_id: str) -> dict[str, Any]:
             code="sourcing_in_progress",
             details={"status": order.status.value},
         )
-    execution = start_resource(order, reason=f"user:{principal.email}")
+    execution = start_resource(order, reason=principal.actor)
     return {"order_id": order.id, "status": order.status.value, "execution_arn": execution}
 
 
@@ -346,42 +355,53 @@ def start_resource(order: Order, reason: str) -> str:
     )
 
 
-def import_order(tenant_id: str, imported: ImportedOrder, actor: str) -> tuple[Order, bool]:
-    """Create an order a sales channel sold, once: its id is derived from the channel's order id,
-    so a redelivered or re-polled order finds the first one (the conditional put decides). The
-    channel's own money figures are kept; a later version of the same order does not replace it."""
+def import_order(tenant_id: str, imported: ImportedOrder) -> tuple[Order, bool]:
+    """Create an order a sales channel sold, once: its id is derived from the channel's order id
+    (in the channel id space, apart from API orders'), so a redelivered or re-polled order finds
+    the first one (the conditional put decides). The channel's own money figures are kept and no
+    catalog price is needed; the link to the channel order is set here, and only here. A later
+    version of the same order does not replace it."""
     try:
-        request = OrderCreate.model_validate(imported.request)
+        request = ChannelOrderRequest.model_validate(imported.request)
     except ValidationError as exc:
         raise ImportProblem(f"the channel order does not make a valid order: {exc.errors()[:2]}") from exc
-    principal = Principal(user_id=actor, email=actor, tenant_id=tenant_id, role=Role.USER)
+    link = imported.link
     try:
-        _check_pickup_node(request, principal)
+        _check_pickup_node(request, tenant_id)
+        order = order_rules.build_channel_order(
+            request,
+            order_rules.Totals(
+                subtotal=imported.subtotal,
+                shipping=imported.shipping,
+                tax=imported.tax,
+                discount=imported.discount,
+                total=imported.total,
+            ),
+            link,
+            tenant_id=tenant_id,
+            now=now_iso(),
+        )
     except ValidationFailed as exc:
-        raise ImportProblem(exc.message) from exc
-    order_id = order_rules.order_id_for(tenant_id, None, request.external_order_id, request.channel.value)
-    built = order_rules.build_order(
-        request,
-        order_id=order_id,
-        principal=principal,
-        now=now_iso(),
-        catalog_prices={},
-        idempotency_key=None,
-    )
-    order = built.model_copy(
-        update={
-            "subtotal": imported.subtotal,
-            "shipping_amount": imported.shipping,
-            "tax_amount": imported.tax,
-            "discount_amount": imported.discount,
-            "total_amount": imported.total,
-        }
-    )
+        raise ImportProblem(f"{exc.message}: {exc.details}") from exc
+    legacy = _legacy_import(tenant_id, link)
+    if legacy is not None:
+        return legacy, False
     stored, created = repos.orders.insert(order)
     if created:
         start_intake(stored)
     return stored, created
 
 
-def find_imported(tenant_id: str, external_order_id: str, channel: str) -> Order | None:
-    return repos.orders.get(tenant_id, order_rules.order_id_for(tenant_id, None, external_order_id, channel))
+def _legacy_import(tenant_id: str, link: ChannelLink) -> Order | None:
+    """The same channel order imported before channel ids had their own space (one read; such
+    ids are never written any more, so no insert can race with it)."""
+    return repos.orders.get(tenant_id, order_rules.legacy_channel_order_id(tenant_id, link))
+
+
+def find_imported(tenant_id: str, link: ChannelLink) -> Order | None:
+    """The order a channel's order was imported as, if any."""
+    order = repos.orders.get(
+        tenant_id,
+        order_rules.channel_order_id_for(tenant_id, link.channel, link.account, link.channel_order_id),
+    )
+    return order or _legacy_import(tenant_id, link)

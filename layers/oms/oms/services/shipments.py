@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from oms.adapters import shopify, spapi
+from oms.domain.channels import ChannelLink
 from oms.domain.clock import now_iso
 from oms.domain.connectors import (
     ConnectorStatus,
@@ -29,20 +30,25 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
     order = repos.orders.get(event.tenant_id, event.order_id)
     if order is None:
         return "no_order"
-    connector_id = next((t.split(":", 1)[1] for t in order.tags if t.startswith("connector:")), None)
-    if connector_id is None:
+    link = order.channel_link  # set by an import only: never a client's tags or external id
+    if link is None:
         return "not_imported"
+    connector_id = link.connector_id
     found = repos.connectors.get(event.tenant_id, connector_id)
     if found is None or found[0]["status"] == ConnectorStatus.INACTIVE.value:
         return "connector_unavailable"
     connector = found[0]
+    if not _same_channel(connector, link):
+        # the connector now points elsewhere (another shop or seller): its channel has no such order
+        note(event.tenant_id, connector_id, "push_skipped", order_id=order.id, reason="connector_changed")
+        return "connector_changed"
     if repos.connectors.claim(event.tenant_id, connector_id, event.event_id) == "DONE":
         note(event.tenant_id, connector_id, "duplicate_event", event_id=event.event_id, order_id=order.id)
         return "duplicate"
     shipment = order.shipments[-1] if order.shipments else None
     tracking = (shipment.tracking_number if shipment else "") or ""
     carrier = (shipment.carrier if shipment else "") or "Other"
-    external = (order.external_order_id or "").rsplit(":", 1)[-1]
+    external = link.channel_order_id
     with tasklog.task("connector.push_shipment", event.tenant_id, f"{connector_id}:{order.id}") as run:
         try:
             if connector["type"] == ConnectorType.SHOPIFY.value:
@@ -78,6 +84,12 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
         )
         run.details = {"result": result}
         return result
+
+
+def _same_channel(connector: dict[str, Any], link: ChannelLink) -> bool:
+    config = connector.get("config") or {}
+    account = config.get("shop_domain") if link.channel == "SHOPIFY" else config.get("seller_id")
+    return bool(connector.get("type") == link.channel and account == link.account)
 
 
 def _confirm_amazon(

@@ -88,7 +88,7 @@ def process_shopify(tenant_id: str, connector_id: str, topic: str, event_id: str
         cfg = connector["config"]
         try:
             imported = shopify_order(payload, connector_id, cfg["shop_domain"], cfg.get("pickup_node_id"))
-            order, created = order_service.import_order(tenant_id, imported, f"connector:{connector_id}")
+            order, created = order_service.import_order(tenant_id, imported)
         except ImportProblem as exc:
             note(
                 tenant_id,

@@ -325,7 +325,7 @@ def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
         status="",
         sequence=0,
         occurred_at=now,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         change=TEST_EVENT,
         data={"message": "Cirrus OMS test event"},
     )

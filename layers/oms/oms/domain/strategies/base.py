@@ -6,7 +6,8 @@ normalisation and the decision trail live in `oms.domain.sourcing_engine`, so st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
@@ -49,14 +50,16 @@ class Candidate:
 
 @dataclass
 class Context:
-    """Everything an allocation needs; candidates come sorted best score first."""
+    """Everything an allocation needs; candidates come sorted best score first. A strategy that
+    searches stops at `deadline`, read on `clock` (both from the caller, so tests can drive time)."""
 
     needs: dict[str, int]
     candidates: list[Candidate]
     rule: SourcingRuleFields
     max_nodes: int
     allow_partial: bool
-    time_budget_s: float = 0.1
+    clock: Callable[[], float] | None = None
+    deadline: float = math.inf
 
 
 @dataclass
@@ -99,7 +102,7 @@ def greedy_split(ctx: Context, ranked: Sequence[Candidate] | None = None) -> All
     remaining = dict(ctx.needs)
     used: list[str] = []
     lines: dict[str, dict[str, int]] = {}
-    holders = {sku: sum(1 for c in order if c.stock.get(sku, 0) > 0) for sku in remaining}
+    holders = {sku: len([c for c in order if c.stock.get(sku, 0) > 0]) for sku in remaining}
     for sku in sorted(remaining, key=lambda s: (holders[s], s)):
         for candidate in order:
             if remaining[sku] == 0:
