@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -73,8 +74,14 @@ class ApiClient:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
         if self.api_key:
             all_headers.setdefault("x-api-key", self.api_key)
-        if raw is not None:
-            payload = raw.decode() if isinstance(raw, bytes) else raw
+        encoded = False
+        if isinstance(raw, bytes):
+            try:
+                payload: str | None = raw.decode()
+            except UnicodeDecodeError:  # not text: API Gateway hands it over base64-encoded
+                payload, encoded = base64.b64encode(raw).decode(), True
+        elif raw is not None:
+            payload = raw
         else:
             payload = json.dumps(body) if body is not None else None
         query = dict(parse_qsl(parts.query)) or None
@@ -97,7 +104,7 @@ class ApiClient:
                 "identity": {"sourceIp": self.source_ip},
             },
             "body": payload,
-            "isBase64Encoded": False,
+            "isBase64Encoded": encoded,
         }
         result = self.app(event, Context())
         text = result.get("body") or ""

@@ -1,4 +1,4 @@
-"""Issue 8, finding 4: a stream of callbacks no longer grows the order header (ADR 0012).
+"""Issue 8, finding 4: a stream of callbacks no longer grows the order header (ADR 0018).
 
 Before, every callback (applied, or refused by the workflow) was appended to the order header, so
 an order taking callbacks grew towards DynamoDB's 400 KB item limit and then could not be written.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import timedelta
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -22,24 +22,16 @@ from tests.component.helpers import order_body, wait_for_status
 pytestmark = pytest.mark.usefixtures("stack")
 
 
-class Clock:
-    """The domain clock, moved by hand (a minute at a time) while the callbacks stream in."""
-
-    def __init__(self) -> None:
-        self.now = clock.utcnow()
-
-    def __call__(self) -> Any:
-        return self.now
-
-    def next_minute(self) -> None:
-        self.now = self.now + timedelta(seconds=61)
-
-
 @pytest.fixture
-def moved_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    source = Clock()
-    monkeypatch.setattr(clock, "utcnow", source)
-    return source
+def moved_clock() -> Iterator[clock.ManualClock]:
+    """The domain clock, moved by hand (a minute at a time) while the callbacks stream in."""
+    source = clock.ManualClock()
+    with clock.use_clock(source):
+        yield source
+
+
+def next_minute(source: clock.ManualClock) -> None:
+    source.advance(seconds=61)
 
 
 def header_size(stack: Any, order_id: str) -> int:
@@ -103,7 +95,7 @@ def test_500_callbacks_leave_the_header_bounded_and_the_trail_paged(stack, admin
     applied = refused = 0
     for i in range(500):
         if i % 50 == 49:
-            moved_clock.next_minute()  # 50 a minute: under the per-order rate
+            next_minute(moved_clock)  # 50 a minute: under the per-order rate
         if i % 4 == 0:  # applied: another DELIVERED for the delivered node (resumes the workflow)
             version = admin.get(f"/orders/{order_id}").body["version"]
             scan = hashlib.sha256(str(i).encode()).hexdigest()  # what a carrier says differs each time
@@ -151,7 +143,7 @@ def test_500_callbacks_leave_the_header_bounded_and_the_trail_paged(stack, admin
     assert dup.status == 200 and dup.body["duplicate"] is True
 
     # the order still writes: the last delivery completes it
-    moved_clock.next_minute()
+    next_minute(moved_clock)
     assert admin.post(f"/orders/{order_id}/fulfillment-events", {"type": "DELIVERED"}).status == 202
     final = wait_for_status(admin, order_id, {"DELIVERED"})
     assert final["status_history"][0]["status"] == "PENDING"
@@ -188,7 +180,7 @@ def test_callbacks_beyond_the_per_order_rate_are_429_with_retry_after(admin, mov
     assert limited.status == 429 and limited.body["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert admin.get(f"/orders/{order['id']}").body["status"] == "SOURCED"  # not applied
-    moved_clock.next_minute()
+    next_minute(moved_clock)
     assert admin.post(url, {"type": "PICKING"}).status == 200
     log = admin.get(f"/orders/{order['id']}/rejected-callbacks").body
     assert log["refused_total"] == audit.CALLBACKS_PER_MINUTE  # the 429 was not processed at all

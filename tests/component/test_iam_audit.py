@@ -68,5 +68,5 @@ def test_a_missing_grant_is_reported_with_the_line_that_needs_it(stack: Any, inv
     assert [(c.function, c.action, c.resource) for c in denied] == [
         ("MaintenanceFunction", "dynamodb:PutItem", integrations)
     ]
-    assert denied[0].where.startswith("oms/data/store.py:")
+    assert denied[0].where.startswith("oms/data/logs.py:")
     assert iam_audit.denied(recorder, iam_audit.role_statements(stack)) == []

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import pytest
-import time_machine
 
 from infra.local.testing import TEST_JWT_SECRET
 from tests.component.helpers import order_body, wait_for_status
@@ -26,10 +24,9 @@ pytestmark = pytest.mark.usefixtures("stack")
 
 
 @pytest.fixture
-def clock() -> Iterator[Any]:
-    """The clock stopped at now; `clock.shift(seconds)` moves it (no sleeping)."""
-    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
-        yield traveller
+def clock(frozen_clock: Any) -> Any:
+    """The clock stopped at now (tests/conftest.py); `clock.shift(seconds)` moves it (no sleeping)."""
+    return frozen_clock
 
 
 def make_user(role: str = "USER", tenant: str = "demo", password: str = "right-pass") -> str:
@@ -181,6 +178,7 @@ def test_a_revoked_key_stops_at_once(admin, anon):
     assert listed["status"] == "REVOKED" and listed["revoked_at"]
 
 
+@pytest.mark.date_sensitive
 def test_a_key_revoked_by_another_process_stops_within_a_minute(admin, anon, clock):
     from oms.data.api_keys import StoredKey
     from oms.domain.clock import now_iso
@@ -219,6 +217,7 @@ def test_a_token_and_a_key_together_are_refused(admin, integration):
 
 
 # ------------------------------------------------------------------ finding 5: login throttling
+@pytest.mark.date_sensitive  # failures counted in 15-minute windows of the clock
 def test_thirty_wrong_passwords_lock_the_account_with_retry_after(anon, clock):
     email = make_user()
     caller = anon.from_address("198.51.100.7")
@@ -243,7 +242,8 @@ def test_thirty_wrong_passwords_lock_the_account_with_retry_after(anon, clock):
     assert 15 * 60 < int(again[-1].headers["retry-after"]) <= 30 * 60
 
 
-def test_parallel_guesses_cannot_slip_past_the_limit(anon):
+@pytest.mark.date_sensitive  # frozen: all thirty guesses fall in one window
+def test_parallel_guesses_cannot_slip_past_the_limit(anon, clock):
     from concurrent.futures import ThreadPoolExecutor
 
     email = make_user()
@@ -254,7 +254,8 @@ def test_parallel_guesses_cannot_slip_past_the_limit(anon):
     assert login(caller, email).status == 429
 
 
-def test_an_unknown_account_is_throttled_exactly_like_a_known_one(anon):
+@pytest.mark.date_sensitive
+def test_an_unknown_account_is_throttled_exactly_like_a_known_one(anon, clock):
     caller = anon.from_address("198.51.100.8")
     known, unknown = make_user(), f"nobody-{uuid.uuid4().hex[:8]}@example.com"
     pattern = {
@@ -267,7 +268,8 @@ def test_an_unknown_account_is_throttled_exactly_like_a_known_one(anon):
     assert pattern[known][4] == (401, "invalid_credentials") and pattern[known][5][0] == 429
 
 
-def test_failures_are_counted_per_source_address_from_the_gateway_not_from_headers(anon):
+@pytest.mark.date_sensitive
+def test_failures_are_counted_per_source_address_from_the_gateway_not_from_headers(anon, clock):
     attacker = anon.from_address("203.0.113.9")
     spoofed = {"X-Forwarded-For": "10.9.8.7"}
     for i in range(20):  # one failure each for many accounts: no account reaches its limit
@@ -283,7 +285,8 @@ def test_failures_are_counted_per_source_address_from_the_gateway_not_from_heade
     assert ok.status == 200
 
 
-def test_a_successful_login_does_not_reset_the_address_counter(anon):
+@pytest.mark.date_sensitive
+def test_a_successful_login_does_not_reset_the_address_counter(anon, clock):
     attacker = anon.from_address("203.0.113.20")
     own = make_user()
     for i in range(19):
@@ -294,6 +297,7 @@ def test_a_successful_login_does_not_reset_the_address_counter(anon):
 
 
 # ------------------------------------------------------------------ finding 5: tokens
+@pytest.mark.date_sensitive
 def test_a_deactivated_user_is_refused_within_a_minute(anon, clock):
     from oms.services.context import repos
 
@@ -308,6 +312,7 @@ def test_a_deactivated_user_is_refused_within_a_minute(anon, clock):
     assert login(anon, email).status == 401
 
 
+@pytest.mark.date_sensitive
 def test_a_role_change_ends_the_old_tokens_and_a_new_login_works_at_once(anon, clock):
     from oms.services.context import repos
 
@@ -324,6 +329,7 @@ def test_a_role_change_ends_the_old_tokens_and_a_new_login_works_at_once(anon, c
     assert old.get("/orders").status == 401
 
 
+@pytest.mark.date_sensitive
 def test_the_user_record_is_read_once_a_minute_not_once_a_request(anon, clock, monkeypatch):
     from oms.services.context import repos
 
@@ -364,6 +370,7 @@ def _token(**claims):
     return jwt.encode({k: v for k, v in base.items() if v is not None}, TEST_JWT_SECRET, algorithm="HS256")
 
 
+@pytest.mark.date_sensitive  # tokens built with iat/exp around now
 def test_tokens_carry_this_stages_audience_and_a_version(anon, admin):
     from oms.config import settings
 

@@ -116,6 +116,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/connectors/{connector_id}/toggle"): Row(ADMINS),
     ("POST", "/connectors/{connector_id}/test"): Row(ADMINS),
     ("GET", "/connectors/{connector_id}/events"): Row(ADMINS),
+    # Shopify's deliveries: no caller; the HMAC of the body made with the connector's secret is the
+    # authentication, so anyone without it (another tenant's admin too) gets 401 invalid_signature
+    ("POST", "/connectors/{connector_id}/webhook"): Row(PUBLIC, cross=401,
+                                                         why="authenticated by the Shopify HMAC"),
     # operations: the task log is per tenant; dead letters span tenants (the platform's)
     ("GET", "/ops/task-log"): Row(ADMINS),
     ("GET", "/ops/dlq"): Row(OWNERS),

@@ -76,7 +76,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         },
         "InventoryTable/index/by_sku": {"Query"},
         "InventoryTable/index/by_group": {"Query"},
-        "DirectoryTable": {"DescribeTable", "GetItem"},  # login reads the user; nothing writes users
+        # users (login, token version), API keys (issue, list, revoke), login throttle counters
+        "DirectoryTable": {"DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
     },
     "ConnectorPollerFunction": {

@@ -1,4 +1,4 @@
-"""The audit trail out of the order header (ADR 0012): blocks, digests, pages, deduplication and the
+"""The audit trail out of the order header (ADR 0018): blocks, digests, pages, deduplication and the
 events derived from consecutive headers."""
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def test_callbacks_are_counted_per_minute_and_refusals_per_day():
 
 
 def test_a_header_stored_before_the_trail_moved_is_split_at_its_next_write():
-    """Headers written before ADR 0012 hold their whole trail: the next write stores every complete
+    """Headers written before ADR 0018 hold their whole trail: the next write stores every complete
     block it no longer needs, and the events of that write are just its own entry."""
     order = new_order()
     for i in range(40):

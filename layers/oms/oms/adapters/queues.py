@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from functools import lru_cache
 from typing import Any
@@ -14,6 +15,8 @@ from oms.config import settings
 from oms.domain.errors import TransientStoreError
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit; longer waits are re-queued when received early
+
+log = logging.getLogger("oms.adapters")
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +33,8 @@ def send(queue_url: str, body: dict[str, Any], delay_seconds: float = 0) -> None
     try:
         _client().send_message(QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=delay)
     except (ClientError, BotoCoreError) as exc:
-        raise TransientStoreError(f"could not queue work: {exc}") from exc
+        log.warning("SQS send failed: %s", exc)  # the queue URL names the account: log only
+        raise TransientStoreError(f"could not queue work ({type(exc).__name__}); retry") from exc
 
 
 def depth(queue_url: str) -> dict[str, int]:

@@ -3,13 +3,14 @@ of tenancy and authority for a request."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
 
 from oms.config import settings
+from oms.domain import clock
 from oms.domain.errors import Unauthenticated
 from oms.domain.models import Principal, Role
 
@@ -39,7 +40,7 @@ def issue(principal: Principal, ttl_seconds: int | None = None, version: int = 0
     """A signed access token for a person. `version` is the user's token version: the token dies
     when the stored version moves on (role or state changed; see oms.services.auth)."""
     ttl = ttl_seconds or settings().token_ttl_seconds
-    now = int(time.time())
+    now = int(clock.epoch())
     claims = {
         "iss": _ISSUER,
         "aud": settings().token_audience,
@@ -74,8 +75,15 @@ def verify_claims(token: str) -> VerifiedToken:
             algorithms=["HS256"],
             issuer=_ISSUER,
             audience=settings().token_audience,
-            options={"require": ["exp", "iat", "sub", "tid", "role", "aud", "ver"]},
+            # exp, iat and nbf are checked below against oms.domain.clock, not PyJWT's own clock
+            options={
+                "require": ["exp", "iat", "sub", "tid", "role", "aud", "ver"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
+        _check_lifetime(claims, clock.epoch())
         role = Role(claims["role"])
         version = claims["ver"]
         if not role.is_human or not isinstance(version, int) or isinstance(version, bool):
@@ -93,3 +101,16 @@ def verify_claims(token: str) -> VerifiedToken:
         raise Unauthenticated("token expired", code="token_expired") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
         raise Unauthenticated("invalid token", code="invalid_token") from exc
+
+
+def _check_lifetime(claims: dict[str, Any], now: float) -> None:
+    """PyJWT's own exp/iat/nbf rules (no leeway), read against the injectable clock."""
+    try:
+        expires, issued = int(claims["exp"]), int(claims["iat"])
+        not_before = int(claims.get("nbf", issued))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise jwt.InvalidTokenError("exp, iat and nbf must be integers") from exc
+    if expires <= now:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    if issued > now or not_before > now:
+        raise jwt.ImmatureSignatureError("The token is not yet valid")

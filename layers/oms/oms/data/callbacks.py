@@ -1,5 +1,5 @@
 """The callback ledger of an order (its refused callbacks, counted) and the refused callbacks kept
-in detail (ADR 0012). Both live in the order's partition of the orders table: the ledger sorts
+in detail (ADR 0018). Both live in the order's partition of the orders table: the ledger sorts
 between the body and the header, so reading an order reads it too."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from typing import Any
 from pynamodb.exceptions import PutError, QueryError
 
 from oms.data import keys
-from oms.data.base import decode_cursor, encode_cursor
+from oms.data.base import decode_cursor, encode_cursor, store_error
 from oms.data.orders import ledger_from
 from oms.data.records import OrderRecord, RejectedCallbackRecord
 from oms.domain.audit import CallbackLedger
-from oms.domain.errors import Conflict, TransientStoreError, ValidationFailed
+from oms.domain.errors import Conflict, ValidationFailed
 
 _TRIES = 5
 
@@ -30,7 +30,7 @@ class CallbackRepository:
             ):
                 return ledger_from(record)
         except QueryError as exc:
-            raise TransientStoreError(f"reading the callback ledger: {exc.cause_response_code}") from exc
+            raise store_error(exc, "callback ledger") from exc
         return CallbackLedger()
 
     def count_refusal(
@@ -54,9 +54,7 @@ class CallbackRepository:
                 return counted
             except PutError as exc:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
-                    raise TransientStoreError(
-                        f"counting a refused callback: {exc.cause_response_code}"
-                    ) from exc
+                    raise store_error(exc, "callback ledger") from exc
             ledger = self.ledger(tenant_id, order_id)
         raise Conflict("the order's callback ledger is busy; retry", code="concurrent_update")
 
@@ -73,7 +71,7 @@ class CallbackRepository:
                 expires_at_epoch=expires_at,
             ).save()
         except PutError as exc:
-            raise TransientStoreError(f"keeping a refused callback: {exc.cause_response_code}") from exc
+            raise store_error(exc, "refused callback") from exc
 
     def refused(
         self, tenant_id: str, order_id: str, limit: int, cursor: str | None

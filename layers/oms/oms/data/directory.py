@@ -8,8 +8,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from oms.data import keys
+from oms.data.base import store_error
 from oms.data.records import TenantRecord, UserRecord
-from oms.domain.errors import TransientStoreError
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class DirectoryRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "user") from exc
 
     def user_by_email(self, email: str) -> StoredUser | None:
         try:
@@ -83,7 +83,7 @@ class DirectoryRepository:
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise KeyError(email) from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "user") from exc
         user = self.user_by_email(email)
         if user is None:  # deleted in between
             raise KeyError(email)

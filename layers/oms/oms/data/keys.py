@@ -10,7 +10,7 @@ def order_pk(tenant_id: str, order_id: str) -> str:
 ORDER_SK = "ORDER"
 ORDER_BODY_SK = "BODY"
 # The order's callback ledger sorts between BODY and ORDER, so the query that reads an order reads
-# it too; the stored trail blocks and refused callbacks sort after ORDER (ADR 0012).
+# it too; the stored trail blocks and refused callbacks sort after ORDER (ADR 0018).
 ORDER_CALLBACKS_SK = "CALLBACKS"
 TRAIL_PREFIX = "TRAIL#"
 REJECTED_PREFIX = "REJECTED#"

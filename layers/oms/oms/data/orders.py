@@ -10,12 +10,12 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from oms.data import keys
-from oms.data.base import decode_cursor, encode_cursor
+from oms.data.base import decode_cursor, encode_cursor, store_error
 from oms.data.codec import pack_header, unpack_header
 from oms.data.records import DecisionRecord, OrderRecord, TrailRecord
 from oms.domain import audit
 from oms.domain.audit import AuditEvent, CallbackLedger, TrailBlock
-from oms.domain.errors import Conflict, NotFound, TransientStoreError, ValidationFailed
+from oms.domain.errors import Conflict, NotFound, ValidationFailed
 from oms.domain.lifecycle import STATUS_GROUPS, OrderStatus
 from oms.domain.models import Order
 from oms.domain.orders import split_trail
@@ -81,7 +81,7 @@ def order_record(order: Order) -> OrderRecord:
     """The header item of a version of `order`, to be written by the caller (alone or in a
     transaction). The complete trail blocks this header no longer holds are stored first, with
     plain puts of immutable content: whether or not the header write then succeeds, every entry
-    of a committed header is in that header or in a stored block (ADR 0012)."""
+    of a committed header is in that header or in a stored block (ADR 0018)."""
     order, blocks = split_trail(order)
     for block in blocks:
         _put_block(order.tenant_id, order.id, block)
@@ -111,7 +111,7 @@ def _put_block(tenant_id: str, order_id: str, block: TrailBlock) -> None:
             keys.order_pk(tenant_id, order_id), keys.trail_sk(block.first), packed=pack_header(doc)
         ).save()
     except PutError as exc:
-        raise TransientStoreError(f"storing the audit trail: {exc.cause_response_code or exc}") from exc
+        raise store_error(exc, "audit trail") from exc
 
 
 def _block_entries(record: TrailRecord) -> list[AuditEvent]:
@@ -156,7 +156,7 @@ class OrderRepository:
             body_record(order).save(condition=OrderRecord.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "order") from exc
             return self._existing_or_completed(order)
         return self._put_header(order)
 
@@ -166,7 +166,7 @@ class OrderRepository:
             return order, True
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "order") from exc
             existing = self.get(order.tenant_id, order.id)
             if existing is None:
                 raise Conflict("order id collision", code="concurrent_update") from exc
@@ -276,7 +276,7 @@ class OrderRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the order changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "order") from exc
 
     def page_ids(
         self,

@@ -106,7 +106,7 @@ class DecisionRecord(Model):
 
 class TrailRecord(Model):
     """pk=T#<tenant>#O#<order id>, sk=TRAIL#<first seq>: a complete block of the order's audit
-    trail, written once it left the header (ADR 0012); the same bytes whoever writes it."""
+    trail, written once it left the header (ADR 0018); the same bytes whoever writes it."""
 
     class Meta:
         table_name = "cirrus-orders"
@@ -396,6 +396,18 @@ class ConnectorRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class ConnectorIndexRecord(Model):
+    """pk=CONNECTOR#<connector id>, sk=OWNER: which tenant a connector id belongs to, for the
+    public webhook receiver, which has no token to take the tenant from (data/connectors.py)."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+
+
 class LogRecord(Model):
     """Append-only log entries: a connector's events (pk=T#<tenant>#CONNLOG#<connector id>) and
     worker executions (pk=TASKS#<day>), sk=<time>#<id>; kept 30 days (table TTL)."""
@@ -438,6 +450,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
     DeliveryRecord,
     ConnectorRecord,
+    ConnectorIndexRecord,
     LogRecord,
     ClaimRecord,
 )

@@ -6,10 +6,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from oms.data.base import decode_cursor, encode_cursor
+from oms.data.base import decode_cursor, encode_cursor, store_error
 from oms.data.documents import VersionedDocuments
 from oms.data.records import DeliveryRecord, WebhookEndpointRecord
-from oms.domain.errors import TransientStoreError
 
 
 def _deliveries_pk(tenant_id: str) -> str:
@@ -37,7 +36,7 @@ class WebhookRepository(VersionedDocuments):
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "webhook delivery") from exc
         return True
 
     def delivery(self, tenant_id: str, delivery_id: str) -> dict[str, Any] | None:
@@ -61,7 +60,7 @@ class WebhookRepository(VersionedDocuments):
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "webhook delivery") from exc
         return True
 
     def deliveries(

@@ -1,4 +1,4 @@
-"""An order's audit trail, kept out of the growing part of the order header (ADR 0012).
+"""An order's audit trail, kept out of the growing part of the order header (ADR 0018).
 
 Every change of an order appends one entry with the next `seq`. The header (rewritten on every
 change) holds only the first entry (the creation, which an idempotent replay answers with) and the

@@ -287,7 +287,9 @@ class AvailabilityLine(Strict):
 
 class AvailabilityRequest(Strict):
     items: list[AvailabilityLine] = Field(min_length=1, max_length=100)
-    node_ids: list[str] | None = Field(default=None, max_length=200)
+    node_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=200
+    )
 
 
 class InventoryItem(BaseModel):
@@ -581,8 +583,8 @@ class ListQuery(Strict):
     status: OrderStatus | None = None
     channel: Channel | None = None
     customer_email: str | None = Field(default=None, max_length=254)
-    created_from: str | None = None
-    created_to: str | None = None
+    created_from: str | None = Field(default=None, max_length=40)
+    created_to: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 
@@ -594,6 +596,15 @@ class ListQuery(Strict):
         from oms.domain.clock import iso, parse_iso
 
         try:
-            return iso(parse_iso(v))
-        except ValueError as exc:
+            at = parse_iso(v)
+        except (ValueError, OverflowError) as exc:  # [inbound] year 1 plus a zone overflows
             raise ValueError("must be an ISO-8601 date or time") from exc
+        if not 1970 <= at.year <= 9999:  # [inbound] keys sort as text: four-digit years only
+            raise ValueError("must be an ISO-8601 date or time between 1970 and 9999")
+        return iso(at)
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> ListQuery:  # [inbound] an empty range is a mistake, not "no orders"
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("created_from is later than created_to")
+        return self

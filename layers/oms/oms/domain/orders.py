@@ -357,7 +357,7 @@ def ask_stored_trail(order: Order, event_id: str | None) -> bool:
 
 def split_trail(order: Order) -> tuple[Order, list[TrailBlock]]:
     """The order as its header stores it (the first entry and the current block), and the complete
-    blocks to store before that header is written (ADR 0012)."""
+    blocks to store before that header is written (ADR 0018)."""
     kept, past, cut, blocks = audit.split_trail(order.events, order.past, order.past_cut)
     if not blocks:
         return order, []

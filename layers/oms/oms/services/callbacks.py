@@ -1,6 +1,6 @@
 """Warehouse and carrier callbacks to one order: deduplication by the sender's id, the per-order
 rate limit, and the refused ones (counted, the first few a day kept in detail, never written to the
-order itself). ADR 0012."""
+order itself). ADR 0018."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _epoch() -> float:
-    return clock.utcnow().timestamp()
+    return clock.epoch()
 
 
 def seen(order: Order, event_id: str | None) -> bool:
