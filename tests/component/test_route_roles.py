@@ -68,6 +68,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/orders/{order_id}/cancel"): Row(PEOPLE | {MACHINE}, body={},
                                                why="a USER only their own orders (403 not_your_order)"),
     ("GET", "/orders/{order_id}/events"): Row(PEOPLE),
+    ("GET", "/orders/{order_id}/rejected-callbacks"): Row(PEOPLE),
     ("GET", "/orders/{order_id}/sourcing"): Row(PEOPLE),
     ("POST", "/orders/{order_id}/fulfillment-events"): Row(ADMINS | {MACHINE}, body={"type": "PICKING"}),
     ("POST", "/orders/{order_id}/sourcing"): Row(ADMINS),

@@ -281,6 +281,8 @@ def _error_statuses(spec: RouteSpec) -> list[int]:
         statuses.add(404)
     if spec.path == "/auth/login":
         statuses |= {401, 429}
+    if spec.path == "/orders/{order_id}/fulfillment-events":
+        statuses.add(429)  # the per-order rate of callbacks (ADR 0018)
     return sorted(statuses)
 
 

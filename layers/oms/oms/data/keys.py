@@ -9,6 +9,19 @@ def order_pk(tenant_id: str, order_id: str) -> str:
 
 ORDER_SK = "ORDER"
 ORDER_BODY_SK = "BODY"
+# The order's callback ledger sorts between BODY and ORDER, so the query that reads an order reads
+# it too; the stored trail blocks and refused callbacks sort after ORDER (ADR 0018).
+ORDER_CALLBACKS_SK = "CALLBACKS"
+TRAIL_PREFIX = "TRAIL#"
+REJECTED_PREFIX = "REJECTED#"
+
+
+def trail_sk(first_seq: int) -> str:
+    return f"{TRAIL_PREFIX}{first_seq:08d}"
+
+
+def rejected_sk(day: str, number: int) -> str:
+    return f"{REJECTED_PREFIX}{day}#{number:05d}"
 
 
 def orders_gsi_tenant(tenant_id: str) -> str:

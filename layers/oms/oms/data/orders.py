@@ -12,14 +12,29 @@ from pynamodb.exceptions import PutError
 from oms.data import keys
 from oms.data.base import decode_cursor, encode_cursor, store_error
 from oms.data.codec import pack_header, unpack_header
-from oms.data.records import DecisionRecord, OrderRecord
-from oms.domain.errors import Conflict, NotFound
+from oms.data.records import DecisionRecord, OrderRecord, TrailRecord
+from oms.domain import audit
+from oms.domain.audit import AuditEvent, CallbackLedger, TrailBlock
+from oms.domain.errors import Conflict, NotFound, ValidationFailed
 from oms.domain.lifecycle import STATUS_GROUPS, OrderStatus
 from oms.domain.models import Order
+from oms.domain.orders import split_trail
 
 # Fields of the order header (rewritten on every change); everything else is the immutable body.
 HEADER_FIELDS = frozenset(
-    {"id", "tenant_id", "status", "version", "allocations", "shipments", "events", "updated_at"}
+    {
+        "id",
+        "tenant_id",
+        "status",
+        "version",
+        "allocations",
+        "shipments",
+        "events",
+        "past",
+        "past_cut",
+        "callbacks",
+        "updated_at",
+    }
 )
 
 
@@ -63,6 +78,13 @@ def _unpack_trail(packed: bytes, tenant_id: str, order_id: str, sk: str) -> dict
 
 
 def order_record(order: Order) -> OrderRecord:
+    """The header item of a version of `order`, to be written by the caller (alone or in a
+    transaction). The complete trail blocks this header no longer holds are stored first, with
+    plain puts of immutable content: whether or not the header write then succeeds, every entry
+    of a committed header is in that header or in a stored block (ADR 0018)."""
+    order, blocks = split_trail(order)
+    for block in blocks:
+        _put_block(order.tenant_id, order.id, block)
     created_key = f"{order.created_at}#{order.id}"
     stored = order.stored()
     return OrderRecord(
@@ -80,6 +102,20 @@ def order_record(order: Order) -> OrderRecord:
         gsi3sk=created_key,
         gsi4pk=keys.orders_gsi_number(order.tenant_id, order.order_number),
     )
+
+
+def _put_block(tenant_id: str, order_id: str, block: TrailBlock) -> None:
+    doc = block.model_dump(mode="json", exclude_none=True)
+    try:
+        TrailRecord(
+            keys.order_pk(tenant_id, order_id), keys.trail_sk(block.first), packed=pack_header(doc)
+        ).save()
+    except PutError as exc:
+        raise store_error(exc, "audit trail") from exc
+
+
+def _block_entries(record: TrailRecord) -> list[AuditEvent]:
+    return TrailBlock.model_validate(unpack_header(record.packed or b"")).entries if record.packed else []
 
 
 def body_record(order: Order) -> OrderRecord:
@@ -101,6 +137,10 @@ def _merge(body: OrderRecord | None, header: OrderRecord | None) -> Order | None
 
 def header_doc(header: OrderRecord) -> dict[str, Any]:
     return unpack_header(header.packed) if header.packed else dict(header.doc or {})
+
+
+def ledger_from(record: OrderRecord) -> CallbackLedger:
+    return CallbackLedger.model_validate({**(record.doc or {}), "version": int(record.version or 0)})
 
 
 class OrderRepository:
@@ -150,8 +190,9 @@ class OrderRepository:
         )
         return self._put_header(first)
 
-    def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
-        parts = {
+    def _parts(self, tenant_id: str, order_id: str, consistent: bool) -> dict[str, OrderRecord]:
+        """Body, callback ledger and header: one query (they sort next to each other)."""
+        return {
             r.sk: r
             for r in OrderRecord.query(
                 keys.order_pk(tenant_id, order_id),
@@ -159,7 +200,63 @@ class OrderRepository:
                 consistent_read=consistent,
             )
         }
+
+    def get(self, tenant_id: str, order_id: str, consistent: bool = True) -> Order | None:
+        parts = self._parts(tenant_id, order_id, consistent)
         return _merge(parts.get(keys.ORDER_BODY_SK), parts.get(keys.ORDER_SK))
+
+    def get_with_ledger(
+        self, tenant_id: str, order_id: str, consistent: bool = True
+    ) -> tuple[Order | None, CallbackLedger]:
+        """The order and its callback ledger, read together."""
+        parts = self._parts(tenant_id, order_id, consistent)
+        ledger = parts.get(keys.ORDER_CALLBACKS_SK)
+        return (
+            _merge(parts.get(keys.ORDER_BODY_SK), parts.get(keys.ORDER_SK)),
+            ledger_from(ledger) if ledger is not None else CallbackLedger(),
+        )
+
+    # ------------------------------------------------------------------ the audit trail
+    def trail_page(self, order: Order, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]:
+        """One page of the order's audit trail, oldest first: the stored blocks it needs merged
+        with the entries its header holds (the latest are only there). The cursor is the last
+        sequence number returned, accepted only for this order."""
+        pk = keys.order_pk(order.tenant_id, order.id)
+        after = 0
+        if cursor:
+            start = decode_cursor(cursor, pk, "pk")
+            try:
+                after = max(0, int(start["seq"]["N"])) if start else 0
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValidationFailed(
+                    "invalid cursor",
+                    details=[{"loc": ["cursor"], "msg": "not a cursor of this trail", "type": "value_error"}],
+                ) from exc
+        stored: list[AuditEvent] = []
+        missing = audit.first_missing(order.events, after)
+        if missing is not None:
+            first = keys.trail_sk(audit.block_start(missing))
+            records = TrailRecord.query(
+                pk,
+                TrailRecord.sk.between(first, keys.TRAIL_PREFIX + "~"),
+                consistent_read=True,  # a block is stored before the header that drops it
+                limit=-(-limit // audit.TRAIL_BLOCK) + 1,
+            )
+            for record in records:
+                stored.extend(_block_entries(record))
+        entries, more = audit.page(stored, order.events, after, limit)
+        if not more or not entries:
+            return entries, None
+        return entries, encode_cursor({"pk": {"S": pk}, "seq": {"N": str(entries[-1].seq)}})
+
+    def trail_has_callback(self, tenant_id: str, order_id: str, event_id: str) -> bool:
+        """Is a callback with this sender id in the order's stored trail blocks?"""
+        records = TrailRecord.query(
+            keys.order_pk(tenant_id, order_id),
+            TrailRecord.sk.startswith(keys.TRAIL_PREFIX),
+            consistent_read=True,
+        )
+        return any(e.data.get("event_id") == event_id for r in records for e in _block_entries(r))
 
     def require(self, tenant_id: str, order_id: str) -> Order:
         order = self.get(tenant_id, order_id)

@@ -61,8 +61,9 @@ class OrderRecord(Model):
     """An order is two items under pk=T#<tenant>#O#<order id>: sk=BODY holds what never changes
     (customer, lines, address, totals; written once, guarded by the request fingerprint) and
     sk=ORDER the header that every change rewrites (status, version, allocations, shipments,
-    audit trail), so a status change pays for the small part only. Status and version sit beside
-    the header document because every write is conditioned on them."""
+    the current block of the audit trail), so a status change pays for the small part only.
+    Status and version sit beside the header document because every write is conditioned on them.
+    sk=CALLBACKS (same record type: `doc` and `version`) is the order's callback ledger."""
 
     class Meta:
         table_name = "cirrus-orders"
@@ -101,6 +102,31 @@ class DecisionRecord(Model):
     sk = UnicodeAttribute(range_key=True)
     doc = JSONAttribute(null=True)
     packed = BinaryAttribute(null=True, legacy_encoding=False)
+
+
+class TrailRecord(Model):
+    """pk=T#<tenant>#O#<order id>, sk=TRAIL#<first seq>: a complete block of the order's audit
+    trail, written once it left the header (ADR 0018); the same bytes whoever writes it."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+
+
+class RejectedCallbackRecord(Model):
+    """pk=T#<tenant>#O#<order id>, sk=REJECTED#<day>#<n>: a callback the order refused, kept for
+    the first few of each day (the ledger item counts them all); expires (table TTL)."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
 
 
 # ---------------------------------------------------------------- InventoryTable
@@ -408,7 +434,7 @@ class ClaimRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
-ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord)
+ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord, TrailRecord, RejectedCallbackRecord)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
     NodeCapacityRecord,

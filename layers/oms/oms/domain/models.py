@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from oms.domain import audit
+from oms.domain.audit import AuditEvent, CallbackWindow, PastEntry, StatusChange
 from oms.domain.channels import ChannelLink, legacy_link, reserved_prefix
 from oms.domain.lifecycle import FulfilmentEventType, OrderStatus
 
@@ -444,25 +446,6 @@ class Allocation(BaseModel):
     distance_km: float | None = None
 
 
-class StatusChange(BaseModel):
-    status: OrderStatus
-    at: str
-    actor: str
-    reason: str | None = None
-
-
-class AuditEvent(BaseModel):
-    """One entry of an order's append-only audit trail."""
-
-    seq: int
-    type: str
-    at: str
-    actor: str
-    from_status: OrderStatus | None = None
-    to_status: OrderStatus | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
 class Shipment(BaseModel):
     node_id: str | None = None
     carrier: str
@@ -497,7 +480,12 @@ class Order(BaseModel):
     tags: list[str] = Field(default_factory=list)
     allocations: list[Allocation] = Field(default_factory=list)
     shipments: list[Shipment] = Field(default_factory=list)
+    # The trail entries the header holds: the first one and the current block (oms.domain.audit);
+    # `past` digests the stored ones, `callbacks` counts this minute's applied callbacks.
     events: list[AuditEvent] = Field(default_factory=list)
+    past: list[PastEntry] = Field(default_factory=list)
+    past_cut: int = 0
+    callbacks: CallbackWindow | None = None
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
     created_by: str
@@ -507,15 +495,11 @@ class Order(BaseModel):
     @property
     def status_history(self) -> list[StatusChange]:
         """Derived from the audit trail (stored once, not twice)."""
-        return [
-            StatusChange(status=e.to_status, at=e.at, actor=e.actor, reason=e.data.get("reason"))
-            for e in self.events
-            if e.to_status is not None
-        ]
+        return audit.status_history(self.events, self.past)
 
     def public(self) -> dict[str, Any]:
         """The API representation (money as strings, no internal fields)."""
-        data = self.model_dump(mode="json", exclude={"events", "request_fingerprint"})
+        data = self.model_dump(mode="json", exclude=_INTERNAL)
         data["status_history"] = [h.model_dump(mode="json") for h in self.status_history]
         return data
 
@@ -527,12 +511,7 @@ class Order(BaseModel):
         for allocation in self.allocations:
             if not allocation.item_id:
                 allocation.item_id = item_id_for(self.tenant_id, allocation.node_id, allocation.sku)
-        previous: OrderStatus | None = None
-        for event in self.events:
-            if event.to_status is not None:
-                if event.from_status is None and previous is not None:
-                    event.from_status = previous
-                previous = event.to_status
+        audit.derive_from_status(self.events, self.past)
         if self.channel_link is None:  # imported before links were stored
             self.channel_link = legacy_link(self.created_by, self.tags, self.external_order_id)
         return self
@@ -546,6 +525,9 @@ class Order(BaseModel):
                 "allocations": [],
                 "shipments": [],
                 "events": self.events[:1],
+                "past": [],
+                "past_cut": 0,
+                "callbacks": None,
                 "updated_at": self.created_at,
             }
         )
@@ -553,7 +535,7 @@ class Order(BaseModel):
     def stored(self) -> dict[str, Any]:
         """The stored document: compact (no nulls, nothing derivable), since every change
         rewrites it and DynamoDB bills writes per KB."""
-        return self.model_dump(
+        doc = self.model_dump(
             mode="json",
             exclude_none=True,
             exclude={
@@ -561,6 +543,13 @@ class Order(BaseModel):
                 "events": {"__all__": {"from_status"}},
             },
         )
+        for name in ("past", "past_cut"):  # only orders with stored trail blocks have them
+            if not doc.get(name):
+                doc.pop(name, None)
+        return doc
+
+
+_INTERNAL = {"events", "past", "past_cut", "callbacks", "request_fingerprint"}
 
 
 class StatusPatch(Strict):

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from oms.domain import audit
+from oms.domain.audit import TrailBlock
 from oms.domain.channels import ChannelLink
 from oms.domain.errors import ValidationFailed
 from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus, Workflow
@@ -322,7 +324,7 @@ def record_event(
     if reason:
         payload.setdefault("reason", reason)
     event = AuditEvent(
-        seq=len(order.events) + 1,
+        seq=audit.last_seq(order.events) + 1,
         type=event_type,
         at=now,
         actor=actor,
@@ -342,5 +344,21 @@ def record_event(
 
 
 def seen_event(order: Order, event_id: str | None) -> bool:
-    """Has a callback with this sender id already been applied to the order?"""
-    return bool(event_id) and any(e.data.get("event_id") == event_id for e in order.events)
+    """Has a callback with this sender id already been applied to the order, as far as its header
+    knows? When `ask_stored_trail` is also true, the answer may be in the stored blocks."""
+    return audit.seen_callback(order.events, order.past, event_id)
+
+
+def ask_stored_trail(order: Order, event_id: str | None) -> bool:
+    """Only when the header's digest of stored entries was cut can a sender id be in a stored
+    block and nowhere in the header."""
+    return bool(event_id) and order.past_cut > 0
+
+
+def split_trail(order: Order) -> tuple[Order, list[TrailBlock]]:
+    """The order as its header stores it (the first entry and the current block), and the complete
+    blocks to store before that header is written (ADR 0018)."""
+    kept, past, cut, blocks = audit.split_trail(order.events, order.past, order.past_cut)
+    if not blocks:
+        return order, []
+    return order.model_copy(update={"events": kept, "past": past, "past_cut": cut}), blocks

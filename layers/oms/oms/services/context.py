@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from oms.data.api_keys import ApiKeyRepository
+from oms.data.callbacks import CallbackRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
 from oms.data.documents import RuleRepository
@@ -25,6 +26,7 @@ from oms.domain.errors import Conflict
 @dataclass
 class Repos:
     orders: OrderRepository = field(default_factory=OrderRepository)
+    callbacks: CallbackRepository = field(default_factory=CallbackRepository)
     nodes: NodeRepository = field(default_factory=NodeRepository)
     products: ProductRepository = field(default_factory=ProductRepository)
     rules: RuleRepository = field(default_factory=RuleRepository)

@@ -32,7 +32,7 @@ from oms.domain.models import (
 )
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import SOURCED
-from oms.services import sourcing
+from oms.services import callbacks, sourcing
 from oms.services.context import repos
 from oms.services.orders import _with_retries, record_shipment, terminate
 
@@ -236,7 +236,7 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
     result: dict[str, Any] = {}
 
     def change(order: Order) -> Order:
-        if order_rules.seen_event(order, event.event_id):
+        if callbacks.seen(order, event.event_id):
             result.update(status=order.status.value, next="NONE", request=None)
             return order
         outcome = decide_or_wait(order, event)
@@ -244,7 +244,10 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
         data: dict[str, Any] = {
             k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k != "type"
         }
-        changes: dict[str, Any] = {"shipments": record_shipment(order, event, now)}
+        changes: dict[str, Any] = {
+            "shipments": record_shipment(order, event, now),
+            "callbacks": callbacks.count_applied(order),  # 429 past the order's rate
+        }
         if outcome.committing:
             committed_ids = {id(a) for a in outcome.committing}
             changes["allocations"] = [
@@ -279,12 +282,18 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
     one (the execution retries it until it applies). Result["applied"] tells which happened."""
     # An eventually consistent read is enough to validate: every write below is conditioned on
     # the version it read itself, and an order a step behind still accepts the next event.
-    order = repos.orders.get(principal.tenant_id, order_id, consistent=False)
+    order, ledger = repos.orders.get_with_ledger(principal.tenant_id, order_id, consistent=False)
     if order is None:
         raise NotFound(f"order {order_id} not found", code="order_not_found")
-    if order_rules.seen_event(order, event.event_id):
+    if callbacks.seen(order, event.event_id):
         return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
-    applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
+    callbacks.admit(order, ledger)  # 429 past the order's rate of callbacks
+    try:
+        applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
+    except Conflict as exc:  # refused: counted (and kept, the first few a day), not written to the order
+        payload = event.model_dump(mode="json", exclude_none=True)
+        callbacks.refuse_quietly(order, payload, exc.code, exc.message, principal.actor, ledger)
+        raise
     body = event.model_dump(mode="json", exclude_none=True)
     body["actor"] = principal.actor
     if applies_now and not resumes_workflow(event):
@@ -368,24 +377,19 @@ def _commit_stock(order: Order, updated: Order, allocations: list[Allocation], n
 def reject_event(
     tenant_id: str, order_id: str, event_data: dict[str, Any], error: dict[str, Any]
 ) -> dict[str, Any]:
-    """Write a callback that could not be applied into the audit trail (the order keeps its state)."""
-
-    def change(order: Order) -> Order:
-        updated = order_rules.record_event(
-            order,
-            "fulfilment.rejected",
-            actor=SYSTEM,
-            now=now_iso(),
-            data={
-                "event": event_data,
-                "error": error.get("Error"),
-                "cause": str(error.get("Cause", ""))[:500],
-            },
-        )
-        repos.orders.replace(updated, order.version)
-        return updated
-
-    order = _with_retries(tenant_id, order_id, change)
+    """A callback the workflow could not apply is refused: counted and, the first few a day, kept
+    (GET /orders/{id}/rejected-callbacks); the order and its audit trail are not written."""
+    order, ledger = repos.orders.get_with_ledger(tenant_id, order_id)
+    if order is None:
+        raise NotFound(f"order {order_id} not found", code="order_not_found")
+    callbacks.refuse(
+        order,
+        event_data,
+        str(error.get("Error") or "EventRejected"),
+        str(error.get("Cause", "")),
+        str(event_data.get("actor") or "system:callback"),
+        ledger,
+    )
     return {"status": order.status.value}
 
 

@@ -165,9 +165,13 @@ def sourcing_decisions(principal: Principal, order_id: str) -> list[dict[str, An
     return repos.orders.decisions(principal.tenant_id, order_id)
 
 
-def events(principal: Principal, order_id: str) -> list[dict[str, Any]]:
+def events(principal: Principal, order_id: str, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+    """The order's audit trail, oldest first, a page at a time (the latest entries are in the
+    header, the older ones in stored blocks: ADR 0018)."""
     order = repos.orders.require(principal.tenant_id, order_id)
-    return [e.model_dump(mode="json") for e in order.events]
+    entries, next_cursor = repos.orders.trail_page(order, limit, cursor)
+    items = [e.model_dump(mode="json") for e in entries]
+    return {"items": items, "count": len(items), "next_cursor": next_cursor}
 
 
 # ------------------------------------------------------------------ status changes

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Response
 
-from oms.api.http import current_request, route
+from oms.api.http import PageQuery, current_request, route
 from oms.api.instance import app
 from oms.domain.models import (
     CancelRequest,
@@ -18,7 +18,7 @@ from oms.domain.models import (
     Role,
     StatusPatch,
 )
-from oms.services import fulfilment, orders
+from oms.services import callbacks, fulfilment, orders
 
 
 @route(app, "/orders", ["POST"], integration=True, status=201, body=OrderCreate)
@@ -60,10 +60,16 @@ def cancel(principal: Principal, order_id: str, *, body: CancelRequest) -> dict[
     return orders.cancel_order(principal, order_id, body).public()
 
 
-@route(app, "/orders/{order_id}/events", ["GET"])
-def order_events(principal: Principal, order_id: str) -> dict[str, Any]:
-    items = orders.events(principal, order_id)
-    return {"items": items, "count": len(items)}
+@route(app, "/orders/{order_id}/events", ["GET"], query=PageQuery)
+def order_events(principal: Principal, order_id: str, *, query: PageQuery) -> dict[str, Any]:
+    """The order's audit trail, oldest first, paged (`limit`, `next_cursor`)."""
+    return orders.events(principal, order_id, query.limit, query.cursor)
+
+
+@route(app, "/orders/{order_id}/rejected-callbacks", ["GET"], query=PageQuery)
+def rejected_callbacks(principal: Principal, order_id: str, *, query: PageQuery) -> dict[str, Any]:
+    """Callbacks the order refused, newest first: the first few of each day, and how many in all."""
+    return callbacks.refused(principal, order_id, query.limit, query.cursor)
 
 
 @route(app, "/orders/{order_id}/sourcing", ["GET"])
