@@ -53,7 +53,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/auth/login"): Row(PUBLIC),
     ("GET", "/openapi.json"): Row(PUBLIC),
     ("GET", "/docs"): Row(PUBLIC),
-    ("GET", "/docs/assets/{name}"): Row(PUBLIC, cross=200, why="static files of the docs page, no tenant data"),
+    ("GET", "/docs/assets/{name}"): Row(PUBLIC, cross=200, why="static docs files, no tenant data"),
     ("GET", "/auth/me"): Row(PEOPLE | {MACHINE}),
     # API keys: a tenant's SUPERADMIN issues and revokes them
     ("POST", "/api-keys"): Row(ADMINS),
