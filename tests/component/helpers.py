@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
+import uuid
 from typing import Any
 
 import boto3
@@ -76,7 +78,37 @@ def stream_records(stack: Any) -> list[dict[str, Any]]:
             return base64.b64encode(bytes(value)).decode()
         return value.timestamp() if hasattr(value, "timestamp") else str(value)
 
-    return [json.loads(json.dumps(r, default=plain)) for r in records]
+    region = arn.split(":")[3]
+    return [
+        {**json.loads(json.dumps(r, default=plain)), "eventSourceARN": arn, "awsRegion": region}
+        for r in records
+    ]
+
+
+def sqs_records(stack: Any, queue: str, messages: list[Any]) -> list[dict[str, Any]]:
+    """Lambda SQS event records, as the event source mapping of `queue` (a logical id) builds
+    them: from ReceiveMessage messages (received with every attribute), or from bodies alone."""
+    from infra.local.pollers import sqs_event_record
+
+    arn = stack.arn(queue)
+    records = []
+    for message in messages:
+        if isinstance(message, str):
+            now = str(int(time.time() * 1000))
+            message = {
+                "MessageId": str(uuid.uuid4()),
+                "ReceiptHandle": str(uuid.uuid4()),
+                "Body": message,
+                "MD5OfBody": hashlib.md5(message.encode()).hexdigest(),  # noqa: S324 - as SQS does
+                "Attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": now,
+                    "ApproximateFirstReceiveTimestamp": now,
+                    "SenderId": "AIDAEXAMPLE",
+                },
+            }
+        records.append(sqs_event_record(message, arn, arn.split(":")[3]))
+    return records
 
 
 def drain(stack: Any) -> list[dict[str, Any]]:

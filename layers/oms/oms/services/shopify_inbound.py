@@ -20,6 +20,7 @@ from oms.services import orders as order_service
 from oms.services import tasklog
 from oms.services.connectors import (
     cancel_from_channel,
+    credentials,
     note,
 )
 from oms.services.context import repos
@@ -37,7 +38,7 @@ def receive_shopify(
         return 404, {"error": {"code": "connector_not_found", "message": "unknown connector"}}
     connector = found[0]
     if not shopify_hmac_valid(
-        connector["config"]["webhook_secret"], raw_body, h.get("x-shopify-hmac-sha256")
+        credentials(connector)["webhook_secret"], raw_body, h.get("x-shopify-hmac-sha256")
     ):
         return 401, {
             "error": {"code": "invalid_signature", "message": "X-Shopify-Hmac-Sha256 does not match"}
