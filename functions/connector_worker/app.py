@@ -3,6 +3,7 @@ integration imported has shipped: tell the channel). Each record is parsed into 
 message models (Powertools parser models, BatchProcessor); partial batch responses: only a failed
 message is retried, and after maxReceiveCount it goes to the dead-letter queue."""
 
+import logging
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -19,7 +20,10 @@ from oms.services import shipments, shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-connectors")
 processor = BatchProcessor(
-    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False, logger=logger
+    event_type=EventType.SQS,
+    model=SqsRecordModel,
+    raise_on_entire_batch_failure=False,
+    logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
 )
 PUSHED_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
 
@@ -55,5 +59,7 @@ def _record_handler(record: SqsRecordModel) -> str:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(
-        process_partial_response(event=event, record_handler=_record_handler, processor=processor, context=context)
+        process_partial_response(
+            event=event, record_handler=_record_handler, processor=processor, context=context
+        )
     )

@@ -12,6 +12,7 @@ so a slow receiver holds up only its own record, and every attempt has its own w
 failed record is retried, then dead-lettered by its queue's redrive policy."""
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +35,10 @@ from oms.services import webhooks  # noqa: E402
 
 logger = Logger(service="cirrus-webhooks")
 processor = AsyncBatchProcessor(
-    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False, logger=logger
+    event_type=EventType.SQS,
+    model=SqsRecordModel,
+    raise_on_entire_batch_failure=False,
+    logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
 )
 _POOL = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhooks")  # the batch size
 _endpoints: dict[str, list[dict[str, Any]]] = {}  # per tenant, for one batch

@@ -85,30 +85,33 @@ def stream_records(stack: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _as_received(body: str) -> dict[str, Any]:
+    """A ReceiveMessage message for `body`, as if it had just been sent and received once."""
+    now = str(int(time.time() * 1000))
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": str(uuid.uuid4()),
+        "Body": body,
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "ApproximateFirstReceiveTimestamp": now,
+            "SenderId": "AIDAEXAMPLE",
+        },
+    }
+
+
 def sqs_records(stack: Any, queue: str, messages: list[Any]) -> list[dict[str, Any]]:
     """Lambda SQS event records, as the event source mapping of `queue` (a logical id) builds
     them: from ReceiveMessage messages (received with every attribute), or from bodies alone."""
     from infra.local.pollers import sqs_event_record
 
     arn = stack.arn(queue)
-    records = []
-    for message in messages:
-        if isinstance(message, str):
-            now = str(int(time.time() * 1000))
-            message = {
-                "MessageId": str(uuid.uuid4()),
-                "ReceiptHandle": str(uuid.uuid4()),
-                "Body": message,
-                "MD5OfBody": hashlib.md5(message.encode()).hexdigest(),  # noqa: S324 - as SQS does
-                "Attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": now,
-                    "ApproximateFirstReceiveTimestamp": now,
-                    "SenderId": "AIDAEXAMPLE",
-                },
-            }
-        records.append(sqs_event_record(message, arn, arn.split(":")[3]))
-    return records
+    return [
+        sqs_event_record(_as_received(m) if isinstance(m, str) else m, arn, arn.split(":")[3])
+        for m in messages
+    ]
 
 
 def drain(stack: Any) -> list[dict[str, Any]]:

@@ -163,7 +163,9 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
     }
     assert receiver.requests == []
     deliveries = pending(stack, "WebhookRetryQueue")
-    assert len(deliveries) == 2 and all(set(json.loads(d)) == {"tenant_id", "delivery_id"} for d in deliveries)
+    assert len(deliveries) == 2 and all(
+        set(json.loads(d)) == {"tenant_id", "delivery_id"} for d in deliveries
+    )
     assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", deliveries)) == {
         "batchItemFailures": []
     }

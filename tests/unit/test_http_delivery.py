@@ -58,6 +58,8 @@ def test_nothing_listening_is_an_error_not_an_exception():
 
 
 def test_a_header_value_with_a_line_break_is_never_sent(receiver):
-    result = http_delivery.send(receiver.url, b"{}", {"X-Evil": "a\r\nX-Injected: 1"}, budget=2, allow_loopback=True)
+    result = http_delivery.send(
+        receiver.url, b"{}", {"X-Evil": "a\r\nX-Injected: 1"}, budget=2, allow_loopback=True
+    )
     assert result.status_code is None and result.error and "line break" in result.error
     assert receiver.requests == []

@@ -138,7 +138,9 @@ def _exchange(
         sock.close()
 
 
-def send(url: str, body: bytes, headers: dict[str, str], *, budget: float, allow_loopback: bool) -> SendResult:
+def send(
+    url: str, body: bytes, headers: dict[str, str], *, budget: float, allow_loopback: bool
+) -> SendResult:
     """POST `body` to `url`; the whole attempt (after resolving) takes at most `budget` seconds."""
     parts = urlsplit(url)
     host = parts.hostname or ""

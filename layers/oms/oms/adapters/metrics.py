@@ -40,10 +40,10 @@ def emit(
         from aws_lambda_powertools.metrics import EphemeralMetrics
 
         metrics = EphemeralMetrics(namespace=NAMESPACE)  # `service` from POWERTOOLS_SERVICE_NAME
-        for name, value in (dimensions or {}).items():
-            metrics.add_dimension(name=name, value=value)
-        for name, (value, unit) in values.items():
-            metrics.add_metric(name=name, unit=unit, value=value)
+        for dimension, label in (dimensions or {}).items():
+            metrics.add_dimension(name=dimension, value=label)
+        for name, (figure, unit) in values.items():
+            metrics.add_metric(name=name, unit=unit, value=figure)
         for key, prop in (properties or {}).items():
             metrics.add_metadata(key=key, value=prop)
         metrics.flush_metrics()

@@ -174,5 +174,9 @@ def seal_fields(tenant_id: str, values: Mapping[str, Any], fields: Iterable[str]
     """A copy of `values` whose `fields` hold no plaintext: plaintext ones are sealed (together,
     one KMS call); sealed, empty and absent ones are left as they are. No KMS call when there is
     nothing to seal."""
-    plain = {f: values[f] for f in fields if isinstance(values.get(f), str) and values[f] and not is_sealed(values[f])}
+    plain = {
+        f: values[f]
+        for f in fields
+        if isinstance(values.get(f), str) and values[f] and not is_sealed(values[f])
+    }
     return {**values, **seal_many(tenant_id, plain)}

@@ -308,7 +308,7 @@ class CounterRecord(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    count = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
 
 
 class DeliveryRecord(Model):

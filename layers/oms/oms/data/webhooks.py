@@ -50,7 +50,7 @@ class WebhookRepository(VersionedDocuments):
         except DoesNotExist:
             pass
         try:
-            CounterRecord(pk, COUNT_SK, count=len(self.all(tenant_id))).save(
+            CounterRecord(pk, COUNT_SK, total=len(self.all(tenant_id))).save(
                 condition=CounterRecord.pk.does_not_exist()
             )
         except PutError as exc:
@@ -60,7 +60,7 @@ class WebhookRepository(VersionedDocuments):
 
     def count(self, tenant_id: str) -> int:
         pk = self._ensure_counter(tenant_id)
-        return int(CounterRecord.get(pk, COUNT_SK, consistent_read=True).count or 0)
+        return int(CounterRecord.get(pk, COUNT_SK, consistent_read=True).total or 0)
 
     def insert_within(self, tenant_id: str, doc_id: str, doc: dict[str, Any], limit: int) -> bool:
         """Insert an endpoint and count it, in one transaction conditioned on the count staying
@@ -74,8 +74,8 @@ class WebhookRepository(VersionedDocuments):
                     tx.save(self.model(pk, sk, doc=doc, version=1), condition=self.model.pk.does_not_exist())
                     tx.update(
                         CounterRecord(pk, COUNT_SK),
-                        actions=[CounterRecord.count.add(1)],
-                        condition=CounterRecord.count < limit,
+                        actions=[CounterRecord.total.add(1)],
+                        condition=CounterRecord.total < limit,
                     )
                 return True
             except TransactWriteError as exc:
@@ -99,8 +99,8 @@ class WebhookRepository(VersionedDocuments):
                     tx.delete(self.model(pk, sk), condition=self.model.pk.exists())
                     tx.update(
                         CounterRecord(pk, COUNT_SK),
-                        actions=[CounterRecord.count.add(-1)],
-                        condition=CounterRecord.count.exists(),
+                        actions=[CounterRecord.total.add(-1)],
+                        condition=CounterRecord.total.exists(),
                     )
                 return True
             except TransactWriteError as exc:

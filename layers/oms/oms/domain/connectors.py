@@ -106,7 +106,9 @@ def merge_config(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, An
     return {**stored, **{k: v for k, v in change.items() if not (k in SECRET_FIELDS and v == MASK)}}
 
 
-def secrets_required(kind: str, stored: dict[str, Any], merged: dict[str, Any], patch: dict[str, Any]) -> list[str]:
+def secrets_required(
+    kind: str, stored: dict[str, Any], merged: dict[str, Any], patch: dict[str, Any]
+) -> list[str]:
     """The secrets a config patch must carry (not masked, not left out) because it moves the
     connector to another destination; empty when the destination stays."""
     moved = [f for f in DESTINATION_FIELDS.get(kind, ()) if stored.get(f) != merged.get(f)]
