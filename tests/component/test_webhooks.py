@@ -313,3 +313,24 @@ def test_concurrent_creates_cannot_pass_the_limit(stack):
     assert repos.webhooks.count(tenant) == 20 and len(repos.webhooks.all(tenant)) == 20
     assert repos.webhooks.delete(tenant, "old-0") and not repos.webhooks.delete(tenant, "old-0")
     assert repos.webhooks.count(tenant) == 19
+
+
+# ------------------------------------------------------------------ by source, not by body
+def test_the_queue_a_record_came_from_decides_what_it_is(stack, owner, invoke):
+    delivery = json.dumps({"tenant_id": "demo", "delivery_id": "no-such-delivery"})
+    # a delivery message is read as a delivery only from the delivery queue...
+    assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", [delivery])) == {
+        "batchItemFailures": []
+    }
+    # ... from the events queue it is a malformed event, and from elsewhere nothing this function reads
+    for queue in ("WebhookQueue", "WebhookDeadLetterQueue"):
+        event = sqs_event(stack, queue, [delivery])
+        failed = invoke("WebhookDispatcherFunction", event)["batchItemFailures"]
+        assert failed == [{"itemIdentifier": event["Records"][0]["messageId"]}], queue
+
+    # dead delivery messages have their own dead-letter queue, replayed to the delivery queue
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack["WebhookDeliveryDeadLetterQueue"], MessageBody=delivery)
+    replayed = owner.post("/ops/dlq/webhook_deliveries/replay", {}).body
+    assert replayed["moved"] == 1 and replayed["depth_after"]["visible"] == 0
+    assert pending(stack, "WebhookRetryQueue") == [delivery]
