@@ -4,7 +4,7 @@ The batch is parsed with Powertools' DynamoDB stream models (a record that is no
 fails here, loudly). It is deliberately not handed to a BatchProcessor record by record: the
 outbox publishes the events of many records together, 10 per SendMessageBatch (a tenth of the
 requests, ADR 0010), and stops at the first record it could not publish, so the stream resumes
-there and per-order order holds (ADR 0014)."""
+there and per-order order holds (ADR 0018)."""
 
 from typing import Any
 

@@ -1,5 +1,5 @@
 """Secrets at rest (webhook signing secrets, connector credentials): envelope encryption under a
-KMS key, bound to the tenant (ADR 0014).
+KMS key, bound to the tenant (ADR 0018).
 
 Sealing asks KMS for a fresh 256-bit data key (GenerateDataKey, encryption context
 {"tenant_id": <tenant>}), encrypts each value with AES-256-GCM under it (random 96-bit nonce, the
@@ -113,9 +113,8 @@ def _data_key(tenant_id: str, wrapped: bytes) -> bytes:
     if key is not None:
         return key
     try:
-        answer = _client().decrypt(
-            CiphertextBlob=wrapped, KeyId=_key_id(), EncryptionContext=_context(tenant_id)
-        )
+        # the wrapped key names its KMS key; IAM lets these functions use only SecretsKey
+        answer = _client().decrypt(CiphertextBlob=wrapped, EncryptionContext=_context(tenant_id))
     except (ClientError, BotoCoreError) as exc:
         raise _kms_error(exc, "unwrap a data key") from exc
     key = bytes(answer["Plaintext"])
