@@ -10,7 +10,7 @@ BENCH ?=
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: help bootstrap run test contract bench lint typecheck ops deploy secrets clean distclean
+.PHONY: help bootstrap run test test-future contract bench lint typecheck ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,8 @@ run: ## Start the embedded local cloud (FRESH=1 wipes its state; PORT=..., SPEED
 	@FRESH="$(FRESH)" PORT="$(PORT)" SPEED="$(SPEED)" bash scripts/run.sh
 test: ## Run every test tier, in parallel, printing skip reasons (PYTEST_ARGS="-k ...")
 	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh
+test-future: ## Run the date_sensitive tests with the clock a year ahead (CIRRUS_CLOCK_SHIFT_DAYS=365)
+	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test-future.sh
 contract: ## Run the contract tests (template, state machines, layer pins)
 	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh tests/contract
 bench: ## Run the benchmarks in scripts/bench and print their figures (BENCH=name filter)

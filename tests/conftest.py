@@ -6,6 +6,16 @@ which opt-in tiers run, and says why the others are skipped (`-ra` prints the re
 * ``localstack``: runs only when ``LOCALSTACK_ENDPOINT`` is set (e.g. http://localhost:4566).
 * ``aws``: runs only when ``CIRRUS_AWS_LIVE=1`` (needs credentials for a real, deployed stage).
 
+It also owns the clock (tests pass on any date; see docs/decisions/0017-one-clock-date-proof-tests.md):
+
+* ``frozen_clock``: the clock stopped at "now" for the test (time-machine patches ``time.time`` and
+  ``datetime.now`` process-wide, so ``oms.domain.clock`` and moto follow it); ``.shift(seconds)``
+  moves it, instead of sleeping. Build expected timestamps relative to it, never as literals.
+* ``date_sensitive`` marker: the test depends on "now". With ``--clock-shift-days=N`` (or
+  ``CIRRUS_CLOCK_SHIFT_DAYS=N``) such a test runs with the clock N days ahead (ticking), so
+  ``scripts/test.sh`` can prove the suite is not tied to today's date. End-to-end tests, whose local
+  cloud runs in another process, cannot be shifted and must not carry the marker.
+
 Fixtures belong in the conftest.py of each tier (tests/unit, tests/component, tests/contract, ...).
 """
 
@@ -13,9 +23,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 # The layer's package (`import oms`) and the repository root (`import functions.api.app`,
@@ -23,6 +36,48 @@ ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT / "layers" / "oms", ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
+
+
+CLOCK_SHIFT_ENV = "CIRRUS_CLOCK_SHIFT_DAYS"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=float,
+        default=None,
+        help=f"run tests marked date_sensitive with the clock this many days ahead (or {CLOCK_SHIFT_ENV})",
+    )
+
+
+def clock_shift_days(config: pytest.Config) -> float:
+    value = config.getoption("--clock-shift-days")
+    if value is None:
+        raw = os.environ.get(CLOCK_SHIFT_ENV, "").strip()
+        try:
+            value = float(raw) if raw else 0.0
+        except ValueError:
+            raise pytest.UsageError(f"{CLOCK_SHIFT_ENV}={raw!r} is not a number of days") from None
+    return float(value)
+
+
+@pytest.fixture(autouse=True)
+def _clock_shift(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For a date_sensitive test in the date-shift run: the clock N days ahead, ticking. Autouse
+    fixtures start first in their scope, so the test's own fixtures (logins) see the shifted time."""
+    days = clock_shift_days(request.config)
+    if not days or request.node.get_closest_marker("date_sensitive") is None:
+        yield
+        return
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True):
+        yield
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[time_machine.Traveller]:
+    """The clock stopped at "now" (N days ahead in the date-shift run); `.shift(seconds)` moves it."""
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        yield traveller
 
 
 def _opt_in_skips() -> dict[str, str]:
@@ -38,12 +93,19 @@ def _opt_in_skips() -> dict[str, str]:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     skips = _opt_in_skips()
     tiers = [f"{m}={'off' if m in skips else 'on'}" for m in ("localstack", "aws")]
-    return [f"cirrus opt-in tiers: {', '.join(tiers)}"]
+    days = clock_shift_days(config)
+    shift = f"date_sensitive tests run {days:g} days ahead" if days else "real"
+    return [f"cirrus opt-in tiers: {', '.join(tiers)}", f"cirrus clock: {shift}"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skips = _opt_in_skips()
     for item in items:
+        if item.get_closest_marker("date_sensitive") and item.get_closest_marker("e2e"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: an e2e test runs its local cloud in another process, which the "
+                "date-shift run cannot move; it must not be marked date_sensitive"
+            )
         for marker, reason in skips.items():
             if item.get_closest_marker(marker) is not None:
                 item.add_marker(pytest.mark.skip(reason=f"[{marker}] {reason}"))

@@ -12,6 +12,7 @@ so a slow receiver holds up only its own record, and every attempt has its own w
 failed record is retried, then dead-lettered by its queue's redrive policy."""
 
 import asyncio
+import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -66,7 +67,8 @@ def _handle(record: SqsRecordModel) -> str:
 
 
 async def _record_handler(record: SqsRecordModel) -> str:
-    return await asyncio.get_running_loop().run_in_executor(_POOL, _handle, record)
+    context = contextvars.copy_context()  # the invocation's context goes along to the worker thread
+    return await asyncio.get_running_loop().run_in_executor(_POOL, context.run, _handle, record)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,7 +8,13 @@ function and installs the Lambda hook.
 Prerequisites outside the template: the template documents one, the SSM SecureString named by the
 ``JwtSecretParameterName`` parameter ("create it before deploying"). :data:`SECURE_PARAMETERS`
 lists such template parameters; :func:`ensure_secure_parameters` creates the named parameters in
-moto when they are missing, so the application can read them exactly as in AWS.
+moto when they are missing, so the application can read them exactly as in AWS. A parameter the
+template leaves without a ``Default`` (so a real deploy must name it) gets its local value from
+:data:`LOCAL_PARAMETER_VALUES` unless the caller passes one.
+
+Schedules are fired by the local ticker, not by EventBridge, so moto never holds their rules; the
+rules that have a ``Name`` are registered in moto's EventBridge (state and expression, no targets)
+so the application can describe them as it would in AWS (the deep health check does).
 """
 
 from __future__ import annotations
@@ -24,12 +30,21 @@ from typing import Any
 from infra.local import lambda_runtime, moto_patches
 from infra.local.lambda_runtime import FunctionRuntime, Invocation
 from infra.local.stack import StackResources, deploy_stack
-from infra.local.template_loader import PreparedTemplate, load_template
+from infra.local.template_loader import (
+    TEMPLATE_FILE,
+    PreparedTemplate,
+    TemplateError,
+    load_template,
+    parse_template_file,
+)
 
 log = logging.getLogger("infra.local")
 
 #: Template parameters whose value is the name of an SSM SecureString the stack expects to exist.
 SECURE_PARAMETERS: tuple[str, ...] = ("JwtSecretParameterName",)
+
+#: Local values of template parameters that have no Default (a real deploy must name them).
+LOCAL_PARAMETER_VALUES: dict[str, str] = {"JwtSecretParameterName": "/cirrus/local/jwt-secret"}
 
 
 #: Environment every local process uses to reach moto (the app reads nothing else).
@@ -90,8 +105,10 @@ def deploy(
     """Load, transform and create ``template.yaml`` in the active moto; register the functions."""
     root = Path(repo_root).resolve()
     moto_patches.apply()
-    prepared = load_template(root, dict(parameters or {}), cache_dir=cache_dir, region=region)
+    values = with_local_values(root, parameters)
+    prepared = load_template(root, values, cache_dir=cache_dir, region=region)
     stack = deploy_stack(prepared, stack_name=stack_name, region=region)
+    register_schedule_rules(stack)
     lambda_runtime.add_to_sys_path(reversed(layer_paths(root, prepared)))
     runtimes: dict[str, FunctionRuntime] = {}
     for logical_id, info in stack.functions.items():
@@ -113,6 +130,40 @@ def deploy(
     deployment = Deployment(repo_root=root, prepared=prepared, stack=stack, runtimes=runtimes)
     stack.invoker = deployment.invoke
     return deployment
+
+
+def with_local_values(repo_root: Path, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The caller's parameters plus a local value for every required one it left out."""
+    declared = parse_template_file(repo_root / TEMPLATE_FILE).get("Parameters") or {}
+    values = dict(parameters or {})
+    for name, spec in declared.items():
+        if name in values or "Default" in (spec or {}):
+            continue
+        if name not in LOCAL_PARAMETER_VALUES:
+            raise TemplateError(
+                f"template parameter {name} has no Default and no local value: pass it, or add it "
+                "to infra.local.deployment.LOCAL_PARAMETER_VALUES"
+            )
+        values[name] = LOCAL_PARAMETER_VALUES[name]
+    return values
+
+
+def register_schedule_rules(stack: StackResources) -> list[str]:
+    """Put each named schedule rule in moto's EventBridge (no targets: the ticker fires them)."""
+    import boto3
+
+    events = boto3.client("events", region_name=stack.region)
+    names = []
+    for schedule in stack.schedules:
+        if schedule.source_type != "AWS::Events::Rule" or not schedule.rule_name:
+            continue
+        events.put_rule(
+            Name=schedule.rule_name,
+            ScheduleExpression=schedule.expression,
+            State="ENABLED" if schedule.enabled else "DISABLED",
+        )
+        names.append(schedule.rule_name)
+    return names
 
 
 def ensure_secure_parameters(

@@ -38,6 +38,7 @@ the union once and refuses conflicting values.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import importlib.util
 import json
 import logging
@@ -60,12 +61,26 @@ __all__ = [
     "FunctionRuntime",
     "Invocation",
     "LambdaContext",
+    "current_function",
     "install_moto_hook",
     "merge_environments",
     "register",
     "registered",
     "unregister",
 ]
+
+_running = threading.local()  # which function's handler runs on this thread (if any)
+# ... and in this context: a handler that hands work to its own threads with the context copied
+# (contextvars.copy_context().run) keeps that work attributed to it
+_running_in_context: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "cirrus_function", default=None
+)
+
+
+def current_function() -> str | None:
+    """Logical id of the function whose handler runs on this thread now (or whose context this
+    thread runs in), else None (tests use it to tell which function made an AWS call)."""
+    return getattr(_running, "function", None) or _running_in_context.get()
 
 
 class EnvironmentConflictError(Exception):
@@ -118,7 +133,7 @@ class Invocation:
 
 def _error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     tb = exc.__traceback__
-    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next  # start at the handler, like the Lambda runtime's trace
     return {
         "errorMessage": str(exc),
@@ -250,13 +265,23 @@ class FunctionRuntime:
             self._executor.shutdown(wait=False)
             self._executor = None
 
+    def _call_handler(self, event: Any, context: LambdaContext) -> Any:
+        outer = getattr(_running, "function", None)
+        _running.function = self.logical_id
+        token = _running_in_context.set(self.logical_id)
+        try:
+            handler = self.load()
+            # Lambda hands the handler a fresh deserialisation of the event, never the caller's object.
+            return handler(json.loads(json.dumps(event)), context)
+        finally:
+            _running_in_context.reset(token)
+            _running.function = outer
+
     def _run(self, event: Any, request_id: str | None) -> Invocation:
         context = self.make_context(request_id)
         started = time.perf_counter()
         try:
-            handler = self.load()
-            # Lambda hands the handler a fresh deserialisation of the event, never the caller's object.
-            result = handler(json.loads(json.dumps(event)), context)
+            result = self._call_handler(event, context)
         except Exception as exc:
             duration = (time.perf_counter() - started) * 1000
             log.warning("%s failed: %s: %s", self.logical_id, type(exc).__name__, exc)

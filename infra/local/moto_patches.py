@@ -52,6 +52,11 @@ problem; each says why in one line:
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
+
+The patches reach into moto's internals, so they hold for one moto release: ``apply()`` refuses to
+run on any other (:class:`MotoVersionMismatch`) rather than half-patch it. To move moto: change the
+pin in pyproject.toml and :data:`PINNED_MOTO_VERSION` together, and re-check each patch against the
+new source (tests/local_cloud/test_moto_patches.py has a test per patch that fails without it).
 """
 
 from __future__ import annotations
@@ -66,7 +71,18 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["DYNAMODB_LOCK", "apply", "change_counter", "is_applied"]
+__all__ = [
+    "DYNAMODB_LOCK",
+    "PINNED_MOTO_VERSION",
+    "MotoVersionMismatch",
+    "apply",
+    "change_counter",
+    "check_moto_version",
+    "is_applied",
+]
+
+#: The moto release these patches were written against; pyproject.toml pins the same one.
+PINNED_MOTO_VERSION = "5.2.5"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,11 +112,36 @@ def is_applied() -> bool:
     return _State.applied
 
 
+class MotoVersionMismatch(RuntimeError):
+    """The installed moto is not the release these patches were written for."""
+
+
+def check_moto_version(installed: str | None = None) -> None:
+    """Raise :class:`MotoVersionMismatch` unless moto is :data:`PINNED_MOTO_VERSION`."""
+    if installed is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("moto")
+        except PackageNotFoundError:
+            installed = "(not installed)"
+    if installed != PINNED_MOTO_VERSION:
+        raise MotoVersionMismatch(
+            f"infra/local/moto_patches.py is written for moto {PINNED_MOTO_VERSION}, but moto "
+            f"{installed} is installed. The patches replace moto internals, so on another release "
+            "they may silently do nothing or break it. Reinstall the pinned one (BOOTSTRAP_FORCE=1 "
+            "make bootstrap), or, to upgrade moto, re-check every patch against the new release and "
+            "change PINNED_MOTO_VERSION together with the pin in pyproject.toml."
+        )
+
+
 def apply() -> None:
-    """Apply every patch once per process (safe to call any number of times, from any thread)."""
+    """Apply every patch once per process (safe to call any number of times, from any thread).
+    Raises :class:`MotoVersionMismatch` on a moto other than the pinned one."""
     with _APPLY_LOCK:
         if _State.applied:
             return
+        check_moto_version()
         _patch_dynamodb_locking()
         _patch_transact_write_items()
         _patch_stepfunctions_cloudformation()

@@ -1,6 +1,7 @@
 """A warehouse and a carrier for `make run`: they take the pick and shipment requests the
 fulfilment machine sends to its queues and answer through the public HTTP API, exactly as a real
-WMS or carrier integration would (POST /orders/{id}/fulfillment-events), so demo orders reach
+WMS or carrier integration would (POST /orders/{id}/fulfillment-events with an INTEGRATION API key
+of the order's tenant, issued for the run and revoked when it stops), so demo orders reach
 DELIVERED (or PICKED_UP) on their own.
 
 Speed: each step waits `step_seconds / speed` (default 2 s / speed); CIRRUS_SIM_STEP_SECONDS sets
@@ -62,7 +63,7 @@ class Simulator:
         self._seq = itertools.count()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._keys: dict[str, tuple[str, str]] = {}  # tenant -> (key id, key)
         self._sqs = boto3.client("sqs")
         self._http = requests.Session()
         self.sent = 0
@@ -80,6 +81,7 @@ class Simulator:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        self._revoke_keys()
 
     # ------------------------------------------------------------------ queue side
     def _poll_loop(self) -> None:
@@ -145,19 +147,30 @@ class Simulator:
                 continue
             self._send(due)
 
-    def _token(self, tenant_id: str) -> str:
-        cached = self._tokens.get(tenant_id)
-        if cached and cached[1] > time.time() + 60:
-            return cached[0]
-        from oms.adapters import tokens
-        from oms.domain.models import Principal, Role
+    def _api_key(self, tenant_id: str) -> str:
+        """The tenant's INTEGRATION key for this run, issued on first use, as a SUPERADMIN would
+        (POST /api-keys) for a real WMS or carrier; revoked again when the simulator stops."""
+        with self._lock:
+            cached = self._keys.get(tenant_id)
+        if cached:
+            return cached[1]
+        from oms.services import api_keys
 
-        principal = Principal(
-            user_id="simulator", email="simulator@cirrus.local", tenant_id=tenant_id, role=Role.USER
-        )
-        token, ttl = tokens.issue(principal, ttl_seconds=3600)
-        self._tokens[tenant_id] = (token, time.time() + ttl)
-        return token
+        stored, key = api_keys.issue(tenant_id, "local warehouse/carrier simulator", "system:simulator")
+        with self._lock:
+            self._keys[tenant_id] = (stored.key_id, key)
+        return key
+
+    def _revoke_keys(self) -> None:
+        from oms.services import api_keys
+
+        with self._lock:
+            issued, self._keys = dict(self._keys), {}
+        for tenant_id, (key_id, _) in issued.items():
+            try:
+                api_keys.revoke_key(tenant_id, key_id, "system:simulator")
+            except Exception as exc:  # the cloud may be going away under us
+                log.debug("simulator key %s not revoked: %s", key_id, exc)
 
     def _send(self, step: _Step) -> None:
         url = f"{self.api_url}/orders/{step.order_id}/fulfillment-events"
@@ -166,7 +179,7 @@ class Simulator:
                 url,
                 json=step.event,
                 timeout=10,
-                headers={"Authorization": f"Bearer {self._token(step.tenant_id)}"},
+                headers={"X-API-Key": self._api_key(step.tenant_id)},
             )
         except requests.RequestException as exc:
             log.debug("simulator post failed: %s", exc)

@@ -55,11 +55,12 @@ class ScheduleSource:
     enabled: bool = True
     timezone: str | None = None
     source_type: str = "AWS::Events::Rule"  # or AWS::Scheduler::Schedule
+    rule_name: str | None = None  # the rule's Name property (resolved), when the template sets one
 
     def resource_arn(self, region: str, account_id: str) -> str:
         if self.source_type == "AWS::Scheduler::Schedule":
             return f"arn:aws:scheduler:{region}:{account_id}:schedule/default/{self.name}"
-        return f"arn:aws:events:{region}:{account_id}:rule/{self.name}"
+        return f"arn:aws:events:{region}:{account_id}:rule/{self.rule_name or self.name}"
 
 
 @dataclass(frozen=True)
@@ -499,6 +500,7 @@ class _SourceCollector:
                     expression=str(props["ScheduleExpression"]),
                     input=target.get("Input"),
                     enabled=str(props.get("State", "ENABLED")).upper() == "ENABLED",
+                    rule_name=str(props["Name"]) if isinstance(props.get("Name"), str) else None,
                 )
             )
 

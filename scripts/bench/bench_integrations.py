@@ -43,12 +43,16 @@ def _order(n: int) -> dict[str, Any]:
 
 
 def _signed(body: bytes) -> dict[str, str]:
+    from oms.domain.clock import now_iso
+
     digest = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
     return {
         "Content-Type": "application/json",
         "X-Shopify-Topic": "orders/create",
         "X-Shopify-Hmac-Sha256": digest,
         "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Triggered-At": now_iso(),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -31,12 +32,30 @@ class Context:
 
 
 class ApiClient:
-    def __init__(self, app: Any, token: str | None = None) -> None:
+    """`token`: a bearer token (a person); `api_key`: sent as X-API-Key (a machine); `source_ip`:
+    the caller's address as API Gateway reports it (requestContext.identity.sourceIp)."""
+
+    def __init__(
+        self,
+        app: Any,
+        token: str | None = None,
+        *,
+        api_key: str | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> None:
         self.app = app
         self.token = token
+        self.api_key = api_key
+        self.source_ip = source_ip
 
     def with_token(self, token: str | None) -> ApiClient:
-        return ApiClient(self.app, token)
+        return ApiClient(self.app, token, source_ip=self.source_ip)
+
+    def with_api_key(self, key: str | None) -> ApiClient:
+        return ApiClient(self.app, None, api_key=key, source_ip=self.source_ip)
+
+    def from_address(self, source_ip: str) -> ApiClient:
+        return ApiClient(self.app, self.token, api_key=self.api_key, source_ip=source_ip)
 
     def call(
         self,
@@ -53,8 +72,16 @@ class ApiClient:
         }
         if self.token:
             all_headers.setdefault("authorization", f"Bearer {self.token}")
-        if raw is not None:
-            payload = raw.decode() if isinstance(raw, bytes) else raw
+        if self.api_key:
+            all_headers.setdefault("x-api-key", self.api_key)
+        encoded = False
+        if isinstance(raw, bytes):
+            try:
+                payload: str | None = raw.decode()
+            except UnicodeDecodeError:  # not text: API Gateway hands it over base64-encoded
+                payload, encoded = base64.b64encode(raw).decode(), True
+        elif raw is not None:
+            payload = raw
         else:
             payload = json.dumps(body) if body is not None else None
         query = dict(parse_qsl(parts.query)) or None
@@ -74,10 +101,10 @@ class ApiClient:
                 "path": parts.path,
                 "stage": "$default",
                 "requestId": str(uuid.uuid4()),
-                "identity": {"sourceIp": "127.0.0.1"},
+                "identity": {"sourceIp": self.source_ip},
             },
             "body": payload,
-            "isBase64Encoded": False,
+            "isBase64Encoded": encoded,
         }
         result = self.app(event, Context())
         text = result.get("body") or ""

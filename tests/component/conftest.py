@@ -10,12 +10,17 @@ from typing import Any
 import pytest
 
 from infra.local.testing import deployed_template
+from tests.component import iam_audit
 from tests.component.apiclient import ApiClient
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    with deployed_template(extra_env={"CIRRUS_LOG_LEVEL": "WARNING"}) as resources:
+    # every AWS call a function makes must be allowed by its role (moto checks no IAM; this does)
+    with (
+        deployed_template(extra_env={"CIRRUS_LOG_LEVEL": "WARNING"}) as resources,
+        iam_audit.enforced(resources),
+    ):
         from oms.demo import seed_demo_data
 
         seed_demo_data()
@@ -79,6 +84,14 @@ def other_tenant(anon: ApiClient) -> ApiClient:
         overwrite=True,
     )
     return _login(anon, "boss@acme.test", "acme-pass")
+
+
+@pytest.fixture
+def integration(admin: ApiClient) -> ApiClient:
+    """A machine of the demo tenant: an INTEGRATION API key a SUPERADMIN issued."""
+    reply = admin.post("/api-keys", {"name": "test integration"})
+    assert reply.status == 201, reply
+    return admin.with_api_key(reply.body["key"])
 
 
 @pytest.fixture

@@ -12,10 +12,23 @@ def test_health_needs_no_token(anon):
     assert r.status == 200 and r.body["status"] == "ok"
 
 
+@pytest.mark.date_sensitive  # a token's iat/exp against now
 def test_login_returns_a_bearer_token(anon):
     r = anon.post("/auth/login", {"email": "admin@example.com", "password": "admin123"})
     assert r.status == 200
     assert r.body["token_type"] == "bearer" and r.body["expires_in"] > 0 and r.body["access_token"]
+    assert anon.with_token(r.body["access_token"]).get("/orders?limit=1").status == 200
+
+
+@pytest.mark.date_sensitive
+def test_a_token_works_until_its_expiry_and_not_after(anon, frozen_clock):
+    r = anon.post("/auth/login", {"email": "admin@example.com", "password": "admin123"})
+    client = anon.with_token(r.body["access_token"])
+    frozen_clock.shift(r.body["expires_in"] - 1)
+    assert client.get("/orders?limit=1").status == 200
+    frozen_clock.shift(1)  # exp is exclusive
+    expired = client.get("/orders?limit=1")
+    assert expired.status == 401 and expired.body["error"]["code"] == "token_expired"
 
 
 @pytest.mark.parametrize(

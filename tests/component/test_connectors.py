@@ -9,15 +9,16 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 
 from infra.local.testing import deployed_template
+from oms.domain.clock import now_iso, parse_iso, utcnow
 from tests.component.helpers import drain, sqs_records, stream_records, wait_for_status
 from tests.fakes import FakeShopify, FakeSpApi
 
@@ -120,15 +121,18 @@ def delivery(
     secret: str = SECRET,
     raw: bytes | None = None,
     signature: str | None = None,
+    shop: str = SHOP,
+    triggered_at: str | None = None,
 ) -> dict[str, Any]:
     body = raw if raw is not None else json.dumps(payload).encode()
     digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     headers = {
         "content-type": "application/json",
         "x-shopify-topic": topic,
-        "x-shopify-shop-domain": SHOP,
+        "x-shopify-shop-domain": shop,
         "x-shopify-event-id": event_id or str(uuid.uuid4()),
         "x-shopify-webhook-id": str(uuid.uuid4()),
+        "x-shopify-triggered-at": triggered_at or now_iso(),
     }
     if signature != "":
         headers["x-shopify-hmac-sha256"] = signature or digest
@@ -459,10 +463,15 @@ def test_a_failing_push_marks_the_connector_and_the_dead_letter_is_replayed_once
 
 
 # ------------------------------------------------------------------ Amazon
-def amazon_order(n: int, status: str = "UNSHIPPED", updated: str = "2026-11-21T10:00:00Z") -> dict[str, Any]:
+def amazon_time(seconds_ago: float) -> str:
+    """An SP-API timestamp (whole seconds, Z) `seconds_ago` before the test's frozen now."""
+    return (utcnow() - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def amazon_order(n: int, updated: str, status: str = "UNSHIPPED") -> dict[str, Any]:
     return {
         "orderId": f"113-{n:07d}-0000001",
-        "createdTime": "2026-11-21T09:00:00Z",
+        "createdTime": (parse_iso(updated) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lastUpdatedTime": updated,
         "salesChannel": {"marketplaceId": "ATVPDKIKX0DER"},
         "fulfillment": {"fulfillmentStatus": status, "fulfilledBy": "MERCHANT"},
@@ -490,9 +499,11 @@ def amazon_order(n: int, status: str = "UNSHIPPED", updated: str = "2026-11-21T1
     }
 
 
-def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack, admin, invoke):
-    orders = [amazon_order(i, updated=f"2026-11-21T10:00:{i:02d}Z") for i in range(1, 8)]
-    orders.append(amazon_order(50, status="PENDING"))  # unpaid: not yet
+@pytest.mark.date_sensitive  # the first window is "now - 1 day"
+def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack, admin, invoke, frozen_clock):
+    # changed two hours ago, a second apart: inside the first poll's window whatever the date
+    orders = [amazon_order(i, updated=amazon_time(7200 - i)) for i in range(1, 8)]
+    orders.append(amazon_order(50, updated=amazon_time(7200), status="PENDING"))  # unpaid: not yet
     fake = FakeSpApi(orders, page_size=2, throttle_every=3)
     try:
         connector = admin.post(
@@ -519,11 +530,12 @@ def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack,
         mine = [o for o in listed if (o.get("external_order_id") or "").startswith("amazon:A1SELLER:")]
         assert len(mine) == 7 and all(o["channel"] == "MARKETPLACE" for o in mine)
         doc = admin.get(f"/connectors/{connector['id']}").body
-        assert doc["watermark"] == "2026-11-21T10:00:07Z"
+        assert doc["watermark"] == orders[6]["lastUpdatedTime"]  # the newest change seen
 
         # a later poll overlaps the watermark and sees the same orders: nothing is doubled
-        fake.orders.append(amazon_order(9, updated="2026-11-21T11:00:00Z"))
-        fake.orders[0] = amazon_order(1, status="CANCELLED", updated="2026-11-21T11:00:01Z")
+        frozen_clock.shift(600)
+        fake.orders.append(amazon_order(9, updated=amazon_time(60)))
+        fake.orders[0] = amazon_order(1, updated=amazon_time(59), status="CANCELLED")
         invoke("ConnectorPollerFunction", {"job": "poll_amazon"})
         listed = admin.get("/orders?limit=200").body["items"]
         mine = {
@@ -562,8 +574,9 @@ def test_the_amazon_poller_pages_through_429s_and_imports_each_order_once(stack,
         fake.close()
 
 
-def test_the_amazon_poller_spends_a_rate_budget_and_resumes_where_it_paused(admin, invoke):
-    orders = [amazon_order(100 + i, updated=f"2026-11-21T12:00:{i:02d}Z") for i in range(7)]
+@pytest.mark.date_sensitive  # a token bucket refilled by the clock, and the first window
+def test_the_amazon_poller_spends_a_rate_budget_and_resumes_where_it_paused(admin, invoke, frozen_clock):
+    orders = [amazon_order(100 + i, updated=amazon_time(3600 - i)) for i in range(7)]
     fake = FakeSpApi(orders, page_size=2, throttle_every=0)  # 4 pages
     try:
         config = {
@@ -591,13 +604,15 @@ def test_the_amazon_poller_spends_a_rate_budget_and_resumes_where_it_paused(admi
         first = admin.get(f"/connectors/{connector['id']}").body
         assert fake.calls == 2 and len(mine()) == 4  # the budget of 2 calls read 2 pages, then paused
         assert first["watermark"] is None and first["resume"]["token"] == "4"
-        time.sleep(2.2)  # two tokens come back
+        invoke("ConnectorPollerFunction", {"job": "poll_amazon"})  # no time has passed: no token
+        assert fake.calls == 2 and admin.get(f"/connectors/{connector['id']}").body["resume"]["token"] == "4"
+        frozen_clock.shift(2)  # at 1 token a second, two tokens come back
         invoke("ConnectorPollerFunction", {"job": "poll_amazon"})
         done = admin.get(f"/connectors/{connector['id']}").body
         assert fake.calls == 4 and sorted(mine()) == sorted(f"amazon:A2PACED:{o['orderId']}" for o in orders)
-        assert done["resume"] is None and done["watermark"] == "2026-11-21T12:00:06Z"
+        assert done["resume"] is None and done["watermark"] == orders[-1]["lastUpdatedTime"]
         kinds = [e["type"] for e in admin.get(f"/connectors/{connector['id']}/events").body["items"]]
-        assert kinds.count("poll_paused") == 1 and kinds.count("poll_completed") == 1
+        assert kinds.count("poll_paused") == 2 and kinds.count("poll_completed") == 1
         admin.delete(f"/connectors/{connector['id']}")
     finally:
         fake.close()

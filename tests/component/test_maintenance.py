@@ -1,9 +1,12 @@
 """Scheduled maintenance: reservation expiry, reconciliation of drift, recovery of lost intakes."""
 
+from datetime import timedelta
+
 import pytest
 
 from oms.data import keys
 from oms.data.records import ReservationRecord, StockRecord
+from oms.domain.clock import iso, utcnow
 from tests.component.helpers import order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -13,13 +16,14 @@ def run_job(invoke, job):
     return invoke("MaintenanceFunction", {"job": job})
 
 
+@pytest.mark.date_sensitive  # a reservation's expiry against now
 def test_expired_reservation_releases_stock_and_backorders_the_order(admin, invoke):
     order = admin.post("/orders", order_body(line_items=[{"sku": "SKU-GIZMO-2", "quantity": 3}])).body
     sourced = wait_for_status(admin, order["id"], {"SOURCED"})
     item_id = sourced["allocations"][0]["item_id"]
     reserved_before = admin.get(f"/inventory/{item_id}").body["reserved"]
     record = ReservationRecord.get(keys.item_pk("demo", item_id), keys.reservation_sk(order["id"]))
-    past = "2020-01-01T00:00:00.000Z"
+    past = iso(utcnow() - timedelta(minutes=1))
     record.update(
         actions=[
             ReservationRecord.expires_at.set(past),
@@ -51,6 +55,7 @@ def test_reconcile_repairs_reserved_drift_and_logs_it(admin, invoke, demo_nodes)
     assert repaired["adjustments"][0]["reserved_before"] == 5
 
 
+@pytest.mark.date_sensitive  # "stuck" is created_at older than now - STUCK_ORDER_MINUTES
 def test_recovery_restarts_an_order_whose_intake_never_started(admin, invoke, monkeypatch):
     from oms.adapters import workflow
     from oms.services import orders as order_service

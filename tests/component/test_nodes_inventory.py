@@ -16,6 +16,7 @@ NODE = {
 }
 
 
+@pytest.mark.date_sensitive  # the capacity view is today's
 def test_node_crud_and_soft_delete(admin):
     created = admin.post("/nodes", NODE)
     assert created.status == 201, created

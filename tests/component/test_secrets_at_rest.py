@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from infra.local.testing import deployed_template
+from oms.domain.clock import now_iso
 from oms.domain.webhooks import verify_signature
 from tests.fakes import Receiver
 
@@ -74,7 +75,7 @@ def shopify_request(tenant_id: str, connector_id: str, secret: str) -> dict[str,
             "x-shopify-shop-domain": SHOP,
             "x-shopify-event-id": str(uuid.uuid4()),
             "x-shopify-hmac-sha256": digest,
-            "x-shopify-triggered-at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "x-shopify-triggered-at": now_iso(),
         },
         "body": body.decode(),
         "isBase64Encoded": False,
@@ -123,6 +124,7 @@ def test_sealing_fields_seals_only_plaintext_and_shares_one_data_key(stack):
 
 
 # ------------------------------------------------------------------ webhook endpoints
+@pytest.mark.date_sensitive  # signatures and deliveries are checked against now
 def test_endpoint_secrets_are_sealed_at_rest_and_still_sign(stack, admin, receiver):
     created = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     plain = created["secret"]
@@ -141,6 +143,7 @@ def test_endpoint_secrets_are_sealed_at_rest_and_still_sign(stack, admin, receiv
     admin.delete(f"/webhooks/endpoints/{created['id']}")
 
 
+@pytest.mark.date_sensitive  # signatures and deliveries are checked against now
 def test_a_plaintext_endpoint_secret_from_before_works_and_is_sealed_at_the_next_write(
     stack, admin, receiver
 ):
@@ -213,6 +216,7 @@ def _shopify_connector(admin: Any, **config: Any) -> dict[str, Any]:
     return dict(reply.body)
 
 
+@pytest.mark.date_sensitive  # signatures and deliveries are checked against now
 def test_connector_credentials_are_sealed_at_rest_and_still_verify(stack, admin, invoke):
     connector = _shopify_connector(admin)
     text = json.dumps(raw_item(stack, "T#demo#CONNECTORS", f"C#{connector['id']}"))
@@ -227,6 +231,7 @@ def test_connector_credentials_are_sealed_at_rest_and_still_verify(stack, admin,
     admin.delete(f"/connectors/{connector['id']}")
 
 
+@pytest.mark.date_sensitive  # signatures and deliveries are checked against now
 def test_plaintext_credentials_from_before_work_and_are_sealed_at_the_next_write(stack, admin, invoke):
     from oms.services.context import repos
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from oms.data import keys
 from oms.data.records import NodeCapacityRecord, ReservationRecord
+from oms.domain.clock import iso, utcnow
 from tests.component.helpers import ensure_product, order_body, wait_for_status
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -188,7 +190,8 @@ def test_an_already_sourced_order_is_not_sourced_again(admin):
 
 
 # ------------------------------------------------------------------ capacity
-def test_node_daily_capacity_counts_orders_and_a_full_node_is_skipped(admin):
+@pytest.mark.date_sensitive  # counted per UTC day: frozen, so the test cannot straddle midnight
+def test_node_daily_capacity_counts_orders_and_a_full_node_is_skipped(admin, frozen_clock):
     sku = own_sku()
     code = f"CAP-{uuid.uuid4().hex[:6].upper()}"
     node = admin.post(
@@ -218,16 +221,22 @@ def test_node_daily_capacity_counts_orders_and_a_full_node_is_skipped(admin):
     assert mine["reason"] == "excluded: daily capacity of 1 orders reached"
 
 
-def test_capacity_reset_job_clears_finished_days_and_keeps_today(admin, invoke, demo_nodes):
-    node_id = demo_nodes["STR-MIA-01"]
+@pytest.mark.date_sensitive
+def test_capacity_reset_job_clears_finished_days_and_keeps_today(admin, invoke, frozen_clock):
+    node_id = f"n-reset-{uuid.uuid4().hex[:8]}"  # counters of its own: the demo nodes' stay as they are
     pk = keys.nodes_pk("demo")
-    NodeCapacityRecord(pk, keys.node_capacity_sk("2020-01-01", node_id), node_id=node_id, orders=7).save()
-    NodeCapacityRecord(pk, keys.node_capacity_sk("2999-01-01", node_id), node_id=node_id, orders=3).save()
+    today = utcnow().date()
+    days = {"yesterday": today - timedelta(days=1), "today": today, "tomorrow": today + timedelta(days=1)}
+    sks = {name: keys.node_capacity_sk(day.isoformat(), node_id) for name, day in days.items()}
+    for sk in sks.values():
+        NodeCapacityRecord(pk, sk, node_id=node_id, orders=3).save()
     result = invoke("MaintenanceFunction", {"job": "reset_node_capacity"})
     assert result["counters_cleared"] >= 1
     remaining = {r.sk for r in NodeCapacityRecord.query(pk, NodeCapacityRecord.sk.startswith("CAP#"))}
-    assert keys.node_capacity_sk("2020-01-01", node_id) not in remaining
-    assert keys.node_capacity_sk("2999-01-01", node_id) in remaining
+    assert sks["yesterday"] not in remaining
+    assert {sks["today"], sks["tomorrow"]} <= remaining
+    NodeCapacityRecord(pk, sks["today"]).delete()
+    NodeCapacityRecord(pk, sks["tomorrow"]).delete()
 
 
 # ------------------------------------------------------------------ backorders
@@ -288,12 +297,13 @@ def test_a_partial_hold_is_topped_up_when_the_rest_arrives(admin, demo_nodes, in
     assert (record.state, record.quantity) == ("ACTIVE", 10)
 
 
+@pytest.mark.date_sensitive  # a reservation's expiry against now
 def test_an_expired_order_can_be_sourced_again_from_the_same_stock(admin, invoke):
     order = admin.post("/orders", order_body(line_items=[{"sku": "SKU-GIZMO-2", "quantity": 2}])).body
     sourced = wait_for_status(admin, order["id"], {"SOURCED"})
     item_id = sourced["allocations"][0]["item_id"]
     record = ReservationRecord.get(keys.item_pk("demo", item_id), keys.reservation_sk(order["id"]))
-    record.update(actions=[ReservationRecord.expires_at.set("2020-01-01T00:00:00.000Z")])
+    record.update(actions=[ReservationRecord.expires_at.set(iso(utcnow() - timedelta(minutes=1)))])
     invoke("MaintenanceFunction", {"job": "reservations"})
     assert admin.get(f"/orders/{order['id']}").body["status"] == "BACKORDERED"
 

@@ -129,6 +129,7 @@ def test_bad_endpoint_input_is_422(admin, receiver):
     assert admin.post("/webhooks/endpoints", {"url": receiver.url, "secret": "short"}).status == 422
 
 
+@pytest.mark.date_sensitive  # signatures carry a timestamp checked against now
 def test_the_test_endpoint_sends_a_signed_event(admin, receiver):
     endpoint = admin.post(
         "/webhooks/endpoints", {"url": receiver.url, "event_types": ["order.cancelled"]}
@@ -143,6 +144,7 @@ def test_the_test_endpoint_sends_a_signed_event(admin, receiver):
 
 
 # ------------------------------------------------------------------ the pipe
+@pytest.mark.date_sensitive
 def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, receiver):
     endpoint = admin.post(
         "/webhooks/endpoints", {"url": receiver.url, "event_types": ["order.created", "order.sourced"]}
@@ -185,8 +187,9 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
 
 
+@pytest.mark.date_sensitive  # next_retry_at against now
 def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(
-    stack, admin, invoke, receiver, capsys
+    stack, admin, invoke, receiver, frozen_clock, capsys
 ):
     endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     receiver.script = [500, 503, 500, 500]  # the first attempt and all three retries fail
@@ -205,11 +208,17 @@ def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(
     ][:1]  # the insert: order.created
     invoke("EventPublisherFunction", {"Records": header})
     invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", pending(stack, "WebhookQueue")))
-    for _ in range(4):  # the first attempt, then each retry after about a second in the queue
-        retry = pending(stack, "WebhookRetryQueue", wait=5.0)
+    first = pending(stack, "WebhookRetryQueue")  # the delivery, queued for its first attempt at once
+    assert len(first) == 1
+    invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", first))
+    for _ in range(3):  # each retry waits in the retry queue for a second (of the frozen clock)
+        assert pending(stack, "WebhookRetryQueue", wait=0.2) == []  # not before its time
+        frozen_clock.shift(1.5)
+        retry = pending(stack, "WebhookRetryQueue")
         assert len(retry) == 1
         invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", retry))
-    assert pending(stack, "WebhookRetryQueue", wait=1.5) == []  # no fifth attempt is scheduled
+    frozen_clock.shift(60)
+    assert pending(stack, "WebhookRetryQueue", wait=0.2) == []  # no fifth attempt is scheduled
     [metric] = emf(capsys.readouterr().out, "WebhooksDead")  # counted once, when it died
     assert metric["WebhooksDead"] == [1.0] and metric["tenant_id"] == "demo"
     assert metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # tenant: a property
@@ -229,6 +238,7 @@ def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
 
 
+@pytest.mark.date_sensitive  # the old secret's grace period ends at now + 24 h
 def test_after_rotation_both_secrets_verify_during_the_grace_period(admin, receiver):
     endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     rotated = admin.post(f"/webhooks/endpoints/{endpoint['id']}/rotate-secret", {}).body
@@ -236,6 +246,44 @@ def test_after_rotation_both_secrets_verify_during_the_grace_period(admin, recei
     [request] = receiver.requests
     assert request["headers"]["X-OMS-Signature"].count("sha256=") == 2
     assert valid(endpoint["secret"], request) and valid(rotated["secret"], request)
+    admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
+
+
+def _seed_verify_webhook(body: bytes, signature: str, secret: str) -> bool:
+    """The KubeRiva seed's receiver (its README, section 10), verbatim."""
+    import hashlib
+    import hmac
+
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def test_a_v1_endpoint_is_signed_as_the_seeds_verifier_expects(admin, receiver):
+    """signature_version v1: HMAC of the body alone; v2 (timestamped) stays the default."""
+    default = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
+    assert default["signature_version"] == "v2"
+    admin.delete(f"/webhooks/endpoints/{default['id']}")
+    assert admin.post("/webhooks/endpoints", {"url": receiver.url, "signature_version": "v3"}).status == 422
+
+    endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url, "signature_version": "v1"}).body
+    assert endpoint["signature_version"] == "v1"
+    admin.post(f"/webhooks/endpoints/{endpoint['id']}/test", {})
+    [request] = receiver.requests
+    signature = request["headers"]["X-OMS-Signature"]
+    assert _seed_verify_webhook(request["body"], signature, endpoint["secret"])
+    assert not valid(endpoint["secret"], request)  # not the timestamped scheme
+    # after a rotation the header still holds one value (the seed compares the whole header),
+    # the new secret's; the previous secret's value rides beside it for the grace period
+    rotated = admin.post(f"/webhooks/endpoints/{endpoint['id']}/rotate-secret", {}).body
+    admin.post(f"/webhooks/endpoints/{endpoint['id']}/test", {})
+    request = receiver.requests[-1]
+    assert _seed_verify_webhook(request["body"], request["headers"]["X-OMS-Signature"], rotated["secret"])
+    assert _seed_verify_webhook(
+        request["body"], request["headers"]["X-OMS-Signature-Previous"], endpoint["secret"]
+    )
+    # and back to v2 by PATCH
+    patched = admin.patch(f"/webhooks/endpoints/{endpoint['id']}", {"signature_version": "v2"}).body
+    assert patched["signature_version"] == "v2"
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
 
 

@@ -41,6 +41,13 @@ def test_health_and_auth(cloud_url: str) -> None:
     assert requests.get(f"{cloud_url}/orders", timeout=5).status_code == 401
 
 
+def test_the_deep_health_check_sees_a_healthy_local_cloud(http: requests.Session, cloud_url: str) -> None:
+    assert requests.get(f"{cloud_url}/health?deep=1", timeout=5).status_code == 401
+    reply = http.get(f"{cloud_url}/health?deep=1", timeout=10)
+    assert reply.status_code == 200, reply.text
+    assert [c["name"] for c in reply.json()["checks"] if not c["ok"]] == []
+
+
 def test_an_order_reaches_delivered_by_itself(http: requests.Session, cloud_url: str) -> None:
     created = http.post(f"{cloud_url}/orders", json=order(), headers={"Idempotency-Key": "e2e-1"}, timeout=10)
     assert created.status_code == 201, created.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -111,21 +112,48 @@ def test_concurrency_one_serialises_a_function(tmp_path: Path, monkeypatch: Any)
     assert _most_overlapping(_function(tmp_path, "serial", _OVERLAP_PROBE)) == 1
 
 
-def test_a_busy_container_does_not_deadlock(tmp_path: Path) -> None:
+def test_a_busy_container_does_not_deadlock(tmp_path: Path, monkeypatch: Any) -> None:
+    """Its only container held by a call that does not return: another call still runs (on the
+    caller's thread, after waiting for a container), instead of waiting for ever. How long it
+    waits: `make bench BENCH=local_cloud`."""
+    monkeypatch.setenv("CIRRUS_LOCAL_LAMBDA_CONCURRENCY", "1")
     source = (
-        "import time\n"
+        "import threading\n"
+        "release = threading.Event()\n"
         "def handler(event, context):\n"
-        "    time.sleep(event.get('sleep', 0))\n"
+        "    if event.get('block'):\n"
+        "        release.wait(60)\n"
         "    return 'done'\n"
     )
     runtime = _function(tmp_path, "busy", source, timeout=0.2)
-    slow = threading.Thread(target=lambda: runtime.invoke({"sleep": 1.5}))
-    slow.start()
-    time.sleep(0.1)
-    started = time.perf_counter()
-    assert runtime.invoke({}).payload == "done"  # waited the Timeout, then ran alongside
-    assert time.perf_counter() - started < 1.4
-    slow.join()
+    runtime.invoke({})  # loaded
+    blocked = threading.Thread(target=lambda: runtime.invoke({"block": True}))
+    blocked.start()
+    release = sys.modules[runtime.module_name].release
+    try:
+
+        def container_taken() -> bool:
+            if runtime._container.acquire(blocking=False):
+                runtime._container.release()
+                return False
+            return True
+
+        _wait_until(container_taken)
+        second: list[Any] = []
+        other = threading.Thread(target=lambda: second.append(runtime.invoke({}).payload))
+        other.start()
+        other.join(timeout=30)  # a guard against a hang, not a speed check
+        assert second == ["done"] and blocked.is_alive()  # it ran while the first still held on
+    finally:
+        release.set()
+        blocked.join()
+
+
+def _wait_until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def test_environment_union_refuses_conflicts() -> None:

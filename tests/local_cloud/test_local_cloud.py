@@ -173,10 +173,7 @@ def test_cli_with_the_real_application(tmp_path: Path) -> None:
         ["--port", str(port), "--state-dir", str(tmp_path), "--fresh", "--no-simulator"], tmp_path
     )
     try:
-        started = time.monotonic()
-        url, lines = _read_until_ready(proc)
-        # about 6 s on an idle 2-core machine; the bound leaves room for a loaded CI runner
-        assert time.monotonic() - started < 30
+        url, lines = _read_until_ready(proc)  # about 6 s on an idle 2-core machine; gives up after 40 s
         assert any("admin@example.com / admin123" in line for line in lines)
         assert requests.get(url + "/health", timeout=10).json()["status"] == "ok"
         login = requests.post(

@@ -55,8 +55,8 @@ def _queue_depth(stack: Any, queue: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
-def _wait_visible_again(seconds: float = 1.1) -> None:
-    time.sleep(seconds)  # the fixture queue's VisibilityTimeout is 1 s
+def _wait_visible_again(clock: Any) -> None:
+    clock.shift(1.1)  # the fixture queue's VisibilityTimeout is 1 s: moved past it, not slept
 
 
 def test_event_record_shape() -> None:
@@ -98,7 +98,7 @@ def test_partial_batch_failure_keeps_only_the_failed_message(stack: Any) -> None
     assert _attempts(stack) == {"1": 1, "2": 1, "3": 1}
 
 
-def test_failed_message_is_redelivered_then_dead_lettered(stack: Any) -> None:
+def test_failed_message_is_redelivered_then_dead_lettered(stack: Any, frozen_clock: Any) -> None:
     _send(
         stack,
         "WorkQueue",
@@ -107,9 +107,10 @@ def test_failed_message_is_redelivered_then_dead_lettered(stack: Any) -> None:
     )
     poller = _poller(stack, "WorkerFunction")
     assert len(poller.poll_once()[1]) == 1  # receive 1
-    _wait_visible_again()
+    assert poller.poll_once() == ([], [])  # invisible until its visibility timeout ends
+    _wait_visible_again(frozen_clock)
     assert len(poller.poll_once()[1]) == 1  # receive 2 (= maxReceiveCount)
-    _wait_visible_again()
+    _wait_visible_again(frozen_clock)
     assert poller.poll_once() == ([], [])  # moto moves it to the DLQ on this receive
     assert _attempts(stack) == {"7": 2}
     sqs = boto3.client("sqs", region_name="us-east-1")

@@ -18,6 +18,7 @@ class Settings:
     jwt_secret_param: str | None
     jwt_secret_value: str | None
     token_ttl_seconds: int
+    token_audience: str
     reservation_ttl_minutes: int
     stuck_order_minutes: int
     default_sourcing_strategy: str
@@ -35,6 +36,8 @@ class Settings:
     shopify_webhook_function: str | None
     local_function_url_base: str | None
     dead_letter_queues: tuple[tuple[str, tuple[str, str]], ...]
+    publisher_dead_letter_queue_url: str | None
+    schedule_rules: tuple[tuple[str, str], ...]  # (job, EventBridge rule name)
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +53,8 @@ def settings() -> Settings:
         jwt_secret_param=env.get("JWT_SECRET_PARAM") or None,
         jwt_secret_value=env.get("JWT_SECRET") or None,
         token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", "3600")),
+        # tokens of one stage are refused by another, even if both shared a signing key
+        token_audience=env.get("TOKEN_AUDIENCE") or f"cirrus-oms:{env.get('CIRRUS_STAGE', 'dev')}",
         reservation_ttl_minutes=int(env.get("RESERVATION_TTL_MINUTES", "4320")),
         stuck_order_minutes=int(env.get("STUCK_ORDER_MINUTES", "2")),
         default_sourcing_strategy=env.get("DEFAULT_SOURCING_STRATEGY", "DISTANCE_OPTIMAL"),
@@ -74,7 +79,19 @@ def settings() -> Settings:
         # set by the local cloud: Function URLs are served by its gateway under /_fn/<LogicalId>/
         local_function_url_base=env.get("CIRRUS_LOCAL_FUNCTION_URL_BASE") or None,
         dead_letter_queues=_dead_letter_queues(env.get("DEAD_LETTER_QUEUES", "")),
+        publisher_dead_letter_queue_url=env.get("PUBLISHER_DEAD_LETTER_QUEUE_URL") or None,
+        schedule_rules=_pairs(env.get("SCHEDULE_RULES", "")),
     )
+
+
+def _pairs(raw: str) -> tuple[tuple[str, str], ...]:
+    """`name=value,...` as ((name, value), ...); entries without both parts are ignored."""
+    found = []
+    for entry in raw.split(","):
+        name, _, value = entry.strip().partition("=")
+        if name and value:
+            found.append((name, value))
+    return tuple(found)
 
 
 def _dead_letter_queues(raw: str) -> tuple[tuple[str, tuple[str, str]], ...]:

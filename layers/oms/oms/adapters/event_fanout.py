@@ -8,6 +8,7 @@ rest of an order's life put together.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,8 @@ from oms.domain.events import DomainEvent
 
 _PER_REQUEST = 10  # SendMessageBatch's limit
 _ATTEMPTS = 3
+
+log = logging.getLogger("oms.adapters")
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +59,14 @@ def publish(events: Sequence[DomainEvent]) -> None:
                 try:
                     response = _client().send_message_batch(QueueUrl=url, Entries=pending)
                 except (ClientError, BotoCoreError) as exc:
-                    raise TransientStoreError(f"could not publish events: {exc}") from exc
+                    log.warning("SendMessageBatch failed: %s", exc)
+                    raise TransientStoreError(
+                        f"could not publish events ({type(exc).__name__}); retry"
+                    ) from exc
                 failed = {f["Id"] for f in response.get("Failed", [])}
                 pending = [p for p in pending if p["Id"] in failed]
                 if not pending:
                     break
             else:
-                raise TransientStoreError(f"{len(pending)} events refused by {url} {_ATTEMPTS} times")
+                log.warning("%d events refused by %s %d times", len(pending), url, _ATTEMPTS)
+                raise TransientStoreError(f"{len(pending)} events refused {_ATTEMPTS} times; retry")

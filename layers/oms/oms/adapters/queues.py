@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Sequence
 from functools import lru_cache
@@ -17,6 +18,8 @@ from oms.domain.errors import TransientStoreError
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit; longer waits are re-queued when received early
 _PER_REQUEST = 10  # SendMessageBatch's limit
 _ATTEMPTS = 3
+
+log = logging.getLogger("oms.adapters")
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +36,8 @@ def send(queue_url: str, body: dict[str, Any], delay_seconds: float = 0) -> None
     try:
         _client().send_message(QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=delay)
     except (ClientError, BotoCoreError) as exc:
-        raise TransientStoreError(f"could not queue work: {exc}") from exc
+        log.warning("SQS send failed: %s", exc)  # the queue URL names the account: log only
+        raise TransientStoreError(f"could not queue work ({type(exc).__name__}); retry") from exc
 
 
 def send_batch(queue_url: str, bodies: Sequence[dict[str, Any]]) -> None:
@@ -48,7 +52,8 @@ def send_batch(queue_url: str, bodies: Sequence[dict[str, Any]]) -> None:
             try:
                 response = _client().send_message_batch(QueueUrl=queue_url, Entries=pending)
             except (ClientError, BotoCoreError) as exc:
-                raise TransientStoreError(f"could not queue work: {exc}") from exc
+                log.warning("SQS batch send failed: %s", exc)  # the queue URL names the account: log only
+                raise TransientStoreError(f"could not queue work ({type(exc).__name__}); retry") from exc
             failed = {f["Id"] for f in response.get("Failed", [])}
             pending = [p for p in pending if p["Id"] in failed]
             if not pending:

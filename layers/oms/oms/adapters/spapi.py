@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from oms.domain import clock
 from oms.domain.channels import AMAZON_ORDER_ID
 from oms.domain.errors import TransientStoreError
 
@@ -35,7 +36,7 @@ class SpApiClient:
         key = (self.config["lwa_client_id"], self.config["refresh_token"])
         with _TOKENS_LOCK:
             cached = _TOKENS.get(key)
-            if cached and cached[1] > time.time() + 60:
+            if cached and cached[1] > clock.epoch() + 60:
                 return cached[0]
         import requests
 
@@ -61,7 +62,7 @@ class SpApiClient:
         body = response.json()
         token = str(body["access_token"])
         with _TOKENS_LOCK:
-            _TOKENS[key] = (token, time.time() + float(body.get("expires_in", 3600)))
+            _TOKENS[key] = (token, clock.epoch() + float(body.get("expires_in", 3600)))
         return token
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from functools import lru_cache
 from typing import Any
@@ -13,6 +14,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from oms.config import settings
 from oms.domain.errors import TransientStoreError
+
+log = logging.getLogger("oms.adapters")
 
 
 @lru_cache(maxsize=1)
@@ -42,5 +45,6 @@ def start(tenant_id: str, order_id: str, event: dict[str, Any], label: str) -> s
             stateMachineArn=arn, name=_execution_name(order_id, label), input=json.dumps(payload)
         )
     except (ClientError, BotoCoreError) as exc:
-        raise TransientStoreError(f"could not start fulfilment: {exc}") from exc
+        log.warning("StartExecution failed: %s", exc)  # names the state machine ARN: log only
+        raise TransientStoreError(f"could not start fulfilment ({type(exc).__name__}); retry") from exc
     return str(response["executionArn"])

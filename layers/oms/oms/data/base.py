@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import base64
 import json
-import time
+import logging
 import uuid
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from oms.data import keys
 from oms.data.records import OrderRecord
-from oms.domain.errors import Conflict, StockConflict, TransientStoreError, ValidationFailed
+from oms.domain.clock import epoch
+from oms.domain.errors import Conflict, DomainError, StockConflict, TransientStoreError, ValidationFailed
+
+log = logging.getLogger("oms.data")
 
 _RETRYABLE = {
     "TransactionConflict",
@@ -29,6 +32,34 @@ _RETRYABLE = {
     "TransactionInProgressException",
     "InternalServerError",
 }
+
+
+def _refusal(message: str) -> str:
+    """What DynamoDB's ValidationException was about, in words that name no table or key."""
+    text = message.lower()
+    if "item size" in text or "maximum allowed size" in text:
+        return "too large to store (a stored item is limited to 400 KB)"
+    if "key" in text and ("too long" in text or "size" in text or "length" in text):
+        return "an identifier is too long"
+    if "empty" in text:
+        return "an identifier is empty"
+    return "a value cannot be stored"
+
+
+def store_error(exc: PynamoDBException, what: str = "record", field: str | None = None) -> DomainError:
+    """A failed DynamoDB call as a domain error, with DynamoDB's own text (request id, table, key)
+    in the log only: a ValidationException refused the caller's data (422 `invalid_value`, naming
+    the field where the caller knows it); anything else is worth a retry (503)."""
+    code = exc.cause_response_code or type(exc).__name__
+    log.warning("DynamoDB refused a write of a %s: %s", what, exc)
+    if code == "ValidationException":
+        reason = _refusal(str(exc.cause_response_message or ""))
+        return ValidationFailed(
+            f"the {what} cannot be stored: {reason}",
+            code="invalid_value",
+            details=[{"loc": ["body", *([field] if field else [])], "msg": reason, "type": "invalid_value"}],
+        )
+    return TransientStoreError(f"{what}: storage unavailable ({code}); retry")
 
 
 def connection() -> Connection:
@@ -58,6 +89,13 @@ def raise_for_transaction(exc: TransactWriteError, what: str, tx: TransactWrite)
     reasons = cancellation_reasons(exc)
     if any(code in _RETRYABLE for code in reasons) or exc.cause_response_code in _RETRYABLE:
         raise TransientStoreError(f"{what}: storage busy, retry") from exc
+    if "ValidationError" in reasons:  # one item of the transaction was refused (too large, ...)
+        log.warning("DynamoDB refused a transaction (%s): %s", what, exc)
+        raise ValidationFailed(
+            f"{what}: a record cannot be stored (too large or malformed)",
+            code="invalid_value",
+            details=[{"loc": ["body"], "msg": "cannot be stored", "type": "invalid_value"}],
+        ) from exc
     failed = failed_keys(exc, tx)
     if keys.ITEM_SK in failed:
         raise StockConflict(f"{what}: stock changed meanwhile") from exc
@@ -66,7 +104,7 @@ def raise_for_transaction(exc: TransactWriteError, what: str, tx: TransactWrite)
             f"{what}: the record changed meanwhile; reload and retry ({', '.join(failed)})",
             code="concurrent_update",
         ) from exc
-    raise TransientStoreError(f"{what}: {exc.cause_response_code or exc}") from exc
+    raise store_error(exc, what) from exc
 
 
 def encode_cursor(lek: dict[str, Any] | None) -> str | None:
@@ -108,4 +146,4 @@ def new_id() -> str:
 
 
 def log_expiry(days: int = 30) -> int:
-    return int(time.time() + days * 86400)
+    return int(epoch() + days * 86400)

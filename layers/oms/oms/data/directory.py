@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from oms.data import keys
+from oms.data.base import store_error
 from oms.data.records import TenantRecord, UserRecord
-from oms.domain.errors import TransientStoreError
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class StoredUser:
     role: str
     password_hash: str
     active: bool
+    token_version: int = 0
 
 
 class DirectoryRepository:
@@ -32,7 +34,7 @@ class DirectoryRepository:
     def put_user(self, user: StoredUser, now: str, overwrite: bool = False) -> bool:
         record = UserRecord(
             keys.user_pk(user.email),
-            "USER",
+            keys.USER_SK,
             user_id=user.user_id,
             tenant_id=user.tenant_id,
             email=user.email.lower(),
@@ -41,6 +43,7 @@ class DirectoryRepository:
             password_hash=user.password_hash,
             active="true" if user.active else "false",
             created_at=now,
+            token_version=user.token_version,
         )
         try:
             record.save(condition=None if overwrite else UserRecord.pk.does_not_exist())
@@ -48,11 +51,11 @@ class DirectoryRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "user") from exc
 
     def user_by_email(self, email: str) -> StoredUser | None:
         try:
-            r = UserRecord.get(keys.user_pk(email), "USER")
+            r = UserRecord.get(keys.user_pk(email), keys.USER_SK)
         except DoesNotExist:
             return None
         return StoredUser(
@@ -63,4 +66,25 @@ class DirectoryRepository:
             role=r.role or "USER",
             password_hash=r.password_hash or "",
             active=r.active == "true",
+            token_version=int(r.token_version or 0),
         )
+
+    def update_user(self, email: str, *, role: str | None = None, active: bool | None = None) -> StoredUser:
+        """Change a user's role and/or state; either ends every token issued before (the token
+        version moves on). Raises KeyError for an unknown email."""
+        actions: list[Action] = [UserRecord.token_version.add(1)]
+        if role is not None:
+            actions.append(UserRecord.role.set(role))
+        if active is not None:
+            actions.append(UserRecord.active.set("true" if active else "false"))
+        record = UserRecord(keys.user_pk(email), keys.USER_SK)
+        try:
+            record.update(actions=actions, condition=UserRecord.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise KeyError(email) from exc
+            raise store_error(exc, "user") from exc
+        user = self.user_by_email(email)
+        if user is None:  # deleted in between
+            raise KeyError(email)
+        return user

@@ -6,8 +6,9 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
+from oms.data.base import store_error
 from oms.data.records import RuleRecord
-from oms.domain.errors import Conflict, TransientStoreError
+from oms.domain.errors import Conflict
 
 
 class VersionedDocuments:
@@ -29,7 +30,7 @@ class VersionedDocuments:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict(f"{self.noun} {doc_id} already exists", code="duplicate_id") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, self.noun) from exc
 
     def get(self, tenant_id: str, doc_id: str) -> tuple[dict[str, Any], int] | None:
         try:
@@ -50,7 +51,7 @@ class VersionedDocuments:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict(f"the {self.noun} changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, self.noun) from exc
 
     def delete(self, tenant_id: str, doc_id: str) -> bool:
         try:
@@ -58,7 +59,7 @@ class VersionedDocuments:
         except DeleteError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, self.noun) from exc
         return True
 
 

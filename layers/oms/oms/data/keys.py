@@ -73,3 +73,42 @@ def tenant_pk() -> str:
 
 def user_pk(email: str) -> str:
     return f"USER#{email.lower()}"
+
+
+USER_SK = "USER"
+
+
+def api_key_pk(key_id: str) -> str:
+    """An API key's lookup item (pk=APIKEY#<id>, sk=APIKEY): the id travels inside the key, so
+    verifying a key is one GetItem."""
+    return f"APIKEY#{key_id}"
+
+
+API_KEY_SK = "APIKEY"
+
+
+def api_keys_pk(tenant_id: str) -> str:
+    """A tenant's list of its keys (sk=K#<id>): one query lists them, without their digests."""
+    return f"T#{tenant_id}#APIKEYS"
+
+
+def api_key_list_sk(key_id: str) -> str:
+    return f"K#{key_id}"
+
+
+def throttle_account_pk(account_ref: str) -> str:
+    """Login throttle counters of one account (by the hash of its email): sk=W#<window> counts a
+    window's failures, sk=LOCK holds the lock and its strikes."""
+    return f"THROTTLE#acct#{account_ref}"
+
+
+def throttle_address_pk(address_ref: str) -> str:
+    """Login throttle counters of one source address (by hash): sk=W#<window>."""
+    return f"THROTTLE#ip#{address_ref}"
+
+
+def throttle_window_sk(window: int) -> str:
+    return f"W#{window}"
+
+
+THROTTLE_LOCK_SK = "LOCK"

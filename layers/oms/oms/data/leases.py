@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import time
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from oms.data.base import store_error
 from oms.data.records import JobLeaseRecord
-from oms.domain.errors import TransientStoreError
+from oms.domain.clock import epoch
 
 
 class JobLeaseRepository:
@@ -16,7 +16,7 @@ class JobLeaseRepository:
     its runner dies; a run asked for while the lease is held is remembered, not lost."""
 
     def acquire(self, tenant_id: str, job: str, owner: str, seconds: int) -> bool:
-        now = int(time.time())
+        now = int(epoch())
         try:
             JobLeaseRecord(f"T#{tenant_id}#JOBS", job, owner=owner, expires_at=now + seconds, rerun=0).save(
                 condition=JobLeaseRecord.pk.does_not_exist() | (JobLeaseRecord.expires_at < now)
@@ -24,7 +24,7 @@ class JobLeaseRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "job lease") from exc
         return True
 
     def request_rerun(self, tenant_id: str, job: str) -> None:
@@ -43,7 +43,7 @@ class JobLeaseRepository:
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "job lease") from exc
         return True
 
     def release(self, tenant_id: str, job: str, owner: str) -> None:

@@ -8,9 +8,9 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from oms.data import keys
-from oms.data.base import connection, failed_keys, raise_for_transaction, raw_partition
+from oms.data.base import connection, failed_keys, raise_for_transaction, raw_partition, store_error
 from oms.data.records import NodeCapacityRecord, NodeRecord
-from oms.domain.errors import Conflict, TransientStoreError
+from oms.domain.errors import Conflict
 from oms.domain.models import Node
 
 
@@ -107,4 +107,4 @@ class NodeRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the node changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "node") from exc

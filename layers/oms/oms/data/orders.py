@@ -10,10 +10,10 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from oms.data import keys
-from oms.data.base import decode_cursor, encode_cursor
+from oms.data.base import decode_cursor, encode_cursor, store_error
 from oms.data.codec import pack_header, unpack_header
 from oms.data.records import DecisionRecord, OrderRecord
-from oms.domain.errors import Conflict, NotFound, TransientStoreError
+from oms.domain.errors import Conflict, NotFound
 from oms.domain.lifecycle import STATUS_GROUPS, OrderStatus
 from oms.domain.models import Order
 
@@ -116,7 +116,7 @@ class OrderRepository:
             body_record(order).save(condition=OrderRecord.pk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "order") from exc
             return self._existing_or_completed(order)
         return self._put_header(order)
 
@@ -126,7 +126,7 @@ class OrderRepository:
             return order, True
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "order") from exc
             existing = self.get(order.tenant_id, order.id)
             if existing is None:
                 raise Conflict("order id collision", code="concurrent_update") from exc
@@ -179,7 +179,7 @@ class OrderRepository:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the order changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "order") from exc
 
     def page_ids(
         self,

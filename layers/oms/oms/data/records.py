@@ -284,6 +284,47 @@ class UserRecord(Model):
     password_hash = UnicodeAttribute(null=True)
     active = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    # bumped on every change of role or state: tokens carry it (`ver`) and die when it moves on
+    token_version = NumberAttribute(null=True)
+
+
+class ApiKeyRecord(Model):
+    """An API key, twice: the lookup item (pk=APIKEY#<id>, sk=APIKEY, with the digest) and the
+    tenant's list entry (pk=T#<tenant>#APIKEYS, sk=K#<id>, without it), written together. A revoked
+    key is kept 90 days for the record (table TTL)."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    key_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    prefix = UnicodeAttribute(null=True)
+    last4 = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
+class ThrottleRecord(Model):
+    """A login throttle counter (pk=THROTTLE#acct#<hash> or THROTTLE#ip#<hash>): sk=W#<window>
+    counts failures in one 15-minute window, sk=LOCK holds an account's lock. Every item expires
+    (table TTL on expires_at_epoch; readers also ignore an item past it, as TTL deletes late)."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    failures = NumberAttribute(null=True)
+    strikes = NumberAttribute(null=True)
+    locked_until = NumberAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
 
 
 # ---------------------------------------------------------------- IntegrationsTable
@@ -341,6 +382,18 @@ class ConnectorRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class ConnectorIndexRecord(Model):
+    """pk=CONNECTOR#<connector id>, sk=OWNER: which tenant a connector id belongs to, for the
+    public webhook receiver, which has no token to take the tenant from (data/connectors.py)."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+
+
 class LogRecord(Model):
     """Append-only log entries: a connector's events (pk=T#<tenant>#CONNLOG#<connector id>) and
     worker executions (pk=TASKS#<day>), sk=<time>#<id>; kept 30 days (table TTL)."""
@@ -378,12 +431,13 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     AdjustmentRecord,
     ReservationRecord,
 )
-DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord)
+DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord, ApiKeyRecord, ThrottleRecord)
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
     CounterRecord,
     DeliveryRecord,
     ConnectorRecord,
+    ConnectorIndexRecord,
     LogRecord,
     ClaimRecord,
 )

@@ -18,10 +18,11 @@ from oms.data.base import (
     encode_cursor,
     failed_keys,
     raise_for_transaction,
+    store_error,
 )
 from oms.data.orders import order_record
 from oms.data.records import AdjustmentRecord, NodeCapacityRecord, OrderRecord, ReservationRecord, StockRecord
-from oms.domain.errors import Conflict, NotFound, StockConflict, TransientStoreError
+from oms.domain.errors import Conflict, NotFound, StockConflict
 from oms.domain.models import Adjustment, InventoryItem, Order
 
 
@@ -193,7 +194,7 @@ class StockRepository:
                     code="duplicate_inventory_item",
                     details={"id": item.id},
                 ) from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "stock record") from exc
 
     def update_fields(
         self,
@@ -216,7 +217,7 @@ class StockRepository:
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("the item changed meanwhile", code="concurrent_update") from exc
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "stock record") from exc
 
     def apply_on_hand_changes(
         self,
@@ -423,7 +424,7 @@ class StockRepository:
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "stock record") from exc
 
     def repair_reserved(
         self, item: InventoryItem, correct_reserved: int, adjustment: Adjustment, now: str

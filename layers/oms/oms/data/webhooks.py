@@ -14,10 +14,11 @@ from oms.data.base import (
     encode_cursor,
     failed_keys,
     raise_for_transaction,
+    store_error,
 )
 from oms.data.documents import VersionedDocuments
 from oms.data.records import CounterRecord, DeliveryRecord, WebhookEndpointRecord
-from oms.domain.errors import Conflict, TransientStoreError
+from oms.domain.errors import Conflict
 
 COUNT_SK = "#COUNT"  # beside the endpoints (sk EP#...), outside their prefix
 _BUSY_TRIES = 3
@@ -55,7 +56,7 @@ class WebhookRepository(VersionedDocuments):
             )
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise TransientStoreError(str(exc)) from exc
+                raise store_error(exc, "webhook endpoint counter") from exc
         return pk
 
     def count(self, tenant_id: str) -> int:
@@ -125,7 +126,7 @@ class WebhookRepository(VersionedDocuments):
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "webhook delivery") from exc
         return True
 
     def delivery(self, tenant_id: str, delivery_id: str) -> dict[str, Any] | None:
@@ -149,7 +150,7 @@ class WebhookRepository(VersionedDocuments):
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
-            raise TransientStoreError(str(exc)) from exc
+            raise store_error(exc, "webhook delivery") from exc
         return True
 
     def deliveries(

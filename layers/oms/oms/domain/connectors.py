@@ -8,15 +8,17 @@ channel's own subtotal, tax, shipping and total are kept: the sale happened ther
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oms.domain.channels import AMAZON_ORDER_ID, SHOPIFY_ID, ChannelLink
 from oms.domain.models import Channel, FulfillmentType
@@ -32,6 +34,56 @@ class ConnectorType(StrEnum):
     AMAZON = "AMAZON"
 
 
+class ConnectorDirection(StrEnum):
+    """What flows through a connector: orders in, shipments out, or both (the default)."""
+
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+    BIDIRECTIONAL = "BIDIRECTIONAL"
+
+    @property
+    def takes_orders(self) -> bool:
+        return self != ConnectorDirection.OUTBOUND
+
+    @property
+    def pushes_shipments(self) -> bool:
+        return self != ConnectorDirection.INBOUND
+
+
+# The KubeRiva seed's names for connector types and config fields (its curl examples work as
+# written); ours stay valid, and a request may not give both names of one field.
+SEED_TYPES = {"SHOPIFY": "SHOPIFY", "AMAZON_SP": "AMAZON", "AMAZON": "AMAZON"}
+SEED_TYPE_OF = {"SHOPIFY": "SHOPIFY", "AMAZON": "AMAZON_SP"}
+_CONFIG_ALIASES = {
+    "SHOPIFY": {"shop_url": "shop_domain"},
+    "AMAZON": {
+        "marketplace_id": "marketplace_ids",
+        "client_id": "lwa_client_id",
+        "client_secret": "lwa_client_secret",
+    },
+}
+
+
+def canonical_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config with the seed's field names turned into ours (`shop_url` may be a URL:
+    `https://mystore.myshopify.com/` is the shop `mystore.myshopify.com`)."""
+    out = dict(config)
+    for alias, name in _CONFIG_ALIASES.get(kind, {}).items():
+        if alias not in out:
+            continue
+        if name in out:
+            raise ValueError(f"give {name} or {alias}, not both")
+        value = out.pop(alias)
+        if alias == "marketplace_id":
+            value = [value] if isinstance(value, str) else value
+        out[name] = value
+    shop = out.get("shop_domain")
+    if kind == "SHOPIFY" and isinstance(shop, str):
+        shop = re.sub(r"^https?://", "", shop.strip(), flags=re.IGNORECASE).rstrip("/").lower()
+        out["shop_domain"] = shop
+    return out
+
+
 class ConnectorStatus(StrEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
@@ -44,7 +96,8 @@ class ShopifyConfig(BaseModel):
     shop_domain: str = Field(pattern=_SHOP_DOMAIN, max_length=255)
     api_version: str = Field(default="2025-10", pattern=r"^\d{4}-\d{2}$")
     access_token: str = Field(min_length=8, max_length=500)  # Admin API token (fulfilment push)
-    webhook_secret: str = Field(min_length=16, max_length=500)  # the app's secret (HMAC key)
+    # the app's secret (HMAC key); Shopify issues it, so only a floor against obvious mistakes
+    webhook_secret: str = Field(min_length=8, max_length=500)
     admin_api_url: str | None = Field(default=None, max_length=500)  # tests/local fakes only
     pickup_node_id: str | None = Field(default=None, max_length=64)  # for orders nothing ships in
 
@@ -53,7 +106,9 @@ class AmazonConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     seller_id: str = Field(min_length=1, max_length=100)
-    marketplace_ids: list[str] = Field(min_length=1, max_length=20)
+    marketplace_ids: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        min_length=1, max_length=20
+    )
     lwa_client_id: str = Field(min_length=1, max_length=500)
     lwa_client_secret: str = Field(min_length=1, max_length=500)
     refresh_token: str = Field(min_length=1, max_length=2000)
@@ -78,22 +133,43 @@ SECRETS_OF: dict[str, tuple[str, ...]] = {
 
 
 class ConnectorCreate(BaseModel):
+    """`type` (SHOPIFY, AMAZON) or the seed's `connector_type` (SHOPIFY, AMAZON_SP); `direction`
+    defaults to BIDIRECTIONAL."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    type: ConnectorType
+    type: ConnectorType | None = None
+    connector_type: Literal["SHOPIFY", "AMAZON_SP", "AMAZON"] | None = None
     name: str = Field(min_length=1, max_length=200)
+    direction: ConnectorDirection = ConnectorDirection.BIDIRECTIONAL
     config: dict[str, Any]
     active: bool = True
 
+    @model_validator(mode="after")
+    def _one_type(self) -> ConnectorCreate:
+        seed = ConnectorType(SEED_TYPES[self.connector_type]) if self.connector_type else None
+        if self.type is None and seed is None:
+            raise ValueError("type (or connector_type) is required")
+        if self.type is not None and seed is not None and self.type != seed:
+            raise ValueError("type and connector_type disagree")
+        self.type = self.type or seed
+        return self
+
+    @property
+    def kind(self) -> ConnectorType:
+        assert self.type is not None  # set by _one_type
+        return self.type
+
     def validated_config(self) -> dict[str, Any]:
-        model = ShopifyConfig if self.type == ConnectorType.SHOPIFY else AmazonConfig
-        return model.model_validate(self.config).model_dump()
+        model = ShopifyConfig if self.kind == ConnectorType.SHOPIFY else AmazonConfig
+        return model.model_validate(canonical_config(self.kind.value, self.config)).model_dump()
 
 
 class ConnectorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    direction: ConnectorDirection | None = None
     config: dict[str, Any] | None = None  # merged into the stored config; "***" keeps a secret
 
 
@@ -122,11 +198,61 @@ def new_webhook_secret() -> str:
 
 
 def shopify_hmac_valid(secret: str, raw_body: bytes, header: str | None) -> bool:
-    """`X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(secret, raw body bytes)); constant time."""
+    """`X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(secret, raw body bytes)). The header is
+    decoded to its 32 bytes and compared with the digest as bytes, in constant time; a header that
+    is not ASCII base64 of exactly that length is simply not a valid signature."""
     if not header:
         return False
-    expected = base64.b64encode(hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()).decode()
-    return hmac.compare_digest(expected, header.strip())
+    try:
+        sent = base64.b64decode(header.strip().encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        return False
+    expected = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    return len(sent) == len(expected) and hmac.compare_digest(expected, sent)
+
+
+def shop_domain_matches(configured: str, header: str | None) -> bool:
+    """`X-Shopify-Shop-Domain` names the shop the delivery is from. One app secret signs the
+    deliveries of every shop that installed the app, so a valid signature alone does not say the
+    order belongs to this connector's shop."""
+    return bool(header) and str(header).strip().lower() == configured.strip().lower()
+
+
+SHOPIFY_MAX_AGE = timedelta(hours=72)
+SHOPIFY_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def shopify_staleness(triggered_at: str | None, now: datetime) -> str | None:
+    """Why a delivery is refused by its `X-Shopify-Triggered-At` (None: it is fresh enough):
+    missing or unreadable, more than 72 hours old (Shopify stops retrying long before: an old
+    delivery is a replay), or from the future beyond a small clock skew."""
+    at = _instant(triggered_at)
+    if at is None:
+        return "X-Shopify-Triggered-At is missing or not an ISO-8601 time"
+    if now - at > SHOPIFY_MAX_AGE:
+        return "the delivery is more than 72 hours old"
+    if at - now > SHOPIFY_CLOCK_SKEW:
+        return "X-Shopify-Triggered-At is in the future"
+    return None
+
+
+def signed_staleness(payload: dict[str, Any], now: datetime) -> str | None:
+    """The same test on the signed body's own `updated_at` (the headers are not signed; the body
+    is): an order last changed more than 72 hours ago is not what a fresh delivery carries."""
+    at = _instant(payload.get("updated_at"))
+    if at is not None and now - at > SHOPIFY_MAX_AGE:
+        return "the order in the delivery was last updated more than 72 hours ago"
+    return None
 
 
 # ------------------------------------------------------------------ normalisation

@@ -49,6 +49,16 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
+class RateLimited(DomainError):
+    """Too many attempts: the answer carries `Retry-After` (whole seconds)."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, details={"retry_after": self.retry_after}, code=code)
+
+
 class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 

@@ -29,13 +29,32 @@ class Strict(BaseModel):
 
 
 class Role(StrEnum):
+    """People rank PLATFORM_OWNER > SUPERADMIN > USER; INTEGRATION (a machine calling with an API
+    key) stands outside that ladder: it may call only the routes that admit it by name."""
+
     PLATFORM_OWNER = "PLATFORM_OWNER"
     SUPERADMIN = "SUPERADMIN"
     USER = "USER"
+    INTEGRATION = "INTEGRATION"
 
     @property
     def rank(self) -> int:
-        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1}[self.value]
+        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1, "INTEGRATION": 0}[self.value]
+
+    @property
+    def is_human(self) -> bool:
+        return self is not Role.INTEGRATION
+
+
+HUMAN_ROLES = (Role.PLATFORM_OWNER, Role.SUPERADMIN, Role.USER)
+
+
+def admitted_roles(minimum: Role, integration: bool = False) -> tuple[Role, ...]:
+    """The roles a route admits: every person at or above `minimum`, and INTEGRATION when named."""
+    if not minimum.is_human:
+        raise ValueError("the minimum is a human role; admit INTEGRATION with integration=True")
+    people = tuple(r for r in HUMAN_ROLES if r.rank >= minimum.rank)
+    return (*people, Role.INTEGRATION) if integration else people
 
 
 class Channel(StrEnum):
@@ -112,7 +131,8 @@ MANUAL_REASONS = frozenset(
 
 # ------------------------------------------------------------------ identity
 class Principal(BaseModel):
-    """Who is calling: always taken from a verified token, never from the request body."""
+    """Who is calling: always taken from a verified token or API key, never from the request body.
+    For an API key (role INTEGRATION) `user_id` is the key's id and `email` is empty."""
 
     user_id: str
     email: str
@@ -120,7 +140,15 @@ class Principal(BaseModel):
     role: Role
 
     def at_least(self, role: Role) -> bool:
-        return self.role.rank >= role.rank
+        """A person at or above a person's role (INTEGRATION is never "at least" anything)."""
+        return self.role.is_human and role.is_human and self.role.rank >= role.rank
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the audit trail and `created_by` record it."""
+        if self.role is Role.INTEGRATION:
+            return f"integration:{self.user_id}"
+        return f"user:{self.email}"
 
 
 class LoginRequest(Strict):
@@ -257,7 +285,9 @@ class AvailabilityLine(Strict):
 
 class AvailabilityRequest(Strict):
     items: list[AvailabilityLine] = Field(min_length=1, max_length=100)
-    node_ids: list[str] | None = Field(default=None, max_length=200)
+    node_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=200
+    )
 
 
 class InventoryItem(BaseModel):
@@ -564,8 +594,8 @@ class ListQuery(Strict):
     status: OrderStatus | None = None
     channel: Channel | None = None
     customer_email: str | None = Field(default=None, max_length=254)
-    created_from: str | None = None
-    created_to: str | None = None
+    created_from: str | None = Field(default=None, max_length=40)
+    created_to: str | None = Field(default=None, max_length=40)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 
@@ -577,6 +607,15 @@ class ListQuery(Strict):
         from oms.domain.clock import iso, parse_iso
 
         try:
-            return iso(parse_iso(v))
-        except ValueError as exc:
+            at = parse_iso(v)
+        except (ValueError, OverflowError) as exc:  # [inbound] year 1 plus a zone overflows
             raise ValueError("must be an ISO-8601 date or time") from exc
+        if not 1970 <= at.year <= 9999:  # [inbound] keys sort as text: four-digit years only
+            raise ValueError("must be an ISO-8601 date or time between 1970 and 9999")
+        return iso(at)
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> ListQuery:  # [inbound] an empty range is a mistake, not "no orders"
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("created_from is later than created_to")
+        return self

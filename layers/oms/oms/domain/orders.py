@@ -193,7 +193,7 @@ def build_order(
         lines,
         totals,
         order_id=order_id,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         tenant_id=principal.tenant_id,
         now=now,
         idempotency_key=idempotency_key,

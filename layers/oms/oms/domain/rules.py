@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,12 @@ from oms.domain.models import Channel, FulfillmentType, NodeType, Order
 DEFAULT_STRATEGY = "DISTANCE_OPTIMAL"
 DEFAULT_MAX_SPLIT_NODES = 3
 MAX_SPLIT_NODES_LIMIT = 10  # beyond this a shipment is not an order any more, and search explodes
+# A rule is stored as one item (DynamoDB: 400 KB at most) and read for every order it is tried on:
+# the whole rule is held to 100 KB, its parts to sizes a real rule never reaches.
+MAX_RULE_BYTES = 100_000
+MAX_CONDITION_TEXT = 254  # the longest text a condition compares (an email address)
+MAX_EXCLUDED_NODES = 500
+NodeId = Annotated[str, Field(min_length=1, max_length=64)]
 
 Capability = Literal["can_ship", "can_pickup", "can_curbside", "can_same_day"]
 
@@ -74,6 +80,8 @@ def _scalar(field: ConditionField, value: Any) -> Any:
     """The value coerced to the field's type, or ValueError naming what was expected."""
     if isinstance(value, bool):  # bool is an int in Python; never a valid value here
         raise ValueError(f"{field.value} does not take a boolean")
+    if isinstance(value, str) and len(value) > MAX_CONDITION_TEXT:
+        raise ValueError(f"{field.value} compares text of at most {MAX_CONDITION_TEXT} characters")
     if field in _DECIMAL_FIELDS:
         if isinstance(value, (int, str, float)):
             try:
@@ -146,7 +154,7 @@ class SourcingRuleFields(BaseModel):
     is_active: bool = True
     allowed_node_types: list[NodeType] = Field(default_factory=list)  # empty: every type
     required_capabilities: list[Capability] = Field(default_factory=list)
-    excluded_node_ids: list[str] = Field(default_factory=list, max_length=1000)
+    excluded_node_ids: list[NodeId] = Field(default_factory=list, max_length=MAX_EXCLUDED_NODES)
     max_distance_km: float | None = Field(default=None, gt=0, le=25_000)
     max_split_nodes: int = Field(default=DEFAULT_MAX_SPLIT_NODES, ge=1, le=MAX_SPLIT_NODES_LIMIT)
     cost_weight: float = Field(default=0.5, ge=0, le=1)
@@ -162,6 +170,13 @@ class SourcingRuleFields(BaseModel):
         if v not in registry.names():
             raise ValueError(f"unknown strategy {v!r}; known: {', '.join(registry.names())}")
         return v
+
+    @model_validator(mode="after")
+    def _fits_one_item(self) -> SourcingRuleFields:
+        size = len(self.model_dump_json().encode())
+        if size > MAX_RULE_BYTES:
+            raise ValueError(f"the rule is {size} bytes; a rule holds at most {MAX_RULE_BYTES}")
+        return self
 
     @property
     def allows_split(self) -> bool:

@@ -1,9 +1,16 @@
 """Outbound webhooks, the pure part: endpoint rules, signatures, retry schedule, address checks.
 
-Signature: `X-OMS-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">` over the exact bytes
-sent, with `X-OMS-Timestamp` (Unix seconds). During a secret rotation the header carries one
-`sha256=` value per valid secret, comma-separated; a receiver accepts the request if any matches.
-`verify_signature` is the receiver side (also printed in the README).
+Signatures, chosen per endpoint by `signature_version`:
+
+* `v2` (the default): `X-OMS-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">` over the
+  exact bytes sent, with `X-OMS-Timestamp` (Unix seconds), so a receiver can refuse a replay.
+  During a secret rotation the header carries one `sha256=` value per valid secret,
+  comma-separated; a receiver accepts the request if any matches. `verify_signature` is the
+  receiver side (also printed in the README).
+* `v1` (the KubeRiva seed's scheme): `X-OMS-Signature: sha256=<hex HMAC-SHA256 of the body>`, one
+  value (the seed's verifier compares the whole header); during a rotation the previous secret's
+  value is in `X-OMS-Signature-Previous`. `verify_signature_v1` is the receiver side. No
+  timestamp is signed: a receiver cannot tell a replay, so prefer v2.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import ipaddress
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -22,6 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from oms.domain.events import EVENT_TYPES
 
 SIGNATURE_HEADER = "X-OMS-Signature"
+PREVIOUS_SIGNATURE_HEADER = "X-OMS-Signature-Previous"  # v1 only, during a rotation
+SIGNATURE_VERSIONS = ("v1", "v2")
+DEFAULT_SIGNATURE_VERSION: Final = "v2"
+SignatureVersion = Literal["v1", "v2"]
 TIMESTAMP_HEADER = "X-OMS-Timestamp"
 EVENT_HEADER = "X-OMS-Event"
 EVENT_ID_HEADER = "X-OMS-Event-Id"
@@ -59,6 +70,29 @@ def verify_signature(secret: str, header: str | None, timestamp: str | None, bod
         return False
     expected = signature(secret, sent_at, body)
     return any(hmac.compare_digest(expected, part.strip()) for part in header.split(","))
+
+
+def signature_v1(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature_v1(secret: str, header: str | None, body: bytes) -> bool:
+    """Receiver side of v1 (the seed's `verify_webhook`): the header is `sha256=<hex>` of the body."""
+    if not header:
+        return False
+    return hmac.compare_digest(signature_v1(secret, body).encode(), header.strip().encode("utf-8"))
+
+
+def signature_headers(
+    version: str, secrets_in_use: Sequence[str], timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The signature headers of one delivery: the newest secret first in `secrets_in_use`."""
+    if version == "v1":
+        headers = {SIGNATURE_HEADER: signature_v1(secrets_in_use[0], body)}
+        if len(secrets_in_use) > 1:
+            headers[PREVIOUS_SIGNATURE_HEADER] = signature_v1(secrets_in_use[1], body)
+        return headers
+    return {SIGNATURE_HEADER: signature_header(secrets_in_use, timestamp, body)}
 
 
 def retry_delay(attempts_made: int, schedule: Sequence[float]) -> timedelta | None:
@@ -167,6 +201,7 @@ class EndpointCreate(BaseModel):
     description: str | None = Field(default=None, max_length=500)
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     active: bool = True
+    signature_version: SignatureVersion = DEFAULT_SIGNATURE_VERSION
 
     _types = field_validator("event_types")(_check_types)
 
@@ -178,5 +213,6 @@ class EndpointUpdate(BaseModel):
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=50)
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = None
+    signature_version: SignatureVersion | None = None
 
     _types = field_validator("event_types")(_check_types)

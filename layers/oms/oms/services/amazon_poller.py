@@ -4,14 +4,13 @@ channel's rate budget (a token bucket kept on the connector)."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from oms.adapters import spapi
 from oms.domain.channels import AMAZON_ORDER_ID, ChannelLink
-from oms.domain.clock import iso, parse_iso, utcnow
+from oms.domain.clock import epoch, iso, parse_iso, utcnow
 from oms.domain.connectors import (
     ConnectorStatus,
     ConnectorType,
@@ -27,6 +26,7 @@ from oms.services.connectors import (
     cancel_from_channel,
     change_connector,
     credentials,
+    direction,
     note,
     record_failure,
     require_connector,
@@ -52,9 +52,11 @@ def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
     doc, _ = require_connector(tenant_id, connector_id)
     if doc["status"] != ConnectorStatus.ACTIVE.value or doc["type"] != ConnectorType.AMAZON.value:
         return counts
+    if not direction(doc).takes_orders:  # an OUTBOUND-only connector only confirms shipments
+        return counts
     cfg = doc["config"]
     rate, burst = float(cfg.get("search_rate_per_second", 0.0056)), int(cfg.get("search_burst", 20))
-    now = time.time()
+    now = epoch()
     budget = refill(
         float(doc.get("search_tokens", burst)), float(doc.get("search_tokens_at", now)), now, rate, burst
     )
@@ -79,7 +81,7 @@ def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
             change_connector(
                 tenant_id,
                 connector_id,
-                lambda d: {"search_tokens": max(place.budget, 0.0), "search_tokens_at": time.time()},
+                lambda d: {"search_tokens": max(place.budget, 0.0), "search_tokens_at": epoch()},
             )
             record_failure(tenant_id, connector_id, str(exc))
             note(tenant_id, connector_id, "poll_failed", error=str(exc)[:500], **counts)
@@ -87,7 +89,7 @@ def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
         counts["throttled"] = client.throttled
         state: dict[str, Any] = {
             "search_tokens": max(place.budget, 0.0),
-            "search_tokens_at": time.time(),
+            "search_tokens_at": epoch(),
             "consecutive_failures": 0,
         }
         if place.finished:

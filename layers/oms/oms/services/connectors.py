@@ -16,10 +16,13 @@ from oms.config import settings
 from oms.domain.clock import now_iso
 from oms.domain.connectors import (
     SECRET_FIELDS,
+    SEED_TYPE_OF,
     ConnectorCreate,
+    ConnectorDirection,
     ConnectorStatus,
     ConnectorType,
     ConnectorUpdate,
+    canonical_config,
     masked,
     merge_config,
     new_webhook_secret,
@@ -66,10 +69,22 @@ def webhook_url(tenant_id: str, connector_id: str) -> str | None:
     return f"{base.rstrip('/')}/shopify/{tenant_id}/{connector_id}" if base else None
 
 
+def direction(doc: dict[str, Any]) -> ConnectorDirection:
+    return ConnectorDirection(doc.get("direction") or ConnectorDirection.BIDIRECTIONAL.value)
+
+
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    view = {**doc, "config": masked(doc.get("config") or {})}
+    view = {
+        **doc,
+        "config": masked(doc.get("config") or {}),
+        "connector_type": SEED_TYPE_OF.get(doc.get("type") or "", doc.get("type")),  # the seed's name
+        "direction": direction(doc).value,
+    }
     if doc.get("type") == ConnectorType.SHOPIFY.value:
+        # two addresses Shopify may call: the Function URL (preferred: its own concurrency) and
+        # the API's public receiver, relative to the API's base URL
         view["webhook_url"] = webhook_url(doc["tenant_id"], doc["id"])
+        view["webhook_path"] = f"/connectors/{doc['id']}/webhook"
     return view
 
 
@@ -118,13 +133,14 @@ def create(principal: Principal, request: ConnectorCreate) -> dict[str, Any]:
         config = request.validated_config()
     except ValueError as exc:
         raise _invalid(exc) from exc
-    _check_endpoints(request.type.value, config)
+    _check_endpoints(request.kind.value, config)
     now = now_iso()
     connector_id = str(uuid.uuid4())
     doc: dict[str, Any] = {
         "id": connector_id,
         "tenant_id": principal.tenant_id,
-        "type": request.type.value,
+        "type": request.kind.value,
+        "direction": request.direction.value,
         "name": request.name,
         "status": (ConnectorStatus.ACTIVE if request.active else ConnectorStatus.INACTIVE).value,
         "config": sealed_config(principal.tenant_id, config),
@@ -177,9 +193,15 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
         result: dict[str, Any] = {}
         if fields.get("name"):
             result["name"] = fields["name"]
+        if fields.get("direction"):
+            result["direction"] = fields["direction"]
         if fields.get("config") is not None:
+            try:
+                change = canonical_config(doc["type"], fields["config"])
+            except ValueError as exc:
+                raise _invalid(exc) from exc
             stored = credentials(doc)
-            merged = merge_config(stored, fields["config"])
+            merged = merge_config(stored, change)
             try:
                 result["config"] = ConnectorCreate(
                     type=doc["type"], name=doc["name"], config=merged
@@ -187,7 +209,7 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
             except ValueError as exc:
                 raise _invalid(exc) from exc
             _check_endpoints(doc["type"], result["config"])
-            missing = secrets_required(doc["type"], stored, result["config"], fields["config"])
+            missing = secrets_required(doc["type"], stored, result["config"], change)
             if missing:
                 raise ValidationFailed(
                     "a connector moved to another destination needs its credentials again",
@@ -199,7 +221,9 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
                 )
         return result
 
-    return _view(change_connector(principal.tenant_id, connector_id, change))
+    updated = change_connector(principal.tenant_id, connector_id, change)
+    repos.connectors.index(principal.tenant_id, connector_id)  # connectors made before the index
+    return _view(updated)
 
 
 def toggle(principal: Principal, connector_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from oms.data.api_keys import ApiKeyRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
 from oms.data.documents import RuleRepository
@@ -16,6 +17,7 @@ from oms.data.nodes import NodeRepository
 from oms.data.orders import OrderRepository
 from oms.data.products import ProductRepository
 from oms.data.stock import StockRepository
+from oms.data.throttle import LoginThrottleRepository
 from oms.data.webhooks import WebhookRepository
 from oms.domain.errors import Conflict
 
@@ -32,6 +34,8 @@ class Repos:
     connectors: ConnectorRepository = field(default_factory=ConnectorRepository)
     logs: LogRepository = field(default_factory=LogRepository)
     leases: JobLeaseRepository = field(default_factory=JobLeaseRepository)
+    api_keys: ApiKeyRepository = field(default_factory=ApiKeyRepository)
+    login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
 
 
 repos = Repos()

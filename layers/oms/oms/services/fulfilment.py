@@ -288,7 +288,7 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
         return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
     applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
     body = event.model_dump(mode="json", exclude_none=True)
-    body["actor"] = f"user:{principal.email}"
+    body["actor"] = principal.actor
     if applies_now and not resumes_workflow(event):
         try:
             result = apply_event(order.tenant_id, order.id, body)

@@ -252,7 +252,7 @@ def adjust(principal: Principal, item_id: str, request: AdjustRequest) -> dict[s
                 details={"on_hand": item.on_hand, "reserved": item.reserved, "available": item.available},
             )
         now = now_iso()
-        adj = _adjustment(item, request.reason, request.delta, f"user:{principal.email}", now, request.note)
+        adj = _adjustment(item, request.reason, request.delta, principal.actor, now, request.note)
         try:
             repos.stock.apply_on_hand_changes(principal.tenant_id, [(item, request.delta, 0)], [adj], now)
         except Conflict as exc:
@@ -274,7 +274,7 @@ def transfer(principal: Principal, request: TransferRequest) -> dict[str, Any]:
     get_node(principal, request.to_node_id)
     src_id = item_id_for(principal.tenant_id, request.from_node_id, request.sku)
     dst_id = item_id_for(principal.tenant_id, request.to_node_id, request.sku)
-    actor = f"user:{principal.email}"
+    actor = principal.actor
     for _ in range(_RETRIES):
         src = repos.stock.get(principal.tenant_id, src_id)
         if src is None:

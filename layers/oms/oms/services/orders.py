@@ -16,6 +16,7 @@ from oms.domain.clock import now_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
+    Forbidden,
     IdempotencyKeyReused,
     NotFound,
     ValidationFailed,
@@ -31,6 +32,7 @@ from oms.domain.models import (
     OrderCreate,
     OrderFields,
     Principal,
+    Role,
     Shipment,
     StatusPatch,
 )
@@ -235,12 +237,20 @@ def terminate(
 
 
 def cancel_order(principal: Principal, order_id: str, request: CancelRequest) -> Order:
-    repos.orders.require(principal.tenant_id, order_id)
+    """SUPERADMIN (and above) and INTEGRATION cancel any order of the tenant; a USER only the
+    orders they created (403 not_your_order otherwise: a USER may read every order of the tenant,
+    so hiding the order behind a 404 would hide nothing)."""
+    order = repos.orders.require(principal.tenant_id, order_id)
+    if principal.role is Role.USER and order.created_by != principal.actor:
+        raise Forbidden(
+            "a USER may cancel only the orders they created",
+            code="not_your_order",
+        )
     return terminate(
         principal.tenant_id,
         order_id,
         OrderStatus.CANCELLED,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         reason=request.reason,
         event_type="order.cancelled",
     )
@@ -249,7 +259,7 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
 def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Order:
     """Manual status change. Targets with stock effects go through the same paths as the
     automatic ones (cancel/fail release stock; shipping commits it)."""
-    actor = f"user:{principal.email}"
+    actor = principal.actor
     if patch.status in (OrderStatus.CANCELLED, OrderStatus.FAILED):
         return terminate(
             principal.tenant_id,
@@ -330,7 +340,7 @@ def request_resource(principal: Principal, order_id: str) -> dict[str, Any]:
             code="sourcing_in_progress",
             details={"status": order.status.value},
         )
-    execution = start_resource(order, reason=f"user:{principal.email}")
+    execution = start_resource(order, reason=principal.actor)
     return {"order_id": order.id, "status": order.status.value, "execution_arn": execution}
 
 

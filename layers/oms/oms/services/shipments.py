@@ -18,6 +18,7 @@ from oms.domain.models import Order
 from oms.services import tasklog
 from oms.services.connectors import (
     credentials,
+    direction,
     note,
     record_failure,
     record_success,
@@ -43,6 +44,8 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
         # the connector now points elsewhere (another shop or seller): its channel has no such order
         note(event.tenant_id, connector_id, "push_skipped", order_id=order.id, reason="connector_changed")
         return "connector_changed"
+    if not direction(connector).pushes_shipments:  # an INBOUND-only connector
+        return "outbound_disabled"
     if repos.connectors.claim(event.tenant_id, connector_id, event.event_id) == "DONE":
         note(event.tenant_id, connector_id, "duplicate_event", event_id=event.event_id, order_id=order.id)
         return "duplicate"

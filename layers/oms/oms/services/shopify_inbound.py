@@ -1,63 +1,121 @@
-"""Shopify webhooks in: the Function URL verifies and queues (receive_shopify); the connector
-worker applies each delivery once (process_shopify)."""
+"""Shopify webhooks in: the Function URL (or the API's public receiver) verifies and queues
+(receive_shopify); the connector worker applies each delivery once (process_shopify).
+
+What is trusted is what Shopify signed: the raw body. The headers are not signed, so each is
+checked against something that is: the signature (bytes against bytes), the shop against the
+connector's configured shop, the delivery's age (`X-Shopify-Triggered-At`, and the signed body's
+`updated_at`), and a cancellation only when the signed body carries `cancelled_at`."""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from typing import Any
 
 from oms.adapters import queues
 from oms.config import settings
+from oms.domain.clock import utcnow
 from oms.domain.connectors import (
     SHOPIFY_TOPICS,
     ConnectorStatus,
     ConnectorType,
     ImportProblem,
+    shop_domain_matches,
     shopify_hmac_valid,
     shopify_order,
+    shopify_staleness,
+    signed_staleness,
 )
 from oms.services import orders as order_service
 from oms.services import tasklog
 from oms.services.connectors import (
     cancel_from_channel,
     credentials,
+    direction,
     note,
 )
 from oms.services.context import repos
 
+log = logging.getLogger("oms.shopify")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 
-def receive_shopify(
-    tenant_id: str, connector_id: str, headers: dict[str, str], raw_body: bytes
-) -> tuple[int, dict[str, Any]]:
-    """The Function URL's work, kept to one read and one send so Shopify gets its answer within a
-    second: verify the signature over the raw bytes, then queue. Nothing is stored for a request
-    that fails verification."""
-    h = {k.lower(): v for k, v in headers.items()}
+Reply = tuple[int, dict[str, Any]]
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    return status, {"error": {"code": code, "message": message, "details": None}}
+
+
+def _refuse(status: int, code: str, message: str, connector_id: str) -> Reply:
+    log.warning("shopify delivery to connector %s refused: %s (%s)", connector_id, code, message)
+    return _error(status, code, message)
+
+
+def _not_found(connector_id: str) -> Reply:
+    return _refuse(404, "connector_not_found", "unknown connector", connector_id[:64])
+
+
+def receive_public(connector_id: str, headers: dict[str, str], raw_body: bytes) -> Reply:
+    """`POST /connectors/{id}/webhook` on the API: no token, so the tenant comes from the
+    connector-id index (one id, one tenant; data/connectors.py); the signature made with that
+    tenant's connector secret is the authentication, as on the Function URL."""
+    if not _ID.match(connector_id):
+        return _not_found(connector_id)
+    tenant_id = repos.connectors.owner(connector_id)
+    if tenant_id is None:
+        return _not_found(connector_id)
+    return receive_shopify(tenant_id, connector_id, headers, raw_body)
+
+
+def receive_shopify(tenant_id: str, connector_id: str, headers: dict[str, str], raw_body: bytes) -> Reply:
+    """The receiver's work, kept to one read and one send so Shopify gets its answer within a
+    second: verify the signature over the raw bytes, check the unsigned headers against the
+    connector and the clock, then queue. Nothing is stored for a refused delivery."""
+    h = {str(k).lower(): v for k, v in headers.items()}
+    if not (_ID.match(tenant_id) and _ID.match(connector_id)):
+        return _not_found(connector_id)
     found = repos.connectors.get(tenant_id, connector_id)
     if found is None or found[0].get("type") != ConnectorType.SHOPIFY.value:
-        return 404, {"error": {"code": "connector_not_found", "message": "unknown connector"}}
+        return _not_found(connector_id)
     connector = found[0]
+    if connector.get("tenant_id", tenant_id) != tenant_id:  # never another tenant's connector
+        return _not_found(connector_id)
+    config = connector["config"]
     if not shopify_hmac_valid(
         credentials(connector)["webhook_secret"], raw_body, h.get("x-shopify-hmac-sha256")
     ):
-        return 401, {
-            "error": {"code": "invalid_signature", "message": "X-Shopify-Hmac-Sha256 does not match"}
-        }
+        return _refuse(401, "invalid_signature", "X-Shopify-Hmac-Sha256 does not match", connector_id)
+    if not shop_domain_matches(config["shop_domain"], h.get("x-shopify-shop-domain")):
+        return _refuse(
+            401, "shop_mismatch", "X-Shopify-Shop-Domain is not this connector's shop", connector_id
+        )
+    now = utcnow()
+    stale = shopify_staleness(h.get("x-shopify-triggered-at"), now)
+    if stale is not None:
+        return _refuse(401, "stale_delivery", stale, connector_id)
     topic, event_id = (
         h.get("x-shopify-topic", ""),
         h.get("x-shopify-event-id") or h.get("x-shopify-webhook-id"),
     )
     if topic not in SHOPIFY_TOPICS:
-        return 200, {"ignored": f"topic {topic!r} is not handled"}
-    if not event_id:
-        return 400, {"error": {"code": "missing_event_id", "message": "X-Shopify-Event-Id is required"}}
+        return 200, {"ignored": f"topic {str(topic)[:100]!r} is not handled"}
+    if not event_id or len(event_id) > 200:
+        return _error(400, "missing_event_id", "X-Shopify-Event-Id is required")
     if connector["status"] == ConnectorStatus.INACTIVE.value:
         return 200, {"ignored": "connector is inactive"}
+    if not direction(connector).takes_orders:
+        return 200, {"ignored": "the connector's direction is OUTBOUND: it takes no orders in"}
     try:
         payload_text = raw_body.decode("utf-8")
-        json.loads(payload_text)
-    except (UnicodeDecodeError, ValueError):
-        return 400, {"error": {"code": "malformed_json", "message": "the body is not JSON"}}
+        payload = json.loads(payload_text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _error(400, "malformed_json", "the body is not JSON")
+    if not isinstance(payload, dict):
+        return _error(400, "malformed_json", "the body is not an order")
+    stale = signed_staleness(payload, now)
+    if stale is not None:
+        return _refuse(401, "stale_delivery", stale, connector_id)
     queues.send(
         str(settings().connector_queue_url),
         {
@@ -104,8 +162,17 @@ def process_shopify(tenant_id: str, connector_id: str, topic: str, event_id: str
             run.outcome, run.details = "failure", {"reason": str(exc)}
             return "import_failed"
         outcome = "imported" if created else "known"
-        if topic == "orders/cancelled" or imported.cancelled:
+        if imported.cancelled:  # the signed body says so; the topic header is not signed
             outcome = cancel_from_channel(tenant_id, connector_id, order, event_id)
+        elif topic == "orders/cancelled":
+            note(
+                tenant_id,
+                connector_id,
+                "cancel_ignored",
+                event_id=event_id,
+                order_id=order.id,
+                reason="orders/cancelled without cancelled_at in the signed body",
+            )
         note(
             tenant_id,
             connector_id,

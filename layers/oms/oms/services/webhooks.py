@@ -14,31 +14,30 @@ their signing secrets are stored sealed (secrets_box; ADR 0018).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from oms.adapters import http_delivery, metrics, queues, secrets_box
 from oms.config import settings
-from oms.domain.clock import iso, now_iso, parse_iso, utcnow
+from oms.domain.clock import epoch, iso, now_iso, parse_iso, utcnow
 from oms.domain.errors import Conflict, NotFound, ValidationFailed
 from oms.domain.events import DomainEvent
 from oms.domain.models import Principal
 from oms.domain.webhooks import (
+    DEFAULT_SIGNATURE_VERSION,
     DELIVERY_ID_HEADER,
     EVENT_HEADER,
     EVENT_ID_HEADER,
     MAX_ENDPOINTS_PER_TENANT,
     ROTATION_GRACE,
-    SIGNATURE_HEADER,
     TEST_EVENT,
     TIMESTAMP_HEADER,
     EndpointCreate,
     EndpointUpdate,
     new_secret,
     retry_delay,
-    signature_header,
+    signature_headers,
     url_problem,
     wants,
 )
@@ -55,6 +54,7 @@ _NS = uuid.UUID("0c7d6a0e-5a35-4f7e-8f55-3d1b2f0a9e11")
 # ------------------------------------------------------------------ endpoints
 def _view(doc: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
     view = {k: v for k, v in doc.items() if k not in ("secret", "previous_secret")}
+    view.setdefault("signature_version", DEFAULT_SIGNATURE_VERSION)  # endpoints made before v1
     view["secret"] = doc["secret"] if reveal else MASK
     if doc.get("previous_secret"):
         view["previous_secret"] = MASK
@@ -108,6 +108,7 @@ def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, 
         "event_types": request.event_types,
         "description": request.description,
         "active": request.active,
+        "signature_version": request.signature_version,
         "secret": request.secret or new_secret(),
         "previous_secret": None,
         "previous_secret_valid_until": None,
@@ -251,11 +252,16 @@ def _attempt_once(
         result = http_delivery.SendResult(None, 0.0, "", "endpoint deleted or inactive")
     else:
         body = delivery["payload"].encode()
-        timestamp = int(time.time())
+        timestamp = int(epoch())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Cirrus-OMS-Webhooks/1",
-            SIGNATURE_HEADER: signature_header(_secrets(endpoint), timestamp, body),
+            **signature_headers(
+                endpoint.get("signature_version") or DEFAULT_SIGNATURE_VERSION,
+                _secrets(endpoint),
+                timestamp,
+                body,
+            ),
             TIMESTAMP_HEADER: str(timestamp),
             EVENT_HEADER: delivery["event_type"],
             EVENT_ID_HEADER: delivery["event_id"],
@@ -349,7 +355,7 @@ def deliver(tenant_id: str, delivery_id: str) -> str:
 
 
 def _expiry() -> int:
-    return int(time.time() + LOG_DAYS * 86400)
+    return int(epoch() + LOG_DAYS * 86400)
 
 
 def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
@@ -365,7 +371,7 @@ def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
         status="",
         sequence=0,
         occurred_at=now,
-        actor=f"user:{principal.email}",
+        actor=principal.actor,
         change=TEST_EVENT,
         data={"message": "Cirrus OMS test event"},
     )

@@ -1,19 +1,20 @@
-"""Sales-channel connectors (Shopify, Amazon)."""
+"""Sales-channel connectors (Shopify, Amazon), and Shopify's public receiver."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Response
 
-from oms.api.http import PageQuery, route
+from oms.api.http import PageQuery, current_request, raw_request_body, route
 from oms.api.instance import app
 from oms.domain.connectors import ConnectorCreate, ConnectorUpdate
 from oms.domain.models import (
     Principal,
     Role,
 )
-from oms.services import connectors
+from oms.services import connectors, shopify_inbound
 
 
 @route(app, "/connectors", ["POST"], role=Role.SUPERADMIN, status=201, body=ConnectorCreate)
@@ -61,3 +62,16 @@ def test_connector(principal: Principal, connector_id: str) -> dict[str, Any]:
 @route(app, "/connectors/{connector_id}/events", ["GET"], role=Role.SUPERADMIN, query=PageQuery)
 def connector_events(principal: Principal, connector_id: str, *, query: PageQuery) -> dict[str, Any]:
     return connectors.events(principal, connector_id, query.limit, query.cursor)
+
+
+@route(app, "/connectors/{connector_id}/webhook", ["POST"], role=None)
+def receive_webhook(connector_id: str) -> Response:
+    """Shopify's deliveries (public: the HMAC of the body is the authentication).
+
+    The same checks as the Function URL: signature over the raw bytes, the shop, the age; then
+    the delivery is queued. 200 when queued or ignored, 401 when refused, 404 for no connector."""
+    request = current_request(app)
+    status, body = shopify_inbound.receive_public(
+        connector_id, dict(request.headers), raw_request_body(request)
+    )
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})

@@ -21,7 +21,7 @@ from oms.domain.models import (
 from oms.services import fulfilment, orders
 
 
-@route(app, "/orders", ["POST"], status=201, body=OrderCreate)
+@route(app, "/orders", ["POST"], integration=True, status=201, body=OrderCreate)
 def create_order(principal: Principal, *, body: OrderCreate) -> Any:
     key = current_request(app).headers.get("idempotency-key")
     order, created = orders.create_order(body, principal, key)
@@ -39,12 +39,12 @@ def list_orders(principal: Principal, *, query: ListQuery) -> dict[str, Any]:
     return orders.list_orders(principal, query)
 
 
-@route(app, "/orders/number/{order_number}", ["GET"])
+@route(app, "/orders/number/{order_number}", ["GET"], integration=True)
 def get_by_number(principal: Principal, order_number: str) -> dict[str, Any]:
     return orders.get_by_number(principal, order_number).public()
 
 
-@route(app, "/orders/{order_id}", ["GET"])
+@route(app, "/orders/{order_id}", ["GET"], integration=True)
 def get_order(principal: Principal, order_id: str) -> dict[str, Any]:
     return orders.get_order(principal, order_id).public()
 
@@ -54,8 +54,9 @@ def patch_status(principal: Principal, order_id: str, *, body: StatusPatch) -> d
     return orders.patch_status(principal, order_id, body).public()
 
 
-@route(app, "/orders/{order_id}/cancel", ["POST"], body=CancelRequest)
+@route(app, "/orders/{order_id}/cancel", ["POST"], integration=True, body=CancelRequest)
 def cancel(principal: Principal, order_id: str, *, body: CancelRequest) -> dict[str, Any]:
+    """Cancel: SUPERADMIN and INTEGRATION any order of the tenant, a USER the orders they created."""
     return orders.cancel_order(principal, order_id, body).public()
 
 
@@ -71,9 +72,18 @@ def sourcing_decisions(principal: Principal, order_id: str) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@route(app, "/orders/{order_id}/fulfillment-events", ["POST"], body=FulfilmentEvent)
+@route(
+    app,
+    "/orders/{order_id}/fulfillment-events",
+    ["POST"],
+    role=Role.SUPERADMIN,
+    integration=True,
+    body=FulfilmentEvent,
+)
 def fulfilment_event(principal: Principal, order_id: str, *, body: FulfilmentEvent) -> Any:
-    """200 when the event was applied now; 202 when it resumed the workflow (applied shortly)."""
+    """A warehouse or carrier callback (INTEGRATION key, or a SUPERADMIN by hand).
+
+    200 when the event was applied now; 202 when it resumed the workflow (applied shortly)."""
     result = fulfilment.accept_fulfilment_event(principal, order_id, body)
     return Response(
         body=json.dumps(result),

@@ -2,28 +2,48 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from oms.api.http import route
+from chalice import Response
+from pydantic import BaseModel, ConfigDict
+
+from oms.api.http import current_request, route, source_ip
 from oms.api.instance import app
-from oms.domain.clock import now_iso
 from oms.domain.models import (
     LoginRequest,
     Principal,
 )
-from oms.services import auth
+from oms.services import auth, health
 
 
-@route(app, "/health", ["GET"], role=None)
-def health() -> dict[str, Any]:
-    return {"status": "ok", "service": "cirrus-oms", "time": now_iso()}
+class HealthQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a monitor's cache-buster must not break liveness
+    deep: bool = False
+
+
+@route(app, "/health", ["GET"], role=None, query=HealthQuery)
+def health_check(*, query: HealthQuery) -> Any:
+    """Public and free (no AWS call); `?deep=1` needs a SUPERADMIN token and checks the stack."""
+    if not query.deep:
+        return health.liveness()
+    headers = current_request(app).headers
+    report = health.deep(auth.authenticate(headers.get("authorization"), headers.get("x-api-key")))
+    return Response(
+        body=json.dumps(report),
+        status_code=200 if report["status"] == "ok" else 503,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 @route(app, "/auth/login", ["POST"], role=None, body=LoginRequest)
 def login(*, body: LoginRequest) -> dict[str, Any]:
-    return auth.login(body)
+    """Exchange email and password for a bearer token.
+
+    Failed attempts are throttled per account and per source address: 429 with Retry-After."""
+    return auth.login(body, source_ip(app))
 
 
-@route(app, "/auth/me", ["GET"])
+@route(app, "/auth/me", ["GET"], integration=True)
 def me(principal: Principal) -> dict[str, Any]:
     return principal.model_dump(mode="json")
