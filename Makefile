@@ -10,7 +10,7 @@ BENCH ?=
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: help bootstrap run test test-future contract bench lint typecheck ops deploy secrets clean distclean
+.PHONY: help bootstrap run test test-future contract bench lint typecheck openapi ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,8 @@ lint: ## ruff check and ruff format --check
 	@bash scripts/lint.sh
 typecheck: ## mypy (config in pyproject.toml)
 	@bash scripts/typecheck.sh
+openapi: ## Write docs/openapi.json from the routes and models (a contract test compares them)
+	@BOOTSTRAP_SAM=0 bash scripts/bootstrap.sh >/dev/null && .venv/bin/python scripts/openapi.py $(ARGS)
 ops: ## Operations CLI against the running API (ARGS="dlq list" | "dlq replay NAME" | "tasks")
 	@bash scripts/bootstrap.sh >/dev/null && .venv/bin/python scripts/ops.py $(ARGS)
 deploy: ## sam build + sam deploy --config-env $(ENV) (ENV=dev|prod; creates the JWT secret if absent)

@@ -84,7 +84,10 @@ class ApiClient:
             payload = raw
         else:
             payload = json.dumps(body) if body is not None else None
-        query = dict(parse_qsl(parts.query)) or None
+        multi_query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            multi_query.setdefault(key, []).append(value)
+        query = {k: v[-1] for k, v in multi_query.items()} or None
         event = {
             "resource": "/{proxy+}",
             "path": parts.path,
@@ -92,7 +95,7 @@ class ApiClient:
             "headers": all_headers,
             "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
             "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
             "pathParameters": {"proxy": parts.path.lstrip("/")},
             "stageVariables": None,
             "requestContext": {

@@ -51,6 +51,9 @@ ROWS: dict[tuple[str, str], Row] = {
     # system
     ("GET", "/health"): Row(PUBLIC),
     ("POST", "/auth/login"): Row(PUBLIC),
+    ("GET", "/openapi.json"): Row(PUBLIC),
+    ("GET", "/docs"): Row(PUBLIC),
+    ("GET", "/docs/assets/{name}"): Row(PUBLIC, why="only the bundled files exist; the rest is 404"),
     ("GET", "/auth/me"): Row(PEOPLE | {MACHINE}),
     # API keys: a tenant's SUPERADMIN issues and revokes them
     ("POST", "/api-keys"): Row(ADMINS),

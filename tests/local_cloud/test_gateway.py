@@ -236,7 +236,16 @@ def test_health_of_the_real_api_through_the_gateway() -> None:
         server = Gateway(stack, stack.invoke, port=0).start()
         try:
             response = requests.get(server.url + "/health", timeout=30)
+            # the API's non-JSON answers keep their Content-Type through the gateway
+            docs = requests.get(server.url + "/docs", timeout=30)
+            script = requests.get(server.url + "/docs/assets/swagger-ui-bundle.js", timeout=30)
+            document = requests.get(server.url + "/openapi.json", timeout=30)
         finally:
             server.stop()
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok"
+    assert docs.status_code == 200 and docs.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in docs.headers["content-security-policy"]
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in script.text
+    assert document.status_code == 200 and document.json()["openapi"] == "3.1.0"

@@ -7,3 +7,5 @@ Layers, imports pointing inward only:
 - ``oms.adapters``: the outside world (Step Functions, tokens, passwords).
 - ``oms.api``: the Chalice HTTP app (thin routes over services).
 """
+
+__version__ = "0.1.0"  # the project version (pyproject.toml); the OpenAPI document carries it

@@ -6,6 +6,7 @@ from oms.api.instance import app
 from oms.api.routes import (  # noqa: F401  (imported for their routes)
     api_keys,
     connectors,
+    docs,
     inventory,
     nodes,
     ops,

@@ -52,7 +52,12 @@ def list_nodes(
     include_deleted: bool = False,
 ) -> list[Node]:
     nodes = repos.nodes.all(principal.tenant_id, day=now_iso()[:10])
-    if capability and capability not in ("can_ship", "can_pickup", "can_curbside", "can_same_day"):
+    if capability is not None and capability not in (
+        "can_ship",
+        "can_pickup",
+        "can_curbside",
+        "can_same_day",
+    ):
         raise ValidationFailed(
             "unknown capability",
             details=[

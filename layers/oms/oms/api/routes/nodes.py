@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field
+from typing import Any, Literal
 
 from oms.api.http import route
 from oms.api.instance import app
@@ -23,7 +21,7 @@ from oms.services import inventory
 class NodeQuery(Strict):
     node_type: NodeType | None = None
     status: NodeStatus | None = None
-    capability: str | None = Field(default=None, max_length=20)
+    capability: Literal["can_ship", "can_pickup", "can_curbside", "can_same_day"] | None = None
 
 
 @route(app, "/nodes", ["POST"], role=Role.SUPERADMIN, status=201, body=NodeCreate)
