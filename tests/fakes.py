@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -42,6 +44,60 @@ class Receiver:
 
     def for_event(self, event_id: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["headers"].get("X-OMS-Event-Id") == event_id]
+
+
+class SlowReceiver:
+    """A receiver that takes the request, then answers one byte at a time, `every` seconds apart,
+    for as long as the client listens (`where`: "status" drips the status line itself, "headers"
+    sends the status line and drips the headers, "body" sends the headers and drips the body).
+    No per-read timeout ever trips on it; only a budget for the whole answer ends it."""
+
+    def __init__(self, where: str = "headers", every: float = 0.1) -> None:
+        self.where, self.every = where, every
+        self.requests = 0
+        self.bytes_sent = 0
+        self._stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/slow"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            self.requests += 1
+            head, drip = {
+                "status": (b"", b"HTTP/1.1 200 OK\r\n"),
+                "headers": (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"z" * 10_000),
+                "body": (b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n", b"z" * 10_000),
+            }[self.where]
+            try:
+                conn.sendall(head)
+                for i in range(len(drip)):
+                    if self._stop.is_set():
+                        return
+                    conn.sendall(drip[i : i + 1])
+                    self.bytes_sent += 1
+                    time.sleep(self.every)
+            except OSError:
+                return  # the client gave up: what a budget is for
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
 
 
 class _JsonServer:

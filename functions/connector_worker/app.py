@@ -1,12 +1,15 @@
 """Connector work from ConnectorQueue: Shopify webhooks to apply, and domain events (an order an
-integration imported has shipped: tell the channel). Partial batch responses: only a failed
+integration imported has shipped: tell the channel). Each record is parsed into one of the two
+message models (Powertools parser models, BatchProcessor); partial batch responses: only a failed
 message is retried, and after maxReceiveCount it goes to the dead-letter queue."""
 
-import json
-from typing import Any
+import logging
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from oms.runtime import init
 
@@ -16,18 +19,20 @@ from oms.domain.events import DomainEvent  # noqa: E402
 from oms.services import shipments, shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-connectors")
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    model=SqsRecordModel,
+    raise_on_entire_batch_failure=False,
+    logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
+)
 PUSHED_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
 
 
-class SqsRecord(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    messageId: str
-    body: str
-    attributes: dict[str, Any] = {}
-
-
 class ShopifyMessage(BaseModel):
+    """A verified Shopify webhook, queued by the Function URL (shopify_inbound.receive_shopify)."""
+
     model_config = ConfigDict(extra="ignore")
+    kind: Literal["shopify"]
     tenant_id: str
     connector_id: str
     topic: str
@@ -35,20 +40,26 @@ class ShopifyMessage(BaseModel):
     body: str
 
 
+_MESSAGE: TypeAdapter[ShopifyMessage | DomainEvent] = TypeAdapter(
+    Annotated[ShopifyMessage | DomainEvent, Field(union_mode="left_to_right")]
+)
+
+
+def _record_handler(record: SqsRecordModel) -> str:
+    message = _MESSAGE.validate_json(str(record.body))
+    if isinstance(message, ShopifyMessage):
+        return shopify_inbound.process_shopify(
+            message.tenant_id, message.connector_id, message.topic, message.event_id, message.body
+        )
+    if message.type in PUSHED_EVENTS:
+        return shipments.push_shipment(message, int(record.attributes.ApproximateReceiveCount))
+    return "ignored"
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    failures = []
-    for raw in event.get("Records", []):
-        record = SqsRecord.model_validate(raw)
-        try:
-            message = json.loads(record.body)
-            if message.get("kind") == "shopify":
-                m = ShopifyMessage.model_validate(message)
-                shopify_inbound.process_shopify(m.tenant_id, m.connector_id, m.topic, m.event_id, m.body)
-            elif message.get("type") in PUSHED_EVENTS:
-                attempt = int(record.attributes.get("ApproximateReceiveCount", 1))
-                shipments.push_shipment(DomainEvent.model_validate(message), attempt)
-        except Exception:
-            logger.exception("connector message failed", extra={"message_id": record.messageId})
-            failures.append({"itemIdentifier": record.messageId})
-    return {"batchItemFailures": failures}
+    return dict(
+        process_partial_response(
+            event=event, record_handler=_record_handler, processor=processor, context=context
+        )
+    )

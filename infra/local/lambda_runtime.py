@@ -38,6 +38,7 @@ the union once and refuses conflicting values.
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import importlib.util
 import json
 import logging
@@ -69,12 +70,17 @@ __all__ = [
 ]
 
 _running = threading.local()  # which function's handler runs on this thread (if any)
+# ... and in this context: a handler that hands work to its own threads with the context copied
+# (contextvars.copy_context().run) keeps that work attributed to it
+_running_in_context: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "cirrus_function", default=None
+)
 
 
 def current_function() -> str | None:
-    """Logical id of the function whose handler runs on this thread now, else None (tests use it
-    to tell which function made an AWS call)."""
-    return getattr(_running, "function", None)
+    """Logical id of the function whose handler runs on this thread now (or whose context this
+    thread runs in), else None (tests use it to tell which function made an AWS call)."""
+    return getattr(_running, "function", None) or _running_in_context.get()
 
 
 class EnvironmentConflictError(Exception):
@@ -262,11 +268,13 @@ class FunctionRuntime:
     def _call_handler(self, event: Any, context: LambdaContext) -> Any:
         outer = getattr(_running, "function", None)
         _running.function = self.logical_id
+        token = _running_in_context.set(self.logical_id)
         try:
             handler = self.load()
             # Lambda hands the handler a fresh deserialisation of the event, never the caller's object.
             return handler(json.loads(json.dumps(event)), context)
         finally:
+            _running_in_context.reset(token)
             _running.function = outer
 
     def _run(self, event: Any, request_id: str | None) -> Invocation:

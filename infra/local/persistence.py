@@ -1,4 +1,5 @@
-"""Keep local data across restarts of the local cloud: DynamoDB items and pending SQS messages.
+"""Keep local data across restarts of the local cloud: DynamoDB items, pending SQS messages, and
+the key material of KMS keys (what the items hold sealed must still open after a restart).
 
 moto keeps everything in memory, and its backends cannot be pickled (they hold threads, locks and
 executions), so the state is written as plain JSON per *logical id* - physical names may change when
@@ -6,12 +7,15 @@ the template does - into a state directory (default ``<repo>/.local/state``)::
 
     dynamodb/<TableLogicalId>.json   {"items": [<item in DynamoDB JSON, as the API returns it>]}
     sqs/<QueueLogicalId>.json        {"messages": [{"body", "attributes", "group_id", ...}]}
+    kms/<KeyLogicalId>.json          {"ids": [<key ids it had>], "material": <base64>}
     meta.json                        {"saved_at", "template_digest", "tables", "queues"}
 
 Items are read under the DynamoDB lock (a consistent snapshot) and written back through moto's
 backend ``put_item`` (the same call the API makes). Restored messages are sent again: they get new
 ids and receive counts start over. Each file is replaced atomically. A table or queue that left the
 template is ignored; items that no longer fit a changed key schema are skipped with a warning.
+A restored KMS key gets its old material back and answers to its old ids too (moto's ciphertexts
+name the key id), so data keys wrapped before the restart still unwrap.
 
 :class:`Persister` saves periodically (default every 30 s) when ``moto_patches.change_counter()``
 moved, and once more on shutdown.
@@ -104,6 +108,18 @@ class StateStore:
             if r.type == "AWS::DynamoDB::Table" and r.served_by == "moto" and r.physical_id
         }
 
+    def _kms(self) -> Any:
+        from moto.kms.models import kms_backends
+
+        return kms_backends[self.stack.account_id][self.stack.region]
+
+    def _keys(self) -> dict[str, str]:
+        return {
+            lid: str(r.physical_id)
+            for lid, r in self.stack.resources.items()
+            if r.type == "AWS::KMS::Key" and r.served_by == "moto" and r.physical_id
+        }
+
     def _queues(self) -> dict[str, str]:
         return {
             lid: str(r.physical_id).rstrip("/").rsplit("/", 1)[-1]
@@ -114,7 +130,7 @@ class StateStore:
     @staticmethod
     def wipe(state_dir: str | os.PathLike[str]) -> None:
         path = Path(state_dir)
-        for sub in ("dynamodb", "sqs"):
+        for sub in ("dynamodb", "sqs", "kms"):
             shutil.rmtree(path / sub, ignore_errors=True)
         (path / "meta.json").unlink(missing_ok=True)
 
@@ -160,6 +176,17 @@ class StateStore:
             _write_json(self.state_dir / "sqs" / f"{logical_id}.json", {"queue": name, "messages": data})
             counts[logical_id] = len(data)
 
+        kms = self._kms()
+        for logical_id, key_id in self._keys().items():
+            key = kms.keys.get(key_id)
+            if key is None:
+                continue
+            ids = [key.id, *(k for k, v in kms.keys.items() if v is key and k != key.id)]
+            _write_json(
+                self.state_dir / "kms" / f"{logical_id}.json",
+                {"ids": ids, "material": base64.b64encode(key.key_material).decode("ascii")},
+            )
+
         _write_json(
             self.state_dir / "meta.json",
             {"saved_at": time.time(), "template_digest": self.digest, "counts": counts},
@@ -195,6 +222,17 @@ class StateStore:
             log.warning(
                 "%d stored items did not fit the current tables and were skipped", report.skipped_items
             )
+
+        kms = self._kms()
+        for logical_id, key_id in self._keys().items():
+            path = self.state_dir / "kms" / f"{logical_id}.json"
+            key = kms.keys.get(key_id)
+            if not path.exists() or key is None:
+                continue
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            key.key_material = base64.b64decode(saved["material"])
+            for old_id in saved.get("ids", []):
+                kms.keys.setdefault(old_id, key)  # ciphertexts from before name the old id
 
         sqs = self._sqs()
         for logical_id, name in self._queues().items():

@@ -285,7 +285,7 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     or connectors registered: the common case)."""
     import boto3
 
-    from tests.component.helpers import stream_records
+    from tests.component.helpers import sqs_records, stream_records
 
     meter._local.ignore = True
     records = [r for r in stream_records(stack) if r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER"]
@@ -299,13 +299,14 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     ):
         url = stack[queue]
         while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+                "Messages", []
+            )
             if not messages:
                 break
             if queue == "WebhookQueue":
                 meter.calls["domain events"] += len(messages)
-            batch = [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
-            stack.invoke(consumer, {"Records": batch})
+            stack.invoke(consumer, {"Records": sqs_records(stack, queue, messages)})
             sqs.delete_message_batch(
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import time
 import traceback
@@ -32,6 +33,9 @@ for _path in (ROOT / "layers" / "oms", ROOT, HERE):
         sys.path.insert(0, str(_path))
 
 from benchlib import SkipBenchmark  # noqa: E402
+
+# Business metrics (EMF documents on stdout) would bury the figures; they cost nothing measurable.
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 def _load(path: Path) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
+import uuid
 from typing import Any
 
 import boto3
@@ -76,7 +78,40 @@ def stream_records(stack: Any) -> list[dict[str, Any]]:
             return base64.b64encode(bytes(value)).decode()
         return value.timestamp() if hasattr(value, "timestamp") else str(value)
 
-    return [json.loads(json.dumps(r, default=plain)) for r in records]
+    region = arn.split(":")[3]
+    return [
+        {**json.loads(json.dumps(r, default=plain)), "eventSourceARN": arn, "awsRegion": region}
+        for r in records
+    ]
+
+
+def _as_received(body: str) -> dict[str, Any]:
+    """A ReceiveMessage message for `body`, as if it had just been sent and received once."""
+    now = str(int(time.time() * 1000))
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": str(uuid.uuid4()),
+        "Body": body,
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "ApproximateFirstReceiveTimestamp": now,
+            "SenderId": "AIDAEXAMPLE",
+        },
+    }
+
+
+def sqs_records(stack: Any, queue: str, messages: list[Any]) -> list[dict[str, Any]]:
+    """Lambda SQS event records, as the event source mapping of `queue` (a logical id) builds
+    them: from ReceiveMessage messages (received with every attribute), or from bodies alone."""
+    from infra.local.pollers import sqs_event_record
+
+    arn = stack.arn(queue)
+    return [
+        sqs_event_record(_as_received(m) if isinstance(m, str) else m, arn, arn.split(":")[3])
+        for m in messages
+    ]
 
 
 def drain(stack: Any) -> list[dict[str, Any]]:

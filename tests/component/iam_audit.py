@@ -9,10 +9,11 @@ A call the role does not allow fails the test module, naming the function, the a
 resource and the line of code that made it. Calls the test code makes itself, and calls moto makes
 internally (a state machine's service integrations), are not the functions' and are not checked.
 
-Only Allow statements are evaluated (the template has no Deny, no NotAction/NotResource, and its
-conditions are checked offline by tests/contract/test_least_privilege.py). A call made from a thread
-the handler starts itself is not attributed to the function (the runtime marks its own threads
-only); the application starts none today. Services not mapped in `required` are checked by action
+Only Allow statements are evaluated (the template has no Deny in identity policies, no
+NotAction/NotResource, and its conditions are checked offline by
+tests/contract/test_least_privilege.py). A call made from a thread the handler starts itself is
+attributed to the function only if that thread runs in a copy of the invocation's context (the
+webhook dispatcher's record pool does). Services not mapped in `required` are checked by action
 alone.
 """
 

@@ -19,7 +19,7 @@ import pytest
 
 from infra.local.testing import deployed_template
 from oms.domain.clock import now_iso, parse_iso, utcnow
-from tests.component.helpers import drain, stream_records, wait_for_status
+from tests.component.helpers import drain, sqs_records, stream_records, wait_for_status
 from tests.fakes import FakeShopify, FakeSpApi
 
 SECRET = "shpss_" + "0123456789abcdef" * 2
@@ -146,6 +146,7 @@ def delivery(
 
 
 def queued(stack: Any, queue: str = "ConnectorQueue") -> list[dict[str, Any]]:
+    """Every message now in the queue, taken, as the Lambda records its event source mapping makes."""
     sqs = boto3.client("sqs")
     out = []
     while True:
@@ -154,10 +155,8 @@ def queued(stack: Any, queue: str = "ConnectorQueue") -> list[dict[str, Any]]:
         ).get("Messages", [])
         if not messages:
             return out
+        out.extend(sqs_records(stack, queue, messages))
         for m in messages:
-            out.append(
-                {"messageId": m["MessageId"], "body": m["Body"], "attributes": m.get("Attributes", {})}
-            )
             sqs.delete_message(QueueUrl=stack[queue], ReceiptHandle=m["ReceiptHandle"])
 
 
@@ -423,31 +422,27 @@ def test_a_failing_push_marks_the_connector_and_the_dead_letter_is_replayed_once
     [message] = ship(stack, admin, invoke, order["id"], "1Z8001")
     sqs = boto3.client("sqs")
     sqs.send_message(QueueUrl=stack["ConnectorQueue"], MessageBody=message["body"])
-    good = {"kind": "other"}  # an unrelated message in the same batch is not held back by the poison one
+    # an unrelated event in the same batch is not held back by the poison one
+    good = {**json.loads(message["body"]), "event_id": str(uuid.uuid4()), "type": "order.created"}
     sqs.send_message(QueueUrl=stack["ConnectorQueue"], MessageBody=json.dumps(good))
     shop.failures = 1000
     for _ in range(6):  # maxReceiveCount is 5: the sixth receive moves it to the dead-letter queue
-        batch = []
-        for m in sqs.receive_message(
-            QueueUrl=stack["ConnectorQueue"],
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=0,
-            AttributeNames=["All"],
-        ).get("Messages", []):
-            batch.append(
-                {
-                    "messageId": m["MessageId"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "rh": m["ReceiptHandle"],
-                }
-            )
+        batch = sqs_records(
+            stack,
+            "ConnectorQueue",
+            sqs.receive_message(
+                QueueUrl=stack["ConnectorQueue"],
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=0,
+                AttributeNames=["All"],
+            ).get("Messages", []),
+        )
         if not batch:
             continue
         failed = {f["itemIdentifier"] for f in work(invoke, batch)["batchItemFailures"]}
         for m in batch:
             if m["messageId"] not in failed:
-                sqs.delete_message(QueueUrl=stack["ConnectorQueue"], ReceiptHandle=m["rh"])
+                sqs.delete_message(QueueUrl=stack["ConnectorQueue"], ReceiptHandle=m["receiptHandle"])
     status = admin.get(f"/connectors/{connector['id']}").body
     assert status["status"] == "ERROR" and "500" in status["last_error"]
     dlq = {q["queue"]: q for q in owner.get("/ops/dlq").body["items"]}

@@ -19,6 +19,7 @@ CHECKS = {
     "warehouse_dlq",
     "carrier_dlq",
     "webhooks_dlq",
+    "webhook_deliveries_dlq",
     "connectors_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",

@@ -253,13 +253,18 @@ def test_the_seeds_amazon_connector_works_as_written(admin):
     assert reply.body["type"] == "AMAZON" and reply.body["connector_type"] == "AMAZON_SP"
     assert config["marketplace_ids"] == ["ATVPDKIKX0DER"] and config["lwa_client_id"].startswith("amzn1.")
     assert config["lwa_client_secret"] == "***" and config["refresh_token"] == "***"
-    # the seed's names in a PATCH too; "***" keeps a secret
-    patched = admin.patch(
-        f"/connectors/{reply.body['id']}",
-        {"direction": "INBOUND", "config": {"marketplace_id": "A2EUQ1WTGCTBG2", "client_secret": "***"}},
-    ).body
+    # the seed's names in a PATCH too; "***" keeps a secret...
+    path = f"/connectors/{reply.body['id']}"
+    kept = admin.patch(path, {"direction": "INBOUND", "config": {"client_secret": "***", "search_burst": 5}})
+    assert kept.status == 200 and kept.body["direction"] == "INBOUND"
+    # ... but another marketplace is another destination: the credentials must come again (ADR 0018)
+    moved = {"marketplace_id": "A2EUQ1WTGCTBG2", "client_secret": "***"}
+    refused = admin.patch(path, {"config": moved})
+    assert refused.status == 422 and refused.body["error"]["code"] == "secrets_required"
+    again = {**moved, "client_secret": "yyyy", "refresh_token": "Atzr|yyyyy"}
+    patched = admin.patch(path, {"config": again}).body
     assert patched["config"]["marketplace_ids"] == ["A2EUQ1WTGCTBG2"] and patched["direction"] == "INBOUND"
-    admin.delete(f"/connectors/{reply.body['id']}")
+    admin.delete(path)
 
 
 @pytest.mark.parametrize(

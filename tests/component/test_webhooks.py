@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -13,14 +15,19 @@ import pytest
 
 from infra.local.testing import deployed_template
 from oms.domain.webhooks import verify_signature
-from tests.component.helpers import drain, order_body, stream_records, wait_for_status
-from tests.fakes import Receiver
+from tests.component.helpers import drain, order_body, sqs_records, stream_records, wait_for_status
+from tests.fakes import Receiver, SlowReceiver
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    """This module's own stack: loopback receivers allowed, retries after 1 s instead of minutes."""
-    parameters = {"WebhookAllowInsecureTargets": "true", "WebhookRetrySeconds": "1,1,1"}
+    """This module's own stack: loopback receivers allowed, retries after 1 s instead of minutes,
+    and 1 s for each attempt."""
+    parameters = {
+        "WebhookAllowInsecureTargets": "true",
+        "WebhookRetrySeconds": "1,1,1",
+        "WebhookAttemptBudgetSeconds": "1",
+    }
     with deployed_template(parameters=parameters, extra_env={"CIRRUS_LOG_LEVEL": "WARNING"}) as resources:
         from oms.demo import seed_demo_data
 
@@ -35,8 +42,9 @@ def receiver() -> Iterator[Receiver]:
     r.server.shutdown()
 
 
-def sqs_event(bodies: list[str]) -> dict[str, Any]:
-    return {"Records": [{"messageId": f"m{i}", "body": b} for i, b in enumerate(bodies)]}
+def sqs_event(stack: Any, queue: str, bodies: list[str]) -> dict[str, Any]:
+    """What the dispatcher gets from `queue` (the queue a record came from says what it is)."""
+    return {"Records": sqs_records(stack, queue, bodies)}
 
 
 def pending(stack: Any, queue: str, wait: float = 3.0) -> list[str]:
@@ -49,6 +57,18 @@ def pending(stack: Any, queue: str, wait: float = 3.0) -> list[str]:
             sqs.delete_message(QueueUrl=stack[queue], ReceiptHandle=m["ReceiptHandle"])
         time.sleep(0.1)
     return bodies
+
+
+def emf(out: str, metric: str) -> list[dict[str, Any]]:
+    """The embedded-metric-format documents printed for `metric` (namespace Cirrus)."""
+    docs = []
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            doc = json.loads(line)
+            names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+            if metric in names and doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Cirrus":
+                docs.append(doc)
+    return docs
 
 
 def valid(secret: str, request: dict[str, Any]) -> bool:
@@ -84,6 +104,10 @@ def test_endpoint_lifecycle_and_secret_masking(admin, user, receiver):
         "http://192.168.0.10:8080/hook",
         "http://[fd00::1]/hook",
         "http://[::ffff:10.0.0.1]/hook",
+        "http://[2002:a00:1::1]/hook",  # 6to4 around 10.0.0.1
+        "http://[2002:808:808::1]/hook",  # 6to4, whatever it embeds
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook",  # Teredo
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 around the metadata address
         "https://user:pass@hooks.example.com/",
         "ftp://hooks.example.com/",
         "not a url at all",
@@ -135,14 +159,27 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
     )
     messages = pending(stack, "WebhookQueue")
     assert len(messages) == 4  # created, confirmed, sourcing, sourced
-    assert invoke("WebhookDispatcherFunction", sqs_event(messages)) == {"batchItemFailures": []}
-    received = [json.loads(r["body"]) for r in receiver.requests]
+    # each event becomes one delivery per endpoint that wants it, each queued on its own
+    assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", messages)) == {
+        "batchItemFailures": []
+    }
+    assert receiver.requests == []
+    deliveries = pending(stack, "WebhookRetryQueue")
+    assert len(deliveries) == 2 and all(
+        set(json.loads(d)) == {"tenant_id", "delivery_id"} for d in deliveries
+    )
+    assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", deliveries)) == {
+        "batchItemFailures": []
+    }
+    received = sorted((json.loads(r["body"]) for r in receiver.requests), key=lambda b: b["data"]["sequence"])
     assert [b["type"] for b in received] == ["order.created", "order.sourced"]  # only what it asked for
     assert all(valid(endpoint["secret"], r) for r in receiver.requests)
     assert received[0]["data"]["order_id"] == order["id"]
 
-    # SQS redelivers the same messages: nothing is sent twice
-    invoke("WebhookDispatcherFunction", sqs_event(messages))
+    # SQS redelivers the same messages: nothing is queued or sent twice
+    invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", messages))
+    assert pending(stack, "WebhookRetryQueue", wait=0.5) == []
+    invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", deliveries))
     assert len(receiver.requests) == 2
     log = admin.get(f"/webhooks/events?endpoint_id={endpoint['id']}").body["items"]
     assert {d["event_type"] for d in log} == {"order.created", "order.sourced"}
@@ -152,7 +189,7 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
 
 @pytest.mark.date_sensitive  # next_retry_at against now
 def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(
-    stack, admin, invoke, receiver, frozen_clock
+    stack, admin, invoke, receiver, frozen_clock, capsys
 ):
     endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url}).body
     receiver.script = [500, 503, 500, 500]  # the first attempt and all three retries fail
@@ -170,15 +207,21 @@ def test_failures_retry_with_backoff_then_dead_and_a_manual_retry_delivers(
         if order["id"] in r["dynamodb"]["Keys"]["pk"]["S"] and r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER"
     ][:1]  # the insert: order.created
     invoke("EventPublisherFunction", {"Records": header})
-    invoke("WebhookDispatcherFunction", sqs_event(pending(stack, "WebhookQueue")))
+    invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", pending(stack, "WebhookQueue")))
+    first = pending(stack, "WebhookRetryQueue")  # the delivery, queued for its first attempt at once
+    assert len(first) == 1
+    invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", first))
     for _ in range(3):  # each retry waits in the retry queue for a second (of the frozen clock)
         assert pending(stack, "WebhookRetryQueue", wait=0.2) == []  # not before its time
         frozen_clock.shift(1.5)
         retry = pending(stack, "WebhookRetryQueue")
         assert len(retry) == 1
-        invoke("WebhookDispatcherFunction", sqs_event(retry))
+        invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", retry))
     frozen_clock.shift(60)
     assert pending(stack, "WebhookRetryQueue", wait=0.2) == []  # no fifth attempt is scheduled
+    [metric] = emf(capsys.readouterr().out, "WebhooksDead")  # counted once, when it died
+    assert metric["WebhooksDead"] == [1.0] and metric["tenant_id"] == "demo"
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # tenant: a property
     [dead] = [
         d
         for d in admin.get("/webhooks/events?status=DEAD").body["items"]
@@ -242,3 +285,100 @@ def test_a_v1_endpoint_is_signed_as_the_seeds_verifier_expects(admin, receiver):
     patched = admin.patch(f"/webhooks/endpoints/{endpoint['id']}", {"signature_version": "v2"}).body
     assert patched["signature_version"] == "v2"
     admin.delete(f"/webhooks/endpoints/{endpoint['id']}")
+
+
+# ------------------------------------------------------------------ one slow endpoint
+def test_a_slow_receiver_is_cut_at_the_budget_and_holds_up_no_one_else(stack, admin, invoke, receiver):
+    """Two endpoints want the same event: one answers at once, the other drips its answer a
+    byte at a time. Each gets its own delivery message; in one batch, the prompt one is delivered
+    and the slow one is cut at the budget (1 s here) and scheduled for a retry."""
+    slow = SlowReceiver(where="headers", every=0.05)
+    prompt = admin.post("/webhooks/endpoints", {"url": receiver.url, "event_types": ["order.created"]}).body
+    dripping = admin.post("/webhooks/endpoints", {"url": slow.url, "event_types": ["order.created"]}).body
+    try:
+        order = admin.post("/orders", order_body()).body
+        wait_for_status(admin, order["id"], {"SOURCED"})
+        drain(stack)
+        insert = [
+            r
+            for r in stream_records(stack)
+            if order["id"] in r["dynamodb"]["Keys"]["pk"]["S"] and r["eventName"] == "INSERT"
+        ]
+        invoke("EventPublisherFunction", {"Records": insert})
+        invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", pending(stack, "WebhookQueue")))
+        deliveries = pending(stack, "WebhookRetryQueue")
+        assert len(deliveries) == 2  # one message per (event, endpoint)
+        reply = invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", deliveries))
+        assert reply == {"batchItemFailures": []}  # a failed attempt is recorded, not a failed message
+
+        assert len(receiver.for_event(receiver.requests[0]["headers"]["X-OMS-Event-Id"])) == 1
+        log = {d["endpoint_id"]: d for d in admin.get("/webhooks/events?limit=50").body["items"]}
+        assert log[prompt["id"]]["state"] == "DELIVERED"
+        cut = log[dripping["id"]]
+        assert slow.requests == 1 and cut["state"] == "RETRYING" and cut["next_retry_at"]
+        assert cut["last_error"].startswith("timeout: no complete answer within 1 s")
+        assert slow.bytes_sent < 10_000  # its answer was never read to the end
+        [retry] = pending(stack, "WebhookRetryQueue", wait=5.0)
+        assert json.loads(retry)["delivery_id"] == cut["id"]
+    finally:
+        slow.close()
+        admin.delete(f"/webhooks/endpoints/{prompt['id']}")
+        admin.delete(f"/webhooks/endpoints/{dripping['id']}")
+
+
+# ------------------------------------------------------------------ the per-tenant limit
+def test_a_tenant_has_at_most_20_endpoints(admin, other_tenant, receiver):
+    existing = admin.get("/webhooks/endpoints").body["count"]
+    made = [admin.post("/webhooks/endpoints", {"url": receiver.url}).body["id"] for _ in range(20 - existing)]
+    refused = admin.post("/webhooks/endpoints", {"url": receiver.url})
+    assert refused.status == 422 and refused.body["error"]["code"] == "endpoint_limit"
+    assert admin.get("/webhooks/endpoints").body["count"] == 20
+    theirs = other_tenant.post("/webhooks/endpoints", {"url": receiver.url})
+    assert theirs.status == 201  # the limit is per tenant
+    assert admin.delete(f"/webhooks/endpoints/{made[0]}").status == 204  # a deletion frees a place
+    made[0] = admin.post("/webhooks/endpoints", {"url": receiver.url}).body["id"]
+    assert admin.post("/webhooks/endpoints", {"url": receiver.url}).status == 422
+    for endpoint_id in made:
+        admin.delete(f"/webhooks/endpoints/{endpoint_id}")
+    other_tenant.delete(f"/webhooks/endpoints/{theirs.body['id']}")
+
+
+def test_concurrent_creates_cannot_pass_the_limit(stack):
+    from oms.services.context import repos
+
+    tenant = f"race-{uuid.uuid4().hex[:8]}"
+    # endpoints from before the limit existed (no counter yet): counted when the counter is made
+    for i in range(17):
+        repos.webhooks.insert(tenant, f"old-{i}", {"id": f"old-{i}", "created_at": str(i)})
+    assert repos.webhooks.count(tenant) == 17
+
+    def create(i: int) -> bool:
+        return repos.webhooks.insert_within(tenant, f"new-{i}", {"id": f"new-{i}", "created_at": "x"}, 20)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(create, range(8)))
+    assert sum(results) == 3  # 17 + 3 = 20, however the eight raced
+    assert repos.webhooks.count(tenant) == 20 and len(repos.webhooks.all(tenant)) == 20
+    assert repos.webhooks.delete(tenant, "old-0") and not repos.webhooks.delete(tenant, "old-0")
+    assert repos.webhooks.count(tenant) == 19
+
+
+# ------------------------------------------------------------------ by source, not by body
+def test_the_queue_a_record_came_from_decides_what_it_is(stack, owner, invoke):
+    delivery = json.dumps({"tenant_id": "demo", "delivery_id": "no-such-delivery"})
+    # a delivery message is read as a delivery only from the delivery queue...
+    assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookRetryQueue", [delivery])) == {
+        "batchItemFailures": []
+    }
+    # ... from the events queue it is a malformed event, and from elsewhere nothing this function reads
+    for queue in ("WebhookQueue", "WebhookDeadLetterQueue"):
+        event = sqs_event(stack, queue, [delivery])
+        failed = invoke("WebhookDispatcherFunction", event)["batchItemFailures"]
+        assert failed == [{"itemIdentifier": event["Records"][0]["messageId"]}], queue
+
+    # dead delivery messages have their own dead-letter queue, replayed to the delivery queue
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=stack["WebhookDeliveryDeadLetterQueue"], MessageBody=delivery)
+    replayed = owner.post("/ops/dlq/webhook_deliveries/replay", {}).body
+    assert replayed["moved"] == 1 and replayed["depth_after"]["visible"] == 0
+    assert pending(stack, "WebhookRetryQueue") == [delivery]

@@ -122,8 +122,12 @@ _DLQS = {
     "WarehouseDeadLetterQueue",
     "CarrierDeadLetterQueue",
     "WebhookDeadLetterQueue",
+    "WebhookDeliveryDeadLetterQueue",
     "ConnectorDeadLetterQueue",
 }
+# secrets at rest (ADR 0018): opened where they are used, sealed where they are written
+_OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
+_SEAL_SECRETS = {**_OPEN_SECRETS, "kms:GenerateDataKey": {"SecretsKey"}}
 _RULES = {
     f"rule/${{AWS::StackName}}-{name}"
     for name in (
@@ -154,21 +158,24 @@ OTHER: dict[str, dict[str, set[str]]] = {
         "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},
         "states:DescribeStateMachine": {"FulfilmentStateMachine"},
         "states:StartExecution": {"FulfilmentStateMachine"},
+        **_SEAL_SECRETS,
     },
-    "ConnectorPollerFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
+    "ConnectorPollerFunction": {"states:StartExecution": {"FulfilmentStateMachine"}, **_SEAL_SECRETS},
     "ConnectorWorkerFunction": {
         **{action: {"ConnectorQueue"} for action in POLLER_ACTIONS},
         "states:StartExecution": {"FulfilmentStateMachine"},
+        **_SEAL_SECRETS,
     },
     "EventPublisherFunction": {
         "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "PublisherDeadLetterQueue"}
     },
     "FulfilmentTaskFunction": {},
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
-    "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}},
+    "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}, **_OPEN_SECRETS},
     "WebhookDispatcherFunction": {
         **{action: {"WebhookQueue", "WebhookRetryQueue"} for action in POLLER_ACTIONS},
-        "sqs:SendMessage": {"WebhookRetryQueue"},
+        "sqs:SendMessage": {"WebhookRetryQueue"},  # deliveries (fan-out) and their retries
+        **_OPEN_SECRETS,
     },
     "FulfilmentStateMachine": {
         "lambda:InvokeFunction": {"FulfilmentTaskFunction"},

@@ -110,3 +110,41 @@ def test_persister_saves_only_after_changes_and_wipe_forgets(tmp_path: Path) -> 
         StateStore.wipe(tmp_path)
         assert not (tmp_path / "meta.json").exists()
         assert not StateStore(tmp_path, stack).has_state()
+
+
+def test_sealed_secrets_still_open_after_a_restart(tmp_path: Path) -> None:
+    """The real template's KMS key: a data key wrapped before the restart unwraps after it (the
+    restored key keeps its material and answers to its old id)."""
+    state = tmp_path / "state"
+    context = {"tenant_id": "demo"}
+    with deployed_template(stack_name="kms-before") as first:
+        kms = boto3.client("kms", region_name="us-east-1")
+        made = kms.generate_data_key(
+            KeyId="alias/cirrus-secrets-dev", KeySpec="AES_256", EncryptionContext=context
+        )
+        old_key_id = first["SecretsKey"]
+        StateStore(state, first, "digest").save()
+
+    with deployed_template(stack_name="kms-after") as second:
+        kms = boto3.client("kms", region_name="us-east-1")
+        assert second["SecretsKey"] != old_key_id  # a new key, as after any restart
+        StateStore(state, second).restore()
+        opened = kms.decrypt(CiphertextBlob=made["CiphertextBlob"], EncryptionContext=context)
+        assert opened["Plaintext"] == made["Plaintext"]
+        fresh = kms.generate_data_key(
+            KeyId="alias/cirrus-secrets-dev", KeySpec="AES_256", EncryptionContext=context
+        )
+        assert (
+            kms.decrypt(CiphertextBlob=fresh["CiphertextBlob"], EncryptionContext=context)["Plaintext"]
+            == (fresh["Plaintext"])
+        )
+        StateStore(state, second, "digest").save()  # a second restart keeps both ids
+
+    with deployed_template(stack_name="kms-third") as third:
+        kms = boto3.client("kms", region_name="us-east-1")
+        StateStore(state, third).restore()
+        for blob in (made, fresh):
+            assert (
+                kms.decrypt(CiphertextBlob=blob["CiphertextBlob"], EncryptionContext=context)["Plaintext"]
+                == (blob["Plaintext"])
+            )

@@ -86,9 +86,44 @@ def test_internal_addresses_are_refused(address, reason):
     assert refused_address(ipaddress.ip_address(address), allow_loopback=False) == reason
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        # 6to4 (2002::/16): refused whatever it embeds, and the embedded IPv4 address is named
+        ("2002:a00:1::1", "6to4 address (embeds 10.0.0.1)"),
+        ("2002:a9fe:a9fe::1", "6to4 address (embeds 169.254.169.254)"),
+        ("2002:808:808::1", "6to4 address (embeds 8.8.8.8)"),
+        # Teredo (2001::/32): the client's address is stored inverted in the last 32 bits
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo address (embeds 192.0.2.45)"),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo address (embeds 10.0.0.1)"),
+        # NAT64 (64:ff9b::/96) is judged by the IPv4 address it carries
+        ("64:ff9b::a00:1", "private address behind NAT64 (10.0.0.1)"),
+        ("64:ff9b::a9fe:a9fe", "cloud metadata address behind NAT64 (169.254.169.254)"),
+        ("64:ff9b::7f00:1", "loopback address behind NAT64 (127.0.0.1)"),
+        ("64:ff9b:1::a00:1", "local-use NAT64 address"),
+        # IPv4-mapped (::ffff:0:0/96): the embedded address's reason, else refused as mapped
+        ("::ffff:169.254.169.254", "cloud metadata address"),
+        ("::ffff:127.0.0.1", "loopback address"),
+        ("::ffff:8.8.8.8", "IPv4-mapped address (8.8.8.8)"),
+        ("::a00:1", "reserved address"),  # IPv4-compatible (deprecated)
+        ("fec0::1", "private address"),  # site-local (deprecated)
+        ("100::1", "reserved address"),  # discard-only
+        ("198.18.0.1", "private address"),  # benchmarking
+    ],
+)
+def test_ipv6_addresses_that_reach_ipv4_are_refused(address, reason):
+    assert refused_address(ipaddress.ip_address(address), allow_loopback=False) == reason
+
+
+def test_tunnelling_addresses_stay_refused_where_loopback_is_allowed():
+    for address in ("2002:7f00:1::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1"):
+        assert refused_address(ipaddress.ip_address(address), allow_loopback=True) is not None, address
+
+
 def test_public_addresses_pass_and_loopback_only_when_allowed():
     assert refused_address(ipaddress.ip_address("93.184.216.34"), allow_loopback=False) is None
     assert refused_address(ipaddress.ip_address("2606:4700::1111"), allow_loopback=False) is None
+    assert refused_address(ipaddress.ip_address("64:ff9b::808:808"), allow_loopback=False) is None  # NAT64
     assert refused_address(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
 
 
@@ -112,7 +147,15 @@ def test_event_types_are_checked():
 def test_delivery_refuses_internal_addresses_before_connecting():
     from oms.adapters import http_delivery
 
-    for url in ("http://127.0.0.1:9/hook", "http://10.0.0.1/hook", "http://169.254.169.254/latest"):
-        result = http_delivery.send(url, b"{}", {}, timeout=1, allow_loopback=False)
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest",
+        "http://[2002:a00:1::1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+    ):
+        result = http_delivery.send(url, b"{}", {}, budget=1, allow_loopback=False)
         assert result.status_code is None and result.error and result.error.startswith("refused:"), url
         assert result.latency_ms == 0.0  # nothing was sent

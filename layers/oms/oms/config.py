@@ -30,6 +30,8 @@ class Settings:
     webhook_retry_seconds: tuple[float, ...]
     webhook_allow_insecure: bool
     webhook_timeout_seconds: float
+    webhook_queue_url: str | None
+    secrets_key_id: str | None
     connector_queue_url: str | None
     shopify_webhook_function: str | None
     local_function_url_base: str | None
@@ -67,7 +69,11 @@ def settings() -> Settings:
         ),
         # http:// and loopback receivers: only for `make run` and tests, never a deployed stage
         webhook_allow_insecure=env.get("WEBHOOK_ALLOW_INSECURE", "false").lower() == "true",
-        webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        # one delivery attempt's whole budget: connect, TLS, send, status, headers, start of body
+        webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+        webhook_queue_url=env.get("WEBHOOK_QUEUE_URL") or None,
+        # the KMS key (id, ARN or alias) secrets at rest are sealed under (adapters/secrets_box.py)
+        secrets_key_id=env.get("SECRETS_KEY_ID") or None,
         connector_queue_url=env.get("CONNECTOR_QUEUE_URL") or None,
         shopify_webhook_function=env.get("SHOPIFY_WEBHOOK_FUNCTION_NAME") or None,
         # set by the local cloud: Function URLs are served by its gateway under /_fn/<LogicalId>/

@@ -20,7 +20,7 @@ def init() -> None:
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    from oms.adapters import event_fanout, function_urls, jobs, queues, tokens, workflow
+    from oms.adapters import event_fanout, function_urls, jobs, queues, secrets_box, tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
@@ -29,5 +29,6 @@ def reinit() -> None:
     event_fanout.reset()
     queues.reset()
     function_urls.reset()
+    secrets_box.reset()
     _state["initialised"] = False
     init()

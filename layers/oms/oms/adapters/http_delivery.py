@@ -1,25 +1,36 @@
-"""Sending one webhook over HTTP, safely.
+"""Sending one webhook over HTTP, safely and within a time budget.
 
 The host is resolved here, every address it resolves to is checked (no private, loopback,
-link-local/metadata, CGNAT or reserved targets), and the connection is pinned to the checked
-address: a DNS answer that changes between the check and the connect (rebinding) cannot redirect
-the request. TLS still verifies the certificate against the host name (SNI and hostname check use
-the name, the socket uses the pinned address). Redirects are never followed.
+link-local/metadata, CGNAT, reserved or IPv4-tunnelling targets), and the connection is made to the
+checked address: a DNS answer that changes between the check and the connect (rebinding) cannot
+redirect the request. TLS still verifies the certificate against the host name (SNI and hostname
+check use the name, the socket uses the pinned address). Redirects are never followed, and no proxy
+from the environment is used.
+
+One attempt has one wall-clock budget for connect, TLS handshake, sending, the status line, the
+headers and the start of the body. A per-read timeout is not enough: a receiver that drips one byte
+every few seconds never trips it. So every socket operation here gets the time that is left, and a
+read finds the budget spent before it starts. The answer counts only if it arrived whole (headers
+and up to EXCERPT_BYTES of body) within the budget; otherwise the attempt failed and is retried.
 """
 
 from __future__ import annotations
 
 import functools
+import http.client
+import io
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from oms.domain.webhooks import refused_address
 
 EXCERPT_BYTES = 500
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,10 @@ class UnsafeTarget(Exception):
     """The URL resolves to an address webhooks may not be sent to."""
 
 
+class BudgetSpent(TimeoutError):
+    """The attempt's time budget ran out before the answer was complete."""
+
+
 def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
     """The first address of `host`, after checking every address it resolves to."""
     try:
@@ -54,30 +69,79 @@ def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
     return addresses[0]
 
 
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise BudgetSpent("time budget spent")
+    return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's reads, each given only the time left before the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._sock.settimeout(_left(self._deadline))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """What http.client.HTTPResponse needs of a socket (`makefile`), reading under the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+
 @functools.cache
-def _pinned_adapter_class() -> Any:
-    """An HTTPAdapter that connects to the URL's (already checked) IP while TLS verifies the
-    original host name. Built on first use: `requests` stays off the API's cold start."""
-    from requests.adapters import HTTPAdapter
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context()  # certificate and host name verified
 
-    class PinnedAdapter(HTTPAdapter):
-        def __init__(self, server_hostname: str) -> None:
-            self._server_hostname = server_hostname
-            super().__init__(max_retries=0)
 
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["server_hostname"] = self._server_hostname
-            kwargs["assert_hostname"] = self._server_hostname
-            super().init_poolmanager(*args, **kwargs)
+def _request(method: str, target: str, host_header: str, headers: dict[str, str], body: bytes) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host_header}"]
+    for name, value in {**headers, "Content-Length": str(len(body)), "Connection": "close"}.items():
+        if any(c in f"{name}{value}" for c in "\r\n"):
+            raise ValueError(f"header {name!r} holds a line break")
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
-    return PinnedAdapter
+
+def _exchange(
+    address: str, port: int, host: str, tls: bool, request: bytes, deadline: float
+) -> tuple[int, bytes]:
+    """Connect, (TLS,) send, and read the status, headers and the start of the body."""
+    sock = socket.create_connection((address, port), timeout=_left(deadline))
+    try:
+        if tls:
+            # CPython bounds the whole handshake by the socket's timeout (not each read)
+            sock.settimeout(_left(deadline))
+            sock = _tls().wrap_socket(sock, server_hostname=host)
+        sock.settimeout(_left(deadline))
+        sock.sendall(request)  # the timeout bounds the whole send (Python >= 3.5)
+        response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method="POST")  # type: ignore[arg-type]
+        response.begin()
+        try:
+            excerpt = response.read(EXCERPT_BYTES)
+        except TimeoutError as exc:
+            raise BudgetSpent(f"status {response.status} arrived, the body did not") from exc
+        return response.status, excerpt
+    finally:
+        sock.close()
 
 
 def send(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_loopback: bool
+    url: str, body: bytes, headers: dict[str, str], *, budget: float, allow_loopback: bool
 ) -> SendResult:
-    import requests
-
+    """POST `body` to `url`; the whole attempt (after resolving) takes at most `budget` seconds."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -86,27 +150,18 @@ def send(
         address = resolve_checked(host, port, allow_loopback)
     except UnsafeTarget as exc:
         return SendResult(None, 0.0, "", f"refused: {exc}")
-    literal = f"[{address}]" if ":" in address else address
-    pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment may see or reroute the payload
-    if parts.scheme == "https":
-        session.mount("https://", _pinned_adapter_class()(host))
+    deadline = time.monotonic() + budget
+    target = quote(parts.path or "/", safe=_PATH_SAFE) + (f"?{parts.query}" if parts.query else "")
+
+    def elapsed() -> float:
+        return (time.perf_counter() - started) * 1000.0
+
     try:
-        response = session.post(
-            pinned,
-            data=body,
-            headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
-            timeout=(min(3.0, timeout), timeout),
-            allow_redirects=False,
-            stream=True,
-        )
-        excerpt = response.raw.read(EXCERPT_BYTES, decode_content=True) or b""
-        response.close()
-        latency = (time.perf_counter() - started) * 1000.0
-        return SendResult(response.status_code, latency, excerpt.decode("utf-8", "replace"), None)
-    except requests.RequestException as exc:
-        latency = (time.perf_counter() - started) * 1000.0
-        return SendResult(None, latency, "", f"{type(exc).__name__}: {str(exc)[:300]}")
-    finally:
-        session.close()
+        request = _request("POST", target, parts.netloc.rsplit("@", 1)[-1], headers, body)
+        status, excerpt = _exchange(address, port, host, parts.scheme == "https", request, deadline)
+    except TimeoutError as exc:  # BudgetSpent, or a socket operation that used up the time left
+        detail = f" ({exc})" if isinstance(exc, BudgetSpent) and str(exc) != "time budget spent" else ""
+        return SendResult(None, elapsed(), "", f"timeout: no complete answer within {budget:g} s{detail}")
+    except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
+        return SendResult(None, elapsed(), "", f"{type(exc).__name__}: {str(exc)[:300]}")
+    return SendResult(status, elapsed(), excerpt.decode("utf-8", "replace"), None)

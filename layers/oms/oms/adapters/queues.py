@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +16,8 @@ from oms.config import settings
 from oms.domain.errors import TransientStoreError
 
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit; longer waits are re-queued when received early
+_PER_REQUEST = 10  # SendMessageBatch's limit
+_ATTEMPTS = 3
 
 log = logging.getLogger("oms.adapters")
 
@@ -35,6 +38,28 @@ def send(queue_url: str, body: dict[str, Any], delay_seconds: float = 0) -> None
     except (ClientError, BotoCoreError) as exc:
         log.warning("SQS send failed: %s", exc)  # the queue URL names the account: log only
         raise TransientStoreError(f"could not queue work ({type(exc).__name__}); retry") from exc
+
+
+def send_batch(queue_url: str, bodies: Sequence[dict[str, Any]]) -> None:
+    """Send every body (10 per request), or raise. Entries a batch refused are sent again a few
+    times; a body sent twice is a duplicate its consumer tolerates."""
+    for start in range(0, len(bodies), _PER_REQUEST):
+        pending = [
+            {"Id": str(i), "MessageBody": json.dumps(body)}
+            for i, body in enumerate(bodies[start : start + _PER_REQUEST])
+        ]
+        for _ in range(_ATTEMPTS):
+            try:
+                response = _client().send_message_batch(QueueUrl=queue_url, Entries=pending)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning("SQS batch send failed: %s", exc)  # the queue URL names the account: log only
+                raise TransientStoreError(f"could not queue work ({type(exc).__name__}); retry") from exc
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            pending = [p for p in pending if p["Id"] in failed]
+            if not pending:
+                break
+        else:
+            raise TransientStoreError(f"{len(pending)} messages refused {_ATTEMPTS} times")
 
 
 def depth(queue_url: str) -> dict[str, int]:

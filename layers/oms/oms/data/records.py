@@ -366,6 +366,18 @@ class WebhookEndpointRecord(Model):
     version = NumberAttribute(null=True)
 
 
+class CounterRecord(Model):
+    """A count kept beside the items it counts (pk=T#<tenant>#WEBHOOKS, sk=#COUNT: a tenant's
+    webhook endpoints), changed in the same transaction as they are, under a limit."""
+
+    class Meta:
+        table_name = "cirrus-integrations"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    total = NumberAttribute(null=True)
+
+
 class DeliveryRecord(Model):
     """pk=T#<tenant>#DELIVERIES, sk=D#<delivery id>: one event to one endpoint, with its attempts.
     The id starts with the event's time, so the log reads newest first from one query; it ends
@@ -448,6 +460,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
 DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord, ApiKeyRecord, ThrottleRecord)
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
+    CounterRecord,
     DeliveryRecord,
     ConnectorRecord,
     ConnectorIndexRecord,

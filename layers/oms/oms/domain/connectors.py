@@ -120,6 +120,16 @@ class AmazonConfig(BaseModel):
 
 
 SECRET_FIELDS = frozenset({"access_token", "webhook_secret", "lwa_client_secret", "refresh_token"})
+# Where a connector's credentials take effect: change one and the credentials must come again (a
+# stored token must not follow the connector to another shop, seller, region or token service).
+DESTINATION_FIELDS: dict[str, tuple[str, ...]] = {
+    "SHOPIFY": ("shop_domain", "admin_api_url"),
+    "AMAZON": ("seller_id", "marketplace_ids", "endpoint", "token_url", "lwa_client_id"),
+}
+SECRETS_OF: dict[str, tuple[str, ...]] = {
+    "SHOPIFY": ("access_token", "webhook_secret"),
+    "AMAZON": ("lwa_client_secret", "refresh_token"),
+}
 
 
 class ConnectorCreate(BaseModel):
@@ -170,6 +180,17 @@ def masked(config: dict[str, Any]) -> dict[str, Any]:
 def merge_config(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """A patch may send back the masked value of a secret: that keeps the stored secret."""
     return {**stored, **{k: v for k, v in change.items() if not (k in SECRET_FIELDS and v == MASK)}}
+
+
+def secrets_required(
+    kind: str, stored: dict[str, Any], merged: dict[str, Any], patch: dict[str, Any]
+) -> list[str]:
+    """The secrets a config patch must carry (not masked, not left out) because it moves the
+    connector to another destination; empty when the destination stays."""
+    moved = [f for f in DESTINATION_FIELDS.get(kind, ()) if stored.get(f) != merged.get(f)]
+    if not moved:
+        return []
+    return [f for f in SECRETS_OF.get(kind, ()) if not patch.get(f) or patch.get(f) == MASK]
 
 
 def new_webhook_secret() -> str:

@@ -41,6 +41,7 @@ TOLERANCE_SECONDS = 300
 DEFAULT_RETRY_SECONDS: tuple[float, ...] = (300, 600, 1200)  # 5, 10, 20 minutes, then DEAD
 ROTATION_GRACE = timedelta(hours=24)
 TEST_EVENT = "webhook.test"
+MAX_ENDPOINTS_PER_TENANT = 20
 WILDCARD = "*"
 
 DeliveryState = Literal["PENDING", "RETRYING", "DELIVERED", "DEAD"]
@@ -109,13 +110,44 @@ def wants(event_types: Iterable[str], event_type: str) -> bool:
 # ------------------------------------------------------------------ where we may send
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_MAPPED = ipaddress.ip_network("::ffff:0:0/96")  # IPv4-mapped (RFC 4291)
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")  # 6to4 (RFC 3056): bits 16-48 are an IPv4 address
+_TEREDO = ipaddress.ip_network("2001::/32")  # Teredo (RFC 4380): the client's IPv4, inverted
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052): last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215): a private network's
+
+
+def _refused_v6_tunnel(ip: ipaddress.IPv6Address) -> tuple[bool, str | None]:
+    """The IPv6 ranges that carry an IPv4 address: (decided, why). 6to4 and Teredo are refused
+    whatever they embed (a relay decides where they end up); IPv4-mapped is refused too (no
+    receiver needs one), naming the embedded address's own reason when it has one; a NAT64 address
+    is judged by the IPv4 address it embeds."""
+    if ip in _MAPPED:
+        inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return True, refused_address(inner, allow_loopback=False) or f"IPv4-mapped address ({inner})"
+    if ip in _SIX_TO_FOUR:
+        return True, f"6to4 address (embeds {ip.sixtofour})"
+    if ip in _TEREDO:
+        client = ip.teredo[1] if ip.teredo else None
+        return True, f"Teredo address (embeds {client})"
+    if ip in _LOCAL_NAT64:
+        return True, "local-use NAT64 address"
+    if ip in _NAT64:
+        inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        why = refused_address(inner, allow_loopback=False)
+        return True, (f"{why} behind NAT64 ({inner})" if why else None)
+    return False, None
 
 
 def refused_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
     """Why a webhook may not be sent to this address (None: it may). Private networks, link-local
-    (including cloud metadata), CGNAT, multicast and reserved ranges are internal by definition."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    (including cloud metadata), CGNAT, multicast and reserved ranges are internal by definition;
+    IPv6 addresses that tunnel to IPv4 are judged as described in `_refused_v6_tunnel`; anything
+    else that is not globally routable is refused last."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        decided, why = _refused_v6_tunnel(ip)
+        if decided:
+            return why
     if ip.is_loopback:
         return None if allow_loopback else "loopback address"
     if ip in _METADATA:
@@ -126,8 +158,10 @@ def refused_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loo
         return "carrier-grade NAT address"
     if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
         return "reserved address"
-    if ip.is_private:
+    if ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
         return "private address"
+    if not ip.is_global:
+        return "address that is not publicly routable"
     return None
 
 

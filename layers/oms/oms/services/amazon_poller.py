@@ -25,6 +25,7 @@ from oms.services import tasklog
 from oms.services.connectors import (
     cancel_from_channel,
     change_connector,
+    credentials,
     direction,
     note,
     record_failure,
@@ -70,7 +71,7 @@ def poll_amazon(tenant_id: str, connector_id: str) -> dict[str, int]:
                 else utcnow() - FIRST_POLL_LOOKBACK
             )
             token, newest = None, doc.get("watermark")
-        client = spapi.SpApiClient(cfg)
+        client = spapi.SpApiClient(credentials(doc))
         place = _Place(start_from, token, newest, budget, resumed=bool(resume))
         try:
             _read_pages(tenant_id, connector_id, doc, client, place, counts)

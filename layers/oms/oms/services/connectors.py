@@ -11,10 +11,11 @@ import re
 import uuid
 from typing import Any
 
-from oms.adapters import function_urls, shopify, spapi
+from oms.adapters import function_urls, secrets_box, shopify, spapi
 from oms.config import settings
 from oms.domain.clock import now_iso
 from oms.domain.connectors import (
+    SECRET_FIELDS,
     SEED_TYPE_OF,
     ConnectorCreate,
     ConnectorDirection,
@@ -25,6 +26,7 @@ from oms.domain.connectors import (
     masked,
     merge_config,
     new_webhook_secret,
+    secrets_required,
 )
 from oms.domain.errors import Conflict, NotFound, TransientStoreError, ValidationFailed
 from oms.domain.lifecycle import OrderStatus
@@ -44,6 +46,22 @@ def note(tenant_id: str, connector_id: str, kind: str, **details: Any) -> None:
     """One entry in the connector's event log."""
     at = now_iso()
     repos.logs.append(_log_pk(tenant_id, connector_id), at, {"at": at, "type": kind, **details})
+
+
+def sealed_config(tenant_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config as stored: credentials sealed (secrets_box; ADR 0018). Plaintext ones (new, or
+    stored before sealing existed) are sealed; sealed ones stay; nothing to seal, no KMS call."""
+    return secrets_box.seal_fields(tenant_id, config, sorted(SECRET_FIELDS))
+
+
+def credentials(connector: dict[str, Any]) -> dict[str, Any]:
+    """The connector's config with its credentials opened, for the channel adapters only (never
+    for a view, a log or an error)."""
+    tenant_id = connector["tenant_id"]
+    return {
+        k: secrets_box.open_secret(tenant_id, v) if k in SECRET_FIELDS and isinstance(v, str) and v else v
+        for k, v in (connector.get("config") or {}).items()
+    }
 
 
 def webhook_url(tenant_id: str, connector_id: str) -> str | None:
@@ -125,7 +143,7 @@ def create(principal: Principal, request: ConnectorCreate) -> dict[str, Any]:
         "direction": request.direction.value,
         "name": request.name,
         "status": (ConnectorStatus.ACTIVE if request.active else ConnectorStatus.INACTIVE).value,
-        "config": config,
+        "config": sealed_config(principal.tenant_id, config),
         "last_error": None,
         "consecutive_failures": 0,
         "watermark": None,
@@ -157,6 +175,7 @@ def change_connector(tenant_id: str, connector_id: str, change: Any) -> dict[str
     def attempt() -> dict[str, Any]:
         doc, version = require_connector(tenant_id, connector_id)
         new = {**doc, **change(doc), "updated_at": now_iso()}
+        new["config"] = sealed_config(tenant_id, new.get("config") or {})  # any write seals
         repos.connectors.replace(tenant_id, connector_id, new, version)
         return new
 
@@ -181,7 +200,8 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
                 change = canonical_config(doc["type"], fields["config"])
             except ValueError as exc:
                 raise _invalid(exc) from exc
-            merged = merge_config(doc["config"], change)
+            stored = credentials(doc)
+            merged = merge_config(stored, change)
             try:
                 result["config"] = ConnectorCreate(
                     type=doc["type"], name=doc["name"], config=merged
@@ -189,6 +209,16 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
             except ValueError as exc:
                 raise _invalid(exc) from exc
             _check_endpoints(doc["type"], result["config"])
+            missing = secrets_required(doc["type"], stored, result["config"], change)
+            if missing:
+                raise ValidationFailed(
+                    "a connector moved to another destination needs its credentials again",
+                    details=[
+                        {"loc": ["body", "config", f], "msg": "send it again", "type": "secrets_required"}
+                        for f in missing
+                    ],
+                    code="secrets_required",
+                )
         return result
 
     updated = change_connector(principal.tenant_id, connector_id, change)
@@ -227,9 +257,9 @@ def test(principal: Principal, connector_id: str) -> dict[str, Any]:
     doc, _ = require_connector(principal.tenant_id, connector_id)
     try:
         if doc["type"] == ConnectorType.SHOPIFY.value:
-            detail = f"shop {shopify.shop_name(doc['config'])!r}"
+            detail = f"shop {shopify.shop_name(credentials(doc))!r}"
         else:
-            client = spapi.SpApiClient(doc["config"], max_attempts=2)
+            client = spapi.SpApiClient(credentials(doc), max_attempts=2)
             client.access_token()
             detail = "LWA token exchange succeeded"
         ok, error = True, None

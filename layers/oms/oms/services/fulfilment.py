@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from oms.adapters import workflow
+from oms.adapters import metrics, workflow
 from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
@@ -182,6 +182,8 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
         if current.status == S.SOURCING:
             raise StockConflict("the order's held stock changed while reserving; planning again") from exc
         raise OrderNotActionable(f"order moved to {current.status.value} while reserving") from exc
+    if target == S.BACKORDERED:
+        metrics.count(metrics.ORDERS_BACKORDERED, tenant_id=tenant_id)
     return {"status": target.value, "pick_request": pick_request(updated) if target == S.SOURCED else None}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oms.adapters import workflow
+from oms.adapters import metrics, workflow
 from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.channels import ChannelLink
@@ -95,6 +95,7 @@ def create_order(
             )
         return stored.as_created(), False  # replay the first answer, not today's state
     start_intake(stored)
+    metrics.count(metrics.ORDERS_CREATED, tenant_id=stored.tenant_id, channel=stored.channel.value)
     return stored, True
 
 
@@ -389,6 +390,7 @@ def import_order(tenant_id: str, imported: ImportedOrder) -> tuple[Order, bool]:
     stored, created = repos.orders.insert(order)
     if created:
         start_intake(stored)
+        metrics.count(metrics.ORDERS_CREATED, tenant_id=tenant_id, channel=stored.channel.value)
     return stored, created
 
 

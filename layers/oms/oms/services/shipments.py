@@ -17,6 +17,7 @@ from oms.domain.events import DomainEvent
 from oms.domain.models import Order
 from oms.services import tasklog
 from oms.services.connectors import (
+    credentials,
     direction,
     note,
     record_failure,
@@ -55,7 +56,7 @@ def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
     with tasklog.task("connector.push_shipment", event.tenant_id, f"{connector_id}:{order.id}") as run:
         try:
             if connector["type"] == ConnectorType.SHOPIFY.value:
-                result = shopify.push_fulfilment(connector["config"], external, carrier, tracking)
+                result = shopify.push_fulfilment(credentials(connector), external, carrier, tracking)
             else:
                 _confirm_amazon(connector, order, external, carrier, tracking)
                 result = "confirmed"
@@ -98,7 +99,7 @@ def _same_channel(connector: dict[str, Any], link: ChannelLink) -> bool:
 def _confirm_amazon(
     connector: dict[str, Any], order: Order, amazon_id: str, carrier: str, tracking: str
 ) -> None:
-    cfg = connector["config"]
+    cfg = credentials(connector)
     client = spapi.SpApiClient(cfg)
     # confirmShipment names Amazon's order item ids; the order tells them by seller SKU
     item_ids = {

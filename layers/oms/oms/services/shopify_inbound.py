@@ -31,6 +31,7 @@ from oms.services import orders as order_service
 from oms.services import tasklog
 from oms.services.connectors import (
     cancel_from_channel,
+    credentials,
     direction,
     note,
 )
@@ -81,7 +82,9 @@ def receive_shopify(tenant_id: str, connector_id: str, headers: dict[str, str], 
     if connector.get("tenant_id", tenant_id) != tenant_id:  # never another tenant's connector
         return _not_found(connector_id)
     config = connector["config"]
-    if not shopify_hmac_valid(config["webhook_secret"], raw_body, h.get("x-shopify-hmac-sha256")):
+    if not shopify_hmac_valid(
+        credentials(connector)["webhook_secret"], raw_body, h.get("x-shopify-hmac-sha256")
+    ):
         return _refuse(401, "invalid_signature", "X-Shopify-Hmac-Sha256 does not match", connector_id)
     if not shop_domain_matches(config["shop_domain"], h.get("x-shopify-shop-domain")):
         return _refuse(

@@ -1,9 +1,14 @@
 """Outbound webhooks: endpoints a merchant registers, and the delivery of domain events to them.
 
-Delivery is at-least-once: one delivery record per (event, endpoint), created with a conditional
-put (a redelivered event finds it), attempts recorded under a condition on the attempt count (two
-workers cannot both record attempt n), retries scheduled through a delay queue (5, 10, 20 minutes
-by default, then DEAD). Receivers deduplicate on X-OMS-Event-Id.
+Delivery is at-least-once and one endpoint's trouble stays its own: a domain event (WebhookQueue)
+is fanned out into one delivery record per (event, endpoint), created with a conditional put (a
+redelivered event finds it), and one message per delivery on the delivery queue
+(WebhookRetryQueue), where every attempt happens - the first at once, retries after their delay
+(5, 10, 20 minutes by default, then DEAD). An attempt has a wall-clock budget (connect to last
+byte), attempts are recorded under a condition on the attempt count (two workers cannot both
+record attempt n), and receivers deduplicate on X-OMS-Event-Id. A tenant has at most
+MAX_ENDPOINTS_PER_TENANT endpoints (counted in the same transaction as they are created), and
+their signing secrets are stored sealed (secrets_box; ADR 0018).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from oms.adapters import http_delivery, queues
+from oms.adapters import http_delivery, metrics, queues, secrets_box
 from oms.config import settings
 from oms.domain.clock import epoch, iso, now_iso, parse_iso, utcnow
 from oms.domain.errors import Conflict, NotFound, ValidationFailed
@@ -24,6 +29,7 @@ from oms.domain.webhooks import (
     DELIVERY_ID_HEADER,
     EVENT_HEADER,
     EVENT_ID_HEADER,
+    MAX_ENDPOINTS_PER_TENANT,
     ROTATION_GRACE,
     TEST_EVENT,
     TIMESTAMP_HEADER,
@@ -40,6 +46,8 @@ from oms.services.context import repos, retry_lost_updates
 
 MASK = "***"
 LOG_DAYS = 30
+SECRET_FIELDS = ("secret", "previous_secret")
+SYNC_BUDGET_SECONDS = 5.0  # an attempt made inside an API request (test, manual retry)
 _NS = uuid.UUID("0c7d6a0e-5a35-4f7e-8f55-3d1b2f0a9e11")
 
 
@@ -73,8 +81,24 @@ def _check_url(url: str) -> None:
         )
 
 
+def _limit_reached() -> ValidationFailed:
+    return ValidationFailed(
+        f"a tenant may have at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first",
+        details=[{"loc": ["body"], "msg": "too many endpoints", "type": "endpoint_limit"}],
+        code="endpoint_limit",
+    )
+
+
+def _sealed(tenant_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as stored: its secrets sealed (plaintext ones, including any stored before
+    sealing existed; sealed ones stay as they are)."""
+    return secrets_box.seal_fields(tenant_id, doc, SECRET_FIELDS)
+
+
 def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, Any]:
     _check_url(request.url)
+    if repos.webhooks.count(principal.tenant_id) >= MAX_ENDPOINTS_PER_TENANT:
+        raise _limit_reached()  # the transaction below decides; this spares a KMS call
     now = now_iso()
     endpoint_id = str(uuid.uuid4())
     doc: dict[str, Any] = {
@@ -91,7 +115,9 @@ def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, 
         "created_at": now,
         "updated_at": now,
     }
-    repos.webhooks.insert(principal.tenant_id, endpoint_id, doc)
+    stored = _sealed(principal.tenant_id, doc)
+    if not repos.webhooks.insert_within(principal.tenant_id, endpoint_id, stored, MAX_ENDPOINTS_PER_TENANT):
+        raise _limit_reached()
     return _view(doc, reveal=True)  # the only time the secret is shown
 
 
@@ -115,8 +141,8 @@ def _change(principal: Principal, endpoint_id: str, change: Any) -> dict[str, An
     def attempt() -> dict[str, Any]:
         doc, version = _endpoint(principal.tenant_id, endpoint_id)
         new = {**doc, **change(doc), "updated_at": now_iso()}
-        repos.webhooks.replace(principal.tenant_id, endpoint_id, new, version)
-        return new
+        repos.webhooks.replace(principal.tenant_id, endpoint_id, _sealed(principal.tenant_id, new), version)
+        return new  # as changed: a new secret in plaintext, to be shown once
 
     return retry_lost_updates(attempt, "endpoint")
 
@@ -185,20 +211,25 @@ def _new_delivery(event: DomainEvent, endpoint: dict[str, Any]) -> dict[str, Any
 
 
 def _secrets(endpoint: dict[str, Any]) -> list[str]:
-    valid = [endpoint["secret"]]
+    tenant_id = endpoint["tenant_id"]
+    valid = [secrets_box.open_secret(tenant_id, endpoint["secret"])]
     until = endpoint.get("previous_secret_valid_until")
     if endpoint.get("previous_secret") and until and until > now_iso():
-        valid.append(endpoint["previous_secret"])
+        valid.append(secrets_box.open_secret(tenant_id, endpoint["previous_secret"]))
     return valid
 
 
 def _attempt(
-    delivery: dict[str, Any], endpoint: dict[str, Any] | None, *, may_retry: bool = True
+    delivery: dict[str, Any],
+    endpoint: dict[str, Any] | None,
+    *,
+    may_retry: bool = True,
+    budget: float | None = None,
 ) -> dict[str, Any]:
-    """One attempt, recorded (and in the task log); schedules the next one if it failed and
-    attempts remain."""
+    """One attempt within `budget` seconds (the configured one by default), recorded (and in the
+    task log); schedules the next one if it failed and attempts remain."""
     with tasklog.task("webhook.delivery", delivery["tenant_id"], delivery["id"]) as run:
-        result = _attempt_once(delivery, endpoint, may_retry)
+        result = _attempt_once(delivery, endpoint, may_retry, budget or settings().webhook_timeout_seconds)
         last = result["attempts"][-1] if result["attempts"] else {}
         run.outcome = {"DELIVERED": "success", "RETRYING": "retry", "DEAD": "failure"}.get(
             result["state"], "success"
@@ -212,7 +243,7 @@ def _attempt(
 
 
 def _attempt_once(
-    delivery: dict[str, Any], endpoint: dict[str, Any] | None, may_retry: bool
+    delivery: dict[str, Any], endpoint: dict[str, Any] | None, may_retry: bool, budget: float
 ) -> dict[str, Any]:
     cfg = settings()
     made = len(delivery["attempts"])
@@ -240,7 +271,7 @@ def _attempt_once(
             endpoint["url"],
             body,
             headers,
-            timeout=cfg.webhook_timeout_seconds,
+            budget=budget,
             allow_loopback=cfg.webhook_allow_insecure,
         )
     attempts = [
@@ -265,6 +296,8 @@ def _attempt_once(
     }
     if not repos.webhooks.save_attempt(delivery["tenant_id"], updated, expected_attempts=made):
         return repos.webhooks.delivery(delivery["tenant_id"], delivery["id"]) or updated  # another worker won
+    if state == "DEAD" and delivery["state"] != "DEAD" and delivery["event_type"] != TEST_EVENT:
+        metrics.count(metrics.WEBHOOKS_DEAD, tenant_id=delivery["tenant_id"])
     if delay is not None and cfg.webhook_retry_queue_url:
         queues.send(
             cfg.webhook_retry_queue_url,
@@ -274,41 +307,48 @@ def _attempt_once(
     return updated
 
 
-def dispatch(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, Any]]] | None = None) -> int:
-    """Deliver one domain event to every active endpoint of its tenant that wants it.
-    `endpoints_by_tenant` caches the endpoint lists across one batch of events."""
+def _delivery_message(delivery: dict[str, Any]) -> dict[str, Any]:
+    return {"tenant_id": delivery["tenant_id"], "delivery_id": delivery["id"]}
+
+
+def fan_out(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, Any]]] | None = None) -> int:
+    """A domain event (from WebhookQueue): one delivery record and one message on the delivery
+    queue per active endpoint of its tenant that wants it; the attempts happen there, each on its
+    own. `endpoints_by_tenant` caches the endpoint lists across one batch of events. Returns the
+    number of deliveries queued."""
     cache = endpoints_by_tenant if endpoints_by_tenant is not None else {}
     if event.tenant_id not in cache:
         cache[event.tenant_id] = repos.webhooks.all(event.tenant_id)
-    delivered = 0
+    messages = []
     for endpoint in cache[event.tenant_id]:
         if not endpoint.get("active", True) or not wants(endpoint.get("event_types", []), event.type):
             continue
         delivery = _new_delivery(event, endpoint)
-        created = repos.webhooks.insert_delivery(event.tenant_id, delivery, _expiry())
-        if not created:
+        if not repos.webhooks.insert_delivery(event.tenant_id, delivery, _expiry()):
             existing = repos.webhooks.delivery(event.tenant_id, delivery["id"])
             if existing is None or existing["state"] != "PENDING" or existing["attempts"]:
-                continue  # delivered, or retrying on its own schedule
-            delivery = existing  # created by a run that died before its first attempt
-        _attempt(delivery, endpoint)
-        delivered += 1
-    return delivered
+                continue  # attempted already: it goes on on its own schedule
+            # created by a run that died before queueing it: queue it (again, at worst)
+        messages.append(_delivery_message(delivery))
+    if messages:
+        queues.send_batch(str(settings().webhook_retry_queue_url), messages)
+    return len(messages)
 
 
-def retry_due(tenant_id: str, delivery_id: str) -> str:
-    """A retry message: attempt now if due, wait again if early, ignore if no longer retrying."""
+def deliver(tenant_id: str, delivery_id: str) -> str:
+    """A message of the delivery queue: the first attempt of a new delivery, or a retry when it
+    is due (one received early waits again); a delivery no longer pending or retrying is left.
+    Returns the delivery's state afterwards, or what was done instead."""
     delivery = repos.webhooks.delivery(tenant_id, delivery_id)
-    if delivery is None or delivery["state"] != "RETRYING":
+    if delivery is None:
+        return "skipped"
+    first = delivery["state"] == "PENDING" and not delivery["attempts"]
+    if not first and delivery["state"] != "RETRYING":
         return "skipped"
     due = delivery.get("next_retry_at")
-    if due and due > now_iso():
+    if not first and due and due > now_iso():
         wait = (parse_iso(due) - utcnow()).total_seconds()
-        queues.send(
-            str(settings().webhook_retry_queue_url),
-            {"tenant_id": tenant_id, "delivery_id": delivery_id},
-            wait,
-        )
+        queues.send(str(settings().webhook_retry_queue_url), _delivery_message(delivery), wait)
         return "waiting"
     found = repos.webhooks.get(tenant_id, delivery["endpoint_id"])
     return str(_attempt(delivery, found[0] if found else None)["state"])
@@ -338,7 +378,7 @@ def test_endpoint(principal: Principal, endpoint_id: str) -> dict[str, Any]:
     delivery = _new_delivery(event, endpoint)
     repos.webhooks.insert_delivery(principal.tenant_id, delivery, _expiry())
     # a test is one attempt, never retried (and it is sent even to an inactive endpoint)
-    result = _attempt(delivery, {**endpoint, "active": True}, may_retry=False)
+    result = _attempt(delivery, {**endpoint, "active": True}, may_retry=False, budget=_sync_budget())
     return _delivery_view(result)
 
 
@@ -371,5 +411,10 @@ def retry_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
     if found is None:
         raise Conflict("the endpoint of this delivery was deleted", code="webhook_endpoint_deleted")
     # one more attempt now; a DEAD delivery that fails again stays DEAD (no new schedule)
-    result = _attempt(delivery, found[0], may_retry=delivery["state"] != "DEAD")
+    result = _attempt(delivery, found[0], may_retry=delivery["state"] != "DEAD", budget=_sync_budget())
     return _delivery_view(result)
+
+
+def _sync_budget() -> float:
+    """An attempt inside an API request must end well before the request does."""
+    return min(settings().webhook_timeout_seconds, SYNC_BUDGET_SECONDS)
