@@ -49,7 +49,7 @@ def note(tenant_id: str, connector_id: str, kind: str, **details: Any) -> None:
 
 
 def sealed_config(tenant_id: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The config as stored: credentials sealed (secrets_box; ADR 0018). Plaintext ones (new, or
+    """The config as stored: credentials sealed (secrets_box; ADR 0020). Plaintext ones (new, or
     stored before sealing existed) are sealed; sealed ones stay; nothing to seal, no KMS call."""
     return secrets_box.seal_fields(tenant_id, config, sorted(SECRET_FIELDS))
 

@@ -8,7 +8,7 @@ redelivered event finds it), and one message per delivery on the delivery queue
 byte), attempts are recorded under a condition on the attempt count (two workers cannot both
 record attempt n), and receivers deduplicate on X-OMS-Event-Id. A tenant has at most
 MAX_ENDPOINTS_PER_TENANT endpoints (counted in the same transaction as they are created), and
-their signing secrets are stored sealed (secrets_box; ADR 0018).
+their signing secrets are stored sealed (secrets_box; ADR 0020).
 """
 
 from __future__ import annotations
