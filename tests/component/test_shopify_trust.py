@@ -257,7 +257,7 @@ def test_the_seeds_amazon_connector_works_as_written(admin):
     path = f"/connectors/{reply.body['id']}"
     kept = admin.patch(path, {"direction": "INBOUND", "config": {"client_secret": "***", "search_burst": 5}})
     assert kept.status == 200 and kept.body["direction"] == "INBOUND"
-    # ... but another marketplace is another destination: the credentials must come again (ADR 0018)
+    # ... but another marketplace is another destination: the credentials must come again (ADR 0020)
     moved = {"marketplace_id": "A2EUQ1WTGCTBG2", "client_secret": "***"}
     refused = admin.patch(path, {"config": moved})
     assert refused.status == 422 and refused.body["error"]["code"] == "secrets_required"

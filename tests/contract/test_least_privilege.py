@@ -125,7 +125,7 @@ _DLQS = {
     "WebhookDeliveryDeadLetterQueue",
     "ConnectorDeadLetterQueue",
 }
-# secrets at rest (ADR 0018): opened where they are used, sealed where they are written
+# secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
 _SEAL_SECRETS = {**_OPEN_SECRETS, "kms:GenerateDataKey": {"SecretsKey"}}
 _RULES = {
