@@ -48,7 +48,8 @@ problem; each says why in one line:
 12. Asynchronous Lambda invocations - moto runs ``InvocationType=Event`` invokes synchronously, so
     the caller waits for the whole function (an inventory receipt would wait for the backorder job
     it triggers). They now run on a small background pool and the call returns 202 at once, as on
-    AWS; a failure is logged (AWS would retry it twice, then drop it or use an on-failure target).
+    AWS; a failed invocation is tried twice more (after 1 and 2 s; AWS waits 1 and 2 minutes), then
+    logged and dropped (AWS would drop it too, or send it to an on-failure target).
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
@@ -63,6 +64,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -775,12 +777,15 @@ def _patch_dynamodb_fast_responses() -> None:
 
 
 # --------------------------------------------------------------------------- 12. async Lambda invoke
+_ASYNC_RETRY_WAITS = (0.0, 1.0, 2.0)  # before each attempt
+
+
 def _patch_lambda_async_invoke() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from moto.awslambda.models import LambdaFunction
 
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-async")
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
 
     sync_invoke = LambdaFunction.invoke
 
@@ -790,12 +795,23 @@ def _patch_lambda_async_invoke() -> None:
         event = json.loads(body) if body else {}
 
         def run() -> None:
-            try:
-                _payload, errored, logs = self._invoke_lambda(event=event)
-                if errored:
-                    _log.warning("async invoke of %s failed: %s", self.function_name, logs[-500:])
-            except Exception:
-                _log.exception("async invoke of %s failed", self.function_name)
+            # Lambda retries a failed asynchronous invocation twice (after 1 and 2 minutes; here
+            # after 1 and 2 seconds), then drops it.
+            for attempt, wait in enumerate(_ASYNC_RETRY_WAITS):
+                time.sleep(wait)
+                try:
+                    payload, errored, _logs = self._invoke_lambda(event=event)
+                except Exception:
+                    _log.exception("async invoke of %s failed", self.function_name)
+                    return
+                if not errored:
+                    return
+                _log.warning(
+                    "async invoke of %s failed (attempt %d): %s",
+                    self.function_name,
+                    attempt + 1,
+                    str(payload)[:500],
+                )
 
         pool.submit(run)
         return ""

@@ -19,6 +19,11 @@ ignore ``ReportBatchItemFailures``; the template's mappings are therefore not cr
 ``speed`` > 1 shortens the wait before a failed message is retried (its visibility timeout is set
 to ``VisibilityTimeout / speed``), so retry-and-DLQ paths can be watched in a demo.
 
+With a chaos plan (``chaos.py``), a share of the processed messages is left undeleted (SQS delivers
+it again, as at-least-once delivery allows), and every delivery that did not consume a message is
+written to the plan's ledger with its reason (an injected fault, or the function's own failure and
+the throttles injected into it), which explains a message that ends in a dead-letter queue.
+
 DynamoDB stream mappings get a :class:`StreamPoller`, which reads the table's stream records in
 this process (moto's own stream mappings would invoke the function synchronously *inside* the write,
 under the DynamoDB lock) and behaves like Lambda's stream processing: ``StartingPosition``,
@@ -40,7 +45,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from infra.local import moto_patches
+from infra.local import chaos, moto_patches
 from infra.local.stack import QueueSource, StreamSource
 
 log = logging.getLogger("infra.local.pollers")
@@ -117,6 +122,7 @@ class QueuePoller:
         self.batches = 0
         self.succeeded = 0
         self.failed = 0
+        self.redelivered = 0  # processed, but left in the queue by the chaos plan
 
     def __repr__(self) -> str:
         return f"QueuePoller({self.source.name}: {self.source.queue_url} -> {self.source.function})"
@@ -154,16 +160,25 @@ class QueuePoller:
         outcome = self.invoke(self.source.function, event)
         failed = self._failed_ids(outcome, ids)
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
+        retry = [m for m in messages if m["MessageId"] in failed]
+        again: list[dict[str, Any]] = []  # processed, but SQS will deliver them again (chaos)
+        plan = chaos.current()
+        if plan is not None:
+            why = plan.failure_outcome(outcome)
+            for message in retry:
+                plan.note(message["MessageId"], why)
+            again = [m for m in done if plan.redeliver(self.source.function, m["MessageId"])]
+            self.redelivered += len(again)
+        deletions = [m for m in done if m not in again]
+        for start in range(0, len(deletions), 10):
+            chunk = deletions[start : start + 10]
             self.sqs.delete_message_batch(
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
-        retry = [m for m in messages if m["MessageId"] in failed]
-        if retry and self.speed > 1:
+        if (retry or again) and self.speed > 1:
             timeout = max(0, int(self._queue_visibility() / self.speed))
-            for message in retry:
+            for message in retry + again:
                 try:
                     self.sqs.change_message_visibility(
                         QueueUrl=self.source.queue_url,
@@ -361,6 +376,10 @@ class StreamPoller:
             self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)
             return len(records)
         self._attempts += 1
+        plan = chaos.current()
+        if plan is not None:
+            first = wanted[0]["dynamodb"]["SequenceNumber"]
+            plan.note(f"stream:{self.source.name}:{first}", plan.failure_outcome(outcome))
         if 0 <= self.source.maximum_retry_attempts < self._attempts:
             self._give_up(wanted, outcome)
             self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)

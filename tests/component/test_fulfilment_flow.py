@@ -91,6 +91,28 @@ def test_duplicate_callback_is_applied_once(admin):
     assert types.count("fulfilment.picking") == 1
 
 
+def test_a_retried_ready_to_ship_step_still_books_the_carrier(admin, stack):
+    # The state machine retries a Task whose answer was lost (Lambda.ServiceException after the
+    # function wrote): the retry finds the event applied and must still ask for the carrier.
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    for step in ("PICKING", "PACKING", "READY_TO_SHIP"):
+        send(admin, order["id"], {"type": step, "event_id": f"wms-{step}"}, step)
+    retry = stack.invoke(
+        "FulfilmentTaskFunction",
+        {
+            "task": "apply_event",
+            "tenant_id": "demo",
+            "order_id": order["id"],
+            "event": {"type": "READY_TO_SHIP", "event_id": "wms-READY_TO_SHIP"},
+        },
+    )
+    assert not retry.errored, retry.payload
+    assert retry.payload["next"] == "REQUEST_CARRIER" and retry.payload["request"]["order_id"] == order["id"]
+    types = [e["type"] for e in admin.get(f"/orders/{order['id']}/events").body["items"]]
+    assert types.count("fulfilment.ready_to_ship") == 1
+
+
 def test_pickup_order_path(admin, demo_nodes):
     body = order_body(
         fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"], shipping_address=None

@@ -10,7 +10,7 @@ from oms.data.store import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
 from oms.domain.errors import Conflict, InsufficientStock, OrderNotActionable, StockConflict
-from oms.domain.fulfilment import decide_or_wait
+from oms.domain.fulfilment import decide_or_wait, replayed_next_step
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Adjustment, AdjustmentReason, Allocation, FulfilmentEvent, InventoryItem, Order
 from oms.domain.sourcing import SourcingPlan
@@ -220,7 +220,10 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
 
     def change(order: Order) -> Order:
         if order_rules.seen_event(order, event.event_id):
-            result.update(status=order.status.value, next="NONE", request=None)
+            # a retry of this step: answer as the first run did, follow-up included
+            follow_up = replayed_next_step(order, event)
+            request = carrier_request(order) if follow_up == "REQUEST_CARRIER" else None
+            result.update(status=order.status.value, next=follow_up, request=request)
             return order
         outcome = decide_or_wait(order, event)
         now = now_iso()
