@@ -369,7 +369,7 @@ def _mark_outgoing_requests() -> None:
     one path of boto3 and pynamodb; the hook sits before moto's in-process stubber too)."""
     from botocore.endpoint import Endpoint
 
-    original = Endpoint._do_get_response
+    original = Endpoint._do_get_response  # type: ignore[attr-defined]
 
     @functools.wraps(original)
     def _do_get_response(self: Any, request: Any, operation_model: Any, context: Any) -> Any:
@@ -378,7 +378,7 @@ def _mark_outgoing_requests() -> None:
             request.headers[INVOCATION_HEADER] = marker
         return original(self, request, operation_model, context)
 
-    Endpoint._do_get_response = _do_get_response  # type: ignore[method-assign]
+    Endpoint._do_get_response = _do_get_response  # type: ignore[attr-defined]
 
 
 def _throttle_dynamodb() -> None:
@@ -407,20 +407,31 @@ def _throttle_dynamodb() -> None:
 
 
 def _scale_backoff() -> None:
-    """botocore's standard retry mode waits rand(0, 1) * 2^i seconds after a throttle (what AWS
-    clients do); the local cloud runs its clocks ``speed`` times faster, so these waits shrink
-    too (the number of attempts does not change)."""
+    """botocore's standard retry mode waits rand(0, 1) * 2^i seconds after a throttle, its legacy
+    mode 0.05 * 2^i for DynamoDB (what AWS clients do); the local cloud runs its clocks ``speed``
+    times faster, so these waits shrink too (the number of attempts does not change). Clients
+    created before the plan keep legacy mode's unscaled waits."""
+    from botocore import retryhandler
     from botocore.retries.standard import ExponentialBackoff
 
-    original = ExponentialBackoff.delay_amount
-
-    @functools.wraps(original)
-    def delay_amount(self: Any, context: Any) -> Any:
-        delay = original(self, context)
+    def scaled(delay: Any) -> Any:
         plan = _State.plan
         return delay / plan.speed if plan is not None else delay
 
+    standard = ExponentialBackoff.delay_amount
+
+    @functools.wraps(standard)
+    def delay_amount(self: Any, context: Any) -> Any:
+        return scaled(standard(self, context))
+
     ExponentialBackoff.delay_amount = delay_amount  # type: ignore[method-assign]
+    legacy = retryhandler.delay_exponential
+
+    @functools.wraps(legacy)
+    def delay_exponential(base: Any, growth_factor: Any, attempts: Any) -> Any:
+        return scaled(legacy(base, growth_factor, attempts))
+
+    retryhandler.delay_exponential = delay_exponential
 
 
 def injected_error(where: str, function: str, request_id: str) -> dict[str, Any]:

@@ -97,13 +97,18 @@ def check_stock(
         lambda: {"ACTIVE": {}, "COMMITTED": {}}
     )
     for r in reservations:
-        state, item, qty, order = str(r["state"]), str(r["item_id"]), int(r["quantity"]), str(r["order_id"])
+        state, held_item, qty, holder = (
+            str(r["state"]),
+            str(r["item_id"]),
+            int(r["quantity"]),
+            str(r["order_id"]),
+        )
         if state == "ACTIVE":
-            active[item] += qty
+            active[held_item] += qty
         if state == "COMMITTED":
-            committed[item] += qty
+            committed[held_item] += qty
         if state in ("ACTIVE", "COMMITTED"):
-            by_order[order][state][item] = by_order[order][state].get(item, 0) + qty
+            by_order[holder][state][held_item] = by_order[holder][state].get(held_item, 0) + qty
     sold_without_reservation: defaultdict[str, int] = defaultdict(int)
     corrections = 0
     for a in adjustments:

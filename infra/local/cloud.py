@@ -305,7 +305,15 @@ class LocalCloud:
         stack = self.deployment.stack
         invoke = self.deployment.invoke
         for source in stack.queue_sources:
-            self.pollers.append(QueuePoller(source, invoke, region=stack.region, speed=self.speed).start())
+            runtime = self.deployment.runtimes.get(source.function)
+            queue_poller = QueuePoller(
+                source,
+                invoke,
+                region=stack.region,
+                speed=self.speed,
+                concurrency=runtime.concurrency if runtime is not None else 1,
+            )
+            self.pollers.append(queue_poller.start())
         for stream in stack.stream_sources:
             poller = StreamPoller(
                 stream, invoke, account_id=stack.account_id, region=stack.region, speed=self.speed

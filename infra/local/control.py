@@ -2,7 +2,8 @@
 
 * ``GET /_local/status`` - whether the cloud is quiet: no message waiting or in flight in any
   queue the cloud consumes, the stream pollers caught up, no Step Functions execution running, no
-  function invocation running, the simulator idle. ``{"quiet": bool, "busy": {...what is not}}``.
+  function invocation running (scheduled jobs aside: they never end in a long run), the simulator
+  idle. ``{"quiet": bool, "busy": {...what is not}, "scheduled_jobs_running": {...}}``.
   Tests and scripts wait for quiet before they check the end state of a run.
 * ``GET /_local/chaos`` - the chaos plan (``chaos.py``): its settings, whether it is active, the
   faults injected by kind and by function; ``?messages=1`` adds the per-message ledger.
@@ -87,8 +88,8 @@ class Control:
             if r.type == "AWS::SQS::Queue" and r.physical_id
         }
         sources: dict[str, list[str]] = {}
-        for name, queue in list(backend.queues.items()):
-            dlq = getattr(queue, "dead_letter_queue", None)
+        for name, source_queue in list(backend.queues.items()):
+            dlq = getattr(source_queue, "dead_letter_queue", None)
             if name in logical and dlq is not None and dlq.name in logical:
                 sources.setdefault(dlq.name, []).append(logical[name])
         for poller in self.cloud.stream_pollers:
@@ -125,18 +126,23 @@ class Control:
         executions = len(housekeeping.running_executions())
         if executions:
             busy["executions"] = executions
-        invocations = {
-            r.logical_id: r.running
-            for r in (lambda_runtime.registered(f.name) for f in self.cloud.resources.functions.values())
-            if r is not None and r.running
-        }
+        ticker = self.cloud.ticker
+        scheduled = {k: v for k, v in (ticker.running if ticker is not None else {}).items() if v > 0}
+        invocations = {}
+        for function in self.cloud.resources.functions.values():
+            runtime = lambda_runtime.registered(function.name)
+            # a scheduled job running is the schedule, not unfinished work: it does not count
+            # (work it starts, an execution or a message, does)
+            running = (runtime.running if runtime is not None else 0) - scheduled.get(function.logical_id, 0)
+            if running > 0:
+                invocations[function.logical_id] = running
         if invocations:
             busy["invocations"] = invocations
         simulator = self.cloud.simulator
         pending = simulator.pending() if simulator is not None and hasattr(simulator, "pending") else 0
         if pending:
             busy["simulator"] = pending
-        return {"quiet": not busy, "busy": busy}
+        return {"quiet": not busy, "busy": busy, "scheduled_jobs_running": scheduled}
 
     def _queue_depths(self) -> dict[str, int]:
         from moto.sqs.models import sqs_backends

@@ -5,7 +5,9 @@ ignore ``ReportBatchItemFailures``; the template's mappings are therefore not cr
 ``template_loader``) and each one gets a :class:`QueuePoller` thread instead:
 
 * receive up to ``BatchSize`` messages (in calls of at most 10, waiting up to
-  ``MaximumBatchingWindowInSeconds`` to fill the batch), with all attributes;
+  ``MaximumBatchingWindowInSeconds`` to fill the batch), with all attributes; ``concurrency``
+  threads do so at once (the local cloud uses the function's container count), as Lambda runs
+  several pollers per mapping;
 * build the standard SQS event (``Records`` with ``messageId``, ``receiptHandle``, ``body``,
   ``attributes`` incl. ``ApproximateReceiveCount``, ``messageAttributes``, ``md5OfBody``,
   ``eventSource``, ``eventSourceARN``, ``awsRegion``) and invoke the function;
@@ -107,22 +109,27 @@ class QueuePoller:
         speed: float = 1.0,
         wait_seconds: int = 1,
         sqs_client: Any = None,
+        concurrency: int = 1,
     ) -> None:
         import boto3
 
         self.source = source
+        # batches in flight at once, as Lambda runs several pollers per SQS mapping (FIFO queues
+        # stay ordered per message group: SQS holds a group back while one of its messages is out)
+        self.concurrency = max(1, concurrency)
         self.invoke = invoke
         self.region = region
         self.speed = max(float(speed), 1.0)
         self.wait_seconds = wait_seconds
         self.sqs = sqs_client or boto3.client("sqs", region_name=region)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._visibility: int | None = None
         self.batches = 0
         self.succeeded = 0
         self.failed = 0
         self.redelivered = 0  # processed, but left in the queue by the chaos plan
+        self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"QueuePoller({self.source.name}: {self.source.queue_url} -> {self.source.function})"
@@ -156,7 +163,8 @@ class QueuePoller:
             return [], []
         event = {"Records": [sqs_event_record(m, self.source.queue_arn, self.region) for m in messages]}
         ids = [m["MessageId"] for m in messages]
-        self.batches += 1
+        with self._count_lock:
+            self.batches += 1
         outcome = self.invoke(self.source.function, event)
         failed = self._failed_ids(outcome, ids)
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -168,7 +176,6 @@ class QueuePoller:
             for message in retry:
                 plan.note(message["MessageId"], why)
             again = [m for m in done if plan.redeliver(self.source.function, m["MessageId"])]
-            self.redelivered += len(again)
         deletions = [m for m in done if m not in again]
         for start in range(0, len(deletions), 10):
             chunk = deletions[start : start + 10]
@@ -187,8 +194,10 @@ class QueuePoller:
                     )
                 except Exception:
                     log.debug("could not shorten visibility of %s", message["MessageId"], exc_info=True)
-        self.succeeded += len(done)
-        self.failed += len(retry)
+        with self._count_lock:
+            self.succeeded += len(done)
+            self.failed += len(retry)
+            self.redelivered += len(again)
         return [m["MessageId"] for m in done], [m["MessageId"] for m in retry]
 
     def _failed_ids(self, outcome: Any, ids: list[str]) -> set[str]:
@@ -246,14 +255,18 @@ class QueuePoller:
 
     def start(self) -> QueuePoller:
         if self.source.enabled:
-            self._thread = threading.Thread(target=self._loop, name=f"poller-{self.source.name}", daemon=True)
-            self._thread.start()
+            for n in range(self.concurrency):
+                thread = threading.Thread(
+                    target=self._loop, name=f"poller-{self.source.name}-{n}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
+        for thread in self._threads:
+            thread.join(timeout=timeout)
 
 
 # --------------------------------------------------------------------------- DynamoDB streams

@@ -4,7 +4,9 @@ WMS or carrier integration would (POST /orders/{id}/fulfillment-events), so demo
 DELIVERED (or PICKED_UP) on their own.
 
 Speed: each step waits `step_seconds / speed` (default 2 s / speed); CIRRUS_SIM_STEP_SECONDS sets
-the step directly. Like real webhook senders, it retries an event the API refused with 409 a few
+the step directly. An order's callbacks are sent in order, each a step after the previous one was
+answered, as a warehouse or carrier sends one shipment's events; callbacks of different orders go
+out in parallel. Like real webhook senders, it retries an event the API refused with 409 a few
 times (an earlier event of the same order may still be in flight), and retries a 5xx or a failed
 connection (up to 8 times, later each time). With a chaos plan, a share of the requests it took
 from its queues is left there and comes again, as SQS may deliver a message twice; the repeated
@@ -47,6 +49,7 @@ class _Step:
     tenant_id: str = field(compare=False)
     event: dict[str, Any] = field(compare=False)
     attempt: int = field(default=0, compare=False)
+    rest: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # sent after this one
 
 
 class Simulator:
@@ -152,12 +155,12 @@ class Simulator:
                     }
                 )
             steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
+        for event in steps:
+            event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
+        # one order's callbacks go out in order: the next once the previous one was answered
+        first = _Step(now + self.step, next(self._seq), order_id, tenant_id, steps[0], rest=tuple(steps[1:]))
         with self._lock:
-            for i, event in enumerate(steps, start=1):
-                event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
-                heapq.heappush(
-                    self._heap, _Step(now + i * self.step, next(self._seq), order_id, tenant_id, event)
-                )
+            heapq.heappush(self._heap, first)
 
     # ------------------------------------------------------------------ HTTP side
     def _dispatch_loop(self) -> None:
@@ -210,6 +213,7 @@ class Simulator:
             return
         if response.status_code in (200, 202):
             self.sent += 1
+            self._next(step)
             return
         if response.status_code >= 500 and self._again(step, SERVER_RETRIES):
             # like any webhook sender: a server error is retried (the event id makes it safe)
@@ -217,7 +221,8 @@ class Simulator:
         if response.status_code == 409 and self._again(step, MAX_RETRIES):
             # an earlier event of this order may still be in flight: try again a little later
             return
-        # e.g. the order was cancelled meanwhile: a real warehouse would stop too
+        # e.g. the order was cancelled meanwhile: a real warehouse would stop too (the rest of
+        # this order's callbacks are not sent)
         self.rejected += 1
         log.info(
             "simulator %s for %s answered %s after %d tries: %s",
@@ -227,6 +232,19 @@ class Simulator:
             step.attempt + 1,
             response.text[:300],
         )
+
+    def _next(self, step: _Step) -> None:
+        if step.rest:
+            following = _Step(
+                time.monotonic() + self.step,
+                next(self._seq),
+                step.order_id,
+                step.tenant_id,
+                step.rest[0],
+                rest=step.rest[1:],
+            )
+            with self._lock:
+                heapq.heappush(self._heap, following)
 
     def _again(self, step: _Step, limit: int) -> bool:
         """Schedule the step once more (later each time); False when it has been tried enough."""
@@ -240,6 +258,7 @@ class Simulator:
             step.tenant_id,
             step.event,
             step.attempt + 1,
+            step.rest,
         )
         with self._lock:
             heapq.heappush(self._heap, retry)
