@@ -113,6 +113,23 @@ def test_a_retried_ready_to_ship_step_still_books_the_carrier(admin, stack):
     assert types.count("fulfilment.ready_to_ship") == 1
 
 
+def test_a_step_whose_reads_stay_throttled_is_retried_not_failed(admin, stack):
+    # DynamoDB throttling every attempt the SDK makes: the step raises TransientStoreError, which
+    # the state machine retries, instead of an unknown error that would fail the order for good.
+    from infra.local import chaos
+
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    chaos.configure("ddb_throttle=1", speed=1000)
+    try:
+        step = {"task": "confirm", "tenant_id": "demo", "order_id": order["id"]}
+        outcome = stack.invoke("FulfilmentTaskFunction", step)
+    finally:
+        chaos.configure(None)
+    assert outcome.errored and outcome.error_type == "TransientStoreError", outcome.payload
+    assert "storage busy" in outcome.payload["errorMessage"]
+
+
 def test_pickup_order_path(admin, demo_nodes):
     body = order_body(
         fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"], shipping_address=None

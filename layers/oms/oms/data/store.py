@@ -1216,3 +1216,21 @@ class JobLeaseRepository:
     def release(self, tenant_id: str, job: str, owner: str) -> None:
         with contextlib.suppress(DeleteError):  # expired and taken by another runner: not ours
             JobLeaseRecord(f"T#{tenant_id}#JOBS", job).delete(condition=JobLeaseRecord.owner == owner)
+
+
+# A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py).
+from oms.data.busy import transient_when_busy  # noqa: E402 - applied to the classes above
+
+transient_when_busy(
+    OrderRepository,
+    NodeRepository,
+    ProductRepository,
+    VersionedDocuments,
+    RuleRepository,
+    StockRepository,
+    DirectoryRepository,
+    WebhookRepository,
+    ConnectorRepository,
+    LogRepository,
+    JobLeaseRepository,
+)
