@@ -17,6 +17,12 @@ from typing import Any
 
 #: Where an order may rest when nothing is in flight: done, or waiting for stock.
 EXPECTED_STATES = frozenset({"DELIVERED", "PICKED_UP", "BACKORDERED", "CANCELLED", "FAILED"})
+#: Why an order may end FAILED in a chaos run: stock kept moving while it was planned (a domain
+#: outcome), or a step kept failing through every retry of the state machine because of the
+#: injected faults. Anything else (an unhandled error's class name) is a bug.
+EXPECTED_FAILURES = frozenset(
+    {"StockConflict", "InsufficientStock", "Lambda.ServiceException", "TransientStoreError"}
+)
 #: Faults that account for one delivery of a message that did not consume it.
 INJECTED = ("lambda_before", "lambda_after", "sqs_redeliver")
 MAX_RECEIVE_COUNT = 5  # the template's redrive policies
@@ -30,10 +36,17 @@ class Outcome:
 
 # ---------------------------------------------------------------------- orders
 def check_orders(
-    orders: Mapping[str, Mapping[str, Any]], trails: Mapping[str, list[dict[str, Any]]]
+    orders: Mapping[str, Mapping[str, Any]],
+    trails: Mapping[str, list[dict[str, Any]]],
+    stored: Iterable[str] = (),
 ) -> Outcome:
-    """Every order rests in an expected state; a FAILED one says why; no change was applied twice."""
+    """Every order rests in an expected state; a FAILED one says why, and the reason is a domain
+    outcome or an injected fault; no change was applied twice; the ``stored`` orders are exactly
+    the ones sent (client retries made no second order)."""
     out = Outcome()
+    extra = sorted(set(stored) - set(orders))
+    if extra:
+        out.problems.append(f"{len(extra)} orders nobody created on purpose (a retried create?): {extra[:5]}")
     states = Counter(str(o["status"]) for o in orders.values())
     out.figures["states"] = dict(sorted(states.items()))
     failed_reasons: Counter[str] = Counter()
@@ -47,6 +60,10 @@ def check_orders(
             reason = history[-1].get("reason") if history else None
             if not reason:
                 out.problems.append(f"order {order_id} is FAILED without a reason")
+            elif reason not in EXPECTED_FAILURES:
+                out.problems.append(
+                    f"order {order_id} FAILED because of {reason}, not a fault the run injects"
+                )
             failed_reasons[str(reason)] += 1
         out.problems.extend(_applied_twice(order_id, trails.get(order_id, [])))
     if failed_reasons:

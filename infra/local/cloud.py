@@ -377,6 +377,11 @@ class LocalCloud:
             if not self._started:
                 return
             self._started = False
+            # all at once: each may be in a 1 s long poll
+            for queue_poller in self.pollers:
+                queue_poller.request_stop()
+            for stream_poller in self.stream_pollers:
+                stream_poller.request_stop()
             stoppers: list[tuple[str, Callable[[], Any]]] = []
             if self.simulator is not None and hasattr(self.simulator, "stop"):
                 stoppers.append(("simulator", self.simulator.stop))

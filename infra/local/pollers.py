@@ -263,6 +263,10 @@ class QueuePoller:
                 self._threads.append(thread)
         return self
 
+    def request_stop(self) -> None:
+        """Ask the threads to stop after their current round (``stop`` waits for them)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         for thread in self._threads:
@@ -485,6 +489,9 @@ class StreamPoller:
             self._thread = threading.Thread(target=self._loop, name=f"stream-{self.source.name}", daemon=True)
             self._thread.start()
         return self
+
+    def request_stop(self) -> None:
+        self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -21,7 +21,10 @@ TRAIL = [
 def test_orders_at_rest_pass_and_stuck_or_double_applied_ones_do_not() -> None:
     orders = {
         "a": {"status": "DELIVERED"},
-        "b": {"status": "FAILED", "status_history": [{"status": "FAILED", "reason": "IntakeFailed"}]},
+        "b": {
+            "status": "FAILED",
+            "status_history": [{"status": "FAILED", "reason": "Lambda.ServiceException"}],
+        },
     }
     sound = check_orders(orders, {"a": TRAIL, "b": TRAIL})
     assert sound.problems == [] and sound.figures["states"] == {"DELIVERED": 1, "FAILED": 1}
@@ -36,6 +39,10 @@ def test_orders_at_rest_pass_and_stuck_or_double_applied_ones_do_not() -> None:
     assert any("written twice" in p for p in twice.problems)
     unexplained = check_orders({"a": {"status": "FAILED", "status_history": [{"status": "FAILED"}]}}, {})
     assert unexplained.problems == ["order a is FAILED without a reason"]
+    duplicated = check_orders({"a": {"status": "DELIVERED"}}, {"a": TRAIL}, stored={"a", "z"})
+    assert duplicated.problems == ["1 orders nobody created on purpose (a retried create?): ['z']"]
+    crashed = check_orders({"a": {"status": "FAILED", "status_history": [{"reason": "QueryError"}]}}, {})
+    assert crashed.problems == ["order a FAILED because of QueryError, not a fault the run injects"]
 
 
 ITEM = {"on_hand": 10, "reserved": 2, "available": 8, "committed": 0}
