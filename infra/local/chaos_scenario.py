@@ -353,8 +353,11 @@ class Scenario:
 
     # ------------------------------------------------------------------ what is left
     def collect_and_check(self, ids: list[str], before: dict[str, Any]) -> None:
-        orders = {i: self.client.json("GET", f"/orders/{i}") for i in ids}
-        trails = {i: self._trail(i) for i in ids}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            orders = dict(
+                zip(ids, pool.map(lambda i: self.client.json("GET", f"/orders/{i}"), ids), strict=True)
+            )
+            trails = dict(zip(ids, pool.map(self._trail, ids), strict=True))
         after = stock_snapshot(self.client)
         new_adjustments = [a for k, a in after["adjustments"].items() if k not in before["adjustments"]]
         dead = self.client.json("GET", "/_local/dead-letters")

@@ -33,6 +33,10 @@ deadlocking.
 
 Environment variables cannot differ per function in one process: :func:`merge_environments` builds
 the union once and refuses conflicting values.
+
+With a chaos plan (``chaos.py``) a share of invocations fail with ``Lambda.ServiceException``,
+before the handler runs or after it ran (``Invocation.injected`` says which), and the AWS calls a
+handler makes are marked as its invocation's, so the plan can throttle them.
 """
 
 from __future__ import annotations
