@@ -72,6 +72,8 @@ __all__ = [
     "configure",
     "current",
     "current_invocation",
+    "from_environment",
+    "injected_error",
     "invocation",
 ]
 

@@ -264,6 +264,7 @@ class Scenario:
         self.say = say
         self.receiver = Receiver()
         self.cancels: dict[str, int] = {}
+        self._cancels_lock = threading.Lock()
 
     # ------------------------------------------------------------------ setup
     def setup(self) -> dict[str, str]:
@@ -311,7 +312,8 @@ class Scenario:
             "POST", f"/orders/{order_id}/cancel", json={"reason": "chaos: changed mind"}
         )
         outcome = "cancelled" if response.status_code == 200 else f"refused {response.status_code}"
-        self.cancels[outcome] = self.cancels.get(outcome, 0) + 1
+        with self._cancels_lock:
+            self.cancels[outcome] = self.cancels.get(outcome, 0) + 1
 
     def wait_until_settled(self, ids: list[str], timeout: float) -> None:
         """Until the cloud is quiet and every order rests in an expected state, three looks in a row
@@ -394,7 +396,7 @@ class Scenario:
             self.say(f"chaos on; sending {len(plans)} orders")
             ids = self.send(plans)
             sent = time.monotonic()
-            self.say(f"sent in {sent - started:.1f} s; waiting for every order to rest")
+            self.say(f"set up and sent in {sent - started:.1f} s; waiting for every order to rest")
             self.wait_until_settled(ids, timeout)
             self.report.settle_seconds = time.monotonic() - sent
             self.report.faults = self.chaos(False)
