@@ -8,9 +8,13 @@ PORT ?=
 SPEED ?=
 BENCH ?=
 PYTEST_ARGS ?=
+N ?= 1000
+CHAOS ?=
 ARGS ?=
+N ?= 1000
+CHAOS ?=
 
-.PHONY: help bootstrap run test test-future contract bench lint typecheck openapi ops deploy secrets clean distclean
+.PHONY: help bootstrap run test test-future contract bench chaos lint typecheck openapi ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +30,8 @@ contract: ## Run the contract tests (template, state machines, layer pins)
 	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh tests/contract
 bench: ## Run the benchmarks in scripts/bench and print their figures (BENCH=name filter)
 	@BENCH="$(BENCH)" bash scripts/bench.sh
+chaos: ## N orders through a local cloud injecting 10 % faults, then checks; prints the figures (N=1000, CHAOS=spec)
+	@N="$(N)" CHAOS="$(CHAOS)" bash scripts/chaos.sh
 lint: ## ruff check and ruff format --check
 	@bash scripts/lint.sh
 typecheck: ## mypy (config in pyproject.toml)

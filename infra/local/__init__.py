@@ -5,7 +5,9 @@ Entry points (see ``README.md`` next to this file):
 * ``python -m infra.local run`` - what ``make run`` starts (:mod:`infra.local.__main__`);
 * :class:`infra.local.cloud.LocalCloud` - the same, from Python (end-to-end tests);
 * :func:`infra.local.testing.deployed_template` - the template inside ``moto.mock_aws`` for
-  component tests (no server, no sockets).
+  component tests (no server, no sockets);
+* ``python -m infra.local.chaos_scenario`` - what ``make chaos`` runs: orders under injected
+  faults (:mod:`infra.local.chaos`), then checks.
 
 Attributes are imported lazily so ``import infra.local`` stays cheap (moto takes seconds to import).
 """

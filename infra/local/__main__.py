@@ -2,7 +2,7 @@
 
     python -m infra.local run [--port 3000] [--host 127.0.0.1] [--fresh] [--state-dir DIR]
                               [--speed N] [--param Name=Value ...] [--no-seed] [--no-simulator]
-                              [--no-persist] [--verbose]
+                              [--no-persist] [--chaos SPEC] [--verbose]
     python -m infra.local describe [--param Name=Value ...]
 
 ``run`` prints what it serves, then one line tests can wait for::
@@ -59,11 +59,18 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from infra.local import chaos
+    from infra.local.chaos import ChaosSpec
     from infra.local.cloud import REPO_ROOT, LocalCloud, PortInUseError
     from infra.local.lambda_runtime import EnvironmentConflictError
     from infra.local.template_loader import TemplateError
 
     _configure_logging(args.verbose)
+    try:
+        chaos_spec = ChaosSpec.parse(args.chaos) if args.chaos is not None else chaos.from_environment()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     cloud = LocalCloud(
         Path(args.repo).resolve() if args.repo else REPO_ROOT,
         api_port=args.port,
@@ -75,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         simulator=not args.no_simulator,
         persist=not args.no_persist,
+        chaos_spec=chaos_spec or "",
     )
     stop = threading.Event()
 
@@ -137,6 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-simulator", action="store_true", help="do not start the warehouse/carrier simulator"
     )
     run.add_argument("--no-persist", action="store_true", help="keep nothing after stopping")
+    run.add_argument(
+        "--chaos",
+        default=None,
+        metavar="SPEC",
+        help='inject faults, e.g. "lambda=0.1,ddb_throttle=0.1,sqs_redeliver=0.1,seed=7" '
+        "(default: $CIRRUS_CHAOS; see infra/local/chaos.py)",
+    )
     run.add_argument("--repo", default=None, help=argparse.SUPPRESS)
     run.add_argument("-v", "--verbose", action="store_true", help="debug logs and one line per request")
     run.set_defaults(handler=_run)

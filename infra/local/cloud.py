@@ -18,7 +18,8 @@ What :meth:`LocalCloud.start` does, in order:
 4. starts one poller per SQS event source mapping, the schedule ticker, the HTTP gateway
    (``api_url``; Function URLs under ``/_fn/<LogicalId>/``), periodic persistence and housekeeping,
    and the warehouse/carrier simulator if the app provides one (``start(cloud)`` in
-   ``oms.simulator`` or ``infra.local.simulator``).
+   ``oms.simulator`` or ``infra.local.simulator``); with a chaos plan (``chaos_spec=`` or
+   ``CIRRUS_CHAOS``, see ``chaos.py``) faults are injected from then on.
 
 :meth:`stop` persists, stops every thread and the server, empties moto's (process-wide) backends
 and restores the environment. The class is a context manager::
@@ -41,7 +42,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.local import lambda_runtime, moto_patches
+from infra.local import chaos, lambda_runtime, moto_patches
+from infra.local.chaos import ChaosPlan, ChaosSpec
+from infra.local.control import Control
 from infra.local.deployment import Deployment, aws_environment, deploy, ensure_secure_parameters
 from infra.local.gateway import Gateway, PortInUseError, port_is_free
 from infra.local.housekeeping import Housekeeper
@@ -98,6 +101,7 @@ class LocalCloud:
         simulator: bool = True,
         save_interval: float = 30.0,
         housekeeping_interval: float = 30.0,
+        chaos_spec: str | ChaosSpec | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.host = host
@@ -113,6 +117,11 @@ class LocalCloud:
         self.simulator_enabled = simulator
         self.save_interval = save_interval
         self.housekeeping_interval = housekeeping_interval
+        # faults to inject (chaos.py); None: whatever CIRRUS_CHAOS says, "" or an empty spec: none
+        self.chaos_spec = ChaosSpec.parse(chaos_spec) if isinstance(chaos_spec, str) else chaos_spec
+        if chaos_spec is None:
+            self.chaos_spec = chaos.from_environment()
+        self.chaos: ChaosPlan | None = None
 
         self.deployment: Deployment | None = None
         self.gateway: Gateway | None = None
@@ -294,7 +303,15 @@ class LocalCloud:
         stack = self.deployment.stack
         invoke = self.deployment.invoke
         for source in stack.queue_sources:
-            self.pollers.append(QueuePoller(source, invoke, region=stack.region, speed=self.speed).start())
+            runtime = self.deployment.runtimes.get(source.function)
+            queue_poller = QueuePoller(
+                source,
+                invoke,
+                region=stack.region,
+                speed=self.speed,
+                concurrency=runtime.concurrency if runtime is not None else 1,
+            )
+            self.pollers.append(queue_poller.start())
         for stream in stack.stream_sources:
             poller = StreamPoller(
                 stream, invoke, account_id=stack.account_id, region=stack.region, speed=self.speed
@@ -314,7 +331,11 @@ class LocalCloud:
         ]
         self.ticker = Ticker(jobs, invoke, speed=self.speed, account_id=stack.account_id, region=stack.region)
         self.ticker.start()
-        self.gateway = Gateway(stack, invoke, host=self.host, port=self.api_port)
+        # after the demo data is in: faults start with the services (the seeding is never hit)
+        self.chaos = chaos.configure(self.chaos_spec, speed=self.speed)
+        self.gateway = Gateway(
+            stack, invoke, host=self.host, port=self.api_port, local_endpoints=Control(self)
+        )
         self.gateway.start()
         # Function URLs live on the gateway here, not at AWS's URL moto would report: tell the app
         self._set_env({"CIRRUS_LOCAL_FUNCTION_URL_BASE": f"{self.gateway.url}/_fn"})
@@ -354,6 +375,11 @@ class LocalCloud:
             if not self._started:
                 return
             self._started = False
+            # all at once: each may be in a 1 s long poll
+            for queue_poller in self.pollers:
+                queue_poller.request_stop()
+            for stream_poller in self.stream_pollers:
+                stream_poller.request_stop()
             stoppers: list[tuple[str, Callable[[], Any]]] = []
             if self.simulator is not None and hasattr(self.simulator, "stop"):
                 stoppers.append(("simulator", self.simulator.stop))
@@ -372,6 +398,7 @@ class LocalCloud:
                     stop()
                 except Exception:
                     log.exception("stopping %s failed", name)
+            chaos.configure(None)
             if self.deployment is not None:
                 self.deployment.close()
             if self._server is not None:
@@ -431,4 +458,6 @@ class LocalCloud:
         if self.seeded:
             lines.append(f"Demo data    {self.seeded}")
         lines.append(f"Demo login   {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}")
+        if self.chaos is not None:
+            lines.append(f"Chaos        {self.chaos.spec.describe()} ({self.api_url}/_local/chaos)")
         return lines

@@ -16,7 +16,8 @@ results back:
   **payload format 2.0** events (``rawPath``, ``rawQueryString``, lower-case ``headers``, ``cookies``,
   ``requestContext.http.method``...);
 * the first API is served at ``/``; every API is also reachable under ``/_api/<ApiLogicalId>/``;
-  a REST API's stage is not part of local URLs;
+  a REST API's stage is not part of local URLs; ``/_local/...`` are the local cloud's own
+  endpoints (``control.py``: quiet status, chaos plan), never a function;
 * CORS configured on an HTTP API or Function URL is applied like AWS does: preflight ``OPTIONS``
   requests are answered by the gateway and ``Access-Control-Allow-Origin`` is added to responses;
 * a function error becomes ``500 {"message": "Internal Server Error"}``, a malformed proxy result
@@ -165,9 +166,11 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 3000,
         max_body_bytes: int = MAX_BODY_BYTES,
+        local_endpoints: Callable[[Request], Response] | None = None,
     ) -> None:
         self.stack = stack
         self.invoke = invoke
+        self.local_endpoints = local_endpoints  # the cloud's own /_local/... endpoints (control.py)
         if access_log.level == logging.NOTSET:
             access_log.setLevel(logging.WARNING)  # one line per request is opt-in (CLI --verbose)
         self.host = host
@@ -246,6 +249,8 @@ class Gateway:
 
     def handle(self, request: Request) -> Response:
         path = request.path
+        if path.startswith("/_local/") and self.local_endpoints is not None:
+            return self.local_endpoints(request)
         if path.startswith("/_fn/"):
             _, _, rest = path.partition("/_fn/")
             function, _, sub = rest.partition("/")

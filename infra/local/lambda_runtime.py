@@ -33,11 +33,16 @@ deadlocking.
 
 Environment variables cannot differ per function in one process: :func:`merge_environments` builds
 the union once and refuses conflicting values.
+
+With a chaos plan (``chaos.py``) a share of invocations fail with ``Lambda.ServiceException``,
+before the handler runs or after it ran (``Invocation.injected`` says which), and the AWS calls a
+handler makes are marked as its invocation's, so the plan can throttle them.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import importlib.util
 import json
@@ -54,7 +59,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from infra.local import chaos
+
 log = logging.getLogger("infra.local.lambda")
+_no_marker = contextlib.nullcontext
 
 __all__ = [
     "EnvironmentConflictError",
@@ -122,6 +130,7 @@ class Invocation:
     errored: bool
     request_id: str
     duration_ms: float
+    injected: str | None = None  # "before"/"after": a fault the chaos plan injected (chaos.py)
 
     @property
     def error_type(self) -> str | None:
@@ -174,6 +183,8 @@ class FunctionRuntime:
         self._container = threading.BoundedSemaphore(self.concurrency)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._container_threads: set[int] = set()
+        self.running = 0  # invocations under way (the local cloud's quiet check reads it)
+        self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FunctionRuntime({self.logical_id}, {self.code_dir}, {self.handler})"
@@ -278,10 +289,24 @@ class FunctionRuntime:
             _running.function = outer
 
     def _run(self, event: Any, request_id: str | None) -> Invocation:
+        with self._count_lock:
+            self.running += 1
+        try:
+            return self._run_handler(event, request_id)
+        finally:
+            with self._count_lock:
+                self.running -= 1
+
+    def _run_handler(self, event: Any, request_id: str | None) -> Invocation:
         context = self.make_context(request_id)
         started = time.perf_counter()
+        plan = chaos.active()
+        fault = plan.lambda_fault(self.logical_id) if plan is not None else None
+        if fault == "before":
+            return self._injected(fault, context.aws_request_id, started)
         try:
-            result = self._call_handler(event, context)
+            with chaos.invocation(self.logical_id, context.aws_request_id) if plan else _no_marker():
+                result = self._call_handler(event, context)
         except Exception as exc:
             duration = (time.perf_counter() - started) * 1000
             log.warning("%s failed: %s: %s", self.logical_id, type(exc).__name__, exc)
@@ -308,7 +333,15 @@ class FunctionRuntime:
                 duration,
                 self.timeout,
             )
+        if fault == "after":
+            return self._injected(fault, context.aws_request_id, started)
         return Invocation(payload, False, context.aws_request_id, duration)
+
+    def _injected(self, where: str, request_id: str, started: float) -> Invocation:
+        log.info("chaos: %s fails %s the handler", self.logical_id, where)
+        error = chaos.injected_error(where, self.logical_id, request_id)
+        duration = (time.perf_counter() - started) * 1000
+        return Invocation(error, True, request_id, duration, injected=where)
 
 
 # --------------------------------------------------------------------------- registry + hook

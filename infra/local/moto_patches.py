@@ -48,7 +48,15 @@ problem; each says why in one line:
 12. Asynchronous Lambda invocations - moto runs ``InvocationType=Event`` invokes synchronously, so
     the caller waits for the whole function (an inventory receipt would wait for the backorder job
     it triggers). They now run on a small background pool and the call returns 202 at once, as on
-    AWS; a failure is logged (AWS would retry it twice, then drop it or use an on-failure target).
+    AWS; a failed invocation is tried twice more (after 1 and 2 s; AWS waits 1 and 2 minutes), then
+    logged and dropped (AWS would drop it too, or send it to an on-failure target).
+13. SQS scans - ``ReceiveMessage`` checks every message it hands out against the queue's retention
+    period by asking for the queue's attributes, and moto builds *all* of them to answer (so does
+    every ``SendMessage``), counting every message of the queue three times (visible, in flight,
+    delayed) with a ``datetime`` clock read per message - twice per attribute asked. With a backlog
+    of a few hundred messages that was a third of the CPU of a run. The retention check now reads
+    the one attribute it needs, a lookup of named attributes builds the map once, and a message's
+    visibility is compared with ``time.time()`` (the same clock, without the datetime arithmetic).
 
 ``change_counter()`` exposes a number that grows with every DynamoDB or SQS mutation, so the local
 cloud can persist its state only when something changed.
@@ -68,6 +76,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -153,6 +162,7 @@ def apply() -> None:
         _patch_query_candidates()
         _patch_dynamodb_fast_responses()
         _patch_lambda_async_invoke()
+        _patch_sqs_scans()
         _State.applied = True
 
 
@@ -816,12 +826,15 @@ def _patch_dynamodb_fast_responses() -> None:
 
 
 # --------------------------------------------------------------------------- 12. async Lambda invoke
+_ASYNC_RETRY_WAITS = (0.0, 1.0, 2.0)  # before each attempt
+
+
 def _patch_lambda_async_invoke() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from moto.awslambda.models import LambdaFunction
 
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-async")
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
 
     sync_invoke = LambdaFunction.invoke
 
@@ -831,14 +844,58 @@ def _patch_lambda_async_invoke() -> None:
         event = json.loads(body) if body else {}
 
         def run() -> None:
-            try:
-                _payload, errored, logs = self._invoke_lambda(event=event)
-                if errored:
-                    _log.warning("async invoke of %s failed: %s", self.function_name, logs[-500:])
-            except Exception:
-                _log.exception("async invoke of %s failed", self.function_name)
+            # Lambda retries a failed asynchronous invocation twice (after 1 and 2 minutes; here
+            # after 1 and 2 seconds), then drops it.
+            for attempt, wait in enumerate(_ASYNC_RETRY_WAITS):
+                time.sleep(wait)
+                try:
+                    payload, errored, _logs = self._invoke_lambda(event=event)
+                except Exception:
+                    _log.exception("async invoke of %s failed", self.function_name)
+                    return
+                if not errored:
+                    return
+                _log.warning(
+                    "async invoke of %s failed (attempt %d): %s",
+                    self.function_name,
+                    attempt + 1,
+                    str(payload)[:500],
+                )
 
         pool.submit(run)
         return ""
 
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 13. SQS scans
+def _patch_sqs_scans() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.exceptions import InvalidAttributeName
+    from moto.sqs.models import Message, SQSBackend
+
+    # moto's unix_time_millis() is datetime arithmetic on utcnow(): the same instant as time.time()
+    Message.visible = property(lambda self: time.time() * 1000 > self.visible_at)  # type: ignore[method-assign,assignment]
+    Message.delayed = property(lambda self: time.time() * 1000 < self.delayed_until)  # type: ignore[method-assign,assignment]
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention + message.sent_timestamp / 1000 > unix_time())
+
+    def get_queue_attributes(self: Any, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        queue = self.get_queue(queue_name)
+        if not attribute_names:
+            return {}
+        valid_names = ["All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES]
+        invalid_name = next((name for name in attribute_names if name not in valid_names), None)
+        if invalid_name or invalid_name == "":
+            raise InvalidAttributeName(invalid_name)
+        everything = queue.attributes  # built once (moto built it twice per name asked)
+        if "All" in attribute_names:
+            return dict(everything)
+        return {n: everything[n] for n in attribute_names if everything.get(n) is not None}
+
+    SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
+        is_message_valid_based_on_retention_period
+    )
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]

@@ -5,7 +5,9 @@ ignore ``ReportBatchItemFailures``; the template's mappings are therefore not cr
 ``template_loader``) and each one gets a :class:`QueuePoller` thread instead:
 
 * receive up to ``BatchSize`` messages (in calls of at most 10, waiting up to
-  ``MaximumBatchingWindowInSeconds`` to fill the batch), with all attributes;
+  ``MaximumBatchingWindowInSeconds`` to fill the batch), with all attributes; ``concurrency``
+  threads do so at once (the local cloud uses the function's container count), as Lambda runs
+  several pollers per mapping;
 * build the standard SQS event (``Records`` with ``messageId``, ``receiptHandle``, ``body``,
   ``attributes`` incl. ``ApproximateReceiveCount``, ``messageAttributes``, ``md5OfBody``,
   ``eventSource``, ``eventSourceARN``, ``awsRegion``) and invoke the function;
@@ -18,6 +20,11 @@ ignore ``ReportBatchItemFailures``; the template's mappings are therefore not cr
 
 ``speed`` > 1 shortens the wait before a failed message is retried (its visibility timeout is set
 to ``VisibilityTimeout / speed``), so retry-and-DLQ paths can be watched in a demo.
+
+With a chaos plan (``chaos.py``), a share of the processed messages is left undeleted (SQS delivers
+it again, as at-least-once delivery allows), and every delivery that did not consume a message is
+written to the plan's ledger with its reason (an injected fault, or the function's own failure and
+the throttles injected into it), which explains a message that ends in a dead-letter queue.
 
 DynamoDB stream mappings get a :class:`StreamPoller`, which reads the table's stream records in
 this process (moto's own stream mappings would invoke the function synchronously *inside* the write,
@@ -40,7 +47,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from infra.local import moto_patches
+from infra.local import chaos, moto_patches
 from infra.local.stack import QueueSource, StreamSource
 
 log = logging.getLogger("infra.local.pollers")
@@ -102,21 +109,27 @@ class QueuePoller:
         speed: float = 1.0,
         wait_seconds: int = 1,
         sqs_client: Any = None,
+        concurrency: int = 1,
     ) -> None:
         import boto3
 
         self.source = source
+        # batches in flight at once, as Lambda runs several pollers per SQS mapping (FIFO queues
+        # stay ordered per message group: SQS holds a group back while one of its messages is out)
+        self.concurrency = max(1, concurrency)
         self.invoke = invoke
         self.region = region
         self.speed = max(float(speed), 1.0)
         self.wait_seconds = wait_seconds
         self.sqs = sqs_client or boto3.client("sqs", region_name=region)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._visibility: int | None = None
         self.batches = 0
         self.succeeded = 0
         self.failed = 0
+        self.redelivered = 0  # processed, but left in the queue by the chaos plan
+        self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"QueuePoller({self.source.name}: {self.source.queue_url} -> {self.source.function})"
@@ -150,20 +163,29 @@ class QueuePoller:
             return [], []
         event = {"Records": [sqs_event_record(m, self.source.queue_arn, self.region) for m in messages]}
         ids = [m["MessageId"] for m in messages]
-        self.batches += 1
+        with self._count_lock:
+            self.batches += 1
         outcome = self.invoke(self.source.function, event)
         failed = self._failed_ids(outcome, ids)
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
+        retry = [m for m in messages if m["MessageId"] in failed]
+        again: list[dict[str, Any]] = []  # processed, but SQS will deliver them again (chaos)
+        plan = chaos.current()
+        if plan is not None:
+            why = plan.failure_outcome(outcome)
+            for message in retry:
+                plan.note(message["MessageId"], why)
+            again = [m for m in done if plan.redeliver(self.source.function, m["MessageId"])]
+        deletions = [m for m in done if m not in again]
+        for start in range(0, len(deletions), 10):
+            chunk = deletions[start : start + 10]
             self.sqs.delete_message_batch(
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
-        retry = [m for m in messages if m["MessageId"] in failed]
-        if retry and self.speed > 1:
+        if (retry or again) and self.speed > 1:
             timeout = max(0, int(self._queue_visibility() / self.speed))
-            for message in retry:
+            for message in retry + again:
                 try:
                     self.sqs.change_message_visibility(
                         QueueUrl=self.source.queue_url,
@@ -172,8 +194,10 @@ class QueuePoller:
                     )
                 except Exception:
                     log.debug("could not shorten visibility of %s", message["MessageId"], exc_info=True)
-        self.succeeded += len(done)
-        self.failed += len(retry)
+        with self._count_lock:
+            self.succeeded += len(done)
+            self.failed += len(retry)
+            self.redelivered += len(again)
         return [m["MessageId"] for m in done], [m["MessageId"] for m in retry]
 
     def _failed_ids(self, outcome: Any, ids: list[str]) -> set[str]:
@@ -231,14 +255,22 @@ class QueuePoller:
 
     def start(self) -> QueuePoller:
         if self.source.enabled:
-            self._thread = threading.Thread(target=self._loop, name=f"poller-{self.source.name}", daemon=True)
-            self._thread.start()
+            for n in range(self.concurrency):
+                thread = threading.Thread(
+                    target=self._loop, name=f"poller-{self.source.name}-{n}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         return self
+
+    def request_stop(self) -> None:
+        """Ask the threads to stop after their current round (``stop`` waits for them)."""
+        self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
+        for thread in self._threads:
+            thread.join(timeout=timeout)
 
 
 # --------------------------------------------------------------------------- DynamoDB streams
@@ -361,6 +393,10 @@ class StreamPoller:
             self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)
             return len(records)
         self._attempts += 1
+        plan = chaos.current()
+        if plan is not None:
+            first = wanted[0]["dynamodb"]["SequenceNumber"]
+            plan.note(f"stream:{self.source.name}:{first}", plan.failure_outcome(outcome))
         if 0 <= self.source.maximum_retry_attempts < self._attempts:
             self._give_up(wanted, outcome)
             self.position, self._attempts, self._limit = last + 1, 0, max(1, self.source.batch_size)
@@ -453,6 +489,9 @@ class StreamPoller:
             self._thread = threading.Thread(target=self._loop, name=f"stream-{self.source.name}", daemon=True)
             self._thread.start()
         return self
+
+    def request_stop(self) -> None:
+        self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -265,6 +265,8 @@ class Ticker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.fired: dict[str, int] = {job.name: 0 for job in self.jobs}
+        self.running: dict[str, int] = {}  # scheduled invocations under way, per function
+        self._running_lock = threading.Lock()
         self._due: dict[str, dt.datetime | None] = {
             job.name: job.next_due(self._origin, self._origin, None) for job in self.jobs
         }
@@ -309,12 +311,17 @@ class Ticker:
         log.info("schedule %s fires %s", job.name, job.function)
 
         def run() -> None:
+            with self._running_lock:
+                self.running[job.function] = self.running.get(job.function, 0) + 1
             try:
                 outcome = self.invoke(job.function, event)
                 if getattr(outcome, "errored", False):
                     log.warning("scheduled %s failed: %s", job.function, getattr(outcome, "payload", ""))
             except Exception:
                 log.exception("scheduled invocation of %s failed", job.function)
+            finally:
+                with self._running_lock:
+                    self.running[job.function] -= 1
 
         threading.Thread(target=run, name=f"schedule-{job.name}", daemon=True).start()
 

@@ -5,8 +5,13 @@ of the order's tenant, issued for the run and revoked when it stops), so demo or
 DELIVERED (or PICKED_UP) on their own.
 
 Speed: each step waits `step_seconds / speed` (default 2 s / speed); CIRRUS_SIM_STEP_SECONDS sets
-the step directly. Like real webhook senders, it retries an event the API refused with 409 a few
-times (an earlier event of the same order may still be in flight).
+the step directly. An order's callbacks are sent in order, each a step after the previous one was
+answered, as a warehouse or carrier sends one shipment's events; callbacks of different orders go
+out in parallel. Like real webhook senders, it retries an event the API refused with 409 a few
+times (an earlier event of the same order may still be in flight), and retries a 5xx or a failed
+connection (up to 8 times, later each time). With a chaos plan, a share of the requests it took
+from its queues is left there and comes again, as SQS may deliver a message twice; the repeated
+callbacks carry the same event ids.
 """
 
 from __future__ import annotations
@@ -19,17 +24,22 @@ import os
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import requests
 
+from infra.local import chaos
+
 log = logging.getLogger("cirrus.simulator")
 
 WAREHOUSE_STEPS = ("PICKING", "PACKING")
 CARRIERS = ("UPS", "FedEx", "USPS", "DHL")
-MAX_RETRIES = 5
+MAX_RETRIES = 5  # 409s: an earlier event of the order still in flight
+SERVER_RETRIES = 8  # 5xx and connection errors
+SENDERS = 4
 
 
 @dataclass(order=True)
@@ -40,6 +50,7 @@ class _Step:
     tenant_id: str = field(compare=False)
     event: dict[str, Any] = field(compare=False)
     attempt: int = field(default=0, compare=False)
+    rest: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # sent after this one
 
 
 class Simulator:
@@ -65,9 +76,16 @@ class Simulator:
         self._threads: list[threading.Thread] = []
         self._keys: dict[str, tuple[str, str]] = {}  # tenant -> (key id, key)
         self._sqs = boto3.client("sqs")
-        self._http = requests.Session()
+        self._http = requests.Session()  # thread-safe enough for plain POSTs (urllib3 pools)
+        # a few callbacks in flight at once, as many warehouses and carriers would send them
+        self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="sim-send")
         self.sent = 0
         self.rejected = 0
+        self.retried = 0
+        self._sending = 0
+        # how long a request the chaos plan leaves in its queue stays invisible (VisibilityTimeout
+        # 60 s of the template's queues, sped up like the pollers' retries)
+        self.redelivery_wait = max(1, int(60 / max(speed, 1.0)))
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Simulator:
@@ -81,6 +99,7 @@ class Simulator:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        self._senders.shutdown(wait=False, cancel_futures=True)
         self._revoke_keys()
 
     # ------------------------------------------------------------------ queue side
@@ -101,6 +120,16 @@ class Simulator:
                         self._plan(kind, json.loads(message["Body"]))
                     except (ValueError, KeyError):
                         log.warning("simulator ignored an unreadable %s request", kind)
+                    plan = chaos.current()
+                    if plan is not None and plan.redeliver(f"simulator-{kind}", message["MessageId"]):
+                        # not deleted: SQS hands the request over again, and the warehouse
+                        # repeats its callbacks (same event ids, which the API accepts once)
+                        self._sqs.change_message_visibility(
+                            QueueUrl=url,
+                            ReceiptHandle=message["ReceiptHandle"],
+                            VisibilityTimeout=self.redelivery_wait,
+                        )
+                        continue
                     self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             if idle:
                 self._stop.wait(0.2)
@@ -128,12 +157,12 @@ class Simulator:
                     }
                 )
             steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
+        for event in steps:
+            event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
+        # one order's callbacks go out in order: the next once the previous one was answered
+        first = _Step(now + self.step, next(self._seq), order_id, tenant_id, steps[0], rest=tuple(steps[1:]))
         with self._lock:
-            for i, event in enumerate(steps, start=1):
-                event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
-                heapq.heappush(
-                    self._heap, _Step(now + i * self.step, next(self._seq), order_id, tenant_id, event)
-                )
+            heapq.heappush(self._heap, first)
 
     # ------------------------------------------------------------------ HTTP side
     def _dispatch_loop(self) -> None:
@@ -142,10 +171,20 @@ class Simulator:
                 due = self._heap[0] if self._heap and self._heap[0].due <= time.monotonic() else None
                 if due is not None:
                     heapq.heappop(self._heap)
+                    self._sending += 1
             if due is None:
                 self._stop.wait(0.05)
                 continue
-            self._send(due)
+            self._senders.submit(self._send_counted, due)
+
+    def _send_counted(self, step: _Step) -> None:
+        try:
+            self._send(step)
+        except Exception:
+            log.exception("simulator could not send %s", step.event.get("type"))
+        finally:
+            with self._lock:
+                self._sending -= 1
 
     def _api_key(self, tenant_id: str) -> str:
         """The tenant's INTEGRATION key for this run, issued on first use, as a SUPERADMIN would
@@ -183,24 +222,20 @@ class Simulator:
             )
         except requests.RequestException as exc:
             log.debug("simulator post failed: %s", exc)
+            self._again(step, SERVER_RETRIES)
             return
         if response.status_code in (200, 202):
             self.sent += 1
+            self._next(step)
             return
-        if response.status_code == 409 and step.attempt < MAX_RETRIES:
+        if response.status_code >= 500 and self._again(step, SERVER_RETRIES):
+            # like any webhook sender: a server error is retried (the event id makes it safe)
+            return
+        if response.status_code == 409 and self._again(step, MAX_RETRIES):
             # an earlier event of this order may still be in flight: try again a little later
-            retry = _Step(
-                time.monotonic() + self.step * (step.attempt + 1),
-                next(self._seq),
-                step.order_id,
-                step.tenant_id,
-                step.event,
-                step.attempt + 1,
-            )
-            with self._lock:
-                heapq.heappush(self._heap, retry)
             return
-        # e.g. the order was cancelled meanwhile: a real warehouse would stop too
+        # e.g. the order was cancelled meanwhile: a real warehouse would stop too (the rest of
+        # this order's callbacks are not sent)
         self.rejected += 1
         log.info(
             "simulator %s for %s answered %s after %d tries: %s",
@@ -210,6 +245,42 @@ class Simulator:
             step.attempt + 1,
             response.text[:300],
         )
+
+    def _next(self, step: _Step) -> None:
+        if step.rest:
+            following = _Step(
+                time.monotonic() + self.step,
+                next(self._seq),
+                step.order_id,
+                step.tenant_id,
+                step.rest[0],
+                rest=step.rest[1:],
+            )
+            with self._lock:
+                heapq.heappush(self._heap, following)
+
+    def _again(self, step: _Step, limit: int) -> bool:
+        """Schedule the step once more (later each time); False when it has been tried enough."""
+        if step.attempt >= limit:
+            return False
+        self.retried += 1
+        retry = _Step(
+            time.monotonic() + max(self.step, 0.1) * (step.attempt + 1),
+            next(self._seq),
+            step.order_id,
+            step.tenant_id,
+            step.event,
+            step.attempt + 1,
+            step.rest,
+        )
+        with self._lock:
+            heapq.heappush(self._heap, retry)
+        return True
+
+    def pending(self) -> int:
+        """Callbacks planned but not sent yet (0: the warehouse and carrier are idle)."""
+        with self._lock:
+            return len(self._heap) + self._sending
 
 
 def start(cloud: Any) -> Simulator:

@@ -91,6 +91,45 @@ def test_duplicate_callback_is_applied_once(admin):
     assert types.count("fulfilment.picking") == 1
 
 
+def test_a_retried_ready_to_ship_step_still_books_the_carrier(admin, stack):
+    # The state machine retries a Task whose answer was lost (Lambda.ServiceException after the
+    # function wrote): the retry finds the event applied and must still ask for the carrier.
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    for step in ("PICKING", "PACKING", "READY_TO_SHIP"):
+        send(admin, order["id"], {"type": step, "event_id": f"wms-{step}"}, step)
+    retry = stack.invoke(
+        "FulfilmentTaskFunction",
+        {
+            "task": "apply_event",
+            "tenant_id": "demo",
+            "order_id": order["id"],
+            "event": {"type": "READY_TO_SHIP", "event_id": "wms-READY_TO_SHIP"},
+        },
+    )
+    assert not retry.errored, retry.payload
+    assert retry.payload["next"] == "REQUEST_CARRIER" and retry.payload["request"]["order_id"] == order["id"]
+    types = [e["type"] for e in admin.get(f"/orders/{order['id']}/events").body["items"]]
+    assert types.count("fulfilment.ready_to_ship") == 1
+
+
+def test_a_step_whose_reads_stay_throttled_is_retried_not_failed(admin, stack):
+    # DynamoDB throttling every attempt the SDK makes: the step raises TransientStoreError, which
+    # the state machine retries, instead of an unknown error that would fail the order for good.
+    from infra.local import chaos
+
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    chaos.configure("ddb_throttle=1", speed=1000)
+    try:
+        step = {"task": "confirm", "tenant_id": "demo", "order_id": order["id"]}
+        outcome = stack.invoke("FulfilmentTaskFunction", step)
+    finally:
+        chaos.configure(None)
+    assert outcome.errored and outcome.error_type == "TransientStoreError", outcome.payload
+    assert "storage busy" in outcome.payload["errorMessage"]
+
+
 def test_pickup_order_path(admin, demo_nodes):
     body = order_body(
         fulfillment_type="STORE_PICKUP", pickup_node_id=demo_nodes["STR-CHI-01"], shipping_address=None

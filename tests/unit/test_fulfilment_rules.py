@@ -2,7 +2,7 @@ import pytest
 
 from oms.domain import orders
 from oms.domain.errors import Conflict
-from oms.domain.fulfilment import decide
+from oms.domain.fulfilment import decide, replayed_next_step
 from oms.domain.lifecycle import OrderStatus as S
 from oms.domain.models import Allocation, FulfilmentEvent, Shipment
 from tests.unit.factories import NOW, PRINCIPAL, catalog_for, order_request
@@ -32,6 +32,13 @@ def ev(**kw):
 def test_ready_to_ship_requests_a_carrier():
     outcome = decide(order_in(S.PACKING), ev(type="READY_TO_SHIP"))
     assert outcome.target == S.READY_TO_SHIP and outcome.next_step == "REQUEST_CARRIER"
+
+
+def test_a_retried_ready_to_ship_asks_for_the_carrier_again_until_the_order_moves_on():
+    # the step's first run applied the event and its answer was lost: the booking is still owed
+    assert replayed_next_step(order_in(S.READY_TO_SHIP), ev(type="READY_TO_SHIP")) == "REQUEST_CARRIER"
+    assert replayed_next_step(order_in(S.SHIPPED), ev(type="READY_TO_SHIP")) == "NONE"
+    assert replayed_next_step(order_in(S.PACKING), ev(type="PACKING")) == "NONE"
 
 
 def test_shipping_one_node_of_two_is_partial_and_commits_only_that_node():

@@ -91,6 +91,18 @@ def decide_or_wait(
         raise
 
 
+def replayed_next_step(order: Order, event: FulfilmentEvent) -> str:
+    """The follow-up an already applied callback still owes when its step runs again. A Task whose
+    first run applied the event but whose answer was lost (a Lambda error after the write, a
+    timeout) is retried by the state machine and finds the event applied: while the order still
+    waits where the event put it, the follow-up (booking the carrier) is asked for again, since
+    nothing says it was sent; once the order moved on, it evidently was. Carrier requests are
+    delivered at least once anyway (SQS), so a second one is deduplicated by the carrier."""
+    if event.type == E.READY_TO_SHIP and order.status == S.READY_TO_SHIP:
+        return "REQUEST_CARRIER"
+    return "NONE"
+
+
 @dataclass(frozen=True)
 class EventOutcome:
     target: OrderStatus

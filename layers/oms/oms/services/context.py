@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from oms.data.api_keys import ApiKeyRepository
+from oms.data.busy import transient_when_busy
 from oms.data.callbacks import CallbackRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
-from oms.data.documents import RuleRepository
+from oms.data.documents import RuleRepository, VersionedDocuments
 from oms.data.leases import JobLeaseRepository
 from oms.data.logs import LogRepository
 from oms.data.nodes import NodeRepository
@@ -39,6 +40,25 @@ class Repos:
     api_keys: ApiKeyRepository = field(default_factory=ApiKeyRepository)
     login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
 
+
+# A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
+# retried by the state machine, 503 at the API, never an unknown error that fails an order.
+transient_when_busy(
+    OrderRepository,
+    CallbackRepository,
+    NodeRepository,
+    ProductRepository,
+    VersionedDocuments,
+    RuleRepository,
+    StockRepository,
+    DirectoryRepository,
+    WebhookRepository,
+    ConnectorRepository,
+    LogRepository,
+    JobLeaseRepository,
+    ApiKeyRepository,
+    LoginThrottleRepository,
+)
 
 repos = Repos()
 

@@ -19,7 +19,7 @@ from oms.domain.errors import (
     OrderNotActionable,
     StockConflict,
 )
-from oms.domain.fulfilment import accept, decide_or_wait, resumes_workflow
+from oms.domain.fulfilment import accept, decide_or_wait, replayed_next_step, resumes_workflow
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import (
     Adjustment,
@@ -239,7 +239,10 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
 
     def change(order: Order) -> Order:
         if callbacks.seen(order, event.event_id):
-            result.update(status=order.status.value, next="NONE", request=None)
+            # a retry of this step: answer as the first run did, follow-up included
+            follow_up = replayed_next_step(order, event)
+            request = carrier_request(order) if follow_up == "REQUEST_CARRIER" else None
+            result.update(status=order.status.value, next=follow_up, request=request)
             return order
         outcome = decide_or_wait(order, event)
         now = now_iso()

@@ -2,7 +2,7 @@
 
 Both are public. The document is built on the first request, not at import (the API function's
 cold start does not pay for it); the Swagger UI files come from the `swagger-ui-bundle-v2` package
-in the layer and are served from here, so the page loads nothing from another origin (ADR 0012).
+in the layer and are served from here, so the page loads nothing from another origin (ADR 0019).
 """
 
 from __future__ import annotations
