@@ -21,7 +21,7 @@ import pytest
 
 from infra.local import chaos_scenario
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 ORDERS = int(os.environ.get("CIRRUS_CHAOS_ORDERS", "50"))
 CHAOS = "lambda=0.1,ddb_throttle=0.1,sqs_redeliver=0.1,seed=7"
