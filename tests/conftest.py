@@ -3,7 +3,8 @@
 Markers are declared in pyproject.toml ([tool.pytest.ini_options] markers); this file only decides
 which opt-in tiers run, and says why the others are skipped (`-ra` prints the reasons):
 
-* ``chaos``: the fault-injection e2e run, only with ``CIRRUS_CHAOS_E2E=1`` (``make chaos N=...`` runs the same scenario).
+* ``chaos``: the fault-injection e2e run, only with ``CIRRUS_CHAOS_E2E=1`` (``make chaos N=...``
+  runs the same scenario).
 * ``localstack``: runs only when ``LOCALSTACK_ENDPOINT`` is set (e.g. http://localhost:4566).
 * ``aws``: runs only when ``CIRRUS_AWS_LIVE=1`` (needs credentials for a real, deployed stage).
 
