@@ -15,17 +15,10 @@ from oms.runtime import init
 
 init()
 
-from oms.domain.events import DomainEvent  # noqa: E402
+from oms.domain.events import CHANNEL_PUSH_EVENTS, DomainEvent  # noqa: E402
 from oms.services import shipments, shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-connectors")
-processor = BatchProcessor(
-    event_type=EventType.SQS,
-    model=SqsRecordModel,
-    raise_on_entire_batch_failure=False,
-    logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
-)
-PUSHED_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
 
 
 class ShopifyMessage(BaseModel):
@@ -51,13 +44,21 @@ def _record_handler(record: SqsRecordModel) -> str:
         return shopify_inbound.process_shopify(
             message.tenant_id, message.connector_id, message.topic, message.event_id, message.body
         )
-    if message.type in PUSHED_EVENTS:
+    if message.type in CHANNEL_PUSH_EVENTS:
         return shipments.push_shipment(message, int(record.attributes.ApproximateReceiveCount))
     return "ignored"
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # One processor per invocation: it holds the batch's records and outcomes, and the local cloud
+    # runs a few invocations of a function at once in one process.
+    processor = BatchProcessor(
+        event_type=EventType.SQS,
+        model=SqsRecordModel,
+        raise_on_entire_batch_failure=False,
+        logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
+    )
     return dict(
         process_partial_response(
             event=event, record_handler=_record_handler, processor=processor, context=context

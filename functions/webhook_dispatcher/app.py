@@ -35,14 +35,7 @@ from oms.domain.events import DomainEvent  # noqa: E402
 from oms.services import webhooks  # noqa: E402
 
 logger = Logger(service="cirrus-webhooks")
-processor = AsyncBatchProcessor(
-    event_type=EventType.SQS,
-    model=SqsRecordModel,
-    raise_on_entire_batch_failure=False,
-    logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
-)
 _POOL = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhooks")  # the batch size
-_endpoints: dict[str, list[dict[str, Any]]] = {}  # per tenant, for one batch
 
 
 class DeliveryMessage(BaseModel):
@@ -55,27 +48,37 @@ def _queue_name(url_or_arn: str | None) -> str:
     return (url_or_arn or "").replace(":", "/").rsplit("/", 1)[-1]
 
 
-def _handle(record: SqsRecordModel) -> str:
+def _handle(record: SqsRecordModel, endpoints: dict[str, list[dict[str, Any]]]) -> str:
     source, cfg = _queue_name(record.eventSourceARN), settings()
     body = str(record.body)
     if source == _queue_name(cfg.webhook_retry_queue_url):
         message = DeliveryMessage.model_validate_json(body)
         return webhooks.deliver(message.tenant_id, message.delivery_id)
     if source == _queue_name(cfg.webhook_queue_url):
-        return f"queued {webhooks.fan_out(DomainEvent.model_validate_json(body), _endpoints)}"
+        return f"queued {webhooks.fan_out(DomainEvent.model_validate_json(body), endpoints)}"
     raise ValueError(f"a record from a queue this function does not read: {source}")
-
-
-async def _record_handler(record: SqsRecordModel) -> str:
-    context = contextvars.copy_context()  # the invocation's context goes along to the worker thread
-    return await asyncio.get_running_loop().run_in_executor(_POOL, context.run, _handle, record)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _endpoints.clear()
+    # The processor and the endpoint cache belong to this invocation: a module-level processor
+    # keeps its records between calls, and two invocations running at once in one process (the
+    # local cloud runs a few per function) would mix them.
+    processor = AsyncBatchProcessor(
+        event_type=EventType.SQS,
+        model=SqsRecordModel,
+        raise_on_entire_batch_failure=False,
+        logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
+    )
+    endpoints: dict[str, list[dict[str, Any]]] = {}  # per tenant, for this batch
+
+    async def record_handler(record: SqsRecordModel) -> str:
+        # the invocation's context goes along to the worker thread
+        run = contextvars.copy_context().run
+        return await asyncio.get_running_loop().run_in_executor(_POOL, run, _handle, record, endpoints)
+
     return dict(
         async_process_partial_response(
-            event=event, record_handler=_record_handler, processor=processor, context=context
+            event=event, record_handler=record_handler, processor=processor, context=context
         )
     )

@@ -93,6 +93,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     },
     "EventPublisherFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
+        "IntegrationsTable": {"Query"},  # who subscribed to what (webhook endpoints)
     },
     "FulfilmentTaskFunction": {
         "OrdersTable": {"PutItem", "Query"},

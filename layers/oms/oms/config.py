@@ -24,7 +24,6 @@ class Settings:
     default_sourcing_strategy: str
     sourcing_time_budget_ms: float
     maintenance_function: str | None
-    event_queue_urls: tuple[str, ...]
     integrations_table: str
     webhook_retry_queue_url: str | None
     webhook_retry_seconds: tuple[float, ...]
@@ -61,7 +60,6 @@ def settings() -> Settings:
         # OPTIMAL_SPLIT's search stops here and returns the best plan found (and says so)
         sourcing_time_budget_ms=float(env.get("SOURCING_TIME_BUDGET_MS", "25")),
         maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
-        event_queue_urls=tuple(u for u in env.get("EVENT_QUEUE_URLS", "").split(",") if u.strip()),
         integrations_table=env.get("INTEGRATIONS_TABLE", "cirrus-integrations"),
         webhook_retry_queue_url=env.get("WEBHOOK_RETRY_QUEUE_URL") or None,
         webhook_retry_seconds=tuple(

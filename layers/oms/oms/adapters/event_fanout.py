@@ -1,9 +1,9 @@
-"""Fanning domain events out to the queues of their consumers (webhooks, connectors).
+"""Sending domain events to a consumer's queue (webhooks, connectors), 10 per SendMessageBatch.
 
-SendMessageBatch carries 10 events per request; each consumer gets every event and keeps the ones
-it wants (the `type` and `tenant_id` message attributes let it decide without parsing the body).
-ADR 0010 says why this is not an EventBridge bus: at list price the bus would cost more than the
-rest of an order's life put together.
+Which consumer gets which event is the outbox's decision (services/outbox.py, ADR 0022); the
+`type` and `tenant_id` message attributes let a consumer look without parsing the body. ADR 0010
+says why this is not an EventBridge bus: at list price the bus would cost more than the rest of an
+order's life put together.
 """
 
 from __future__ import annotations
@@ -46,27 +46,23 @@ def _entry(index: int, event: DomainEvent) -> dict[str, Any]:
     }
 
 
-def publish(events: Sequence[DomainEvent]) -> None:
-    """Send every event to every consumer queue or raise. A batch can fail per entry; failed
-    entries are sent again a few times. A re-sent event keeps its id: consumers see a duplicate
-    at most, which they drop."""
-    queue_urls = settings().event_queue_urls
+def publish(queue_url: str, events: Sequence[DomainEvent]) -> None:
+    """Send the events to one consumer queue or raise. A batch can fail per entry; failed entries
+    are sent again a few times. A re-sent event keeps its id: the consumer sees a duplicate at
+    most, which it drops."""
     for start in range(0, len(events), _PER_REQUEST):
         chunk = events[start : start + _PER_REQUEST]
-        for url in queue_urls:
-            pending = [_entry(i, e) for i, e in enumerate(chunk)]
-            for _ in range(_ATTEMPTS):
-                try:
-                    response = _client().send_message_batch(QueueUrl=url, Entries=pending)
-                except (ClientError, BotoCoreError) as exc:
-                    log.warning("SendMessageBatch failed: %s", exc)
-                    raise TransientStoreError(
-                        f"could not publish events ({type(exc).__name__}); retry"
-                    ) from exc
-                failed = {f["Id"] for f in response.get("Failed", [])}
-                pending = [p for p in pending if p["Id"] in failed]
-                if not pending:
-                    break
-            else:
-                log.warning("%d events refused by %s %d times", len(pending), url, _ATTEMPTS)
-                raise TransientStoreError(f"{len(pending)} events refused {_ATTEMPTS} times; retry")
+        pending = [_entry(i, e) for i, e in enumerate(chunk)]
+        for _ in range(_ATTEMPTS):
+            try:
+                response = _client().send_message_batch(QueueUrl=queue_url, Entries=pending)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning("SendMessageBatch failed: %s", exc)
+                raise TransientStoreError(f"could not publish events ({type(exc).__name__}); retry") from exc
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            pending = [p for p in pending if p["Id"] in failed]
+            if not pending:
+                break
+        else:
+            log.warning("%d events refused by %s %d times", len(pending), queue_url, _ATTEMPTS)
+            raise TransientStoreError(f"{len(pending)} events refused {_ATTEMPTS} times; retry")

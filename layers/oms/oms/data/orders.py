@@ -11,7 +11,7 @@ from pynamodb.exceptions import PutError
 
 from oms.data import keys
 from oms.data.base import decode_cursor, encode_cursor, store_error
-from oms.data.codec import pack_header, unpack_header
+from oms.data.codec import pack_body, pack_header, unpack_body, unpack_header
 from oms.data.records import DecisionRecord, OrderRecord, TrailRecord
 from oms.domain import audit
 from oms.domain.audit import AuditEvent, CallbackLedger, TrailBlock
@@ -101,6 +101,7 @@ def order_record(order: Order) -> OrderRecord:
         gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email),
         gsi3sk=created_key,
         gsi4pk=keys.orders_gsi_number(order.tenant_id, order.order_number),
+        linked_connector=order.channel_link.connector_id if order.channel_link else None,
     )
 
 
@@ -118,6 +119,9 @@ def _block_entries(record: TrailRecord) -> list[AuditEvent]:
     return TrailBlock.model_validate(unpack_header(record.packed or b"")).entries if record.packed else []
 
 
+_BOTH = ("id", "tenant_id")  # in the body and in the header
+
+
 def body_record(order: Order) -> OrderRecord:
     stored = order.stored()
     return OrderRecord(
@@ -125,14 +129,19 @@ def body_record(order: Order) -> OrderRecord:
         keys.ORDER_BODY_SK,
         order_id=order.id,
         fingerprint=order.request_fingerprint or "",
-        doc={k: v for k, v in stored.items() if k not in HEADER_FIELDS or k in ("id", "tenant_id")},
+        packed=pack_body({k: v for k, v in stored.items() if k not in HEADER_FIELDS or k in _BOTH}),
     )
+
+
+def body_doc(body: OrderRecord) -> dict[str, Any]:
+    """What a body item holds: compressed (`packed`), or plain in bodies written before that."""
+    return unpack_body(body.packed) if body.packed else dict(body.doc or {})
 
 
 def _merge(body: OrderRecord | None, header: OrderRecord | None) -> Order | None:
     if body is None or header is None:  # a create still in progress
         return None
-    return Order.model_validate({**(body.doc or {}), **header_doc(header)})
+    return Order.model_validate({**body_doc(body), **header_doc(header)})
 
 
 def header_doc(header: OrderRecord) -> dict[str, Any]:
@@ -181,7 +190,7 @@ class OrderRepository:
         )
         if body.fingerprint != order.request_fingerprint:
             return order.model_copy(update={"request_fingerprint": body.fingerprint}), False
-        first = Order.model_validate({**order.stored(), **(body.doc or {})})
+        first = Order.model_validate({**order.stored(), **body_doc(body)})
         first = first.model_copy(
             update={
                 "updated_at": first.created_at,

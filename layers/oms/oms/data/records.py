@@ -63,7 +63,8 @@ class OrderRecord(Model):
     sk=ORDER the header that every change rewrites (status, version, allocations, shipments,
     the current block of the audit trail), so a status change pays for the small part only.
     Status and version sit beside the header document because every write is conditioned on them.
-    sk=CALLBACKS (same record type: `doc` and `version`) is the order's callback ledger."""
+    sk=CALLBACKS (same record type: `doc` and `version`) is the order's callback ledger.
+    The body is stored compressed too (`packed`; `doc` in bodies written before that)."""
 
     class Meta:
         table_name = "cirrus-orders"
@@ -76,6 +77,9 @@ class OrderRecord(Model):
     packed = BinaryAttribute(null=True, legacy_encoding=False)  # the header, compressed (codec.py)
     order_id = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute(null=True)
+    # on the header of an order a channel owns: its connector id, so the outbox (which sees only
+    # headers) knows who to tell about its shipments (ADR 0022)
+    linked_connector = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)

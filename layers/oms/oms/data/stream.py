@@ -30,3 +30,9 @@ def order_number_from_image(image: Mapping[str, Any] | None) -> str | None:
     if isinstance(key, Mapping) and "S" in key:
         return str(key["S"]).rsplit("#", 1)[-1]
     return None
+
+
+def channel_linked(image: Mapping[str, Any] | None) -> bool:
+    """Whether the header in `image` is of an order a channel (a connector's import) owns."""
+    connector = (image or {}).get("linked_connector")
+    return isinstance(connector, Mapping) and bool(connector.get("S"))

@@ -45,6 +45,13 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
 }
 UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
 EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), UPDATED)
+# The events a sales channel is told about (its order shipped), for orders a connector imported.
+CHANNEL_PUSH_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
+
+
+def for_channel(event_type: str, channel_linked: bool) -> bool:
+    """Whether the connector worker acts on an event: a shipment of an order a channel owns."""
+    return channel_linked and event_type in CHANNEL_PUSH_EVENTS
 
 
 class DomainEvent(BaseModel):

@@ -15,9 +15,11 @@ _SHIP_ONLY = {E.READY_TO_SHIP, E.SHIPPED, E.OUT_FOR_DELIVERY, E.DELIVERED}
 _PICKUP_ONLY = {E.READY_FOR_PICKUP, E.PICKED_UP}
 
 
-# Events that end a wait of the fulfilment machine and so resume it (a new execution); the others
-# are progress within a wait and are applied directly by the callback endpoint.
-RESUMING_EVENTS = frozenset({E.READY_TO_SHIP, E.READY_FOR_PICKUP, E.DELIVERED, E.PICKED_UP})
+# Events that end a wait of the fulfilment machine with a step to take next (book the carrier)
+# resume it (a new execution). The others, including the end of an order's life (DELIVERED,
+# PICKED_UP), are applied by the callback endpoint directly: an execution would add a task run and
+# an execution to the order's bill and nothing else (ADR 0022).
+RESUMING_EVENTS = frozenset({E.READY_TO_SHIP})
 
 
 def resumes_workflow(event: FulfilmentEvent) -> bool:

@@ -19,9 +19,9 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -105,6 +105,11 @@ def retry_delay(attempts_made: int, schedule: Sequence[float]) -> timedelta | No
 def wants(event_types: Iterable[str], event_type: str) -> bool:
     types = set(event_types)
     return WILDCARD in types or event_type in types or event_type == TEST_EVENT
+
+
+def subscribed(endpoint: Mapping[str, Any], event_type: str) -> bool:
+    """An endpoint gets a delivery of `event_type`: it is active and asked for that type."""
+    return bool(endpoint.get("active", True)) and wants(endpoint.get("event_types", []), event_type)
 
 
 # ------------------------------------------------------------------ where we may send

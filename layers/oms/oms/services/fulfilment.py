@@ -41,31 +41,38 @@ SYSTEM = "system:fulfilment"
 
 
 def confirm(tenant_id: str, order_id: str) -> dict[str, Any]:
+    """PENDING -> CONFIRMED on its own. The machine no longer has this step (Source confirms an
+    accepted order in the same write, ADR 0022); kept for executions started before that."""
+
     def change(order: Order) -> Order:
         if order.status != S.PENDING:
             if order.status in (S.CONFIRMED, S.SOURCING):
                 return order  # a retry of this step
             raise OrderNotActionable(f"order is {order.status.value}, not PENDING")
-        updated = order_rules.advance(
-            order, S.CONFIRMED, actor=SYSTEM, now=now_iso(), event_type="order.confirmed"
-        )
+        updated = _confirmed(order, now_iso())
         repos.orders.replace(updated, order.version)
         return updated
 
     return {"status": _with_retries(tenant_id, order_id, change).status.value}
 
 
+def _confirmed(order: Order, now: str) -> Order:
+    return order_rules.advance(order, S.CONFIRMED, actor=SYSTEM, now=now, event_type="order.confirmed")
+
+
 def source(tenant_id: str, order_id: str) -> dict[str, Any]:
-    """Move the order to SOURCING and decide where each line comes from (nothing is reserved)."""
+    """Move the order to SOURCING and decide where each line comes from (nothing is reserved).
+    A just-accepted (PENDING) order is confirmed in the same write: two audit entries, two
+    events, one write unit and one task instead of two (ADR 0022)."""
 
     def change(order: Order) -> Order:
         if order.status == S.SOURCING:
             return order
-        if order.status not in (S.CONFIRMED, S.BACKORDERED):
+        now = now_iso()
+        moving = _confirmed(order, now) if order.status == S.PENDING else order
+        if moving.status not in (S.CONFIRMED, S.BACKORDERED):
             raise OrderNotActionable(f"order is {order.status.value}; nothing to source")
-        updated = order_rules.advance(
-            order, S.SOURCING, actor=SYSTEM, now=now_iso(), event_type="order.sourcing"
-        )
+        updated = order_rules.advance(moving, S.SOURCING, actor=SYSTEM, now=now, event_type="order.sourcing")
         repos.orders.replace(updated, order.version)
         return updated
 
@@ -230,9 +237,12 @@ def carrier_request(order: Order) -> dict[str, Any]:
     }
 
 
-def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> dict[str, Any]:
+def apply_event(
+    tenant_id: str, order_id: str, event_data: dict[str, Any], read: Order | None = None
+) -> dict[str, Any]:
     """Apply a warehouse/carrier callback. Shipping or pick-up commits reserved stock (on-hand
-    decrement) in the same transaction as the status change."""
+    decrement) in the same transaction as the status change. `read`: the order as the caller
+    just read it, if it did."""
     actor = str(event_data.get("actor") or "system:callback")
     event = FulfilmentEvent.model_validate({k: v for k, v in event_data.items() if k != "actor"})
     result: dict[str, Any] = {}
@@ -276,7 +286,7 @@ def apply_event(tenant_id: str, order_id: str, event_data: dict[str, Any]) -> di
         result.update(status=updated.status.value, next=outcome.next_step, request=request)
         return updated
 
-    _with_retries(tenant_id, order_id, change)
+    _with_retries(tenant_id, order_id, change, first=read)
     return result
 
 
@@ -303,7 +313,7 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
     body["actor"] = principal.actor
     if applies_now and not resumes_workflow(event):
         try:
-            result = apply_event(order.tenant_id, order.id, body)
+            result = apply_event(order.tenant_id, order.id, body, read=order)
             return {
                 "order_id": order.id,
                 "status": result["status"],

@@ -176,12 +176,16 @@ def events(principal: Principal, order_id: str, limit: int = 50, cursor: str | N
 
 
 # ------------------------------------------------------------------ status changes
-def _with_retries(tenant_id: str, order_id: str, change: Callable[[Order], Order | None]) -> Order:
-    """Optimistic concurrency: re-read and re-decide when another writer got there first."""
+def _with_retries(
+    tenant_id: str, order_id: str, change: Callable[[Order], Order | None], first: Order | None = None
+) -> Order:
+    """Optimistic concurrency: re-read and re-decide when another writer got there first. `first`
+    is a copy the caller has just read (saves a read; a stale one only costs a retry, as every
+    write is conditioned on the version it was decided on)."""
     from oms.domain.errors import Conflict as _Conflict
 
-    for _ in range(_MAX_OPTIMISTIC_RETRIES):
-        order = repos.orders.require(tenant_id, order_id)
+    for attempt in range(_MAX_OPTIMISTIC_RETRIES):
+        order = first if attempt == 0 and first is not None else repos.orders.require(tenant_id, order_id)
         try:
             result = change(order)
             return result if result is not None else order

@@ -38,8 +38,8 @@ from oms.domain.webhooks import (
     new_secret,
     retry_delay,
     signature_headers,
+    subscribed,
     url_problem,
-    wants,
 )
 from oms.services import tasklog
 from oms.services.context import repos, retry_lost_updates
@@ -321,7 +321,7 @@ def fan_out(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, An
         cache[event.tenant_id] = repos.webhooks.all(event.tenant_id)
     messages = []
     for endpoint in cache[event.tenant_id]:
-        if not endpoint.get("active", True) or not wants(endpoint.get("event_types", []), event.type):
+        if not subscribed(endpoint, event.type):
             continue
         delivery = _new_delivery(event, endpoint)
         if not repos.webhooks.insert_delivery(event.tenant_id, delivery, _expiry()):
