@@ -392,7 +392,10 @@ def ship(stack: Any, admin: Any, invoke: Any, order_id: str, tracking: str) -> l
     ]
     invoke("EventPublisherFunction", {"Records": records})
     drain(stack)
-    return [m for m in queued(stack) if json.loads(m["body"]).get("type") == "order.shipped"]
+    messages = queued(stack)
+    # the worker gets the shipment of a channel's order and nothing else of its life (ADR 0022)
+    assert [json.loads(m["body"]).get("type") for m in messages] == ["order.shipped"]
+    return messages
 
 
 def test_a_shipment_is_pushed_to_shopify_with_tracking(stack, admin, connector, invoke, shop):

@@ -158,7 +158,9 @@ def test_order_events_reach_the_receiver_signed_and_once(stack, admin, invoke, r
         {"Records": [r for r in records if r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER"]},
     )
     messages = pending(stack, "WebhookQueue")
-    assert len(messages) == 4  # created, confirmed, sourcing, sourced
+    # the outbox queues only the types some endpoint wants (ADR 0022): created and sourced, not
+    # confirmed or sourcing
+    assert len(messages) == 2
     # each event becomes one delivery per endpoint that wants it, each queued on its own
     assert invoke("WebhookDispatcherFunction", sqs_event(stack, "WebhookQueue", messages)) == {
         "batchItemFailures": []
