@@ -291,10 +291,10 @@ def apply_event(
 
 
 def accept_fulfilment_event(principal: Principal, order_id: str, event: FulfilmentEvent) -> dict[str, Any]:
-    """A warehouse/carrier callback. Progress within a wait (picking, packing, shipped, out for
-    delivery) is applied here and now; an event that ends a wait (ready to ship / for pickup,
-    delivered, picked up) resumes the order's workflow, as does an event that overtook an earlier
-    one (the execution retries it until it applies). Result["applied"] tells which happened."""
+    """A warehouse/carrier callback. An event that applies is applied here and now, except one with
+    a next step for the machine (ready to ship: book the carrier), which resumes the order's
+    workflow, as does an event that overtook an earlier one (the execution retries it until it
+    applies). Result["applied"] tells which happened."""
     # An eventually consistent read is enough to validate: every write below is conditioned on
     # the version it read itself, and an order a step behind still accepts the next event.
     order, ledger = repos.orders.get_with_ledger(principal.tenant_id, order_id, consistent=False)
