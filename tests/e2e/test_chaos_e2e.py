@@ -6,11 +6,9 @@ change and every change announced, every dead letter explained by the fault ledg
 The scenario is ``infra.local.chaos_scenario`` (``make chaos N=1000`` runs a large one and prints
 its figures). Its own local cloud runs in a subprocess, separate from the other end-to-end tests'.
 
-Size: the local cloud is one Python process and a full order life under these faults costs it
-about half a second of CPU (intake, six callbacks, ten events fanned out to two queues and
-delivered to the subscriber, each retried where a fault struck), so 200 orders take about three
-minutes on two cores, more than this tier's budget. The test sends 50 (``CIRRUS_CHAOS_ORDERS``
-changes it, e.g. to 200).
+Size: 200 orders, as issue 8 asks; the local cloud is one Python process, and the run takes about
+five minutes on two cores (most of it waiting for retries and webhook deliveries to settle).
+``CIRRUS_CHAOS_ORDERS`` changes the count; ``CIRRUS_CHAOS_E2E=0`` skips the test.
 """
 
 from __future__ import annotations
@@ -23,12 +21,13 @@ from infra.local import chaos_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
-ORDERS = int(os.environ.get("CIRRUS_CHAOS_ORDERS", "50"))
+ORDERS = int(os.environ.get("CIRRUS_CHAOS_ORDERS", "200"))
 CHAOS = "lambda=0.1,ddb_throttle=0.1,sqs_redeliver=0.1,seed=7"
 
 
 def test_orders_survive_ten_percent_faults() -> None:
-    report = chaos_scenario.run(ORDERS, CHAOS, timeout=300, say=print)
+    # the rest of the suite may share the two cores meanwhile: a generous time to settle
+    report = chaos_scenario.run(ORDERS, CHAOS, timeout=900, say=print)
     print("\n".join(report.lines()))
     assert not report.problems, "\n".join(report.problems[:40])
 
