@@ -477,6 +477,19 @@ def run(
         return report
 
 
+def summary(report: Report) -> dict[str, Any]:
+    """The report as JSON: its printed lines, problems, faults and every check's figures."""
+    return {
+        "orders": report.orders,
+        "chaos": report.chaos,
+        "wall_seconds": round(report.wall_seconds, 1),
+        "lines": report.lines(),
+        "problems": report.problems,
+        "faults": report.faults,
+        "figures": {name: o.figures for name, o in report.outcomes.items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local.chaos_scenario", description=__doc__.split("\n")[0]
@@ -494,11 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in report.problems[:50]:
         print(f"  PROBLEM {problem}")
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {"lines": report.lines(), "problems": report.problems, "faults": report.faults}, indent=2
-            )
-        )
+        Path(args.json).write_text(json.dumps(summary(report), indent=2, default=str))
     return 1 if report.problems else 0
 
 

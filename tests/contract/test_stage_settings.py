@@ -67,6 +67,19 @@ def test_the_http_api_stage_is_throttled(template: dict[str, Any], resources: di
             assert int(params[ref]["Default"]) >= int(params[ref]["MinValue"]), ref
 
 
+def test_browsers_may_send_every_header_the_api_reads(resources: dict[str, Any]) -> None:
+    """A browser app calls with the headers the API reads (a key instead of a token, a request id
+    to correlate) and may read the ones it answers with (Retry-After on 429)."""
+    for name, api in resources.items():
+        if api.get("Type") != "AWS::Serverless::HttpApi":
+            continue
+        cors = api["Properties"]["CorsConfiguration"]
+        assert {"Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-Id"} <= set(
+            cors["AllowHeaders"]
+        ), name
+        assert {"X-Request-Id", "Retry-After"} <= set(cors["ExposeHeaders"]), name
+
+
 def test_the_jwt_secret_parameter_has_no_default(template: dict[str, Any]) -> None:
     spec = template["Parameters"][SECRET]
     assert "Default" not in spec, "a deploy that forgets the secret must fail, not use a shared key"

@@ -13,7 +13,9 @@ five minutes on two cores (most of it waiting for retries and webhook deliveries
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -23,12 +25,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 ORDERS = int(os.environ.get("CIRRUS_CHAOS_ORDERS", "200"))
 CHAOS = "lambda=0.1,ddb_throttle=0.1,sqs_redeliver=0.1,seed=7"
+# the figures of the last run, for `make bench` (scripts/bench/bench_chaos.py)
+REPORT = Path(__file__).resolve().parents[2] / ".local" / "reports" / "chaos.json"
 
 
 def test_orders_survive_ten_percent_faults() -> None:
     # the rest of the suite may share the two cores meanwhile: a generous time to settle
     report = chaos_scenario.run(ORDERS, CHAOS, timeout=900, say=print)
     print("\n".join(report.lines()))
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(chaos_scenario.summary(report), indent=2, default=str))
     assert not report.problems, "\n".join(report.problems[:40])
 
     # the faults really happened, of every kind
