@@ -14,7 +14,7 @@ ARGS ?=
 N ?= 1000
 CHAOS ?=
 
-.PHONY: help bootstrap run test test-future contract bench chaos lint typecheck openapi ops deploy secrets clean distclean
+.PHONY: help bootstrap run test test-future contract bench simulate chaos lint typecheck openapi ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,8 @@ contract: ## Run the contract tests (template, state machines, layer pins)
 	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh tests/contract
 bench: ## Run the benchmarks in scripts/bench and print their figures (BENCH=name filter)
 	@BENCH="$(BENCH)" bash scripts/bench.sh
+simulate: ## Proof that AI sourcing learns: a seeded world, DISTANCE_OPTIMAL then AI_ADAPTIVE (ARGS="--seed 7")
+	@BOOTSTRAP_SAM=0 bash scripts/bootstrap.sh && .venv/bin/python -m infra.simulation $(ARGS)
 chaos: ## N orders through a local cloud injecting 10 % faults, then checks; prints the figures (N=1000, CHAOS=spec)
 	@N="$(N)" CHAOS="$(CHAOS)" bash scripts/chaos.sh
 lint: ## ruff check and ruff format --check

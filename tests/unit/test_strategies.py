@@ -66,8 +66,10 @@ def entry(decision, code: str) -> dict:
 
 
 # ------------------------------------------------------------------ registry and cost model
-def test_registry_holds_the_six_strategies():
+def test_registry_holds_the_eight_strategies():
     assert strategies.names() == [
+        "AI_ADAPTIVE",
+        "AI_HYBRID",
         "COST_OPTIMAL",
         "DISTANCE_OPTIMAL",
         "INVENTORY_RESERVATION",

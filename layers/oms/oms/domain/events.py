@@ -2,10 +2,10 @@
 
 Every write of an order header appends one entry (or a few: Source confirms and starts sourcing in
 one write) to its audit trail, each with the next `seq`; the stream record of that write carries
-the old and the new header, so the entries the new header has beyond the old one are the change. Each becomes one domain event whose id is derived from
-(tenant, order, seq): a stream record delivered twice yields the same event ids, and consumers
-deduplicate on them. Pure: it compares two header documents (decoding the stream record is the
-data layer's job).
+the old and the new header, so the entries the new header has beyond the old one are the change.
+Each becomes one domain event whose id is derived from (tenant, order, seq): a stream record
+delivered twice yields the same event ids, and consumers deduplicate on them. Pure: it compares
+two header documents (decoding the stream record is the data layer's job).
 """
 
 from __future__ import annotations

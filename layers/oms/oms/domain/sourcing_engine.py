@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from oms.domain import strategies
+from oms.domain.advisor import AI_STRATEGIES
+from oms.domain.ai_overlay import LearningContext, Overlay, overlay
 from oms.domain.geo import haversine_km
 from oms.domain.inventory import item_id_for
 from oms.domain.models import Node, NodeStatus, Order
@@ -44,6 +46,9 @@ class SourcingDecision:
     processing_ms: float = 0.0
     # daily order capacity of each node used, so the reserve step can count against it
     node_capacity: dict[str, int] = field(default_factory=dict)
+    requested_strategy: str | None = None  # the rule's (or experiment arm's), if not `strategy`
+    ai: dict[str, Any] | None = None  # the advisor's audit for AI strategies (used or why not)
+    experiment: dict[str, str] | None = None  # {"id", "arm"} when an experiment chose the strategy
 
     @property
     def nodes_used(self) -> list[str]:
@@ -68,6 +73,9 @@ class SourcingDecision:
             "optimal": self.optimal,
             "processing_ms": round(self.processing_ms, 3),
             "node_capacity": dict(self.node_capacity),
+            "requested_strategy": self.requested_strategy,
+            "ai": self.ai,
+            "experiment": self.experiment,
         }
 
 
@@ -149,6 +157,46 @@ def _explain(
             entry["reason"] = f"not chosen: {_stock_note(candidate, needs)}; {position}"
 
 
+def _score(
+    order: Order,
+    strategy: Strategy,
+    rule: SourcingRuleFields,
+    candidates: list[Candidate],
+    learning: LearningContext | None,
+) -> tuple[Strategy, Overlay | None]:
+    """Normalise and score the candidates, overlay the advice for an AI strategy (or fall back to
+    DISTANCE_OPTIMAL's scores), and sort them best first. Returns the strategy that decided."""
+    _normalise(candidates)
+    for c in candidates:
+        c.score = strategy.score(c, rule)
+    advised = overlay(order, strategy.name, candidates, learning) if candidates else None
+    if advised is not None and advised.strategy != strategy.name:  # the advisor could not help
+        strategy = strategies.get(advised.strategy)
+        for c in candidates:
+            c.score = strategy.score(c, rule)
+    candidates.sort(key=lambda c: (-c.score, c.distance_km or 0.0, c.node.code))
+    return strategy, advised
+
+
+def _explain_advice(
+    trail: list[dict[str, Any]], advised: Overlay | None, requested: str
+) -> dict[str, Any] | None:
+    """Each candidate's rule and AI scores (and the advisor's reason) into the trail; returns the
+    advice's audit for the decision (None for a strategy without an advisor)."""
+    if advised is not None and advised.ai_scores:
+        for entry in trail:
+            node_id = entry["node_id"]
+            if node_id in advised.rule_scores:
+                entry["rule_score"] = round(advised.rule_scores[node_id], 4)
+                entry["ai_score"] = advised.ai_scores.get(node_id)
+                entry["ai_reason"] = advised.reasons.get(node_id, "")
+    if advised is not None and advised.audit:
+        return advised.audit
+    if requested in AI_STRATEGIES:  # no candidate to ask about
+        return {"outcome": "fallback", "fallback_reason": "no_candidates", "detail": "no eligible node"}
+    return None
+
+
 def source_order(
     order: Order,
     nodes: Sequence[Node],
@@ -160,15 +208,21 @@ def source_order(
     default_strategy: str = DEFAULT_STRATEGY,
     time_budget_ms: float = DEFAULT_TIME_BUDGET_MS,
     clock: Callable[[], float] = time.perf_counter,
+    learning: LearningContext | None = None,
+    strategy_override: str | None = None,
+    experiment: dict[str, str] | None = None,
 ) -> SourcingDecision:
     """Decide where each line ships from. `available` maps (node_id, sku) to reservable units;
     `rule` forces a rule (dry runs), otherwise the first matching of `rules`, else the default.
     `time_budget_ms` bounds the strategy's allocation (OPTIMAL_SPLIT's search), read on `clock`
-    (seconds, monotonic)."""
+    (seconds, monotonic). `learning` serves the AI strategies (advisor, patterns, node metrics);
+    `strategy_override` replaces the rule's strategy (an experiment's arm, recorded as
+    `experiment`)."""
     started = clock()
     chosen_rule = rule if rule is not None else select_rule(rules, order)
     effective = chosen_rule or SourcingRuleFields(name="default", priority=0, strategy=default_strategy)
-    strategy = strategies.get(effective.strategy)
+    requested = strategy_override or effective.strategy
+    strategy = strategies.get(requested)
     needs: dict[str, int] = {}
     for line in order.line_items:
         needs[line.sku] = needs.get(line.sku, 0) + line.quantity
@@ -210,10 +264,7 @@ def source_order(
         candidates.append(candidate)
         trail.append(entry)
 
-    _normalise(candidates)
-    for c in candidates:
-        c.score = strategy.score(c, effective)
-    candidates.sort(key=lambda c: (-c.score, c.distance_km or 0.0, c.node.code))
+    strategy, advised = _score(order, strategy, effective, candidates, learning)
 
     max_nodes = 1 if order.fulfillment_type.is_pickup else effective.max_split_nodes
     ctx = Context(
@@ -249,6 +300,7 @@ def source_order(
     outcome = SOURCED if not backordered else PARTIALLY_SOURCED if allocations else BACKORDERED
 
     _explain(trail, candidates, lines, result, needs)
+    ai_audit = _explain_advice(trail, advised, requested)
 
     costs = {c.node.id: c.cost for c in candidates}
     estimated = plan_cost(lines, costs, effective.extra_package_penalty)
@@ -277,4 +329,7 @@ def source_order(
             for node_id, per_sku in lines.items()
             if any(per_sku.values())
         },
+        requested_strategy=requested if requested != strategy.name else None,
+        ai=ai_audit,
+        experiment=experiment,
     )

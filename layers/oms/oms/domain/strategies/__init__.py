@@ -1,6 +1,7 @@
 """Sourcing strategies, one module each; importing the package registers them all."""
 
 from oms.domain.strategies import (
+    ai,
     cost_optimal,
     distance_optimal,
     inventory_reservation,
@@ -11,6 +12,7 @@ from oms.domain.strategies import (
 from oms.domain.strategies.registry import get, names, register
 
 __all__ = [
+    "ai",
     "cost_optimal",
     "distance_optimal",
     "get",
