@@ -487,3 +487,21 @@ def bind_tables(cfg: Any) -> None:
             model._connection = None
             for index in (v for v in vars(model).values() if isinstance(v, GlobalSecondaryIndex)):
                 index._connection = None  # type: ignore[attr-defined]
+
+
+class LearningRecord(Model):
+    """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
+    - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
+      one node it used (features, cluster, strategy, scores, cost, experiment arm), written when
+      the order is reserved, beside the order so the labelling job reads both in one query;
+    - pk=T#<tenant>#LEARN#<day>, sk=<order id>#<node id>: that outcome labelled, under the day
+      it was sourced (the statistics jobs read the days of their window); expires after 90 days;
+    - pk=T#<tenant>#LEARN, sk=MODEL: the patterns and node metrics the advisor is shown."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+    expires_at_epoch = NumberAttribute(null=True)

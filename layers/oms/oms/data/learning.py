@@ -1,0 +1,98 @@
+"""The learning loop's storage (ADR 0023): outcome records beside their order, labelled outcomes
+by day, and the model (patterns and node metrics) the advisor is shown."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from oms.data import keys
+from oms.data.base import store_error
+from oms.data.records import LearningRecord
+from oms.domain.learning.stats import LabelledOutcome
+
+OUTCOME_PREFIX = "OUTCOME#"
+MODEL_SK = "MODEL"
+LABEL_DAYS_KEPT = 90
+
+
+def _pack(doc: Any) -> bytes:
+    return zlib.compress(json.dumps(doc, separators=(",", ":"), default=str).encode(), 9)
+
+
+def _unpack(packed: bytes | None) -> Any:
+    return json.loads(zlib.decompress(packed)) if packed else None
+
+
+def learn_pk(tenant_id: str, day: str | None = None) -> str:
+    return f"T#{tenant_id}#LEARN" + (f"#{day}" if day else "")
+
+
+class LearningRepository:
+    # ------------------------------------------------------------------ outcomes (predictions)
+    def put_outcomes(self, tenant_id: str, order_id: str, outcomes: Sequence[dict[str, Any]]) -> None:
+        """One item per node the decision used; a re-sourced order's outcomes replace its old ones
+        node by node (the same key), so a retried step writes the same items again."""
+        pk = keys.order_pk(tenant_id, order_id)
+        try:
+            with LearningRecord.batch_write() as batch:
+                for outcome in outcomes:
+                    batch.save(
+                        LearningRecord(pk, f"{OUTCOME_PREFIX}{outcome['node_id']}", packed=_pack(outcome))
+                    )
+        except PutError as exc:
+            raise store_error(exc, "sourcing outcome") from exc
+
+    def outcomes_of(self, tenant_id: str, order_id: str) -> list[dict[str, Any]]:
+        records = LearningRecord.query(
+            keys.order_pk(tenant_id, order_id), LearningRecord.sk.startswith(OUTCOME_PREFIX)
+        )
+        return [_unpack(r.packed) for r in records]
+
+    # ------------------------------------------------------------------ labelled outcomes
+    def put_labelled(self, tenant_id: str, labelled: Iterable[LabelledOutcome], expires: int) -> int:
+        """Store labelled outcomes under the day they were sourced: the key is the outcome's own,
+        so labelling an order again (a job run twice, a message delivered twice, a late return)
+        overwrites its label instead of counting it twice."""
+        count = 0
+        try:
+            with LearningRecord.batch_write() as batch:
+                for o in labelled:
+                    batch.save(
+                        LearningRecord(
+                            learn_pk(tenant_id, o.sourced_at[:10]),
+                            f"{o.order_id}#{o.node_id}",
+                            packed=_pack(asdict(o)),
+                            expires_at_epoch=expires,
+                        )
+                    )
+                    count += 1
+        except PutError as exc:
+            raise store_error(exc, "labelled outcome") from exc
+        return count
+
+    def labelled_on(self, tenant_id: str, days: Iterable[str]) -> Iterator[LabelledOutcome]:
+        """The labelled outcomes of orders sourced on some days (one query each, paged)."""
+        for day in days:
+            for record in LearningRecord.query(learn_pk(tenant_id, day)):
+                yield LabelledOutcome(**_unpack(record.packed))
+
+    # ------------------------------------------------------------------ the model
+    def save_model(self, tenant_id: str, model: dict[str, Any]) -> None:
+        try:
+            LearningRecord(learn_pk(tenant_id), MODEL_SK, packed=_pack(model)).save()
+        except PutError as exc:
+            raise store_error(exc, "learning model") from exc
+
+    def model(self, tenant_id: str) -> dict[str, Any] | None:
+        try:
+            record = LearningRecord.get(learn_pk(tenant_id), MODEL_SK)
+        except DoesNotExist:
+            return None
+        found = _unpack(record.packed)
+        return dict(found) if isinstance(found, dict) else None
