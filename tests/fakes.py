@@ -103,7 +103,7 @@ class SlowReceiver:
 class _JsonServer:
     """A threaded HTTP server whose handler methods return (status, json body, headers)."""
 
-    def __init__(self) -> None:
+    def __init__(self, poll_interval: float = 0.5) -> None:
         self.requests: list[dict[str, Any]] = []
         server = self
 
@@ -119,7 +119,10 @@ class _JsonServer:
                 }
                 server.requests.append(request)
                 status, payload, headers = server.answer(request)
-                data = b"" if status == 204 else json.dumps(payload).encode()
+                if isinstance(payload, bytes):  # sent as it is (a body that is not JSON)
+                    data = payload
+                else:
+                    data = b"" if status == 204 else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -135,7 +138,8 @@ class _JsonServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve = self.server.serve_forever
+        threading.Thread(target=serve, kwargs={"poll_interval": poll_interval}, daemon=True).start()
 
     def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         raise NotImplementedError
@@ -258,3 +262,116 @@ class FakeSpApi(_JsonServer):
             self.confirmations.append({"order_id": parts.path.split("/")[4], **json.loads(request["body"])})
             return 204, {}, {}
         return 404, {"errors": [{"code": "NotFound"}]}, {}
+
+
+class FakeClaude(_JsonServer):
+    """The Anthropic Messages API (`POST /v1/messages`), scripted per request.
+
+    `script` is consumed one behaviour per request (then `default` serves):
+    "good" (a tool_use answer scoring every candidate: `scores[node_id]`, else a score falling with
+    the candidate's position), "low" (every score 0.1), "malformed" (tool input that fails the
+    schema), "text" (a text-only answer, no tool call), "other_tool" (a call to another tool),
+    "cut_off" (stop_reason max_tokens), "not_json" (a 200 whose body is not JSON), "not_message"
+    (a 200 with JSON that is not a message),
+    "slow" (answers "good" after `delay` seconds), 429 (retry-after `retry_after`), 500, 401.
+    Candidates are read from the request's user message (the JSON document the advisor sends).
+    `requests` holds every request; `bodies()` their parsed JSON; `answers` the usage given."""
+
+    def __init__(self) -> None:
+        self.script: list[str | int] = []
+        self.default: str | int = "good"
+        self.scores: dict[str, float] = {}
+        self.delay = 1.0
+        self.retry_after = "0"
+        self.answers: list[dict[str, int]] = []
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        super().__init__(poll_interval=0.05)  # closed quickly after each test
+        # a client that gave up (timeout) closes the socket under a slow answer: not an error here
+        self.server.handle_error = lambda *args: None  # type: ignore[method-assign]
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r["body"]) for r in self.requests if r["path"] == "/v1/messages"]
+
+    @staticmethod
+    def document(body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON document in the request's user message."""
+        for message in body.get("messages", []):
+            content = message.get("content")
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+            for block in blocks or []:
+                if block.get("type") == "text":
+                    try:
+                        doc = json.loads(block["text"])
+                    except ValueError:
+                        continue
+                    if isinstance(doc, dict) and "candidates" in doc:
+                        return doc
+        return {}
+
+    @staticmethod
+    def key_of(request: dict[str, Any]) -> str | None:
+        """The API key a request carried (`x-api-key`, or `Authorization: Bearer`, as the SDK sends it)."""
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        bearer = headers.get("authorization", "")
+        return headers.get("x-api-key") or (bearer[7:] if bearer.startswith("Bearer ") else None)
+
+    def close(self) -> None:
+        self._closing.set()
+        super().close()
+
+    def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if request["method"] != "POST" or request["path"] != "/v1/messages":
+            return 404, {"type": "error", "error": {"type": "not_found_error", "message": "no route"}}, {}
+        if not self.key_of(request):
+            error = {"type": "error", "error": {"type": "authentication_error", "message": "no key"}}
+            return 401, error, {}
+        with self._lock:
+            behaviour = self.script.pop(0) if self.script else self.default
+        if behaviour == 429:
+            error = {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
+            return 429, error, {"retry-after": self.retry_after}
+        if isinstance(behaviour, int):
+            kind = {401: "authentication_error", 500: "api_error"}.get(behaviour, "api_error")
+            return behaviour, {"type": "error", "error": {"type": kind, "message": "scripted"}}, {}
+        if behaviour == "slow":
+            self._closing.wait(self.delay)
+            behaviour = "good"
+        body = json.loads(request["body"])
+        if behaviour == "not_json":
+            return 200, b"<html>upstream proxy error</html>", {}
+        if behaviour == "not_message":
+            return 200, {"ok": True}, {}
+        candidates = [c["node_id"] for c in self.document(body).get("candidates", [])]
+        recommendations: Any = [
+            {
+                "node_id": node,
+                "score": 0.1 if behaviour == "low" else self.scores.get(node, round(0.9 - 0.1 * i, 3)),
+                "reason": f"fake reason for {node}",
+            }
+            for i, node in enumerate(candidates)
+        ]
+        if behaviour == "malformed":
+            recommendations = [{"node": n, "score": "high"} for n in candidates]
+        tool_input = {"recommendations": recommendations}
+        content: list[dict[str, Any]] = [
+            {"type": "tool_use", "id": "toolu_fake", "name": body["tool_choice"]["name"], "input": tool_input}
+        ]
+        if behaviour == "text":
+            content = [{"type": "text", "text": "I would send it to the nearest node."}]
+        elif behaviour == "other_tool":
+            content[0]["name"] = "something_else"
+        usage = {"input_tokens": len(request["body"]) // 4, "output_tokens": len(json.dumps(content)) // 4}
+        self.answers.append(usage)
+        stop = {"text": "end_turn", "cut_off": "max_tokens"}.get(str(behaviour), "tool_use")
+        message = {
+            "id": f"msg_fake_{len(self.answers)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        return 200, message, {}
