@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from oms.data import keys
 from oms.data.base import store_error
@@ -83,16 +83,16 @@ class LearningRepository:
                 yield LabelledOutcome(**_unpack(record.packed))
 
     # ------------------------------------------------------------------ the model
-    def save_model(self, tenant_id: str, model: dict[str, Any]) -> None:
+    def save_model_part(self, tenant_id: str, part: str, doc: dict[str, Any]) -> None:
+        """One part of what the advisor is shown ("metrics": node performance, written by
+        update_node_performance; "patterns": written by discover_patterns). Separate items, so
+        the two jobs never overwrite each other."""
         try:
-            LearningRecord(learn_pk(tenant_id), MODEL_SK, packed=_pack(model)).save()
+            LearningRecord(learn_pk(tenant_id), f"{MODEL_SK}#{part}", packed=_pack(doc)).save()
         except PutError as exc:
             raise store_error(exc, "learning model") from exc
 
-    def model(self, tenant_id: str) -> dict[str, Any] | None:
-        try:
-            record = LearningRecord.get(learn_pk(tenant_id), MODEL_SK)
-        except DoesNotExist:
-            return None
-        found = _unpack(record.packed)
-        return dict(found) if isinstance(found, dict) else None
+    def model(self, tenant_id: str) -> dict[str, dict[str, Any]]:
+        """Every part of the tenant's model (one query), by part name; {} before the first run."""
+        records = LearningRecord.query(learn_pk(tenant_id), LearningRecord.sk.startswith(f"{MODEL_SK}#"))
+        return {r.sk.split("#", 1)[1]: dict(_unpack(r.packed) or {}) for r in records}
