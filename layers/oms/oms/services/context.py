@@ -13,6 +13,7 @@ from oms.data.callbacks import CallbackRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
 from oms.data.documents import RuleRepository, VersionedDocuments
+from oms.data.learning import LearningRepository
 from oms.data.leases import JobLeaseRepository
 from oms.data.logs import LogRepository
 from oms.data.nodes import NodeRepository
@@ -39,6 +40,7 @@ class Repos:
     leases: JobLeaseRepository = field(default_factory=JobLeaseRepository)
     api_keys: ApiKeyRepository = field(default_factory=ApiKeyRepository)
     login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
+    learning: LearningRepository = field(default_factory=LearningRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -58,6 +60,7 @@ transient_when_busy(
     JobLeaseRepository,
     ApiKeyRepository,
     LoginThrottleRepository,
+    LearningRepository,
 )
 
 repos = Repos()
