@@ -37,6 +37,14 @@ class Settings:
     dead_letter_queues: tuple[tuple[str, tuple[str, str]], ...]
     publisher_dead_letter_queue_url: str | None
     schedule_rules: tuple[tuple[str, str], ...]  # (job, EventBridge rule name)
+    learning_queue_url: str | None
+    learning_function: str | None
+    anthropic_api_key: str | None
+    anthropic_api_key_param: str | None
+    anthropic_base_url: str | None
+    claude_model: str | None
+    claude_daily_tokens: int
+    claude_timeout_seconds: float
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +87,17 @@ def settings() -> Settings:
         dead_letter_queues=_dead_letter_queues(env.get("DEAD_LETTER_QUEUES", "")),
         publisher_dead_letter_queue_url=env.get("PUBLISHER_DEAD_LETTER_QUEUE_URL") or None,
         schedule_rules=_pairs(env.get("SCHEDULE_RULES", "")),
+        # the learning loop (ADR 0023): its queue of finished deliveries, its jobs' function
+        learning_queue_url=env.get("LEARNING_QUEUE_URL") or None,
+        learning_function=env.get("LEARNING_FUNCTION_NAME") or None,
+        # the Claude advisor (ADR 0024): a key, or the name of an SSM SecureString holding it; no
+        # key means the built-in advisor
+        anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+        anthropic_api_key_param=env.get("ANTHROPIC_API_KEY_PARAM") or None,
+        anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
+        claude_model=env.get("CLAUDE_MODEL") or None,
+        claude_daily_tokens=int(env.get("CLAUDE_DAILY_TOKENS") or 2_000_000),
+        claude_timeout_seconds=float(env.get("CLAUDE_TIMEOUT_SECONDS") or 3.0),
     )
 
 

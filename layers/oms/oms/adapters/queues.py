@@ -122,3 +122,29 @@ def move(source_url: str, target_url: str, limit: int) -> int:
         if len(done) < len(messages):
             break  # the rest reappear in the source after the visibility timeout
     return moved
+
+
+def receive(queue_url: str, limit: int = 10, visibility_seconds: int = 120) -> list[tuple[str, str]]:
+    """Take up to 10 messages for `visibility_seconds`: (receipt handle, body) each."""
+    try:
+        response = _client().receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=max(1, min(limit, 10)),
+            VisibilityTimeout=visibility_seconds,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        log.warning("SQS receive failed: %s", exc)
+        raise TransientStoreError(f"could not take work ({type(exc).__name__}); retry") from exc
+    return [(m["ReceiptHandle"], m["Body"]) for m in response.get("Messages", [])]
+
+
+def delete(queue_url: str, receipt_handles: Sequence[str]) -> None:
+    """Delete handled messages (10 per request); one not deleted comes back, which is harmless."""
+    for start in range(0, len(receipt_handles), _PER_REQUEST):
+        chunk = receipt_handles[start : start + _PER_REQUEST]
+        try:
+            _client().delete_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("SQS delete failed (the messages will come again): %s", exc)

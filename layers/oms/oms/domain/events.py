@@ -45,6 +45,9 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
 }
 UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
 EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), UPDATED)
+# The events after which an order's sourcing can be judged (returns and refunds judge it again):
+# the learning loop's labelling job takes them from its queue (ADR 0023).
+LABELLING_EVENTS = frozenset({"order.delivered", "order.picked_up", "order.returned", "order.refunded"})
 # The events a sales channel is told about (its order shipped), for orders a connector imported.
 CHANNEL_PUSH_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
 

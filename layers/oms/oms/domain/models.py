@@ -452,6 +452,7 @@ class Shipment(BaseModel):
     tracking_number: str
     shipped_at: str
     delivered_at: str | None = None
+    actual_cost: Decimal | None = None  # what the carrier charged, when it says (ADR 0023)
 
 
 class Order(BaseModel):
@@ -571,11 +572,19 @@ class FulfilmentEvent(Strict):
     event_id: str | None = Field(
         default=None, max_length=100, description="Sender's id; a repeated id is accepted once"
     )
+    actual_cost: Money | None = Field(
+        default=None,
+        le=Decimal("100000"),
+        description="SHIPPED or DELIVERED: what the carrier charged for the package (learning loop)",
+    )
 
     @model_validator(mode="after")
     def _shipping_needs_tracking(self) -> FulfilmentEvent:
         if self.type == FulfilmentEventType.SHIPPED and not (self.carrier and self.tracking_number):
             raise ValueError("SHIPPED needs carrier and tracking_number")
+        billed = (FulfilmentEventType.SHIPPED, FulfilmentEventType.DELIVERED)
+        if self.actual_cost is not None and self.type not in billed:
+            raise ValueError("actual_cost comes with SHIPPED or DELIVERED")
         return self
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from oms.data.ai_budget import AiBudgetRepository, DynamoTokenBudget
 from oms.data.api_keys import ApiKeyRepository
 from oms.data.busy import transient_when_busy
 from oms.data.callbacks import CallbackRepository
@@ -41,6 +42,7 @@ class Repos:
     api_keys: ApiKeyRepository = field(default_factory=ApiKeyRepository)
     login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
     learning: LearningRepository = field(default_factory=LearningRepository)
+    ai_budget: AiBudgetRepository = field(default_factory=AiBudgetRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -61,6 +63,7 @@ transient_when_busy(
     ApiKeyRepository,
     LoginThrottleRepository,
     LearningRepository,
+    DynamoTokenBudget,
 )
 
 repos = Repos()

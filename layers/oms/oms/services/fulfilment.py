@@ -32,7 +32,7 @@ from oms.domain.models import (
 )
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import SOURCED
-from oms.services import callbacks, sourcing
+from oms.services import callbacks, learning, sourcing
 from oms.services.context import repos
 from oms.services.orders import _with_retries, record_shipment, terminate
 
@@ -83,6 +83,7 @@ def source(tenant_id: str, order_id: str) -> dict[str, Any]:
     now = now_iso()
     trail = {**decision.to_dict(), "at": now, "order_id": order.id}
     key = repos.orders.put_decision(order, now, trail)
+    learning.record_decision(order, decision, now)  # what it predicts, judged on delivery
     plan = {k: v for k, v in trail.items() if k != "candidates"}
     return {"plan": {**plan, "decision": key}}
 

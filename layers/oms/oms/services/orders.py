@@ -12,7 +12,7 @@ from oms.adapters import metrics, workflow
 from oms.data.stock import ReservationLine
 from oms.domain import orders as order_rules
 from oms.domain.channels import ChannelLink
-from oms.domain.clock import now_iso
+from oms.domain.clock import iso, now_iso, parse_iso
 from oms.domain.connectors import ImportedOrder, ImportProblem
 from oms.domain.errors import (
     Conflict,
@@ -305,6 +305,9 @@ def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Ord
 
 
 def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Shipment]:
+    """The order's shipments after a callback: SHIPPED adds one, DELIVERED stamps the open ones
+    (of its node, if it names one) with the delivery time the carrier reports (`occurred_at`,
+    when it is plausible: after the order was placed and not in the future) and the actual cost."""
     shipments = list(order.shipments)
     if event.type.value == "SHIPPED":
         shipments.append(
@@ -313,16 +316,32 @@ def record_shipment(order: Order, event: FulfilmentEvent, now: str) -> list[Ship
                 carrier=event.carrier or "",
                 shipped_at=now,
                 tracking_number=event.tracking_number or "",
+                actual_cost=event.actual_cost,
             )
         )
     elif event.type.value == "DELIVERED":
+        delivered = _reported_time(event.occurred_at, order.created_at, now)
+        changes: dict[str, Any] = {"delivered_at": delivered}
+        if event.actual_cost is not None:
+            changes["actual_cost"] = event.actual_cost
         shipments = [
-            s.model_copy(update={"delivered_at": now})
+            s.model_copy(update=changes)
             if s.delivered_at is None and (event.node_id is None or s.node_id == event.node_id)
             else s
             for s in shipments
         ]
     return shipments
+
+
+def _reported_time(reported: str | None, earliest: str, now: str) -> str:
+    """The time a sender reports, normalised, if it lies between `earliest` and `now`; else now."""
+    if not reported:
+        return now
+    try:
+        at = iso(parse_iso(reported))
+    except ValueError:
+        return now
+    return at if earliest <= at <= now else now
 
 
 _SOURCED_OR_LATER = frozenset(

@@ -3,7 +3,8 @@ consumers that act on it (ADR 0022):
 
 - the webhook dispatcher, when the order's tenant has an active endpoint subscribed to the event
   type (the tenant's endpoints are read once per batch);
-- the connector worker, for a shipment of an order a channel owns (the header item says so).
+- the connector worker, for a shipment of an order a channel owns (the header item says so);
+- the learning queue, for the events that end an order's delivery (its labelling job, hourly).
 
 An event nobody acts on goes nowhere: no queue request, no consumer invocation."""
 
@@ -18,7 +19,7 @@ from oms.config import settings
 from oms.data.keys import ORDER_SK
 from oms.data.stream import channel_linked, header_from_image, order_number_from_image
 from oms.domain.errors import TransientStoreError
-from oms.domain.events import DomainEvent, events_from_change, for_channel
+from oms.domain.events import LABELLING_EVENTS, DomainEvent, events_from_change, for_channel
 from oms.domain.webhooks import subscribed
 from oms.services.context import repos
 
@@ -32,6 +33,7 @@ class _Router:
     def __init__(self) -> None:
         cfg = settings()
         self.webhook_queue, self.connector_queue = cfg.webhook_queue_url, cfg.connector_queue_url
+        self.learning_queue = cfg.learning_queue_url
         self._endpoints: dict[str, list[dict[str, Any]]] = {}
 
     def queues(self, event: DomainEvent, linked: bool) -> list[str]:
@@ -43,6 +45,8 @@ class _Router:
                 found.append(self.webhook_queue)
         if self.connector_queue and for_channel(event.type, linked):
             found.append(self.connector_queue)
+        if self.learning_queue and event.type in LABELLING_EVENTS:
+            found.append(self.learning_queue)
         return found
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from oms.config import settings
+from oms.domain.advisor import AI_STRATEGIES
 from oms.domain.clock import now_iso
 from oms.domain.errors import NotFound, ValidationFailed
 from oms.domain.inventory import item_id_for
@@ -24,6 +25,7 @@ from oms.domain.rules import SourcingRule, SourcingRuleFields
 from oms.domain.sourcing_engine import SourcingDecision, source_order
 from oms.services import orders as order_service
 from oms.services.context import repos, retry_lost_updates
+from oms.services.learning import learning_context
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ def decide_with(
     for a in order.allocations:
         if a.state == "RESERVED":
             available[(a.node_id, a.sku)] = available.get((a.node_id, a.sku), 0) + a.quantity
+    strategies = {r.strategy for r in ([rule] if rule is not None else rules)} | {
+        cfg.default_sourcing_strategy
+    }
+    # the advisor and its model are only looked at when a rule may want them
+    learning = learning_context(order.tenant_id) if strategies & AI_STRATEGIES else None
     return source_order(
         order,
         candidates.nodes,
@@ -91,6 +98,7 @@ def decide_with(
         rule=rule,
         default_strategy=cfg.default_sourcing_strategy,
         time_budget_ms=cfg.sourcing_time_budget_ms,
+        learning=learning,
     )
 
 
