@@ -125,6 +125,7 @@ ROWS: dict[tuple[str, str], Row] = {
                                                          why="authenticated by the Shopify HMAC"),
     # operations: the task log is per tenant; dead letters span tenants (the platform's)
     ("GET", "/ops/task-log"): Row(ADMINS),
+    ("POST", "/ops/jobs/{name}/run"): Row(ADMINS, why="a learning job, for the caller's tenant"),
     ("GET", "/ops/dlq"): Row(OWNERS),
     ("POST", "/ops/dlq/{queue}/replay"): Row(OWNERS),
 }

@@ -96,8 +96,14 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "IntegrationsTable": {"Query"},  # who subscribed to what (webhook endpoints)
     },
     "FulfilmentTaskFunction": {
-        "OrdersTable": {"PutItem", "Query"},
+        "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
         "InventoryTable": {"BatchGetItem", "PutItem", "Query", "UpdateItem"},
+    },
+    "LearningFunction": {
+        "DirectoryTable": {"Query"},  # the tenant list
+        "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # outcomes, labels, the model
+        "InventoryTable": {"GetItem", "PutItem", "Query"},  # experiments and proposals
+        "IntegrationsTable": {"PutItem"},  # the task log
     },
     "MaintenanceFunction": {
         "DirectoryTable": {"Query"},
@@ -125,6 +131,7 @@ _DLQS = {
     "WebhookDeadLetterQueue",
     "WebhookDeliveryDeadLetterQueue",
     "ConnectorDeadLetterQueue",
+    "LearningDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -145,7 +152,8 @@ OTHER: dict[str, dict[str, set[str]]] = {
     "ApiFunction": {
         "events:DescribeRule": _RULES,  # deep health
         "lambda:GetFunctionUrlConfig": {"ShopifyWebhookFunction"},
-        "lambda:InvokeFunction": {"MaintenanceFunction"},  # ask for a backorder run now
+        # ask for a backorder run now; run a learning job now (POST /ops/jobs/{name}/run)
+        "lambda:InvokeFunction": {"MaintenanceFunction", "LearningFunction"},
         "sqs:DeleteMessage": _DLQS,
         "sqs:GetQueueAttributes": _DLQS | {"PublisherDeadLetterQueue"},
         "sqs:ReceiveMessage": _DLQS,
@@ -155,6 +163,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "WebhookQueue",
             "ConnectorQueue",
             "WebhookRetryQueue",
+            "LearningQueue",
         },
         "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},
         "states:DescribeStateMachine": {"FulfilmentStateMachine"},
@@ -168,9 +177,10 @@ OTHER: dict[str, dict[str, set[str]]] = {
         **_SEAL_SECRETS,
     },
     "EventPublisherFunction": {
-        "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "PublisherDeadLetterQueue"}
+        "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
     },
     "FulfilmentTaskFunction": {},
+    "LearningFunction": {"sqs:DeleteMessage": {"LearningQueue"}, "sqs:ReceiveMessage": {"LearningQueue"}},
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
     "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}, **_OPEN_SECRETS},
     "WebhookDispatcherFunction": {

@@ -37,3 +37,27 @@ def request_backorder_resource(tenant_id: str, skus: list[str]) -> bool:
         log.warning("could not trigger the backorder job (the schedule will): %s", exc)
         return False
     return True
+
+
+class JobFailed(Exception):
+    """The job function ran and raised, or could not be reached."""
+
+
+def run_learning_job(job: str, tenant_id: str) -> dict[str, Any]:
+    """Run a learning job now, for one tenant, and wait for its figures (synchronous invoke)."""
+    name = settings().learning_function
+    if not name:
+        raise JobFailed("the learning function is not configured here")
+    payload = {"job": job, "tenant_id": tenant_id}
+    try:
+        response = _client().invoke(
+            FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
+        )
+    except (ClientError, BotoCoreError) as exc:
+        log.warning("could not run learning job %s: %s", job, exc)
+        raise JobFailed(f"could not reach the job function ({type(exc).__name__})") from exc
+    body = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        log.warning("learning job %s failed: %s", job, body)
+        raise JobFailed(f"the job failed: {body.get('errorType', 'error')!s}")
+    return dict(body)

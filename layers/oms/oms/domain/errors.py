@@ -94,3 +94,9 @@ class TransientStoreError(DomainError):
     """A retryable storage failure (throttling, a transaction conflict)."""
 
     status, code = 503, "temporarily_unavailable"
+
+
+class ServiceUnavailable(DomainError):
+    """Something the request needs is not available now (a job function, an AI provider)."""
+
+    status, code = 503, "service_unavailable"

@@ -1,14 +1,16 @@
-"""Operations: dead-letter queues (depth, oldest, samples, replay) for the platform owner."""
+"""Operations: dead-letter queues (depth, oldest, samples, replay) for the platform owner, and
+learning jobs run on demand for a tenant."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from oms.adapters import queues
+from oms.adapters import jobs, queues
 from oms.config import settings
-from oms.domain.errors import NotFound
-from oms.services import tasklog
+from oms.domain.errors import NotFound, ServiceUnavailable
+from oms.domain.models import Principal
+from oms.services import learning, tasklog
 
 SAMPLE = 5
 
@@ -65,3 +67,15 @@ def replay(name: str, limit: int) -> dict[str, Any]:
         moved = queues.move(dlq_url, source_url, limit)
         run.details = {"moved": moved}
     return {"queue": name, "moved": moved, "depth_before": before, "depth_after": queues.depth(dlq_url)}
+
+
+def run_job(principal: Principal, job: str) -> dict[str, Any]:
+    """Run a learning job now for the caller's tenant (the label job drains the shared queue of
+    finished deliveries, so every tenant's are labelled; the figures are the caller's)."""
+    if job not in learning.JOBS:
+        raise NotFound(f"no job {job!r}; jobs: {', '.join(learning.JOBS)}", code="job_not_found")
+    try:
+        result = jobs.run_learning_job(job, principal.tenant_id)
+    except jobs.JobFailed as exc:
+        raise ServiceUnavailable(str(exc), code="job_failed") from exc
+    return {"job": job, "tenant_id": principal.tenant_id, "result": result}

@@ -35,6 +35,13 @@ def replay_dead_letters(principal: Principal, queue: str, *, query: ReplayQuery)
     return ops.replay(queue, query.limit)
 
 
+@route(app, "/ops/jobs/{name}/run", ["POST"], role=Role.SUPERADMIN)
+def run_job(principal: Principal, name: str) -> dict[str, Any]:
+    """Run a learning job now for your tenant: label_outcomes, update_node_performance,
+    discover_patterns or evaluate_experiments (each also runs on its schedule)."""
+    return ops.run_job(principal, name)
+
+
 @route(app, "/ops/task-log", ["GET"], role=Role.SUPERADMIN, query=TaskLogQuery)
 def task_log(principal: Principal, *, query: TaskLogQuery) -> dict[str, Any]:
     return tasklog.page(principal, query.tenant, query.limit, query.cursor)

@@ -1,0 +1,43 @@
+"""Running the learning jobs: for one tenant, or for every tenant on a schedule, each run in the
+task log (ADR 0023). The label job drains the shared learning queue once, for all tenants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oms.services import learning, tasklog
+from oms.services.context import repos
+
+PerTenant = Callable[[str], dict[str, Any]]
+
+
+def _per_tenant(job: str) -> PerTenant:
+    from oms.services import experiments, proposals  # the architect's: experiments and proposals
+
+    if job == "update_node_performance":
+        return learning.update_node_performance
+    if job == "discover_patterns":
+        return lambda tenant: learning.discover_patterns(tenant, proposals.propose_from_patterns)
+    if job == "evaluate_experiments":
+        return experiments.evaluate_all
+    raise ValueError(f"unknown learning job {job!r}")
+
+
+def run(job: str, tenant_id: str | None = None) -> dict[str, Any]:
+    """Run `job` for `tenant_id`, or for every tenant when None. Returns its figures."""
+    if job == "label_outcomes":
+        with tasklog.task("job.label_outcomes", tenant_id) as log_run:
+            result = learning.label_outcomes(tenant_id)
+            log_run.details = result
+        return {"job": job, **result}
+    step = _per_tenant(job)
+    tenants = [tenant_id] if tenant_id else repos.directory.tenant_ids()
+    results: dict[str, Any] = {}
+    for tenant in tenants:
+        with tasklog.task(f"job.{job}", tenant) as log_run:
+            results[tenant] = step(tenant)
+            log_run.details = results[tenant]
+    if tenant_id:
+        return {"job": job, "tenant_id": tenant_id, **results[tenant_id]}
+    return {"job": job, "tenants": len(tenants)}
