@@ -12,10 +12,16 @@ times (an earlier event of the same order may still be in flight), and retries a
 connection (up to 8 times, later each time). With a chaos plan, a share of the requests it took
 from its queues is left there and comes again, as SQS may deliver a message twice; the repeated
 callbacks carry the same event ids.
+
+The carrier bills each shipment (`actual_cost` on SHIPPED): the predicted package cost times a
+hidden factor per node and region (`cost_factor`), so the learning loop has something to learn
+about cost in `make run` too. Delivery times are the run's own (sped up), so their lessons are
+shown by `make simulate` (infra/simulation), whose world has days to spend.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import json
@@ -26,6 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -146,6 +153,7 @@ class Simulator:
                 steps.append({"type": "PICKED_UP"})
         else:
             nodes = request.get("nodes") or [None]
+            billed = _billed(tenant_id, nodes, request.get("ship_to"))
             for node_id in nodes:
                 tracking = f"SIM{random.randint(10**9, 10**10 - 1)}"  # noqa: S311 - demo data
                 steps.append(
@@ -154,6 +162,7 @@ class Simulator:
                         "carrier": random.choice(CARRIERS),  # noqa: S311
                         "tracking_number": tracking,
                         **({"node_id": node_id} if len(nodes) > 1 else {}),
+                        **({"actual_cost": billed[node_id]} if node_id in billed else {}),
                     }
                 )
             steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
@@ -299,3 +308,39 @@ def _queue_url(resources: Any, logical_id: str) -> str:
     if isinstance(entry, dict):
         return str(entry.get("url") or entry.get("QueueUrl") or entry.get("physical_id"))
     return str(getattr(entry, "url", None) or entry.physical_id)
+
+
+def cost_factor(node_id: str, region: str) -> float:
+    """The carrier's hidden truth for a node and a region: how far its bill strays from the
+    predicted package cost. Fixed per (node, region), so the learning loop can find it: most
+    lanes bill as predicted, some 20 % or 40 % over (a surcharging store, a long zone)."""
+    digest = hashlib.sha256(f"{node_id}|{region}".encode()).digest()
+    return (1.0, 1.0, 1.0, 1.02, 0.98, 1.2, 1.4)[digest[0] % 7]
+
+
+def _billed(tenant_id: str, node_ids: list[Any], ship_to: dict[str, Any] | None) -> dict[str, str]:
+    """What the carrier bills per node: the predicted package cost times the lane's factor."""
+    if not ship_to or ship_to.get("latitude") is None or ship_to.get("longitude") is None:
+        return {}
+    from oms.domain.geo import haversine_km
+    from oms.domain.learning.features import region
+    from oms.domain.strategies.base import package_cost
+    from oms.services.context import repos
+
+    try:
+        nodes = {n.id: n for n in repos.nodes.all(tenant_id)}
+    except Exception:
+        log.debug("simulator could not read the nodes", exc_info=True)
+        return {}
+    lane = region(ship_to.get("country"), ship_to.get("state"))
+    billed = {}
+    for node_id in node_ids:
+        node = nodes.get(node_id) if node_id else None
+        if node is None:
+            continue
+        km = haversine_km(ship_to["latitude"], ship_to["longitude"], node.latitude, node.longitude)
+        predicted = package_cost(node, km)
+        billed[node_id] = str(
+            (predicted * Decimal(repr(cost_factor(node_id, lane)))).quantize(Decimal("0.01"))
+        )
+    return billed
