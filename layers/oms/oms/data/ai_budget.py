@@ -3,26 +3,13 @@ per tenant and day in the directory table, spent with an atomic ADD, expiring tw
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
-from pynamodb.models import Model
 
 from oms.data.base import store_error
+from oms.data.records import AiBudgetRecord
 from oms.domain.clock import epoch
 
 _KEPT_SECONDS = 2 * 86400
-
-
-class AiBudgetRecord(Model):
-    """pk=T#<tenant>#AIBUDGET, sk=<day>: tokens spent that day (expires by the table's TTL)."""
-
-    class Meta:
-        table_name = "cirrus-directory"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    spent = NumberAttribute(default=0)
-    expires_at_epoch = NumberAttribute(null=True)
 
 
 def _pk(tenant_id: str) -> str:

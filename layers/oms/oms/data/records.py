@@ -450,7 +450,43 @@ class ClaimRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
-ORDER_MODELS: tuple[type[Model], ...] = (OrderRecord, DecisionRecord, TrailRecord, RejectedCallbackRecord)
+class LearningRecord(Model):
+    """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
+    - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
+      one node it used (features, cluster, strategy, scores, cost, experiment arm), written when
+      the order is sourced, beside the order so the labelling job reads both in one query;
+    - pk=T#<tenant>#LEARN#<day>, sk=<order id>#<node id>: that outcome labelled, under the day
+      it was sourced (the statistics jobs read the days of their window); expires after 90 days;
+    - pk=T#<tenant>#LEARN, sk=MODEL#<part>: the patterns and node metrics the advisor is shown."""
+
+    class Meta:
+        table_name = "cirrus-orders"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
+class AiBudgetRecord(Model):
+    """pk=T#<tenant>#AIBUDGET, sk=<day>: Claude tokens a tenant spent that day (ADR 0024); expires."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    spent = NumberAttribute(default=0)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
+ORDER_MODELS: tuple[type[Model], ...] = (
+    OrderRecord,
+    DecisionRecord,
+    TrailRecord,
+    RejectedCallbackRecord,
+    LearningRecord,
+)
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
     NodeCapacityRecord,
@@ -461,7 +497,13 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     AdjustmentRecord,
     ReservationRecord,
 )
-DIRECTORY_MODELS: tuple[type[Model], ...] = (TenantRecord, UserRecord, ApiKeyRecord, ThrottleRecord)
+DIRECTORY_MODELS: tuple[type[Model], ...] = (
+    TenantRecord,
+    UserRecord,
+    ApiKeyRecord,
+    ThrottleRecord,
+    AiBudgetRecord,
+)
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
     CounterRecord,
@@ -487,21 +529,3 @@ def bind_tables(cfg: Any) -> None:
             model._connection = None
             for index in (v for v in vars(model).values() if isinstance(v, GlobalSecondaryIndex)):
                 index._connection = None  # type: ignore[attr-defined]
-
-
-class LearningRecord(Model):
-    """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
-    - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
-      one node it used (features, cluster, strategy, scores, cost, experiment arm), written when
-      the order is reserved, beside the order so the labelling job reads both in one query;
-    - pk=T#<tenant>#LEARN#<day>, sk=<order id>#<node id>: that outcome labelled, under the day
-      it was sourced (the statistics jobs read the days of their window); expires after 90 days;
-    - pk=T#<tenant>#LEARN, sk=MODEL: the patterns and node metrics the advisor is shown."""
-
-    class Meta:
-        table_name = "cirrus-orders"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    packed = BinaryAttribute(null=True, legacy_encoding=False)
-    expires_at_epoch = NumberAttribute(null=True)

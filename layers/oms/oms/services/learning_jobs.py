@@ -13,13 +13,15 @@ PerTenant = Callable[[str], dict[str, Any]]
 
 
 def _per_tenant(job: str) -> PerTenant:
-    from oms.services import experiments, proposals  # the architect's: experiments and proposals
-
     if job == "update_node_performance":
         return learning.update_node_performance
     if job == "discover_patterns":
+        from oms.services import proposals  # the architect's
+
         return lambda tenant: learning.discover_patterns(tenant, proposals.propose_from_patterns)
     if job == "evaluate_experiments":
+        from oms.services import experiments  # the architect's
+
         return experiments.evaluate_all
     raise ValueError(f"unknown learning job {job!r}")
 
