@@ -117,6 +117,8 @@ def _as_list(value: Any) -> list[str]:
 
 def allows(statements: list[dict[str, Any]], action: str, resource: str | None) -> bool:
     for st in statements:
+        if not isinstance(st, dict):
+            continue  # a conditional statement switched off (AWS::NoValue, which moto keeps as None)
         if st.get("Effect") != "Allow" or "NotAction" in st or "NotResource" in st:
             continue
         if not any(_pattern(a, ignore_case=True).match(action) for a in _as_list(st.get("Action"))):
