@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oms.adapters import queues
+from oms.adapters import metrics, queues
 from oms.config import settings
 from oms.domain.advisor import Advisor, NodeMetrics, PatternView
 from oms.domain.ai_overlay import LearningContext
@@ -151,8 +151,19 @@ def outcome_records(order: Order, decision: SourcingDecision, at: str) -> list[d
 
 
 def record_decision(order: Order, decision: SourcingDecision, at: str) -> None:
+    """The decision's outcome records, and the advisor call it made (if any) as a metric."""
     if decision.nodes_used:
         repos.learning.put_outcomes(order.tenant_id, order.id, outcome_records(order, decision, at))
+    ai = decision.ai or {}
+    if ai.get("model"):  # an advisor was asked (a fallback before asking has no model)
+        metrics.ai_call(
+            str(ai["model"]),
+            str(ai.get("fallback_reason") or ai.get("outcome") or "used"),
+            input_tokens=int(ai.get("input_tokens") or 0),
+            output_tokens=int(ai.get("output_tokens") or 0),
+            latency_ms=float(ai.get("latency_ms") or 0.0),
+            tenant_id=order.tenant_id,
+        )
 
 
 # ---------------------------------------------------------------------- labelling
