@@ -40,7 +40,7 @@ typecheck: ## mypy (config in pyproject.toml)
 	@bash scripts/typecheck.sh
 openapi: ## Write docs/openapi.json from the routes and models (a contract test compares them)
 	@BOOTSTRAP_SAM=0 bash scripts/bootstrap.sh >/dev/null && .venv/bin/python scripts/openapi.py $(ARGS)
-ops: ## Operations CLI against the running API (ARGS="dlq list" | "dlq replay NAME" | "tasks")
+ops: ## Operations CLI against the running API (ARGS="dlq list" | "dlq replay NAME" | "tasks" | "jobs run NAME")
 	@bash scripts/bootstrap.sh >/dev/null && .venv/bin/python scripts/ops.py $(ARGS)
 deploy: ## sam build + sam deploy --config-env $(ENV) (ENV=dev|prod; creates the JWT secret if absent)
 	@ENV="$(ENV)" bash scripts/deploy.sh

@@ -3,9 +3,13 @@
     python scripts/ops.py dlq list
     python scripts/ops.py dlq replay connectors [--limit 100]
     python scripts/ops.py tasks [--tenant demo]
+    python scripts/ops.py jobs run label_outcomes     (or update_node_performance, discover_patterns,
+                                                       evaluate_experiments)
 
 `--api` (or CIRRUS_API) is the API's base URL, default the local cloud; the platform owner's
 credentials come from CIRRUS_OPS_EMAIL / CIRRUS_OPS_PASSWORD (the local demo owner by default).
+Jobs run for one tenant, as its SUPERADMIN: CIRRUS_JOBS_EMAIL / CIRRUS_JOBS_PASSWORD (the local
+demo tenant's admin by default).
 """
 
 from __future__ import annotations
@@ -18,10 +22,16 @@ from typing import Any
 
 import requests
 
+JOBS = ["label_outcomes", "update_node_performance", "discover_patterns", "evaluate_experiments"]
 
-def _session(api: str) -> requests.Session:
-    email = os.environ.get("CIRRUS_OPS_EMAIL", "owner@example.com")
-    password = os.environ.get("CIRRUS_OPS_PASSWORD", "owner123")
+
+def _session(api: str, jobs: bool = False) -> requests.Session:
+    if jobs:
+        email = os.environ.get("CIRRUS_JOBS_EMAIL", "admin@example.com")
+        password = os.environ.get("CIRRUS_JOBS_PASSWORD", "admin123")
+    else:
+        email = os.environ.get("CIRRUS_OPS_EMAIL", "owner@example.com")
+        password = os.environ.get("CIRRUS_OPS_PASSWORD", "owner123")
     reply = requests.post(f"{api}/auth/login", json={"email": email, "password": password}, timeout=10)
     if reply.status_code != 200:
         raise SystemExit(f"login as {email} failed: {reply.status_code} {reply.text[:200]}")
@@ -49,10 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     tasks = commands.add_parser("tasks", help="the task log")
     tasks.add_argument("--tenant")
     tasks.add_argument("--limit", type=int, default=50)
+    jobs = commands.add_parser("jobs", help="the learning jobs")
+    jobs_commands = jobs.add_subparsers(dest="action", required=True)
+    run = jobs_commands.add_parser("run", help="run a learning job now for your tenant")
+    run.add_argument("name", choices=JOBS)
     args = parser.parse_args(argv)
 
     api = args.api.rstrip("/")
-    http = _session(api)
+    http = _session(api, jobs=args.command == "jobs")
+    if args.command == "jobs":
+        return _show(http.post(f"{api}/ops/jobs/{args.name}/run", json={}, timeout=300))
     if args.command == "dlq" and args.action == "list":
         return _show(http.get(f"{api}/ops/dlq", timeout=30))
     if args.command == "dlq":
