@@ -21,6 +21,7 @@ CHECKS = {
     "webhooks_dlq",
     "webhook_deliveries_dlq",
     "connectors_dlq",
+    "learning_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",
@@ -28,6 +29,10 @@ CHECKS = {
     "resource_backorders_schedule",
     "reset_node_capacity_schedule",
     "poll_amazon_schedule",
+    "label_outcomes_schedule",
+    "update_node_performance_schedule",
+    "discover_patterns_schedule",
+    "evaluate_experiments_schedule",
 }
 
 

@@ -144,6 +144,10 @@ _RULES = {
         "backorder-resource",
         "node-capacity-reset",
         "amazon-poll",
+        "label-outcomes",
+        "node-performance",
+        "discover-patterns",
+        "evaluate-experiments",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's

@@ -88,6 +88,10 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(2 minutes)",
         "rate(10 minutes)",
         "cron(0 0 * * ? *)",
+        "rate(1 hour)",  # the learning loop: labels
+        "rate(4 hours)",  # node metrics
+        "cron(15 0 * * ? *)",  # patterns
+        "cron(30 0 * * ? *)",  # experiments
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -95,6 +99,10 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "resource_backorders",
         "reset_node_capacity",
         "poll_amazon",
+        "label_outcomes",
+        "update_node_performance",
+        "discover_patterns",
+        "evaluate_experiments",
     }
     routes = {(r.method, r.path) for r in real_stack.routes}
     assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}
