@@ -32,8 +32,15 @@ def labelled(rows: list[LabelledOutcome]) -> None:
     assert repos.learning.put_labelled("demo", rows, int(epoch()) + 86_400) == len(rows)
 
 
-def outcomes(experiment_id: str | None, arm: str | None, strategy: str, score: float, n: int,
-             cluster: str = "WEB|US-NE|50-100|SHIP_TO_HOME", when: str | None = None) -> list[LabelledOutcome]:
+def outcomes(
+    experiment_id: str | None,
+    arm: str | None,
+    strategy: str,
+    score: float,
+    n: int,
+    cluster: str = "WEB|US-NE|50-100|SHIP_TO_HOME",
+    when: str | None = None,
+) -> list[LabelledOutcome]:
     when = when or now_iso()
     return [
         LabelledOutcome(f"o-{uuid.uuid4().hex[:12]}", "node-1", cluster, strategy, when, score,
@@ -109,8 +116,9 @@ def test_results_aggregate_the_arms_and_the_job_completes_the_experiment(admin):
     assert body["status"] == "ACTIVE" and body["declared_winner"] is None
     assert body["window"]["to"] == now_iso()[:10]
 
-    report = experiment_service.evaluate_all("demo")
-    assert {"id": exp["id"], "winner": "B", "strategy": "AI_ADAPTIVE"} in report["completed"]
+    job = admin.post("/ops/jobs/evaluate_experiments/run", {})  # the daily job, through the stack
+    assert job.status == 200, job
+    assert {"id": exp["id"], "winner": "B", "strategy": "AI_ADAPTIVE"} in job.body["result"]["completed"]
     done = admin.get(f"/architect/experiments/{exp['id']}").body
     assert done["status"] == "COMPLETED" and done["winner"] == "B"
     assert done["result"]["arms"]["B"]["samples"] == 55 and done["result"]["reason"] == body["reason"]
@@ -129,7 +137,8 @@ def test_too_few_samples_or_too_close_is_undecided_and_paused_is_not_evaluated(a
     paused = admin.post("/architect/experiments", EXPERIMENT).body
     admin.post(f"/architect/experiments/{paused['id']}/pause", {})
     labelled(
-        outcomes(few["id"], "A", "DISTANCE_OPTIMAL", 0.5, 60) + outcomes(few["id"], "B", "AI_ADAPTIVE", 0.9, 10)
+        outcomes(few["id"], "A", "DISTANCE_OPTIMAL", 0.5, 60)
+        + outcomes(few["id"], "B", "AI_ADAPTIVE", 0.9, 10)
         + outcomes(close["id"], "A", "DISTANCE_OPTIMAL", 0.70, 50)
         + outcomes(close["id"], "B", "AI_ADAPTIVE", 0.72, 50)
         + outcomes(paused["id"], "A", "DISTANCE_OPTIMAL", 0.1, 50)
@@ -168,7 +177,12 @@ def test_results_read_the_last_30_days_only(admin):
 
 # ------------------------------------------------------------------ views
 def test_patterns_and_node_performance_show_what_the_jobs_stored(admin, user, other_tenant, demo_nodes):
-    assert other_tenant.get("/architect/patterns").body == {"at": None, "version": None, "items": [], "count": 0}
+    assert other_tenant.get("/architect/patterns").body == {
+        "at": None,
+        "version": None,
+        "items": [],
+        "count": 0,
+    }
     east = demo_nodes["DC-EAST"]
     ranking = [{"node_id": east, "mean_score": 0.9, "samples": 40}]
     views = [
@@ -178,10 +192,8 @@ def test_patterns_and_node_performance_show_what_the_jobs_stored(admin, user, ot
     repos.learning.save_model_part("demo", "patterns", {"at": now_iso(), "version": "p1", "patterns": views})
     row = {"node_id": east, "cluster": "*", "samples": 40, "mean_score": 0.81,
            "mean_delivery_hours": 30.5, "mean_cost_variance_pct": 2.1}  # fmt: skip
-    repos.learning.save_model_part(
-        "demo", "metrics",
-        {"at": now_iso(), "version": "m1", "periods": {"7": [row], "30": [row, {**row, "cluster": "X", "samples": 9}]}},
-    )  # fmt: skip
+    periods = {"7": [row], "30": [row, {**row, "cluster": "X", "samples": 9}]}
+    repos.learning.save_model_part("demo", "metrics", {"at": now_iso(), "version": "m1", "periods": periods})
 
     all_patterns = admin.get("/architect/patterns").body
     assert all_patterns["count"] == 2 and all_patterns["version"] == "p1"
@@ -205,7 +217,8 @@ def test_patterns_and_node_performance_show_what_the_jobs_stored(admin, user, ot
 def test_ai_against_rule_based_outcomes(admin, user, other_tenant):
     cluster = f"API|US-W|500+|STORE_PICKUP#{uuid.uuid4().hex[:6]}"  # only this test's outcomes
     labelled(
-        outcomes(None, None, "AI_ADAPTIVE", 0.9, 4, cluster) + outcomes(None, None, "AI_HYBRID", 0.6, 2, cluster)
+        outcomes(None, None, "AI_ADAPTIVE", 0.9, 4, cluster)
+        + outcomes(None, None, "AI_HYBRID", 0.6, 2, cluster)
         + outcomes(None, None, "DISTANCE_OPTIMAL", 0.6, 3, cluster)
         + outcomes(None, None, "COST_OPTIMAL", 0.2, 1, cluster)
     )  # fmt: skip
@@ -257,14 +270,28 @@ def test_chat_without_a_key_is_503_with_a_clear_message(admin, user):
 
 def test_chat_turns_a_request_into_a_pending_proposal(admin, claude):
     rules_before = admin.get("/sourcing-rules").body
-    reply = admin.post("/architect/chat", {"message": "send same-day orders in California to the dark store first"})
+    reply = admin.post(
+        "/architect/chat", {"message": "send same-day orders in California to the dark store first"}
+    )
     assert reply.status == 201, reply
     proposal = reply.body["proposal"]
-    assert proposal["status"] == "PENDING" and proposal["kind"] == "sourcing_rule" and proposal["source"] == "chat"
-    assert proposal["payload"]["is_active"] is False and proposal["payload"]["allowed_node_types"] == ["DARK_STORE"]
+    assert (
+        proposal["status"] == "PENDING"
+        and proposal["kind"] == "sourcing_rule"
+        and proposal["source"] == "chat"
+    )
+    assert proposal["payload"]["is_active"] is False and proposal["payload"]["allowed_node_types"] == [
+        "DARK_STORE"
+    ]
     assert proposal["summary"] == FakeClaude.CHAT_DEFAULT["input"]["summary"]
-    assert proposal["history"][0]["action"] == "proposed" and proposal["history"][0]["by"] == "user:admin@example.com"
-    assert proposal["evidence"]["request"].startswith("send same-day") and proposal["evidence"]["input_tokens"] > 0
+    assert (
+        proposal["history"][0]["action"] == "proposed"
+        and proposal["history"][0]["by"] == "user:admin@example.com"
+    )
+    assert (
+        proposal["evidence"]["request"].startswith("send same-day")
+        and proposal["evidence"]["input_tokens"] > 0
+    )
     assert admin.get(f"/architect/proposals/{proposal['id']}").body["status"] == "PENDING"
     assert admin.get("/sourcing-rules").body == rules_before  # proposed, never applied
     document = claude.bodies()[-1]["messages"][0]["content"][0]["text"]
@@ -295,4 +322,6 @@ def test_chat_when_claude_fails_is_503(admin, claude):
     claude.script = [500]
     reply = admin.post("/architect/chat", {"message": "send big orders from the DC"})
     assert reply.status == 503 and reply.body["error"]["code"] == "ai_unavailable"
-    assert reply.body["error"]["details"] == {"reason": "error"} and "HTTP 500" in reply.body["error"]["message"]
+    assert (
+        reply.body["error"]["details"] == {"reason": "error"} and "HTTP 500" in reply.body["error"]["message"]
+    )

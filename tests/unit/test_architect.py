@@ -21,7 +21,14 @@ from oms.adapters.claude_architect import (
 )
 from oms.domain.clock import ManualClock, use_clock
 from oms.domain.errors import IllegalTransition
-from oms.domain.experiments import Experiment, ExperimentFields, ExperimentStatus, assignment, moved, running_order
+from oms.domain.experiments import (
+    Experiment,
+    ExperimentFields,
+    ExperimentStatus,
+    assignment,
+    moved,
+    running_order,
+)
 from oms.domain.learning.comparison import ai_against_rules
 from oms.domain.learning.stats import LabelledOutcome
 from oms.domain.proposals import Proposal, ProposalStatus, move, record
@@ -43,7 +50,12 @@ def experiment(exp_id: str, created_at: str = T0, status: str = "ACTIVE", **fiel
         **fields,
     }
     return Experiment(
-        **data, id=exp_id, status=status, created_by="user:a@b.c", created_at=created_at, updated_at=created_at
+        **data,
+        id=exp_id,
+        status=status,
+        created_by="user:a@b.c",
+        created_at=created_at,
+        updated_at=created_at,
     )
 
 
@@ -62,7 +74,12 @@ def experiment(exp_id: str, created_at: str = T0, status: str = "ACTIVE", **fiel
     ],
 )
 def test_experiment_fields_are_checked(change, needle):
-    body = {"name": "x", "strategy_a": "DISTANCE_OPTIMAL", "strategy_b": "AI_ADAPTIVE", "traffic_split_pct": 20}
+    body = {
+        "name": "x",
+        "strategy_a": "DISTANCE_OPTIMAL",
+        "strategy_b": "AI_ADAPTIVE",
+        "traffic_split_pct": 20,
+    }
     with pytest.raises(ValidationError, match=needle):
         ExperimentFields.model_validate({**body, **change})
 
@@ -188,8 +205,8 @@ def test_a_rule_proposal_is_validated_as_a_rule_and_proposed_inactive():
     with pytest.raises(ValidationError, match="unknown strategy"):
         proposal(payload={"name": "x", "priority": 1, "strategy": "NOPE"})
     with pytest.raises(ValidationError, match="must differ"):
-        proposal(kind="experiment", payload={"name": "x", "strategy_a": "AI_HYBRID", "strategy_b": "AI_HYBRID",
-                                             "traffic_split_pct": 5})  # fmt: skip
+        payload = {"name": "x", "strategy_a": "AI_HYBRID", "strategy_b": "AI_HYBRID", "traffic_split_pct": 5}
+        proposal(kind="experiment", payload=payload)
 
 
 @pytest.mark.parametrize(
@@ -305,7 +322,9 @@ def test_an_experiment_tool_call_and_a_text_answer(fake):
     assert (second.kind, second.fields, second.text) == (None, None, "Which region do you mean?")
 
 
-@pytest.mark.parametrize(("behaviour", "reason"), [(500, "error"), (429, "error"), ("not_json", "invalid_answer")])
+@pytest.mark.parametrize(
+    ("behaviour", "reason"), [(500, "error"), (429, "error"), ("not_json", "invalid_answer")]
+)
 def test_claude_failing_is_chat_unavailable(fake, behaviour, reason):
     fake.script = [behaviour]
     with pytest.raises(ChatUnavailable) as caught:

@@ -76,8 +76,9 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
     429: ("TooManyRequests", "Too many attempts: try again after `Retry-After` seconds."),
     503: (
-        "AiUnavailable",
-        "Claude is not configured or did not answer (`ai_unavailable`: the message says which).",
+        "ServiceUnavailable",
+        "Something the request needs is not available now (`ai_unavailable`: no Claude key, or Claude "
+        "did not answer; the message says which).",
     ),
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}}

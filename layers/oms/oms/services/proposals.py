@@ -237,9 +237,14 @@ def _delete_target(tenant_id: str, applied: Applied) -> str | None:
         if found is None:
             return f"the {noun} was already deleted"
         if found[1] != applied.version:
+            advice = (
+                "delete it yourself if it should go"
+                if applied.kind == "sourcing_rule"
+                else "it has run since; it stays as the record of its results"
+            )
             raise Conflict(
-                f"the {noun} {applied.id} was changed since it was applied; undo those changes or "
-                "delete it yourself",
+                f"the {noun} {applied.id} was changed since it was applied (version {applied.version} "
+                f"then, {found[1]} now), so it is not deleted: {advice}",
                 code="changed_since_applied",
                 details={
                     "kind": applied.kind,
