@@ -275,11 +275,36 @@ class FakeClaude(_JsonServer):
     (a 200 with JSON that is not a message),
     "slow" (answers "good" after `delay` seconds), 429 (retry-after `retry_after`), 500, 401.
     Candidates are read from the request's user message (the JSON document the advisor sends).
-    `requests` holds every request; `bodies()` their parsed JSON; `answers` the usage given."""
+    `requests` holds every request; `bodies()` their parsed JSON; `answers` the usage given.
+
+    A request offering the architect chat's tools (`propose_sourcing_rule`) is answered from
+    `chat_replies` (one per request, then `chat_default`): `{"tool": name, "input": {...}}` is a
+    tool_use block, `{"text": "..."}` a text-only answer. The numeric and "slow"/"not_json"
+    behaviours of `script` apply to it too."""
+
+    CHAT_TOOLS = frozenset({"propose_sourcing_rule", "propose_experiment"})
+    CHAT_DEFAULT: dict[str, Any] = {
+        "tool": "propose_sourcing_rule",
+        "input": {
+            "summary": "Send same-day orders in California to dark stores first",
+            "rule": {
+                "name": "Same-day California to dark stores",
+                "priority": 1,
+                "strategy": "STORE_NEAREST",
+                "conditions": [
+                    {"field": "fulfillment_type", "operator": "EQUALS", "value": "SAME_DAY_DELIVERY"},
+                    {"field": "shipping_state", "operator": "EQUALS", "value": "CA"},
+                ],
+                "allowed_node_types": ["DARK_STORE"],
+            },
+        },
+    }
 
     def __init__(self) -> None:
         self.script: list[str | int] = []
         self.default: str | int = "good"
+        self.chat_replies: list[dict[str, Any]] = []
+        self.chat_default: dict[str, Any] = self.CHAT_DEFAULT
         self.scores: dict[str, float] = {}
         self.delay = 1.0
         self.retry_after = "0"
@@ -342,6 +367,8 @@ class FakeClaude(_JsonServer):
             return 200, b"<html>upstream proxy error</html>", {}
         if behaviour == "not_message":
             return 200, {"ok": True}, {}
+        if self.CHAT_TOOLS & {t.get("name") for t in body.get("tools") or []}:
+            return 200, self._chat(body), {}
         candidates = [c["node_id"] for c in self.document(body).get("candidates", [])]
         recommendations: Any = [
             {
@@ -375,3 +402,26 @@ class FakeClaude(_JsonServer):
             "usage": usage,
         }
         return 200, message, {}
+
+    def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            reply = self.chat_replies.pop(0) if self.chat_replies else self.chat_default
+        if "text" in reply:
+            content: list[dict[str, Any]] = [{"type": "text", "text": reply["text"]}]
+        else:
+            content = [
+                {"type": "text", "text": "Here is a proposal."},
+                {"type": "tool_use", "id": "toolu_chat", "name": reply["tool"], "input": reply["input"]},
+            ]
+        usage = {"input_tokens": len(json.dumps(body)) // 4, "output_tokens": len(json.dumps(content)) // 4}
+        self.answers.append(usage)
+        return {
+            "id": f"msg_fake_{len(self.answers)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": "end_turn" if "text" in reply else "tool_use",
+            "stop_sequence": None,
+            "usage": usage,
+        }

@@ -128,6 +128,23 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/ops/jobs/{name}/run"): Row(ADMINS, why="a learning job, for the caller's tenant"),
     ("GET", "/ops/dlq"): Row(OWNERS),
     ("POST", "/ops/dlq/{queue}/replay"): Row(OWNERS),
+    # the AI architect: a tenant's SUPERADMIN decides what the learning loop may change
+    ("GET", "/architect/experiments"): Row(ADMINS),
+    ("POST", "/architect/experiments"): Row(ADMINS),
+    ("GET", "/architect/experiments/{experiment_id}"): Row(ADMINS),
+    ("POST", "/architect/experiments/{experiment_id}/pause"): Row(ADMINS),
+    ("POST", "/architect/experiments/{experiment_id}/resume"): Row(ADMINS),
+    ("GET", "/architect/experiments/{experiment_id}/results"): Row(ADMINS),
+    ("GET", "/architect/proposals"): Row(ADMINS),
+    ("GET", "/architect/proposals/{proposal_id}"): Row(ADMINS),
+    ("POST", "/architect/proposals/{proposal_id}/approve"): Row(ADMINS),
+    ("POST", "/architect/proposals/{proposal_id}/reject"): Row(ADMINS, body={"reason": "taken over"}),
+    ("POST", "/architect/proposals/{proposal_id}/apply"): Row(ADMINS),
+    ("POST", "/architect/proposals/{proposal_id}/rollback"): Row(ADMINS),
+    ("GET", "/architect/patterns"): Row(ADMINS),
+    ("GET", "/architect/node-performance"): Row(ADMINS),
+    ("GET", "/architect/ai-sourcing/performance"): Row(ADMINS),
+    ("POST", "/architect/chat"): Row(ADMINS),
 }
 # fmt: on
 
@@ -268,6 +285,22 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "updated_at": order["created_at"],
     }
     assert repos.webhooks.insert_delivery("demo", delivery, 4102444800)
+    experiment = admin.post(
+        "/architect/experiments",
+        {
+            "name": "roles",
+            "strategy_a": "DISTANCE_OPTIMAL",
+            "strategy_b": "AI_ADAPTIVE",
+            "traffic_split_pct": 10,
+        },
+    )
+    assert experiment.status == 201, experiment
+    from oms.services import proposals
+
+    proposal = proposals.create(
+        "demo", kind="sourcing_rule", summary="roles", payload={"name": "roles", "priority": 1},
+        source="chat", by="user:admin@example.com",
+    )  # fmt: skip
     yield {
         "order_id": order["id"],
         "order_number": order["order_number"],
@@ -281,6 +314,8 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "connector_id": connector.body["id"],
         "key_id": admin.post("/api-keys", {"name": "cross-tenant target"}).body["id"],
         "queue": "warehouse",
+        "experiment_id": experiment.body["id"],
+        "proposal_id": proposal.id,
     }
 
 

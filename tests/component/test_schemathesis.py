@@ -22,6 +22,8 @@ Operations left out: none (SKIPPED is empty). The two that call systems outside 
 driven: POST /connectors/{connector_id}/test and POST /webhooks/endpoints/{endpoint_id}/test reach
 no live Shopify, Amazon or webhook receiver here (no connector or endpoint id is known to the run
 unless it created one, and the machine resolves no outside name), which must give a 4xx, not a 5xx.
+POST /architect/chat talks to Claude: the run gives it the local Messages API stub
+(tests.fakes.FakeClaude), since without a key its documented answer is a 503.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ import pytest
 from tests.component import fuzz
 from tests.component.apiclient import ApiClient
 from tests.component.helpers import order_body
+from tests.fakes import FakeClaude
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -107,7 +111,17 @@ def test_what_the_run_found_stays_fixed(user: ApiClient, url: str, status: int) 
     assert reply.status == status, reply
 
 
+@pytest.fixture
+def claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaude]:
+    fake = FakeClaude()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-real-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+    yield fake
+    fake.close()
+
+
 # Last in the module: its anonymous login cases must not throttle the logins of the tests above.
+@pytest.mark.usefixtures("claude")
 def test_no_operation_answers_5xx(
     anon: ApiClient, user: ApiClient, admin: ApiClient, owner: ApiClient, record_property: Any
 ) -> None:

@@ -63,6 +63,8 @@ _GENERIC_5XX = {
     503: "The service is busy; retry shortly",
     500: "Something went wrong on our side",
 }
+# 5xx errors whose message is written for the client (nothing internal in it): kept as they are
+PUBLIC_5XX_CODES = frozenset({"ai_unavailable"})
 
 
 def correlation_id(event: Any, context: Any) -> str:
@@ -134,7 +136,7 @@ def finish_response(result: dict[str, Any], request_id: str, event: Any) -> dict
         if code in ("", "internal_server", "chalice_view"):
             code = "internal_error" if status >= 500 else "bad_request"
         error = {"code": code, "message": str(message or ""), "details": None}
-    if status >= 500:
+    if status >= 500 and error.get("code") not in PUBLIC_5XX_CODES:
         method = event.get("httpMethod") if isinstance(event, dict) else None
         path = event.get("path") if isinstance(event, dict) else None
         log.error(

@@ -75,6 +75,11 @@ ERRORS: dict[int, tuple[str, str]] = {
         "The request failed validation (`validation_failed`); `details` lists each problem.",
     ),
     429: ("TooManyRequests", "Too many attempts: try again after `Retry-After` seconds."),
+    503: (
+        "ServiceUnavailable",
+        "Something the request needs is not available now (`ai_unavailable`: no Claude key, or Claude "
+        "did not answer; the message says which).",
+    ),
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}}
 
@@ -283,6 +288,8 @@ def _error_statuses(spec: RouteSpec) -> list[int]:
         statuses |= {401, 429}
     if spec.path == "/orders/{order_id}/fulfillment-events":
         statuses.add(429)  # the per-order rate of callbacks (ADR 0018)
+    if spec.path == "/architect/chat":
+        statuses.add(503)  # no Claude key, or Claude did not answer (ADR 0025)
     return sorted(statuses)
 
 

@@ -62,9 +62,33 @@ class VersionedDocuments:
             raise store_error(exc, self.noun) from exc
         return True
 
+    def delete_version(self, tenant_id: str, doc_id: str, expected_version: int) -> bool:
+        """Delete the document only as it was at `expected_version`; False if it is gone or changed."""
+        try:
+            self.model(*self._key(tenant_id, doc_id)).delete(condition=self.model.version == expected_version)
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise store_error(exc, self.noun) from exc
+        return True
+
 
 class RuleRepository(VersionedDocuments):
     """Sourcing rules as validated documents; the service owns their shape."""
 
     def __init__(self) -> None:
         super().__init__(RuleRecord, "RULES", "R#", "sourcing rule")
+
+
+class ExperimentRepository(VersionedDocuments):
+    """A/B experiments (oms.services.experiments), beside the rules they compete with."""
+
+    def __init__(self) -> None:
+        super().__init__(RuleRecord, "EXPERIMENTS", "X#", "experiment")
+
+
+class ProposalRepository(VersionedDocuments):
+    """Proposals awaiting or past a person's decision (oms.services.proposals)."""
+
+    def __init__(self) -> None:
+        super().__init__(RuleRecord, "PROPOSALS", "P#", "proposal")

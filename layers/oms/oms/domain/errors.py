@@ -100,3 +100,10 @@ class ServiceUnavailable(DomainError):
     """Something the request needs is not available now (a job function, an AI provider)."""
 
     status, code = 503, "service_unavailable"
+
+
+class AiUnavailable(ServiceUnavailable):
+    """A feature that needs the Claude API cannot reach it (no key configured, a timeout, an
+    error): 503 with a message written for the client (the API keeps it, see PUBLIC_5XX_CODES)."""
+
+    code = "ai_unavailable"

@@ -13,7 +13,12 @@ from oms.data.busy import transient_when_busy
 from oms.data.callbacks import CallbackRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
-from oms.data.documents import RuleRepository, VersionedDocuments
+from oms.data.documents import (
+    ExperimentRepository,
+    ProposalRepository,
+    RuleRepository,
+    VersionedDocuments,
+)
 from oms.data.learning import LearningRepository
 from oms.data.leases import JobLeaseRepository
 from oms.data.logs import LogRepository
@@ -43,6 +48,8 @@ class Repos:
     login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
     learning: LearningRepository = field(default_factory=LearningRepository)
     ai_budget: AiBudgetRepository = field(default_factory=AiBudgetRepository)
+    experiments: ExperimentRepository = field(default_factory=ExperimentRepository)
+    proposals: ProposalRepository = field(default_factory=ProposalRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):

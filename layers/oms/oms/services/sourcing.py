@@ -131,10 +131,19 @@ def _validated(fields: dict[str, Any]) -> SourcingRule:
         ) from exc
 
 
-def create_rule(principal: Principal, fields: SourcingRuleFields) -> dict[str, Any]:
+def create_rule(
+    principal: Principal, fields: SourcingRuleFields, *, rule_id: str | None = None
+) -> dict[str, Any]:
+    """A new rule; `rule_id` is for a caller that must not create it twice (an applied proposal):
+    a second insert under the same id is 409 `duplicate_id`."""
     now = now_iso()
     rule = _validated(
-        {**fields.model_dump(mode="json"), "id": str(uuid.uuid4()), "created_at": now, "updated_at": now}
+        {
+            **fields.model_dump(mode="json"),
+            "id": rule_id or str(uuid.uuid4()),
+            "created_at": now,
+            "updated_at": now,
+        }
     )
     doc = rule.model_dump(mode="json")
     repos.rules.insert(principal.tenant_id, str(rule.id), doc)
