@@ -198,7 +198,9 @@ def run(world: World) -> Result:
     labelled: list[LabelledOutcome] = []
     waiting: list[tuple[datetime, int, LabelledOutcome]] = []  # (label time, tiebreak, outcome)
     context = LearningContext(advisor=advisor)
-    phase1, phase2, proposals = [], [], []
+    phase1: list[LabelledOutcome] = []
+    phase2: list[LabelledOutcome] = []
+    proposals: list[dict[str, Any]] = []
     fallbacks: defaultdict[str, int] = defaultdict(int)
     experiment = stats.ExperimentResult()
     total_days = world.phase1_days + world.phase2_days

@@ -119,3 +119,29 @@ def test_actual_cost_only_comes_with_shipped_or_delivered(admin):
         {"type": "SHIPPED", "carrier": "UPS", "tracking_number": "1Z", "actual_cost": "-1"},
     )
     assert negative.status == 422
+
+
+def test_an_active_experiment_picks_the_strategy_and_tags_the_outcome(admin):
+    experiment = admin.post(
+        "/architect/experiments",
+        {
+            "name": "AI for every WEB order",
+            "strategy_a": "DISTANCE_OPTIMAL",
+            "strategy_b": "AI_HYBRID",
+            "traffic_split_pct": 100,
+            "filter_conditions": [{"field": "channel", "operator": "EQUALS", "value": "WEB"}],
+        },
+    ).body
+    try:
+        order = admin.post("/orders", order_body()).body
+        wait_for_status(admin, order["id"], {"SOURCED"})
+        [decision] = admin.get(f"/orders/{order['id']}/sourcing").body["items"]
+        assert decision["experiment"] == {"id": experiment["id"], "arm": "B"}
+        assert decision["requested_strategy"] == "AI_HYBRID"  # no patterns yet: DISTANCE_OPTIMAL decided
+        [outcome] = LearningRepository().outcomes_of("demo", order["id"])
+        assert (outcome["experiment_id"], outcome["arm"]) == (experiment["id"], "B")
+        mobile = admin.post("/orders", order_body(channel="MOBILE")).body  # outside the filter
+        wait_for_status(admin, mobile["id"], {"SOURCED"})
+        assert admin.get(f"/orders/{mobile['id']}/sourcing").body["items"][0]["experiment"] is None
+    finally:
+        admin.post(f"/architect/experiments/{experiment['id']}/pause", {})

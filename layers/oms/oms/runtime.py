@@ -32,3 +32,7 @@ def reinit() -> None:
     secrets_box.reset()
     _state["initialised"] = False
     init()
+    from oms.services import experiments, learning  # process caches of another configuration
+
+    learning.reset()
+    experiments.forget_cache()

@@ -77,15 +77,18 @@ def decide_with(
     candidates: Candidates,
     rules: Sequence[SourcingRuleFields],
     rule: SourcingRuleFields | None = None,
+    assignment: tuple[str, dict[str, str]] | None = None,
 ) -> SourcingDecision:
-    """Run the engine on loaded candidates; what the order already holds counts as available."""
+    """Run the engine on loaded candidates; what the order already holds counts as available.
+    `assignment` (an experiment's arm: strategy and tag) replaces the rule's strategy."""
     cfg = settings()
     available = dict(candidates.available)
     for a in order.allocations:
         if a.state == "RESERVED":
             available[(a.node_id, a.sku)] = available.get((a.node_id, a.sku), 0) + a.quantity
     strategies = {r.strategy for r in ([rule] if rule is not None else rules)} | {
-        cfg.default_sourcing_strategy
+        cfg.default_sourcing_strategy,
+        *([assignment[0]] if assignment else []),
     }
     # the advisor and its model are only looked at when a rule may want them
     learning = learning_context(order.tenant_id) if strategies & AI_STRATEGIES else None
@@ -99,14 +102,21 @@ def decide_with(
         default_strategy=cfg.default_sourcing_strategy,
         time_budget_ms=cfg.sourcing_time_budget_ms,
         learning=learning,
+        strategy_override=assignment[0] if assignment else None,
+        experiment=assignment[1] if assignment else None,
     )
 
 
 def decide(order: Order, *, rule: SourcingRuleFields | None = None) -> SourcingDecision:
-    """Load the candidates for the order and run the engine (nothing is reserved)."""
+    """Load the candidates for the order and run the engine (nothing is reserved). Under the
+    tenant's own rules, an active experiment the order matches picks the strategy of its arm (the
+    same arm every time: a hash of the order id); a given `rule` (a dry run of it) is used as is."""
+    from oms.services import experiments  # the architect's; it imports this module
+
     candidates = load_candidates(order.tenant_id, (line.sku for line in order.line_items))
-    rules: Sequence[SourcingRuleFields] = () if rule is not None else active_rules(order.tenant_id)
-    return decide_with(order, candidates, rules, rule)
+    if rule is not None:
+        return decide_with(order, candidates, (), rule)
+    return decide_with(order, candidates, active_rules(order.tenant_id), None, experiments.assign(order))
 
 
 # ------------------------------------------------------------------ rules CRUD
