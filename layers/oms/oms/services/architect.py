@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oms.adapters.claude_architect import ChatUnavailable, architect_chat
 from oms.domain.errors import AiUnavailable, ValidationFailed
 from oms.domain.learning.comparison import ai_against_rules
 from oms.domain.models import Principal
@@ -117,6 +116,9 @@ def chat(principal: Principal, message: str) -> dict[str, Any]:
     """A request in plain words -> a PENDING proposal (never applied). 503 `ai_unavailable`
     without a key or when Claude does not answer; 422 `no_proposal` when it answered without a
     proposal, `invalid_proposal` when its proposal fails the models' validation."""
+    # imported here: the SDK takes ~2 s to import, which every cold start of the API would pay
+    from oms.adapters.claude_architect import ChatUnavailable, architect_chat
+
     try:
         client = architect_chat()
         if client is None:
