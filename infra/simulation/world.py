@@ -32,7 +32,8 @@ from oms.domain.geo import haversine_km
 from oms.domain.learning import features, labels, model, stats
 from oms.domain.learning.builtin import BuiltinAdvisor
 from oms.domain.learning.stats import LabelledOutcome
-from oms.domain.models import Node, NodeStatus, NodeType, OrderCreate, Principal, Role
+from oms.domain.models import NodeStatus, NodeType, OrderCreate, Principal, Role
+from oms.domain.network import Node
 from oms.domain.orders import build_order
 from oms.domain.products import CatalogPrice
 from oms.domain.rules import SourcingRuleFields

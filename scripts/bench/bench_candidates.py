@@ -22,7 +22,8 @@ def _tenant(tenant_id: str, n_nodes: int, skus: list[str]) -> None:
     from oms.demo import RULES
     from oms.domain.clock import now_iso
     from oms.domain.inventory import item_id_for
-    from oms.domain.models import InventoryItem, Node, NodeStatus, NodeType
+    from oms.domain.models import NodeStatus, NodeType
+    from oms.domain.network import InventoryItem, Node
     from oms.domain.products import Product
     from oms.services.context import repos
 

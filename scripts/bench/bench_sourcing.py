@@ -30,7 +30,8 @@ from typing import Any
 from benchlib import figure
 
 from oms.domain import strategies
-from oms.domain.models import Node, NodeType, Order, OrderCreate, Principal, Role
+from oms.domain.models import NodeType, Order, OrderCreate, Principal, Role
+from oms.domain.network import Node
 from oms.domain.orders import build_order, order_id_for
 from oms.domain.products import CatalogPrice
 from oms.domain.rules import SourcingRuleFields

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from oms.domain.errors import Conflict, StockConflict
-from oms.domain.models import InventoryCreate, OrderCreate, Principal, Role
+from oms.domain.models import OrderCreate, Principal, Role
+from oms.domain.network import InventoryCreate
 from oms.domain.products import ProductCreate
 
 pytestmark = pytest.mark.usefixtures("stack")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from oms.domain.models import Node, NodeStatus, NodeType, OrderCreate, Principal, Role
+from oms.domain.models import NodeStatus, NodeType, OrderCreate, Principal, Role
+from oms.domain.network import Node
 from oms.domain.products import CatalogPrice
 
 PRINCIPAL = Principal(user_id="u1", email="admin@example.com", tenant_id="t1", role=Role.SUPERADMIN)

@@ -14,7 +14,8 @@ from oms.data.directory import StoredUser
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
 from oms.domain.inventory import item_id_for
-from oms.domain.models import InventoryItem, Node, NodeStatus, NodeType
+from oms.domain.models import NodeStatus, NodeType
+from oms.domain.network import InventoryItem, Node
 from oms.domain.products import Product
 from oms.services.context import repos
 

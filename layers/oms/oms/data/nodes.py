@@ -11,7 +11,7 @@ from oms.data import keys
 from oms.data.base import connection, failed_keys, raise_for_transaction, raw_partition, store_error
 from oms.data.records import NodeCapacityRecord, NodeRecord
 from oms.domain.errors import Conflict
-from oms.domain.models import Node
+from oms.domain.network import Node
 
 
 class NodeRepository:

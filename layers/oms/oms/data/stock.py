@@ -23,7 +23,8 @@ from oms.data.base import (
 from oms.data.orders import order_record
 from oms.data.records import AdjustmentRecord, NodeCapacityRecord, OrderRecord, ReservationRecord, StockRecord
 from oms.domain.errors import Conflict, NotFound, StockConflict
-from oms.domain.models import Adjustment, InventoryItem, Order
+from oms.domain.models import Order
+from oms.domain.network import Adjustment, InventoryItem
 
 
 def _item_from(record: StockRecord) -> InventoryItem:

@@ -18,7 +18,8 @@ from oms.domain.advisor import AI_STRATEGIES
 from oms.domain.ai_overlay import LearningContext, Overlay, overlay
 from oms.domain.geo import haversine_km
 from oms.domain.inventory import item_id_for
-from oms.domain.models import Node, NodeStatus, Order
+from oms.domain.models import NodeStatus, Order
+from oms.domain.network import Node
 from oms.domain.rules import DEFAULT_STRATEGY, SourcingRule, SourcingRuleFields, select_rule
 from oms.domain.sourcing import PlannedAllocation, SourcingPlan
 from oms.domain.strategies.base import Allocation, Candidate, Context, Strategy, package_cost, plan_cost

@@ -21,15 +21,8 @@ from oms.domain.errors import (
 )
 from oms.domain.fulfilment import accept, decide_or_wait, replayed_next_step, resumes_workflow
 from oms.domain.lifecycle import OrderStatus
-from oms.domain.models import (
-    Adjustment,
-    AdjustmentReason,
-    Allocation,
-    FulfilmentEvent,
-    InventoryItem,
-    Order,
-    Principal,
-)
+from oms.domain.models import AdjustmentReason, Allocation, FulfilmentEvent, Order, Principal
+from oms.domain.network import Adjustment, InventoryItem
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import SOURCED
 from oms.services import callbacks, learning, sourcing

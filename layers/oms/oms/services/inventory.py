@@ -10,9 +10,9 @@ from oms.adapters import jobs
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from oms.domain.inventory import item_id_for
-from oms.domain.models import (
+from oms.domain.models import AdjustmentReason, NodeStatus, Principal
+from oms.domain.network import (
     Adjustment,
-    AdjustmentReason,
     AdjustRequest,
     AvailabilityRequest,
     InventoryCreate,
@@ -20,9 +20,7 @@ from oms.domain.models import (
     InventoryUpdate,
     Node,
     NodeCreate,
-    NodeStatus,
     NodeUpdate,
-    Principal,
     TransferRequest,
 )
 from oms.services.context import repos, retry_lost_updates

@@ -14,7 +14,8 @@ from oms.domain import orders as order_rules
 from oms.domain.clock import iso, now_iso, utcnow
 from oms.domain.errors import Conflict, DomainError
 from oms.domain.lifecycle import OrderStatus
-from oms.domain.models import Adjustment, AdjustmentReason, InventoryItem, Order
+from oms.domain.models import AdjustmentReason, Order
+from oms.domain.network import Adjustment, InventoryItem
 from oms.services.context import repos
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ from oms.domain.advisor import AI_STRATEGIES
 from oms.domain.clock import now_iso
 from oms.domain.errors import NotFound, ValidationFailed
 from oms.domain.inventory import item_id_for
-from oms.domain.models import Node, Order, OrderCreate, Principal
+from oms.domain.models import Order, OrderCreate, Principal
+from oms.domain.network import Node
 from oms.domain.rules import SourcingRule, SourcingRuleFields
 from oms.domain.sourcing_engine import SourcingDecision, source_order
 from oms.services import orders as order_service

@@ -8,14 +8,12 @@ from pydantic import Field
 
 from oms.api.http import route
 from oms.api.instance import app
-from oms.domain.models import (
+from oms.domain.models import Principal, Role, Strict
+from oms.domain.network import (
     AdjustRequest,
     AvailabilityRequest,
     InventoryCreate,
     InventoryUpdate,
-    Principal,
-    Role,
-    Strict,
     TransferRequest,
 )
 from oms.services import inventory

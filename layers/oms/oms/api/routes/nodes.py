@@ -6,15 +6,8 @@ from typing import Any, Literal
 
 from oms.api.http import route
 from oms.api.instance import app
-from oms.domain.models import (
-    NodeCreate,
-    NodeStatus,
-    NodeType,
-    NodeUpdate,
-    Principal,
-    Role,
-    Strict,
-)
+from oms.domain.models import NodeStatus, NodeType, Principal, Role, Strict
+from oms.domain.network import NodeCreate, NodeUpdate
 from oms.services import inventory
 
 

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from oms.domain.geo import KM_PER_MILE
-from oms.domain.models import Node, NodeType
+from oms.domain.models import NodeType
 from oms.domain.money import to_money
+from oms.domain.network import Node
 
 if TYPE_CHECKING:
     from oms.domain.rules import SourcingRuleFields
