@@ -20,13 +20,12 @@ def init() -> None:
 
 def reinit() -> None:
     """Re-read configuration (tests and the local cloud change the environment)."""
-    from oms.adapters import event_fanout, function_urls, jobs, queues, secrets_box, tokens, workflow
+    from oms.adapters import function_urls, jobs, queues, secrets_box, tokens, workflow
 
     config.settings.cache_clear()
     tokens.reset_signing_key()
     workflow.reset()
     jobs.reset()
-    event_fanout.reset()
     queues.reset()
     function_urls.reset()
     secrets_box.reset()

@@ -41,12 +41,18 @@ def send(queue_url: str, body: dict[str, Any], delay_seconds: float = 0) -> None
 
 
 def send_batch(queue_url: str, bodies: Sequence[dict[str, Any]]) -> None:
-    """Send every body (10 per request), or raise. Entries a batch refused are sent again a few
-    times; a body sent twice is a duplicate its consumer tolerates."""
-    for start in range(0, len(bodies), _PER_REQUEST):
+    """Send every body (10 per request), or raise; see `send_messages`."""
+    send_messages(queue_url, [(json.dumps(body), None) for body in bodies])
+
+
+def send_messages(queue_url: str, messages: Sequence[tuple[str, dict[str, Any] | None]]) -> None:
+    """Send every (body, message attributes or None), 10 per SendMessageBatch, or raise
+    TransientStoreError. Entries a batch refused are sent again a few times; a message sent twice
+    is a duplicate its consumer tolerates."""
+    for start in range(0, len(messages), _PER_REQUEST):
         pending = [
-            {"Id": str(i), "MessageBody": json.dumps(body)}
-            for i, body in enumerate(bodies[start : start + _PER_REQUEST])
+            {"Id": str(i), "MessageBody": body, **({"MessageAttributes": attrs} if attrs else {})}
+            for i, (body, attrs) in enumerate(messages[start : start + _PER_REQUEST])
         ]
         for _ in range(_ATTEMPTS):
             try:
@@ -59,7 +65,8 @@ def send_batch(queue_url: str, bodies: Sequence[dict[str, Any]]) -> None:
             if not pending:
                 break
         else:
-            raise TransientStoreError(f"{len(pending)} messages refused {_ATTEMPTS} times")
+            log.warning("%d messages refused %d times", len(pending), _ATTEMPTS)
+            raise TransientStoreError(f"{len(pending)} messages refused {_ATTEMPTS} times; retry")
 
 
 def depth(queue_url: str) -> dict[str, int]:

@@ -55,27 +55,28 @@ _BODY_ZDICT = (
 )
 
 
-def _pack(doc: dict[str, Any], zdict: bytes) -> bytes:
+def pack(doc: dict[str, Any], zdict: bytes = b"") -> bytes:
+    """Compact JSON, zlib-compressed (primed with `zdict` when given: the same one reads it)."""
     packer = zlib.compressobj(9, zdict=zdict)
     return packer.compress(json.dumps(doc, separators=(",", ":"), default=str).encode()) + packer.flush()
 
 
-def _unpack(packed: bytes, zdict: bytes) -> dict[str, Any]:
+def unpack(packed: bytes, zdict: bytes = b"") -> dict[str, Any]:
     unpacker = zlib.decompressobj(zdict=zdict)
     return dict(json.loads(unpacker.decompress(packed) + unpacker.flush()))
 
 
 def pack_body(doc: dict[str, Any]) -> bytes:
-    return _pack(doc, _BODY_ZDICT)
+    return pack(doc, _BODY_ZDICT)
 
 
 def unpack_body(packed: bytes) -> dict[str, Any]:
-    return _unpack(packed, _BODY_ZDICT)
+    return unpack(packed, _BODY_ZDICT)
 
 
 def pack_header(doc: dict[str, Any]) -> bytes:
-    return _pack(doc, _HEADER_ZDICT)
+    return pack(doc, _HEADER_ZDICT)
 
 
 def unpack_header(packed: bytes) -> dict[str, Any]:
-    return _unpack(packed, _HEADER_ZDICT)
+    return unpack(packed, _HEADER_ZDICT)

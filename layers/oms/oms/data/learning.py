@@ -3,8 +3,6 @@ by day, and the model (patterns and node metrics) the advisor is shown."""
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -13,20 +11,13 @@ from pynamodb.exceptions import PutError
 
 from oms.data import keys
 from oms.data.base import store_error
+from oms.data.codec import pack, unpack
 from oms.data.records import LearningRecord
 from oms.domain.learning.stats import LabelledOutcome
 
 OUTCOME_PREFIX = "OUTCOME#"
 MODEL_SK = "MODEL"
 LABEL_DAYS_KEPT = 90
-
-
-def _pack(doc: Any) -> bytes:
-    return zlib.compress(json.dumps(doc, separators=(",", ":"), default=str).encode(), 9)
-
-
-def _unpack(packed: bytes | None) -> Any:
-    return json.loads(zlib.decompress(packed)) if packed else None
 
 
 def learn_pk(tenant_id: str, day: str | None = None) -> str:
@@ -43,7 +34,7 @@ class LearningRepository:
             with LearningRecord.batch_write() as batch:
                 for outcome in outcomes:
                     batch.save(
-                        LearningRecord(pk, f"{OUTCOME_PREFIX}{outcome['node_id']}", packed=_pack(outcome))
+                        LearningRecord(pk, f"{OUTCOME_PREFIX}{outcome['node_id']}", packed=pack(outcome))
                     )
         except PutError as exc:
             raise store_error(exc, "sourcing outcome") from exc
@@ -52,7 +43,7 @@ class LearningRepository:
         records = LearningRecord.query(
             keys.order_pk(tenant_id, order_id), LearningRecord.sk.startswith(OUTCOME_PREFIX)
         )
-        return [_unpack(r.packed) for r in records]
+        return [unpack(r.packed) for r in records if r.packed]
 
     # ------------------------------------------------------------------ labelled outcomes
     def put_labelled(self, tenant_id: str, labelled: Iterable[LabelledOutcome], expires: int) -> int:
@@ -67,7 +58,7 @@ class LearningRepository:
                         LearningRecord(
                             learn_pk(tenant_id, o.sourced_at[:10]),
                             f"{o.order_id}#{o.node_id}",
-                            packed=_pack(asdict(o)),
+                            packed=pack(asdict(o)),
                             expires_at_epoch=expires,
                         )
                     )
@@ -80,7 +71,7 @@ class LearningRepository:
         """The labelled outcomes of orders sourced on some days (one query each, paged)."""
         for day in days:
             for record in LearningRecord.query(learn_pk(tenant_id, day)):
-                yield LabelledOutcome(**_unpack(record.packed))
+                yield LabelledOutcome(**unpack(record.packed))
 
     # ------------------------------------------------------------------ the model
     def save_model_part(self, tenant_id: str, part: str, doc: dict[str, Any]) -> None:
@@ -88,11 +79,11 @@ class LearningRepository:
         update_node_performance; "patterns": written by discover_patterns). Separate items, so
         the two jobs never overwrite each other."""
         try:
-            LearningRecord(learn_pk(tenant_id), f"{MODEL_SK}#{part}", packed=_pack(doc)).save()
+            LearningRecord(learn_pk(tenant_id), f"{MODEL_SK}#{part}", packed=pack(doc)).save()
         except PutError as exc:
             raise store_error(exc, "learning model") from exc
 
     def model(self, tenant_id: str) -> dict[str, dict[str, Any]]:
         """Every part of the tenant's model (one query), by part name; {} before the first run."""
         records = LearningRecord.query(learn_pk(tenant_id), LearningRecord.sk.startswith(f"{MODEL_SK}#"))
-        return {r.sk.split("#", 1)[1]: dict(_unpack(r.packed) or {}) for r in records}
+        return {r.sk.split("#", 1)[1]: unpack(r.packed) if r.packed else {} for r in records}

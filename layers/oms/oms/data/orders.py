@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +9,7 @@ from pynamodb.exceptions import PutError
 
 from oms.data import keys
 from oms.data.base import decode_cursor, encode_cursor, store_error
-from oms.data.codec import pack_body, pack_header, unpack_body, unpack_header
+from oms.data.codec import pack, pack_body, pack_header, unpack, unpack_body, unpack_header
 from oms.data.records import DecisionRecord, OrderRecord, TrailRecord
 from oms.domain import audit
 from oms.domain.audit import AuditEvent, CallbackLedger, TrailBlock
@@ -62,16 +60,13 @@ def _pack_trail(decision: dict[str, Any]) -> bytes:
     slim["allocations"] = [
         {k: v for k, v in a.items() if k != "item_id"} for a in decision.get("allocations", [])
     ]
-    packer = zlib.compressobj(9, zdict=_TRAIL_ZDICT)
-    raw = json.dumps(slim, separators=(",", ":"), default=str).encode()
-    return packer.compress(raw) + packer.flush()
+    return pack(slim, _TRAIL_ZDICT)
 
 
 def _unpack_trail(packed: bytes, tenant_id: str, order_id: str, sk: str) -> dict[str, Any]:
     from oms.domain.inventory import item_id_for
 
-    unpacker = zlib.decompressobj(zdict=_TRAIL_ZDICT)
-    trail: dict[str, Any] = json.loads(unpacker.decompress(packed) + unpacker.flush())
+    trail = unpack(packed, _TRAIL_ZDICT)
     for a in trail.get("allocations", []):
         a["item_id"] = item_id_for(tenant_id, a["node_id"], a["sku"])
     return {**trail, "at": sk.removeprefix("SOURCING#"), "order_id": order_id}

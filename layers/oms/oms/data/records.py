@@ -454,7 +454,7 @@ class LearningRecord(Model):
     """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
     - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
       one node it used (features, cluster, strategy, scores, cost, experiment arm), written when
-      the order is sourced, beside the order so the labelling job reads both in one query;
+      the order is sourced, in the order's own partition (the labelling job finds them by its key);
     - pk=T#<tenant>#LEARN#<day>, sk=<order id>#<node id>: that outcome labelled, under the day
       it was sourced (the statistics jobs read the days of their window); expires after 90 days;
     - pk=T#<tenant>#LEARN, sk=MODEL#<part>: the patterns and node metrics the advisor is shown."""

@@ -104,3 +104,13 @@ class ManualClock:
             raise ValueError("ManualClock needs an aware datetime")
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+def last_days(days: int, since: str | None = None) -> list[str]:
+    """The last `days` UTC days as ISO dates, today included, oldest first; from `since`'s day
+    when that is later (the day partitions a time window reads)."""
+    today = utcnow().date()
+    start = today - timedelta(days=days - 1)
+    if since:
+        start = max(start, parse_iso(since).date())
+    return [(start + timedelta(days=k)).isoformat() for k in range((today - start).days + 1)]

@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from oms.domain.clock import last_days
 from oms.domain.errors import AiUnavailable, ValidationFailed
 from oms.domain.learning.comparison import ai_against_rules
 from oms.domain.models import Principal
 from oms.domain.strategies import registry
 from oms.services import proposals, sourcing
 from oms.services.context import repos
-from oms.services.experiments import days_back
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def node_performance(
 def ai_performance(principal: Principal, period_days: int = 30) -> dict[str, Any]:
     """AI sourcing (AI_ADAPTIVE, AI_HYBRID) against rule-based sourcing and DISTANCE_OPTIMAL,
     overall and per cluster, over the labelled outcomes of the last `period_days` days."""
-    days = days_back(period_days)
+    days = last_days(period_days)
     comparison = ai_against_rules(repos.learning.labelled_on(principal.tenant_id, days))
     return {"period_days": period_days, "from": days[0], "to": days[-1], **comparison}
 

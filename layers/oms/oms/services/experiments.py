@@ -17,13 +17,11 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
-from oms.domain.clock import now_iso, parse_iso, utcnow
-from oms.domain.errors import NotFound
+from oms.domain.clock import last_days, now_iso, utcnow
 from oms.domain.experiments import (
     Experiment,
     ExperimentFields,
@@ -34,6 +32,7 @@ from oms.domain.experiments import (
 )
 from oms.domain.learning.stats import ExperimentResult, LabelledOutcome, evaluate_experiment
 from oms.domain.models import Order, Principal
+from oms.services import documents
 from oms.services.context import repos, retry_lost_updates
 
 log = logging.getLogger(__name__)
@@ -43,39 +42,16 @@ WINDOW_DAYS = 30
 _MAX_CACHED_TENANTS = 1000
 
 
-def days_back(days: int, since: str | None = None) -> list[str]:
-    """The last `days` days (today included, UTC), from `since`'s day when that is later."""
-    today = utcnow().date()
-    start = today - timedelta(days=days - 1)
-    if since:
-        start = max(start, parse_iso(since).date())
-    return [(start + timedelta(days=k)).isoformat() for k in range((today - start).days + 1)]
-
-
-def _parsed(docs: list[dict[str, Any]]) -> list[Experiment]:
-    """Stored experiments; one that no longer validates (a strategy was removed) is skipped."""
-    found = []
-    for doc in docs:
-        try:
-            found.append(Experiment.model_validate(doc))
-        except ValidationError as exc:
-            log.warning("experiment %s skipped: %s", doc.get("id"), exc.errors()[:1])
-    return found
+def _parsed(docs: Iterable[dict[str, Any]]) -> list[Experiment]:
+    return documents.valid(Experiment, docs, "experiment")
 
 
 def _view(experiment: Experiment, version: int | None = None) -> dict[str, Any]:
-    view = experiment.model_dump(mode="json")
-    if version is not None:
-        view["version"] = version
-    return view
+    return documents.view(experiment, version)
 
 
 def _get(tenant_id: str, experiment_id: str) -> tuple[Experiment, int]:
-    found = repos.experiments.get(tenant_id, experiment_id)
-    if found is None:
-        raise NotFound(f"experiment {experiment_id} not found", code="experiment_not_found")
-    doc, version = found
-    return Experiment.model_validate(doc), version
+    return documents.require(repos.experiments, Experiment, tenant_id, experiment_id, "experiment_not_found")
 
 
 # ------------------------------------------------------------------ the routes
@@ -150,7 +126,7 @@ def results(principal: Principal, experiment_id: str) -> dict[str, Any]:
     """Live per-arm aggregation over the labelled outcomes of the last WINDOW_DAYS days (only the
     days since the experiment was created are read)."""
     experiment, _ = _get(principal.tenant_id, experiment_id)
-    days = days_back(WINDOW_DAYS, experiment.created_at)
+    days = last_days(WINDOW_DAYS, experiment.created_at)
     outcomes = [
         o for o in repos.learning.labelled_on(principal.tenant_id, days) if o.experiment_id == experiment.id
     ]
@@ -236,7 +212,7 @@ def evaluate_all(tenant_id: str) -> dict[str, Any]:
     if not running:
         return report
     ids = {e.id for e in running}
-    days = days_back(WINDOW_DAYS, min(e.created_at for e in running))
+    days = last_days(WINDOW_DAYS, min(e.created_at for e in running))
     by_experiment: defaultdict[str, list[LabelledOutcome]] = defaultdict(list)
     for o in repos.learning.labelled_on(tenant_id, days):
         if o.experiment_id in ids:
@@ -246,7 +222,7 @@ def evaluate_all(tenant_id: str) -> dict[str, Any]:
         if result.winner is None:
             report["undecided"].append({"id": experiment.id, "reason": result.reason})
             continue
-        view = _result_view(experiment, result, days_back(WINDOW_DAYS, experiment.created_at))
+        view = _result_view(experiment, result, last_days(WINDOW_DAYS, experiment.created_at))
         if _complete(tenant_id, experiment.id, view, result.winner):
             report["completed"].append(
                 {"id": experiment.id, "winner": result.winner, "strategy": view["winner_strategy"]}

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,7 +28,7 @@ from oms.adapters import metrics, queues
 from oms.config import settings
 from oms.domain.advisor import Advisor, NodeMetrics, PatternView
 from oms.domain.ai_overlay import LearningContext
-from oms.domain.clock import epoch, iso, now_iso, parse_iso, utcnow
+from oms.domain.clock import epoch, last_days, now_iso, parse_iso, utcnow
 from oms.domain.errors import DomainError
 from oms.domain.events import LABELLING_EVENTS, DomainEvent
 from oms.domain.learning import features, labels, stats
@@ -269,9 +268,7 @@ def _label_one(event: DomainEvent) -> int:
 
 # ---------------------------------------------------------------------- statistics jobs
 def _window(tenant_id: str, days: int = WINDOW_DAYS) -> list[LabelledOutcome]:
-    today = utcnow()
-    wanted = [iso(today - timedelta(days=d))[:10] for d in range(days + 1)]
-    return list(repos.learning.labelled_on(tenant_id, wanted))
+    return list(repos.learning.labelled_on(tenant_id, last_days(days + 1)))
 
 
 def update_node_performance(tenant_id: str) -> dict[str, Any]:

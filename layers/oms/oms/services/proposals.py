@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from oms.domain.clock import now_iso, parse_iso, utcnow
-from oms.domain.errors import Conflict, NotFound
+from oms.domain.errors import Conflict
 from oms.domain.experiments import ExperimentFields, ExperimentStatus
 from oms.domain.learning.stats import Pattern, deserves_proposal, proposal_for
 from oms.domain.models import Principal
@@ -38,7 +38,7 @@ from oms.domain.proposals import (
     record,
 )
 from oms.domain.rules import SourcingRuleFields
-from oms.services import experiments, sourcing
+from oms.services import documents, experiments, sourcing
 from oms.services.context import repos, retry_lost_updates
 
 log = logging.getLogger(__name__)
@@ -54,28 +54,15 @@ def _derived_id(*parts: str) -> str:
 
 
 def _parsed(docs: Iterable[dict[str, Any]]) -> list[Proposal]:
-    found = []
-    for doc in docs:
-        try:
-            found.append(Proposal.model_validate(doc))
-        except ValidationError as exc:  # its payload no longer validates (a strategy was removed)
-            log.warning("proposal %s skipped: %s", doc.get("id"), exc.errors()[:1])
-    return found
+    return documents.valid(Proposal, docs, "proposal")
 
 
 def _view(proposal: Proposal, version: int | None = None) -> dict[str, Any]:
-    view = proposal.model_dump(mode="json")
-    if version is not None:
-        view["version"] = version
-    return view
+    return documents.view(proposal, version)
 
 
 def _get(tenant_id: str, proposal_id: str) -> tuple[Proposal, int]:
-    found = repos.proposals.get(tenant_id, proposal_id)
-    if found is None:
-        raise NotFound(f"proposal {proposal_id} not found", code="proposal_not_found")
-    doc, version = found
-    return Proposal.model_validate(doc), version
+    return documents.require(repos.proposals, Proposal, tenant_id, proposal_id, "proposal_not_found")
 
 
 def _save(tenant_id: str, proposal: Proposal, version: int) -> dict[str, Any]:
