@@ -16,6 +16,7 @@ CHECKS = {
     "inventory_table",
     "directory_table",
     "integrations_table",
+    "insights_table",
     "warehouse_dlq",
     "carrier_dlq",
     "webhooks_dlq",

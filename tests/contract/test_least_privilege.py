@@ -79,6 +79,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         # users (login, token version), API keys (issue, list, revoke), login throttle counters
         "DirectoryTable": {"DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
+        "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
     },
     "ConnectorPollerFunction": {
         "DirectoryTable": {"Query"},  # the tenant list
@@ -94,6 +95,10 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "EventPublisherFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "IntegrationsTable": {"Query"},  # who subscribed to what (webhook endpoints)
+    },
+    "ProjectionFunction": {
+        "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
+        "InsightsTable": {"ConditionCheckItem", "GetItem", "PutItem", "UpdateItem"},  # the read models
     },
     "FulfilmentTaskFunction": {
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -183,6 +188,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
     "EventPublisherFunction": {
         "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
     },
+    "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue"}},
     "FulfilmentTaskFunction": {},
     "LearningFunction": {"sqs:DeleteMessage": {"LearningQueue"}, "sqs:ReceiveMessage": {"LearningQueue"}},
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},

@@ -25,6 +25,7 @@ class Settings:
     sourcing_time_budget_ms: float
     maintenance_function: str | None
     integrations_table: str
+    insights_table: str
     webhook_retry_queue_url: str | None
     webhook_retry_seconds: tuple[float, ...]
     webhook_allow_insecure: bool
@@ -69,6 +70,7 @@ def settings() -> Settings:
         sourcing_time_budget_ms=float(env.get("SOURCING_TIME_BUDGET_MS", "25")),
         maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
         integrations_table=env.get("INTEGRATIONS_TABLE", "cirrus-integrations"),
+        insights_table=env.get("INSIGHTS_TABLE", "cirrus-insights"),
         webhook_retry_queue_url=env.get("WEBHOOK_RETRY_QUEUE_URL") or None,
         webhook_retry_seconds=tuple(
             float(v) for v in env.get("WEBHOOK_RETRY_SECONDS", "300,600,1200").split(",") if v.strip()

@@ -514,6 +514,9 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
     ClaimRecord,
 )
 
+# The read models kept from the orders stream (ADR 0028); their record types add themselves here.
+INSIGHTS_MODELS: tuple[type[Model], ...] = ()
+
 
 def bind_tables(cfg: Any) -> None:
     """Point every record type at the configured physical table names and region."""
@@ -522,6 +525,7 @@ def bind_tables(cfg: Any) -> None:
         (INVENTORY_MODELS, cfg.inventory_table),
         (DIRECTORY_MODELS, cfg.directory_table),
         (INTEGRATION_MODELS, cfg.integrations_table),
+        (INSIGHTS_MODELS, cfg.insights_table),
     ):
         for model in models:
             model.Meta.table_name = name

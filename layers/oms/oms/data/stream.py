@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from oms.data.codec import unpack_header
+from oms.data.codec import unpack_body, unpack_header
+from oms.data.keys import ORDER_BODY_SK, ORDER_SK
+from oms.domain.projections import OrderChange
 
 
 def header_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -36,3 +38,51 @@ def channel_linked(image: Mapping[str, Any] | None) -> bool:
     """Whether the header in `image` is of an order a channel (a connector's import) owns."""
     connector = (image or {}).get("linked_connector")
     return isinstance(connector, Mapping) and bool(connector.get("S"))
+
+
+def order_changes(records: Sequence[Mapping[str, Any]]) -> list[OrderChange]:
+    """The order body and header changes among a batch of stream records, in stream order
+    (other items of the orders table, such as trail blocks and callback ledgers, are skipped)."""
+    changes = []
+    for record in records:
+        change = record.get("dynamodb") or {}
+        keys = change.get("Keys") or {}
+        sk = (keys.get("sk") or {}).get("S")
+        pk = str((keys.get("pk") or {}).get("S") or "")
+        if sk not in (ORDER_SK, ORDER_BODY_SK) or not pk.startswith("T#") or "#O#" not in pk:
+            continue
+        tenant_id, order_id = pk[2:].split("#O#", 1)
+        new_image, old_image = change.get("NewImage"), change.get("OldImage")
+        decode = header_from_image if sk == ORDER_SK else body_from_image
+        created = _string(new_image or old_image, "gsi1sk")
+        changes.append(
+            OrderChange(
+                sequence=str(change.get("SequenceNumber") or ""),
+                tenant_id=tenant_id,
+                order_id=order_id,
+                item="header" if sk == ORDER_SK else "body",
+                old=decode(old_image),
+                new=decode(new_image),
+                created_at=created.split("#", 1)[0] if created else None,
+            )
+        )
+    return changes
+
+
+def body_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The immutable order fields an image of an `sk = BODY` item holds, or None (no image)."""
+    if not image:
+        return None
+    packed = image.get("packed")
+    if isinstance(packed, Mapping) and "B" in packed:
+        raw = packed["B"]
+        return unpack_body(base64.b64decode(raw) if isinstance(raw, str) else bytes(raw))
+    doc = image.get("doc")
+    if isinstance(doc, Mapping) and "S" in doc:
+        return dict(json.loads(doc["S"]))
+    return None
+
+
+def _string(image: Mapping[str, Any] | None, name: str) -> str | None:
+    value = (image or {}).get(name)
+    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
