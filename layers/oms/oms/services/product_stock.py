@@ -15,7 +15,7 @@ from oms.domain.product_stock import ProductStockQuery, ProductStockUpdate, prod
 from oms.domain.products import SKU_PATTERN
 from oms.services.context import repos, retry_lost_updates
 
-_MAX_EXAMINED = 500  # SKUs one listing request looks at, at most (filters skip SKUs, not reads)
+_MAX_READ = 2000  # stock items one listing request reads, at most (filters skip SKUs, not reads)
 
 
 def _rows(tenant_id: str, batch: list[tuple[str, list[str]]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -37,18 +37,19 @@ def list_product_stock(principal: Principal, query: ProductStockQuery) -> dict[s
     if query.node_id is not None and query.node_id not in names:
         return {"items": [], "count": 0, "next_cursor": None}
     node_ids = [query.node_id] if query.node_id else sorted(names)
-    batch_size = min(query.limit + 1, 100)
-    skus = repos.product_stock.skus(tenant_id, node_ids, after, page_size=batch_size)
+    page_size = min(query.limit + 1, 100)
+    skus = repos.product_stock.skus(tenant_id, node_ids, after, page_size=page_size)
+    batch_size = max(1, min(page_size, _MAX_READ // max(len(node_ids), 1)))  # SKUs read together
     found: list[dict[str, Any]] = []
-    examined = 0
+    read = 0
     while batch := list(islice(skus, batch_size)):
-        for row in _rows(tenant_id, batch, names):
-            examined += 1
+        for (_, ids), row in zip(batch, _rows(tenant_id, batch, names), strict=True):
+            read += len(ids)
             if wanted(row, query.search, query.low_stock):
                 if len(found) == query.limit:  # one more exists: the next page starts after the last shown
                     return _page(found, repos.product_stock.cursor(tenant_id, found[-1]["sku"]))
                 found.append(row)
-            if examined >= _MAX_EXAMINED:
+            if read >= _MAX_READ:
                 return _page(found, repos.product_stock.cursor(tenant_id, row["sku"]))
     return _page(found, None)
 
