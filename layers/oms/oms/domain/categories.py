@@ -64,6 +64,8 @@ class Category(BaseModel):
 
 def require_valid_schema(schema: dict[str, Any] | None) -> None:
     """422 `invalid_attribute_schema`, one detail per problem with its JSON pointer in the schema."""
+    # imported here: jsonschema takes ~0.2 s to import, paid by writes of categories and products
+    # only, not by every cold start of the API (ADR 0026)
     from oms.domain.attribute_schema import schema_problems
 
     if schema is None:
