@@ -1,6 +1,6 @@
-"""Demo data: the KubeRiva seed's 8 nodes, its 8 SKUs priced in the catalog and stocked at every
-node, its 5 sourcing rules, and one tenant with its users. Idempotent: running it twice changes
-nothing."""
+"""Demo data: the KubeRiva seed's 8 nodes, its 8 SKUs priced in the catalog (in product categories
+with attribute schemas, oms.demo_catalog) and stocked at every node, its 5 sourcing rules, and one
+tenant with its users. Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 
 from oms.adapters.passwords import hash_password
 from oms.data.directory import StoredUser
+from oms.demo_catalog import CATEGORIES, PRODUCT_ATTRIBUTES
+from oms.domain.categories import MAX_CATEGORIES, Category
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
 from oms.domain.inventory import item_id_for
@@ -191,7 +193,7 @@ def node_id_for(code: str) -> str:
 
 def seed_demo_data() -> dict[str, int]:
     now = now_iso()
-    counts = {"users": 0, "nodes": 0, "items": 0, "products": 0}
+    counts = {"users": 0, "nodes": 0, "items": 0, "categories": 0, "products": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
     for email, password, role, name in DEMO_USERS:
         user = StoredUser(
@@ -249,6 +251,20 @@ def seed_demo_data() -> dict[str, int]:
                 counts["items"] += 1
             except Conflict:
                 pass
+    for name, description, schema in CATEGORIES:
+        # insert, not put: a merchant's edits to a demo category survive the next `make run`
+        with contextlib.suppress(Conflict):
+            counts["categories"] += repos.categories.insert_within(
+                Category(
+                    tenant_id=DEMO_TENANT_ID,
+                    name=name,
+                    description=description,
+                    attribute_schema=schema,
+                    created_at=now,
+                    updated_at=now,
+                ),
+                MAX_CATEGORIES,
+            )
     for sku, product_name, price, category in PRODUCTS:
         # insert, not put: a merchant's price changes survive the next `make run`
         counts["products"] += repos.products.insert(
@@ -259,6 +275,7 @@ def seed_demo_data() -> dict[str, int]:
                 category=category,
                 price=Decimal(price),
                 currency="USD",
+                attributes=PRODUCT_ATTRIBUTES.get(sku, {}),
                 created_at=now,
                 updated_at=now,
             )

@@ -61,6 +61,10 @@ def products_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#PRODUCTS"
 
 
+def categories_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#CATEGORIES"
+
+
 def item_pk(tenant_id: str, item_id: str) -> str:
     return f"T#{tenant_id}#I#{item_id}"
 

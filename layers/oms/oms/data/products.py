@@ -57,6 +57,13 @@ class ProductRepository:
             return None
         return _product(tenant_id, record)
 
+    def get_many(self, tenant_id: str, skus: Iterable[str]) -> dict[str, Product]:
+        """The catalog entries of the given SKUs (deleted ones too): BatchGetItem, 100 keys a call."""
+        wanted = [(keys.products_pk(tenant_id), sku) for sku in dict.fromkeys(skus)]
+        if not wanted:
+            return {}
+        return {r.sk: _product(tenant_id, r) for r in ProductRecord.batch_get(wanted)}
+
     def replace(self, product: Product, expected_version: int) -> None:
         """Write the next version, only over the version it was read at (`product.version` is the
         new one). A row from before versions counts as version 1."""

@@ -223,6 +223,20 @@ class ProductRecord(Model):
     doc = JSONAttribute(null=True)
 
 
+class CategoryRecord(Model):
+    """pk=T#<tenant>#CATEGORIES, sk=C#<name>: a product category (`doc`, versioned); sk=#COUNT
+    counts them (`total`), changed in the same transaction as a new one, under the limit."""
+
+    class Meta:
+        table_name = "cirrus-inventory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
+
+
 class StockRecord(Model):
     """pk=T#<tenant>#I#<item id>, sk=ITEM. Its adjustment log (sk=ADJ#...) and its reservations
     (sk=RES#<order id>) live in the same item collection, so one query reconciles an item."""
@@ -241,6 +255,7 @@ class StockRecord(Model):
     reserved = NumberAttribute(null=True)
     available = NumberAttribute(null=True)
     reorder_level = NumberAttribute(null=True)
+    reorder_quantity = NumberAttribute(null=True)
     version = NumberAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
@@ -493,6 +508,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     JobLeaseRecord,
     RuleRecord,
     ProductRecord,
+    CategoryRecord,
     StockRecord,
     AdjustmentRecord,
     ReservationRecord,

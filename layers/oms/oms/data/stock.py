@@ -38,6 +38,7 @@ def _item_from(record: StockRecord) -> InventoryItem:
         reserved=int(record.reserved or 0),
         available=int(record.available or 0),
         reorder_level=int(record.reorder_level or 0),
+        reorder_quantity=int(record.reorder_quantity or 0),
         version=int(record.version or 0),
         created_at=record.created_at or "",
         updated_at=record.updated_at or "",
@@ -178,6 +179,7 @@ class StockRepository:
             reserved=0,
             available=item.on_hand,
             reorder_level=item.reorder_level,
+            reorder_quantity=item.reorder_quantity or None,
             version=1,
             created_at=item.created_at,
             updated_at=item.updated_at,
@@ -205,12 +207,15 @@ class StockRepository:
         now: str,
         product_name: str | None,
         reorder_level: int | None,
+        reorder_quantity: int | None = None,
     ) -> None:
         actions: list[Action] = [StockRecord.version.add(1), StockRecord.updated_at.set(now)]
         if product_name is not None:
             actions.append(StockRecord.product_name.set(product_name))
         if reorder_level is not None:
             actions.append(StockRecord.reorder_level.set(reorder_level))
+        if reorder_quantity is not None:
+            actions.append(StockRecord.reorder_quantity.set(reorder_quantity))
         try:
             StockRecord(keys.item_pk(tenant_id, item_id), keys.ITEM_SK).update(
                 actions=actions, condition=StockRecord.version == expected_version

@@ -91,11 +91,13 @@ class InventoryCreate(Strict):
     product_name: str | None = Field(default=None, max_length=200)
     on_hand: int = Field(default=0, ge=0, le=1_000_000_000)
     reorder_level: int = Field(default=0, ge=0, le=1_000_000_000)
+    reorder_quantity: int = Field(default=0, ge=0, le=1_000_000_000, description="what to reorder")
 
 
 class InventoryUpdate(Strict):
     product_name: str | None = Field(default=None, max_length=200)
     reorder_level: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    reorder_quantity: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
     @model_validator(mode="after")
     def _not_empty(self) -> InventoryUpdate:
@@ -163,6 +165,7 @@ class InventoryItem(BaseModel):
     reserved: int
     available: int
     reorder_level: int
+    reorder_quantity: int = 0
     version: int
     created_at: str
     updated_at: str

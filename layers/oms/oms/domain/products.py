@@ -4,8 +4,9 @@ Orders made through the API are priced from here only (ADR 0013). A price is pos
 item is not a catalog price but a discount, which the API does not take from clients (yet); a
 channel's free line (a Shopify gift) is imported at the channel's own price and needs no entry.
 
-`attributes` is a free JSON object for now, capped in size and depth; per-category attribute
-schemas (`/product-categories`, the dashboard issue) will validate it later.
+`attributes` is a JSON object, capped in size and depth; a product's `category` must exist
+(`/product-categories`), and when the category has an attribute schema the attributes must meet
+it (oms.domain.categories, ADR 0026).
 """
 
 from __future__ import annotations

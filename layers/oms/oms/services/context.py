@@ -11,6 +11,7 @@ from oms.data.ai_budget import AiBudgetRepository, DynamoTokenBudget
 from oms.data.api_keys import ApiKeyRepository
 from oms.data.busy import transient_when_busy
 from oms.data.callbacks import CallbackRepository
+from oms.data.categories import CategoryRepository
 from oms.data.connectors import ConnectorRepository
 from oms.data.directory import DirectoryRepository
 from oms.data.documents import (
@@ -24,6 +25,7 @@ from oms.data.leases import JobLeaseRepository
 from oms.data.logs import LogRepository
 from oms.data.nodes import NodeRepository
 from oms.data.orders import OrderRepository
+from oms.data.product_stock import ProductStockRepository
 from oms.data.products import ProductRepository
 from oms.data.stock import StockRepository
 from oms.data.throttle import LoginThrottleRepository
@@ -37,6 +39,8 @@ class Repos:
     callbacks: CallbackRepository = field(default_factory=CallbackRepository)
     nodes: NodeRepository = field(default_factory=NodeRepository)
     products: ProductRepository = field(default_factory=ProductRepository)
+    categories: CategoryRepository = field(default_factory=CategoryRepository)
+    product_stock: ProductStockRepository = field(default_factory=ProductStockRepository)
     rules: RuleRepository = field(default_factory=RuleRepository)
     stock: StockRepository = field(default_factory=StockRepository)
     directory: DirectoryRepository = field(default_factory=DirectoryRepository)
@@ -59,6 +63,8 @@ transient_when_busy(
     CallbackRepository,
     NodeRepository,
     ProductRepository,
+    CategoryRepository,
+    ProductStockRepository,
     VersionedDocuments,
     RuleRepository,
     StockRepository,

@@ -144,6 +144,7 @@ def create_item(principal: Principal, request: InventoryCreate) -> InventoryItem
         reserved=0,
         available=request.on_hand,
         reorder_level=request.reorder_level,
+        reorder_quantity=request.reorder_quantity,
         version=1,
         created_at=now,
         updated_at=now,
@@ -209,6 +210,7 @@ def update_item(principal: Principal, item_id: str, request: InventoryUpdate) ->
                 now_iso(),
                 request.product_name,
                 request.reorder_level,
+                request.reorder_quantity,
             )
             return repos.stock.require(principal.tenant_id, item_id)
         except Conflict as exc:
@@ -299,6 +301,7 @@ def transfer(principal: Principal, request: TransferRequest) -> dict[str, Any]:
                         reserved=0,
                         available=0,
                         reorder_level=src.reorder_level,
+                        reorder_quantity=src.reorder_quantity,
                         version=1,
                         created_at=now,
                         updated_at=now,

@@ -8,12 +8,14 @@ from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict, NotFound
 from oms.domain.models import Principal
 from oms.domain.products import SKU_PATTERN, Product, ProductCreate, ProductQuery, ProductUpdate
+from oms.services.categories import check_product_category
 from oms.services.context import repos
 
 _DELETE_TRIES = 5
 
 
 def create_product(principal: Principal, request: ProductCreate) -> Product:
+    check_product_category(principal.tenant_id, request.category, request.attributes)
     now = now_iso()
     product = Product(
         tenant_id=principal.tenant_id, version=1, created_at=now, updated_at=now, **request.model_dump()
@@ -51,7 +53,8 @@ def list_products(principal: Principal, query: ProductQuery) -> dict[str, Any]:
 def update_product(principal: Principal, sku: str, request: ProductUpdate) -> Product:
     """A change made over the version the client read: if the product moved since, 409 (the
     client reads it again and decides), never a silent overwrite. `attributes` is replaced whole.
-    Setting `active` to true restores a deleted product."""
+    Setting `active` to true restores a deleted product. A change to `category` or `attributes`
+    is checked against the category as it is now (it exists; the attributes meet its schema)."""
     current = get_product(principal, sku)
     if current.version != request.version:
         raise Conflict(
@@ -60,6 +63,12 @@ def update_product(principal: Principal, sku: str, request: ProductUpdate) -> Pr
             details={"current_version": current.version},
         )
     changes = request.model_dump(exclude_unset=True, exclude={"version"})
+    if {"category", "attributes"} & changes.keys():
+        check_product_category(
+            principal.tenant_id,
+            changes.get("category", current.category),
+            changes.get("attributes", current.attributes) or {},
+        )
     if changes.get("active") is True:
         changes["deleted_at"] = None
     updated = Product.model_validate(

@@ -1,4 +1,4 @@
-"""Stock items, adjustments and transfers."""
+"""Stock items, adjustments and transfers; the product view (stock grouped by SKU across nodes)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from oms.domain.network import (
     InventoryUpdate,
     TransferRequest,
 )
-from oms.services import inventory
+from oms.domain.product_stock import ProductStockQuery, ProductStockUpdate
+from oms.services import inventory, product_stock
 
 
 class InventoryQuery(Strict):
@@ -52,6 +53,26 @@ def check_availability(principal: Principal, *, body: AvailabilityRequest) -> di
 @route(app, "/inventory/transfer", ["POST"], role=Role.SUPERADMIN, body=TransferRequest)
 def transfer(principal: Principal, *, body: TransferRequest) -> dict[str, Any]:
     return inventory.transfer(principal, body)
+
+
+# Literal paths: matched before /inventory/{item_id} (API Gateway and CirrusApp both prefer the
+# literal segment), so "products" is never read as an item id.
+@route(app, "/inventory/products", ["GET"], query=ProductStockQuery)
+def list_product_stock(principal: Principal, *, query: ProductStockQuery) -> dict[str, Any]:
+    """Stock grouped by SKU: totals, each node's line, low-stock flags (search, node_id, low_stock)."""
+    return product_stock.list_product_stock(principal, query)
+
+
+@route(app, "/inventory/products/{sku}", ["GET"])
+def get_product_stock(principal: Principal, sku: str) -> dict[str, Any]:
+    """One SKU's stock at every node, with totals."""
+    return product_stock.get_product_stock(principal, sku)
+
+
+@route(app, "/inventory/products/{sku}", ["PATCH"], role=Role.SUPERADMIN, body=ProductStockUpdate)
+def update_product_stock(principal: Principal, sku: str, *, body: ProductStockUpdate) -> dict[str, Any]:
+    """Set reorder level, reorder quantity or name on the SKU's stock item at every node at once."""
+    return product_stock.update_product_stock(principal, sku, body)
 
 
 @route(app, "/inventory/{item_id}", ["GET"])

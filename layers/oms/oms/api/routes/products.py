@@ -1,5 +1,5 @@
-"""The product catalog: what API orders are priced from. Writes are a SUPERADMIN's; every
-signed-in person reads it."""
+"""The product catalog: what API orders are priced from, and its categories with their attribute
+schemas. Writes are a SUPERADMIN's; every signed-in person reads them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 from oms.api.http import route
 from oms.api.instance import app
+from oms.domain.categories import CategoryCreate, CategoryUpdate
 from oms.domain.models import Principal, Role
 from oms.domain.products import ProductCreate, ProductQuery, ProductUpdate
-from oms.services import products
+from oms.services import categories, products
 
 
 @route(app, "/products", ["POST"], role=Role.SUPERADMIN, status=201, body=ProductCreate)
@@ -39,3 +40,26 @@ def update_product(principal: Principal, sku: str, *, body: ProductUpdate) -> di
 def delete_product(principal: Principal, sku: str) -> dict[str, Any]:
     """Soft delete: active=false and deleted_at set; the SKU has no price for new orders."""
     return products.delete_product(principal, sku).public()
+
+
+@route(app, "/product-categories", ["POST"], role=Role.SUPERADMIN, status=201, body=CategoryCreate)
+def create_category(principal: Principal, *, body: CategoryCreate) -> dict[str, Any]:
+    """Add a product category, with the JSON Schema (Draft 2020-12) its products' attributes meet."""
+    return categories.create_category(principal, body).public()
+
+
+@route(app, "/product-categories", ["GET"])
+def list_categories(principal: Principal) -> dict[str, Any]:
+    """Every product category of the tenant, by name, with its attribute schema."""
+    return categories.list_categories(principal)
+
+
+@route(app, "/product-categories/{name}", ["GET"])
+def get_category(principal: Principal, name: str) -> dict[str, Any]:
+    return categories.get_category(principal, name).public()
+
+
+@route(app, "/product-categories/{name}", ["PATCH"], role=Role.SUPERADMIN, body=CategoryUpdate)
+def update_category(principal: Principal, name: str, *, body: CategoryUpdate) -> dict[str, Any]:
+    """Change a category's description or schema, conditioned on the `version` read."""
+    return categories.update_category(principal, name, body).public()
