@@ -65,7 +65,7 @@ export function LoadError({ error, what }: { error: ApiError | null; what?: stri
     <div className="load-error" role="alert" data-testid="load-error" data-code={error.code}>
       <strong>{what ? `Could not load ${what}: ` : 'Could not load: '}</strong>
       {error.message} <code>{error.code}{error.status ? ` · HTTP ${error.status}` : ''}</code>
-      {error.status === 404 && error.code === 'not_found' && (
+      {error.status === 404 && /route_not_found|^not_found$/.test(error.code) && (
         <div className="muted small">This API does not offer the endpoint (yet); the rest of the page still works.</div>
       )}
       {error.problems.length > 0 && (

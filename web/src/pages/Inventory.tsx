@@ -70,6 +70,9 @@ export default function Inventory() {
         testid="inventory-table-panel"
       >
         <LoadError error={current.error} what="stock" />
+        {view === 'sku' && bySku.error?.status === 404 && (
+          <button type="button" className="btn btn-small" onClick={() => setView('node')} data-testid="inventory-show-by-node">Show stock by node instead</button>
+        )}
         {current.loading && !current.data && <Loading what="stock" />}
         {view === 'sku' && bySku.data && <SkuTable rows={bySku.data.items} onAdjust={can.admin ? setAdjustTarget : undefined} />}
         {view === 'node' && byNode.data && (

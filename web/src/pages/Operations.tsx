@@ -4,7 +4,7 @@
 import { Fragment, useState } from 'react';
 import { LEARNING_JOBS, ops, system, type TaskRun } from '../api';
 import { useAuth } from '../auth';
-import { Badge, Empty, KeyValues, LoadError, Loading, PageHeader, Pager, Panel, ReadOnlyNote } from '../components/ui';
+import { Badge, Empty, LoadError, Loading, PageHeader, Pager, Panel, ReadOnlyNote } from '../components/ui';
 import { ago, count, dateTime, humanize } from '../format';
 import { useCursorPager, useLoad } from '../lib/hooks';
 import { useAction } from '../notify';
@@ -182,7 +182,7 @@ function TaskLogPanel({ owner }: { owner: boolean }) {
                 <td className="mono small">{r.reference || '—'}</td>
                 <td><Badge value={r.outcome} />{r.error && <div className="small text-bad">{r.error}</div>}</td>
                 <td className="num">{r.duration_ms}</td>
-                <td className="small"><KeyValues data={r.details} /></td>
+                <td className="small"><InlineDetails data={r.details} /></td>
               </tr>
             ))}
           </tbody>
@@ -190,5 +190,19 @@ function TaskLogPanel({ owner }: { owner: boolean }) {
       )}
       <Pager testid="task-log-pager" page={pager.page} hasPrev={pager.hasPrev} hasNext={Boolean(log.data?.next_cursor)} onPrev={pager.prev} onNext={() => pager.next(log.data?.next_cursor)} />
     </Panel>
+  );
+}
+
+function InlineDetails({ data }: { data: Record<string, unknown> }) {
+  const entries = Object.entries(data ?? {});
+  if (!entries.length) return <span className="muted">—</span>;
+  return (
+    <div className="inline-details">
+      {entries.map(([k, v]) => (
+        <span key={k}>
+          <span className="muted">{humanize(k)}</span> {typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '—')}
+        </span>
+      ))}
+    </div>
   );
 }

@@ -80,7 +80,7 @@ export default function Overview() {
         </Panel>
 
         <Panel title="Status funnel">
-          {dash.data ? <Funnel steps={funnel(dash.data.by_status)} /> : <Loading />}
+          {dash.data ? <Funnel steps={funnel(dash.data.by_status)} /> : dash.error ? <Unavailable /> : <Loading />}
         </Panel>
       </div>
 
@@ -90,7 +90,7 @@ export default function Overview() {
           {volume.data ? <VolumeChart series={volume.data.series} currency={currency} /> : volume.loading && <Loading />}
         </Panel>
         <Panel title="By channel">
-          {dash.data ? <ShareBars rows={shares(dash.data.by_channel)} currency={currency} testid="channel-chart" /> : <Loading />}
+          {dash.data ? <ShareBars rows={shares(dash.data.by_channel)} currency={currency} testid="channel-chart" /> : dash.error ? <Unavailable /> : <Loading />}
           {dash.data && (
             <>
               <h3 className="sub">By fulfilment type</h3>
@@ -142,4 +142,8 @@ export default function Overview() {
       )}
     </div>
   );
+}
+
+function Unavailable() {
+  return <Empty>Unavailable: the dashboard figures did not load (see above).</Empty>;
 }
