@@ -81,7 +81,7 @@ describe('App', () => {
     await logIn();
     fireEvent.click(screen.getByTestId('nav-orders'));
     fireEvent.change(await screen.findByTestId('order-search'), { target: { value: 'Alise Smith' } });
-    await waitFor(() => expect(screen.getByTestId('orders-table').getAttribute('data-mode')).toBe('search'), { timeout: 3000 });
+    await waitFor(() => expect(screen.getByTestId('orders-table').getAttribute('data-mode')).toBe('search'));
     const rows = screen.getAllByTestId('order-row');
     expect(rows).toHaveLength(1);
     expect(within(rows[0]).getByText('Alice Smith')).toBeTruthy();

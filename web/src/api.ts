@@ -113,7 +113,7 @@ export const inventory = {
   products: (q: { search?: string; node_id?: string; low_stock?: boolean; limit?: number; cursor?: string }) =>
     client.get<T.Page<T.ProductStock>>('/inventory/products', q),
   adjust: (itemId: string, body: { delta: number; reason: string; note?: string }) =>
-    client.post<Record<string, unknown>>(`/inventory/${seg(itemId)}/adjust`, body),
+    client.post<{ item: T.InventoryItem; adjustment: Record<string, unknown> }>(`/inventory/${seg(itemId)}/adjust`, body),
   transfer: (body: { sku: string; from_node_id: string; to_node_id: string; quantity: number; note?: string }) =>
     client.post<Record<string, unknown>>('/inventory/transfer', body),
   patchProduct: (sku: string, body: { reorder_level?: number }) =>

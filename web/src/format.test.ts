@@ -37,6 +37,9 @@ describe('format', () => {
   it('humanizes statuses and event types, and gives them a tone', () => {
     expect(humanize('READY_TO_SHIP')).toBe('Ready to ship');
     expect(humanize('order.partially_shipped')).toBe('Order partially shipped');
+    expect(humanize('AI_ADAPTIVE')).toBe('AI adaptive');
+    expect(humanize('API')).toBe('API');
+    expect(humanize('carrier_dlq')).toBe('Carrier DLQ');
     expect(tone('DELIVERED')).toBe('ok');
     expect(tone('CANCELLED')).toBe('bad');
     expect(tone('BACKORDERED')).toBe('warn');

@@ -78,10 +78,12 @@ export function ago(iso: string | null | undefined, now: number = Date.now()): s
   return `${Math.floor(s / 86400)} d ago`;
 }
 
+const ACRONYMS = /\b(ai|api|pos|dlq|sku|dc|bopis|id)\b/g;
+
 /** "READY_TO_SHIP" -> "Ready to ship"; "order.partially_shipped" -> "Order partially shipped". */
 export function humanize(value: string | null | undefined): string {
   if (!value) return '';
-  const words = value.replace(/[._]+/g, ' ').trim().toLowerCase();
+  const words = value.replace(/[._]+/g, ' ').trim().toLowerCase().replace(ACRONYMS, (w) => w.toUpperCase());
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -45,7 +45,7 @@ export function AdjustForm({ nodes, target, onDone }: { nodes: Node[]; target: S
         if (!item) throw new Error(`No stock item for ${sku} at that node; create it first (POST /inventory)`);
         return inventory.adjust(item.id, { delta: change, reason, note: note.trim() || undefined });
       },
-      (r) => `Stock of ${sku} adjusted by ${change > 0 ? '+' : ''}${change}${typeof r.available === 'number' ? `: ${r.available} available` : ''}`,
+      (r) => `Stock of ${sku} adjusted by ${change > 0 ? '+' : ''}${change}: ${r.item.on_hand} on hand, ${r.item.available} available`,
     );
     if (result) {
       setDelta('');

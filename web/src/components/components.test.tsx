@@ -69,3 +69,32 @@ describe('Funnel', () => {
     ]);
   });
 });
+
+describe('the error banner', () => {
+  it("shows a failed action's error in words, with its code and problems, until dismissed", async () => {
+    const { NotifyProvider, Banner, useAction } = await import('../notify');
+    function Failing() {
+      const { run } = useAction();
+      return (
+        <button type="button" onClick={() => run('Adjust stock', async () => {
+          throw new ApiError(409, 'insufficient_stock', 'cannot remove 100000: only 125 are not reserved', { available: 125 });
+        })}>go</button>
+      );
+    }
+    render(
+      <NotifyProvider>
+        <Banner />
+        <Failing />
+      </NotifyProvider>,
+    );
+    fireEvent.click(screen.getByText('go'));
+    const banner = await screen.findByTestId('error-banner');
+    expect(banner.getAttribute('data-code')).toBe('insufficient_stock');
+    expect(banner.textContent).toContain('Adjust stock: ');
+    expect(screen.getByTestId('error-message').textContent).toBe('cannot remove 100000: only 125 are not reserved');
+    expect(screen.getByTestId('error-code').textContent).toBe('insufficient_stock · HTTP 409');
+    expect(banner.textContent).toContain('available: 125');
+    fireEvent.click(screen.getByLabelText('Dismiss'));
+    expect(screen.queryByTestId('error-banner')).toBeNull();
+  });
+});

@@ -9,6 +9,7 @@ import { AdjustForm, TransferForm, type StockRef } from '../components/StockForm
 import { Badge, Empty, LoadError, Loading, PageHeader, Pager, Panel, ReadOnlyNote, Tabs } from '../components/ui';
 import { count } from '../format';
 import { useCursorPager, useDebounced, useLoad } from '../lib/hooks';
+import { useAction } from '../notify';
 import { useNodes } from '../lib/nodes';
 
 type View = 'sku' | 'node';
@@ -74,7 +75,7 @@ export default function Inventory() {
           <button type="button" className="btn btn-small" onClick={() => setView('node')} data-testid="inventory-show-by-node">Show stock by node instead</button>
         )}
         {current.loading && !current.data && <Loading what="stock" />}
-        {view === 'sku' && bySku.data && <SkuTable rows={bySku.data.items} onAdjust={can.admin ? setAdjustTarget : undefined} />}
+        {view === 'sku' && bySku.data && <SkuTable rows={bySku.data.items} onAdjust={can.admin ? setAdjustTarget : undefined} onChanged={reload} />}
         {view === 'node' && byNode.data && (
           <NodeTable rows={byNode.data.items} nodeName={nodeIndex.name} onAdjust={can.admin ? setAdjustTarget : undefined} />
         )}
@@ -97,7 +98,7 @@ export default function Inventory() {
   );
 }
 
-function SkuTable({ rows, onAdjust }: { rows: ProductStock[]; onAdjust?: (ref: StockRef) => void }) {
+function SkuTable({ rows, onAdjust, onChanged }: { rows: ProductStock[]; onAdjust?: (ref: StockRef) => void; onChanged: () => void }) {
   const [open, setOpen] = useState<string | null>(null);
   if (!rows.length) return <Empty>No stock matches.</Empty>;
   return (
@@ -133,6 +134,12 @@ function SkuTable({ rows, onAdjust }: { rows: ProductStock[]; onAdjust?: (ref: S
                   <td>{onAdjust && <button type="button" className="btn btn-small" onClick={() => onAdjust({ node_id: n.node_id, sku: p.sku })} data-testid="inventory-adjust-row">Adjust</button>}</td>
                 </tr>
               ))}
+            {open === p.sku && onAdjust && (
+              <tr>
+                <td />
+                <td colSpan={6}><ReorderLevel sku={p.sku} current={p.reorder_level ?? p.nodes[0]?.reorder_level ?? 0} onDone={onChanged} /></td>
+              </tr>
+            )}
           </Fragment>
         ))}
       </tbody>
@@ -162,5 +169,21 @@ function NodeTable({ rows, nodeName, onAdjust }: { rows: InventoryItem[]; nodeNa
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** PATCH /inventory/products/{sku}: one reorder level for the SKU at every node (SUPERADMIN). */
+function ReorderLevel({ sku, current, onDone }: { sku: string; current: number; onDone: () => void }) {
+  const { run, busy } = useAction();
+  const [level, setLevel] = useState(String(current));
+  async function save() {
+    if (await run('Set reorder level', () => inventory.patchProduct(sku, { reorder_level: Number(level) }), `Reorder level of ${sku} set to ${level} at every node`)) onDone();
+  }
+  return (
+    <span className="inline-field small">
+      Reorder level at every node
+      <input type="number" min={0} value={level} onChange={(e) => setLevel(e.target.value)} style={{ width: 90 }} aria-label={`Reorder level of ${sku}`} />
+      <button type="button" className="btn btn-small" disabled={busy} onClick={save}>Save</button>
+    </span>
   );
 }

@@ -116,7 +116,7 @@ function DlqPanel() {
   }
 
   return (
-    <Panel title="Dead-letter queues" testid="dlq-panel">
+    <Panel title="Dead-letter queues" testid="dlq-panel" actions={<button type="button" className="btn btn-small" onClick={() => void dlqs.reload()} data-testid="dlq-refresh">Refresh</button>}>
       <LoadError error={dlqs.error} what="dead-letter queues" />
       {dlqs.loading && !dlqs.data && <Loading />}
       {dlqs.data && !dlqs.data.items.length && <Empty>No dead-letter queues configured.</Empty>}
@@ -134,7 +134,7 @@ function DlqPanel() {
                   <td className="small">{q.oldest_sample_sent_at_ms ? ago(new Date(q.oldest_sample_sent_at_ms).toISOString()) : '—'}</td>
                   <td className="nowrap">
                     {q.samples.length > 0 && <button type="button" className="btn btn-small" onClick={() => setOpen(open === q.queue ? null : q.queue)}>Samples</button>}{' '}
-                    <button type="button" className="btn btn-small btn-primary" disabled={busy || q.depth.visible === 0} onClick={() => replay(q.queue)} data-testid={`dlq-replay-${q.queue}`}>
+                    <button type="button" className="btn btn-small btn-primary" disabled={busy} onClick={() => replay(q.queue)} data-testid={`dlq-replay-${q.queue}`}>
                       Replay
                     </button>
                   </td>

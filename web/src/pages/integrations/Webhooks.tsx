@@ -137,7 +137,7 @@ function Deliveries({ endpoints }: { endpoints: WebhookEndpoint[] }) {
           <tbody>
             {log.data.items.map((d) => (
               <tr key={d.id} data-testid="delivery-row" data-state={d.state}>
-                <td className="mono small" title={d.id}>{shortId(d.id)}<div className="muted">{d.url}</div></td>
+                <td className="mono small">{d.id}<div className="muted">{d.url}</div></td>
                 <td className="small">{d.event_type}</td>
                 <td><Badge value={d.state} /></td>
                 <td className="num">{d.attempt_count ?? d.attempts?.length ?? 0}</td>
