@@ -45,7 +45,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
       if (typeof document === 'undefined' || document.visibilityState !== 'hidden') void run(true);
     }, pollMs);
     return () => window.clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, pollMs]);
 
   useEffect(() => () => {

@@ -27,7 +27,7 @@ export default function Inventory() {
   const nodeIndex = useNodes();
   const pager = useCursorPager();
   const key = `${view}|${searchTerm}|${nodeId}|${lowOnly}`;
-  useEffect(() => pager.reset(), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => pager.reset(), [key]); // back to the first page when the filters change
 
   const bySku = useLoad(
     () => (view === 'sku' ? inventory.products({ search: searchTerm, node_id: nodeId, low_stock: lowOnly || undefined, limit: PAGE, cursor: pager.cursor }) : Promise.resolve(null)),

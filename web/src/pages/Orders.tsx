@@ -32,11 +32,10 @@ export default function Orders() {
     if (q) next.set('q', q);
     else next.delete('q');
     if (next.toString() !== params.toString()) setParams(next, { replace: true });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [q]);
 
   const filterKey = `${status}|${channel}|${from}|${to}|${q}`;
-  useEffect(() => pager.reset(), [filterKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => pager.reset(), [filterKey]); // back to the first page when the filters change
 
   const listing = useLoad<Listing>(async () => {
     if (q) {

@@ -18,7 +18,7 @@ export default function Products() {
   const q = useDebounced(text.trim(), 300);
   const pager = useCursorPager();
   const key = `${q}|${category}`;
-  useEffect(() => pager.reset(), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => pager.reset(), [key]); // back to the first page when the filters change
   const categories = useLoad(() => catalog.categories(), []);
   const products = useLoad(async () => {
     if (q) {

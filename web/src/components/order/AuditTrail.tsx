@@ -28,7 +28,6 @@ export function AuditTrail({ orderId, version }: { orderId: string; version: num
   useEffect(() => {
     void load(null, false);
     // reload when the order changed (its version moved)
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [orderId, version]);
 
   return (

@@ -19,6 +19,7 @@ export default function Webhooks() {
   const endpoints = useLoad(() => webhooks.endpoints(), []);
   const { run, busy } = useAction();
   const [secret, setSecret] = useState<{ id: string; secret: string } | null>(null);
+  const [editing, setEditing] = useState<WebhookEndpoint | null>(null);
 
   async function act<T>(label: string, fn: () => Promise<T>, done: string) {
     const result = await run(label, fn, done);
@@ -52,6 +53,7 @@ export default function Webhooks() {
                     <button type="button" className="btn btn-small" disabled={busy} onClick={() => act('Update endpoint', () => webhooks.update(ep.id, { active: !ep.active }), ep.active ? 'Endpoint deactivated' : 'Endpoint activated')}>
                       {ep.active ? 'Deactivate' : 'Activate'}
                     </button>{' '}
+                    <button type="button" className="btn btn-small" onClick={() => setEditing(ep)} data-testid="webhook-edit">Edit</button>{' '}
                     <button type="button" className="btn btn-small" disabled={busy} onClick={() => act('Test endpoint', () => webhooks.test(ep.id), 'Test event queued')} data-testid="webhook-test">Test</button>{' '}
                     <button type="button" className="btn btn-small" disabled={busy} onClick={async () => {
                       const r = await act('Rotate secret', () => webhooks.rotate(ep.id), 'Secret rotated');
@@ -64,32 +66,44 @@ export default function Webhooks() {
             </tbody>
           </table>
         )}
-        <EndpointForm onCreated={(ep) => { if (ep.secret) setSecret({ id: ep.id, secret: ep.secret }); void endpoints.reload(); }} />
+        <EndpointForm
+          key={editing?.id ?? 'new'}
+          editing={editing}
+          onDone={(ep) => {
+            if (ep.secret) setSecret({ id: ep.id, secret: ep.secret });
+            setEditing(null);
+            void endpoints.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
       </Panel>
       <Deliveries endpoints={endpoints.data?.items ?? []} />
     </>
   );
 }
 
-function EndpointForm({ onCreated }: { onCreated: (ep: WebhookEndpoint) => void }) {
+function EndpointForm({ editing, onDone, onCancel }: { editing: WebhookEndpoint | null; onDone: (ep: WebhookEndpoint) => void; onCancel: () => void }) {
   const { run, busy } = useAction();
-  const [url, setUrl] = useState('');
-  const [types, setTypes] = useState<string[]>(['*']);
-  const [description, setDescription] = useState('');
+  const [url, setUrl] = useState(editing?.url ?? '');
+  const [types, setTypes] = useState<string[]>(editing?.event_types ?? ['*']);
+  const [description, setDescription] = useState(editing?.description ?? '');
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const ep = await run('Create endpoint', () => webhooks.create({ url: url.trim(), event_types: types, description: description.trim() || undefined }), 'Endpoint created');
+    const fields = { url: url.trim(), event_types: types, description: description.trim() || undefined };
+    const ep = editing
+      ? await run('Update endpoint', () => webhooks.update(editing.id, fields), 'Endpoint updated')
+      : await run('Create endpoint', () => webhooks.create(fields), 'Endpoint created');
     if (ep) {
       setUrl('');
       setDescription('');
-      onCreated(ep);
+      onDone(ep);
     }
   }
 
   return (
     <form onSubmit={submit} data-testid="webhook-form">
-      <h3 className="sub">New endpoint</h3>
+      <h3 className="sub">{editing ? `Edit ${editing.url}` : 'New endpoint'}</h3>
       <div className="row">
         <Field label="URL"><input required type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.com/hooks/oms" data-testid="webhook-url" /></Field>
         <Field label="Description"><input value={description} onChange={(e) => setDescription(e.target.value)} /></Field>
@@ -99,7 +113,8 @@ function EndpointForm({ onCreated }: { onCreated: (ep: WebhookEndpoint) => void 
           {EVENT_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
         </select>
       </Field>
-      <button type="submit" className="btn btn-primary" disabled={busy || !types.length} data-testid="webhook-create">Create endpoint</button>
+      <button type="submit" className="btn btn-primary" disabled={busy || !types.length} data-testid="webhook-create">{editing ? 'Save endpoint' : 'Create endpoint'}</button>
+      {editing && <button type="button" className="btn btn-ghost" onClick={onCancel}>Cancel</button>}
     </form>
   );
 }
@@ -108,7 +123,7 @@ function Deliveries({ endpoints }: { endpoints: WebhookEndpoint[] }) {
   const [endpointId, setEndpointId] = useState('');
   const [state, setState] = useState('');
   const pager = useCursorPager();
-  useEffect(() => pager.reset(), [endpointId, state]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => pager.reset(), [endpointId, state]); // back to the first page when the filters change
   const log = useLoad(() => webhooks.deliveries({ endpoint_id: endpointId, status: state, limit: 25, cursor: pager.cursor }), [endpointId, state, pager.cursor], 10000);
   const { run, busy } = useAction();
 
