@@ -26,10 +26,11 @@ export function kpisOf(d: Dashboard): Kpi[] {
     { key: 'split-rate', label: 'Split shipments', value: pct(d.split_rate), tone: rateTone(d.split_rate, 0.15, 0.3, false) },
     { key: 'backorder-rate', label: 'Backorders', value: pct(d.backorder_rate), tone: rateTone(d.backorder_rate, 0.03, 0.1, false) },
     {
+      // low_stock counts every item at or below its reorder level, the out-of-stock ones included
       key: 'low-stock',
       label: 'Stock alerts',
-      value: count(alerts.low_stock + alerts.out_of_stock),
-      hint: `${count(alerts.low_stock)} low · ${count(alerts.out_of_stock)} out`,
+      value: count(Math.max(alerts.low_stock, alerts.out_of_stock)),
+      hint: `at or below reorder level · ${count(alerts.out_of_stock)} out of stock`,
       tone: alerts.out_of_stock > 0 ? 'bad' : alerts.low_stock > 0 ? 'warn' : 'ok',
     },
   ];

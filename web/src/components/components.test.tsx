@@ -49,7 +49,7 @@ describe('KpiCards', () => {
     expect(screen.getByTestId('kpi-on-time-value').textContent).toBe('95.5%');
     expect(screen.getByTestId('kpi-split-rate-value').textContent).toBe('12.0%');
     expect(screen.getByTestId('kpi-backorder-rate-value').textContent).toBe('3.1%');
-    expect(screen.getByTestId('kpi-low-stock-value').textContent).toBe('4');
+    expect(screen.getByTestId('kpi-low-stock-value').textContent).toBe('3');
   });
 
   it('colours rates by how good they are, and shows — without a denominator', () => {

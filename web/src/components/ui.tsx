@@ -2,7 +2,7 @@
 
 import type { ReactNode } from 'react';
 import type { ApiError } from '../api';
-import { humanize, tone } from '../format';
+import { humanize, tone as toneOf, type Tone } from '../format';
 
 export function Panel(props: {
   title?: ReactNode;
@@ -36,10 +36,10 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
   );
 }
 
-export function Badge({ value, testid, label }: { value: string | null | undefined; testid?: string; label?: string }) {
+export function Badge({ value, testid, label, tone }: { value: string | null | undefined; testid?: string; label?: string; tone?: Tone }) {
   if (!value) return <span className="badge badge-neutral">—</span>;
   return (
-    <span className={`badge badge-${tone(value)}`} data-testid={testid} data-value={value}>
+    <span className={`badge badge-${tone ?? toneOf(value)}`} data-testid={testid} data-value={value}>
       {label ?? humanize(value)}
     </span>
   );

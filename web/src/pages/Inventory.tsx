@@ -120,7 +120,7 @@ function SkuTable({ rows, onAdjust, onChanged }: { rows: ProductStock[]; onAdjus
               <td className="num">{count(p.total_reserved)}</td>
               <td className="num" data-testid="inventory-available">{count(p.total_available)}</td>
               <td className="num">{p.nodes.length}</td>
-              <td>{p.low_stock ? <Badge value="LOW" label="Low stock" /> : <Badge value="ACTIVE" label="OK" />}</td>
+              <td>{p.low_stock ? <Badge value="LOW_STOCK" label="Low stock" tone="warn" /> : <Badge value="OK" label="OK" tone="ok" />}</td>
             </tr>
             {open === p.sku &&
               p.nodes.map((n) => (

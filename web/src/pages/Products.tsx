@@ -61,7 +61,7 @@ export default function Products() {
             <tbody>
               {products.data.items.map((p) => (
                 <tr key={p.sku} data-testid="product-row" data-sku={p.sku}>
-                  <td className="mono">{p.sku}</td>
+                  <td className="mono nowrap">{p.sku}</td>
                   <td>{p.name}{p.description && <div className="muted small">{p.description}</div>}</td>
                   <td>{p.category ?? '—'}</td>
                   <td className="num">{money(p.price, p.currency)}</td>
