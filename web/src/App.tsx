@@ -1,0 +1,80 @@
+// Routes: the login page, and the signed-in pages (each its own chunk) inside the layout.
+
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { useAuth } from './auth';
+import { Layout } from './components/Layout';
+import { Loading } from './components/ui';
+import type { Role } from './api';
+import { atLeast } from './roles';
+import LoginPage from './pages/LoginPage';
+
+const Overview = lazy(() => import('./pages/Overview'));
+const Orders = lazy(() => import('./pages/Orders'));
+const CreateOrder = lazy(() => import('./pages/CreateOrder'));
+const OrderDetail = lazy(() => import('./pages/OrderDetail'));
+const Inventory = lazy(() => import('./pages/Inventory'));
+const Products = lazy(() => import('./pages/Products'));
+const Nodes = lazy(() => import('./pages/Nodes'));
+const Rules = lazy(() => import('./pages/Rules'));
+const Integrations = lazy(() => import('./pages/Integrations'));
+const Operations = lazy(() => import('./pages/Operations'));
+const Architect = lazy(() => import('./pages/architect/Architect'));
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { status } = useAuth();
+  const location = useLocation();
+  if (status === 'loading') return <Loading what="your session" />;
+  if (status !== 'signed-in') return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  return <>{children}</>;
+}
+
+function RequireRole({ minimum, children }: { minimum: Role; children: ReactNode }) {
+  const { me } = useAuth();
+  if (!atLeast(me?.role, minimum)) {
+    return (
+      <div className="panel" data-testid="forbidden">
+        <div className="panel-body">This page needs the {minimum} role; you are signed in as {me?.role}.</div>
+      </div>
+    );
+  }
+  return <>{children}</>;
+}
+
+function NotFound() {
+  return (
+    <div className="panel" data-testid="not-found">
+      <div className="panel-body">There is no page here.</div>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <Suspense fallback={<Loading />}>
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          element={
+            <RequireAuth>
+              <Layout />
+            </RequireAuth>
+          }
+        >
+          <Route index element={<Overview />} />
+          <Route path="orders" element={<Orders />} />
+          <Route path="orders/new" element={<CreateOrder />} />
+          <Route path="orders/:orderId" element={<OrderDetail />} />
+          <Route path="inventory" element={<Inventory />} />
+          <Route path="products" element={<Products />} />
+          <Route path="nodes" element={<Nodes />} />
+          <Route path="rules" element={<Rules />} />
+          <Route path="integrations" element={<RequireRole minimum="SUPERADMIN"><Integrations /></RequireRole>} />
+          <Route path="operations" element={<RequireRole minimum="SUPERADMIN"><Operations /></RequireRole>} />
+          <Route path="architect" element={<RequireRole minimum="SUPERADMIN"><Architect /></RequireRole>} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  );
+}
