@@ -4,6 +4,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BOOTSTRAP_SAM=0 bash scripts/bootstrap.sh
+bash scripts/web.sh build   # bench_dashboard measures the built bundle in Chromium
+bash scripts/browser.sh
 # shellcheck disable=SC2206
 filter=(${BENCH:-})
 exec .venv/bin/python scripts/bench/run.py "${filter[@]}" "$@"

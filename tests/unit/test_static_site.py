@@ -144,6 +144,16 @@ def test_no_path_leaves_the_bundle(tmp_path: Path, raw: str) -> None:
     assert secret.encode() not in body(response)
 
 
+def test_hidden_files_are_not_served(bundle: Path) -> None:
+    (bundle / ".cirrus-source-hash").write_text("abc", encoding="utf-8")
+    (bundle / ".git").mkdir()
+    (bundle / ".git" / "config.json").write_text("{}", encoding="utf-8")
+    site = StaticSite(bundle)
+    assert ".cirrus-source-hash" not in site.files
+    assert body(site.handle(v2("/app/.cirrus-source-hash"))).decode() == INDEX_HTML  # a route, not it
+    assert site.handle(v2("/app/.git/config.json"))["statusCode"] == 404
+
+
 def test_symlinks_out_of_the_bundle_are_not_served(tmp_path: Path) -> None:
     bundle = write_bundle(tmp_path / "dist")
     (tmp_path / "outside.js").write_text("secret()", encoding="utf-8")

@@ -197,17 +197,18 @@ class StaticSite:
 
 
 def _index(root: Path) -> dict[str, _File]:
-    """Every regular file under ``root`` (symbolic links are skipped), by its posix relative path."""
+    """Every regular file under ``root`` by its posix relative path; symbolic links and hidden
+    files (the build's own stamps) are left out."""
     files: dict[str, _File] = {}
     if not root.is_dir():
         log.warning("no dashboard bundle at %s", root)
         return files
     for directory, subdirs, names in os.walk(root, followlinks=False):
         here = Path(directory)
-        subdirs[:] = sorted(d for d in subdirs if not (here / d).is_symlink())
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and not (here / d).is_symlink())
         for name in sorted(names):
             path = here / name
-            if path.is_symlink() or not path.is_file():
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
                 continue
             relative = path.relative_to(root).as_posix()
             if path.stat().st_size > MAX_FILE_BYTES:
