@@ -63,22 +63,33 @@ fi
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 # ---- node_modules: installed from the lock file, again when the lock file (or package.json) changed
-deps_key() { cat "$WEB/package.json" "$WEB"/package-lock.json 2>/dev/null | sha256sum | cut -c1-16; }
+deps_key() {
+  local f
+  for f in "$WEB/package.json" "$WEB/package-lock.json"; do [ ! -f "$f" ] || cat "$f"; done | sha256sum | cut -c1-16
+}
 ensure_modules() {
-  local key stamp="$WEB/node_modules/.cirrus-deps-hash"
-  key="$(deps_key)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
+  local stamp="$WEB/node_modules/.cirrus-deps-hash" log
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(deps_key)" ]; then
     return
   fi
   local T=$SECONDS
   if [ -f "$WEB/package-lock.json" ]; then
     say "npm ci (node_modules missing or older than package-lock.json)"
-    (cd "$WEB" && npm ci --loglevel=error) || die "npm ci failed (see above)"
+    log="$(mktemp)"
+    if ! (cd "$WEB" && npm ci --loglevel=error) >"$log" 2>&1; then
+      # npm ci refuses a lock file that lacks an optional dependency the registry does not have
+      # (vite 8 names a Windows-only one); npm install --no-save installs from the same lock file
+      # and leaves it unchanged.
+      grep -E "^npm error (Missing|Invalid|code)" "$log" | head -5 >&2 || true
+      say "npm ci refused the lock file (above); installing from it with npm install --no-save"
+      (cd "$WEB" && npm install --no-save --loglevel=error) || { rm -f "$log"; die "npm install failed (see above)"; }
+    fi
+    rm -f "$log"
   else
     say "npm install (no package-lock.json yet: commit the one this writes)"
     (cd "$WEB" && npm install --loglevel=error) || die "npm install failed (see above)"
   fi
-  printf '%s' "$key" > "$stamp"
+  deps_key > "$stamp"
   say "node_modules ready in $((SECONDS - T))s"
 }
 
@@ -87,7 +98,7 @@ source_hash() {
   (
     cd "$WEB"
     {
-      find src public -type f -print0 2>/dev/null
+      for d in src public; do [ ! -d "$d" ] || find "$d" -type f -print0; done
       find . -maxdepth 1 -type f ! -name '*.md' ! -name '.*' -print0
     } | sort -z | xargs -0 sha256sum
     node --version
