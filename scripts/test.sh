@@ -20,7 +20,7 @@ fi
 args=(-ra)
 WORKERS="${PYTEST_WORKERS:-auto}"
 if [ "$WORKERS" != 0 ] && .venv/bin/python -c 'import xdist' 2>/dev/null; then
-  args+=(-n "$WORKERS")
+  args+=(-n "$WORKERS" --dist loadgroup)  # an xdist_group runs on one worker (tests/browser)
 fi
 # PYTEST_ARGS (word-split on purpose) lets make pass extra options: make test PYTEST_ARGS="-k order"
 # shellcheck disable=SC2206

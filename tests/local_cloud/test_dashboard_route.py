@@ -98,4 +98,3 @@ def test_every_other_path_is_still_the_api(server: Gateway) -> None:
     assert posted["error"]["code"] == "route_not_found"
     near = requests.get(server.url + "/application", timeout=30)
     assert near.status_code == 404 and near.json()["error"]["code"] == "route_not_found"
-

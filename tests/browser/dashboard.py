@@ -1,0 +1,133 @@
+"""Drive the dashboard in a real browser page: log in, move around by ``data-testid``, take a
+screenshot of each page, and fail on any console error or uncaught page error.
+
+The selectors are the ``data-testid`` values the SPA documents in web/TESTIDS.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+if TYPE_CHECKING:  # Playwright is imported by the fixtures, so a missing one is a skip, not an error
+    from playwright.sync_api import ConsoleMessage, Locator, Page
+
+REPO = Path(__file__).resolve().parents[2]
+# Every test module of the tier: `pytestmark = BROWSER` (the tier's skip; one xdist worker for all)
+BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+SCREENSHOTS = REPO / ".local" / "reports" / "screenshots"
+TIMEOUT_MS = 15_000  # one page or answer; waits for the simulator pass their own
+
+# Demo logins (layers/oms/oms/demo.py)
+OWNER = ("owner@example.com", "owner123")
+ADMIN = ("admin@example.com", "admin123")
+USER = ("user@example.com", "user123")
+
+# Chromium reports an HTTP error answer of a fetch as a console error; a scenario that provokes one
+# on purpose says so (Dashboard.expecting_http_error), every other one fails the test.
+_HTTP_ERROR = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})")
+
+
+@dataclass
+class Cloud:
+    """A running local cloud: the API's address (the dashboard is at ``/app/``) and its AWS endpoint."""
+
+    url: str
+    aws_endpoint: str
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    def token(self, login: tuple[str, str] = ADMIN) -> str:
+        answer = requests.post(
+            f"{self.url}/auth/login", json={"email": login[0], "password": login[1]}, timeout=30
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def api(self, method: str, path: str, login: tuple[str, str] = ADMIN, **kwargs: Any) -> Any:
+        """Read what the UI did through the API (the tests check the UI against it)."""
+        headers = {"Authorization": f"Bearer {self.token(login)}"}
+        answer = requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120]
+
+
+class Dashboard:
+    """One browser page on the dashboard of ``cloud``, for one test."""
+
+    def __init__(self, page: Page, cloud: Cloud, name: str) -> None:
+        self.page = page
+        self.cloud = cloud
+        self.name = slug(name)
+        self.errors: list[str] = []
+        self.shots: list[Path] = []
+        self._expected_statuses: set[int] = set()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+
+    # ----------------------------------------------------------------- errors
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        found = _HTTP_ERROR.match(message.text)
+        if found and int(found.group(1)) in self._expected_statuses:
+            return
+        where = message.location.get("url", "") if message.location else ""
+        self.errors.append(f"console error: {message.text} ({where})")
+
+    @contextlib.contextmanager
+    def expecting_http_error(self, *statuses: int) -> Iterator[None]:
+        """Inside the block, an API answer with one of these statuses is not a console error."""
+        self._expected_statuses.update(statuses)
+        try:
+            yield
+        finally:
+            self._expected_statuses.difference_update(statuses)
+
+    def check(self) -> None:
+        """Fail now if the page logged an error so far (the fixture checks again at the end)."""
+        if self.errors:
+            raise AssertionError("the dashboard logged errors:\n" + "\n".join(self.errors))
+
+    # ----------------------------------------------------------------- moving around
+    def by_id(self, testid: str) -> Locator:
+        return self.page.get_by_test_id(testid)
+
+    def goto(self, path: str = "/app/") -> None:
+        self.page.goto(self.cloud.url + path, wait_until="domcontentloaded")
+
+    def login(self, login: tuple[str, str] = ADMIN) -> None:
+        """Sign in through the login page and wait for the overview."""
+        self.goto("/app/login")
+        self.by_id("login-email").fill(login[0])
+        self.by_id("login-password").fill(login[1])
+        self.by_id("login-submit").click()
+        self.by_id("page-overview").wait_for()
+        self.check()
+
+    def nav(self, item: str, page_testid: str) -> Locator:
+        """Click the navigation entry ``nav-<item>`` and wait for the page ``page_testid``."""
+        self.by_id(f"nav-{item}").click()
+        page = self.by_id(page_testid)
+        page.wait_for()
+        return page
+
+    def shot(self, step: str) -> Path:
+        """A full-page screenshot: .local/reports/screenshots/<test>-<nn>-<step>.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{self.name}-{len(self.shots) + 1:02d}-{slug(step)}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.shots.append(path)
+        self.check()
+        return path
