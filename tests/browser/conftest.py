@@ -16,6 +16,7 @@ cloud with demo data (`python -m infra.local run` in a subprocess, as in tests/e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -142,10 +143,8 @@ def dash(browser: object, cloud: Cloud, request: pytest.FixtureRequest) -> Itera
     finally:
         failed = getattr(request.node, "rep_call", None)
         if failed is not None and failed.failed:
-            try:
+            with contextlib.suppress(Exception):  # a screenshot must not hide the test's own failure
                 dashboard.shot("at-failure")
-            except Exception:  # noqa: S110 - a screenshot must not hide the test's own failure
-                pass
         context.close()
 
 

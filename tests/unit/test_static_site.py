@@ -181,7 +181,7 @@ def test_every_answer_carries_the_security_headers(site: StaticSite, path: str) 
     assert policy["object-src"] == "'none'"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
-    assert CONTENT_SECURITY_POLICY == headers["Content-Security-Policy"]
+    assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
 
 def test_only_get_and_head(site: StaticSite) -> None:

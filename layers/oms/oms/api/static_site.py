@@ -182,7 +182,11 @@ class StaticSite:
                 body = _plain_body(entry.path, version)
         except OSError:  # removed since it was indexed (a rebuild in progress)
             return _error(404, "not_found", "No such file")
-        headers = {"Content-Type": entry.content_type, "Cache-Control": entry.cache_control, "ETag": body.etag}
+        headers = {
+            "Content-Type": entry.content_type,
+            "Cache-Control": entry.cache_control,
+            "ETag": body.etag,
+        }
         if entry.compressible:
             headers["Vary"] = "Accept-Encoding"
         if _matches(request_headers.get("if-none-match", ""), body.etag):
