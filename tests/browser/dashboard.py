@@ -9,53 +9,25 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-import requests
+
+from .harness import ADMIN, Cloud
 
 if TYPE_CHECKING:  # Playwright is imported by the fixtures, so a missing one is a skip, not an error
     from playwright.sync_api import ConsoleMessage, Locator, Page
 
-REPO = Path(__file__).resolve().parents[2]
 # Every test module of the tier: `pytestmark = BROWSER` (the tier's skip; one xdist worker for all)
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-SCREENSHOTS = REPO / ".local" / "reports" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".local" / "reports" / "screenshots"
 TIMEOUT_MS = 15_000  # one page or answer; waits for the simulator pass their own
 
-# Demo logins (layers/oms/oms/demo.py)
-OWNER = ("owner@example.com", "owner123")
-ADMIN = ("admin@example.com", "admin123")
-USER = ("user@example.com", "user123")
 
 # Chromium reports an HTTP error answer of a fetch as a console error; a scenario that provokes one
 # on purpose says so (Dashboard.expecting_http_error), every other one fails the test.
 _HTTP_ERROR = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})")
-
-
-@dataclass
-class Cloud:
-    """A running local cloud: the API's address (the dashboard is at ``/app/``) and its AWS endpoint."""
-
-    url: str
-    aws_endpoint: str
-    resources: dict[str, Any] = field(default_factory=dict)
-
-    def token(self, login: tuple[str, str] = ADMIN) -> str:
-        answer = requests.post(
-            f"{self.url}/auth/login", json={"email": login[0], "password": login[1]}, timeout=30
-        )
-        answer.raise_for_status()
-        return str(answer.json()["access_token"])
-
-    def api(self, method: str, path: str, login: tuple[str, str] = ADMIN, **kwargs: Any) -> Any:
-        """Read what the UI did through the API (the tests check the UI against it)."""
-        headers = {"Authorization": f"Bearer {self.token(login)}"}
-        answer = requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
-        answer.raise_for_status()
-        return answer.json()
 
 
 def slug(text: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from .dashboard import ADMIN, BROWSER, Cloud, Dashboard
+from .dashboard import BROWSER, Dashboard
+from .harness import ADMIN, Cloud
 
 pytestmark = BROWSER
 
