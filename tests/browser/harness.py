@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -63,12 +62,6 @@ class Cloud:
         return answer.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def build_dashboard() -> str | None:
     """Build web/ into the dashboard function's package if its sources changed; None, or why not."""
     done = subprocess.run(
@@ -79,10 +72,12 @@ def build_dashboard() -> str | None:
 
 @contextlib.contextmanager
 def running_cloud(state: Path, *extra: str, timeout: float = 90) -> Iterator[Cloud]:
-    """`python -m infra.local run` on a free port with demo data, fresh state in ``state``, schedules
+    """`python -m infra.local run` on any free port with demo data, fresh state in ``state``, schedules
     and the simulator 10 times faster; stopped on exit. ``extra``: more command-line options."""
     env = {**os.environ, "CIRRUS_SIM_STEP_SECONDS": "0.4", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "infra.local", "run", "--port", str(_free_port())]
+    # port 0: the gateway binds any free port and prints it (a port picked here could be taken by
+    # the time the cloud binds it, by its own moto server even)
+    cmd = [sys.executable, "-m", "infra.local", "run", "--port", "0"]
     cmd += ["--fresh", "--no-persist", "--state-dir", str(state), "--speed", "10", *extra]
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
