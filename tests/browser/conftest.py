@@ -60,12 +60,13 @@ def dash(browser: Any, cloud: Cloud, request: pytest.FixtureRequest) -> Iterator
     dashboard = Dashboard(page, cloud, request.node.name)
     try:
         yield dashboard
-        dashboard.check()
-    finally:
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed:
+        call = getattr(request.node, "rep_call", None)
+        if call is not None and call.failed:
             with contextlib.suppress(Exception):  # a screenshot must not hide the test's own failure
                 dashboard.shot("at-failure")
+        else:
+            dashboard.check()  # errors logged after the test's last step
+    finally:
         context.close()
 
 

@@ -43,7 +43,7 @@ class Dashboard:
         self.name = slug(name)
         self.errors: list[str] = []
         self.shots: list[Path] = []
-        self._expected_statuses: set[int] = set()
+        self._expected: list[tuple[int, str]] = []
         page.set_default_timeout(TIMEOUT_MS)
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
@@ -52,20 +52,22 @@ class Dashboard:
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
             return
-        found = _HTTP_ERROR.match(message.text)
-        if found and int(found.group(1)) in self._expected_statuses:
-            return
         where = message.location.get("url", "") if message.location else ""
+        found = _HTTP_ERROR.match(message.text)
+        if found and any(int(found.group(1)) == status and part in where for status, part in self._expected):
+            return
         self.errors.append(f"console error: {message.text} ({where})")
 
     @contextlib.contextmanager
-    def expecting_http_error(self, *statuses: int) -> Iterator[None]:
-        """Inside the block, an API answer with one of these statuses is not a console error."""
-        self._expected_statuses.update(statuses)
+    def expecting_http_error(self, status: int, url_part: str = "") -> Iterator[None]:
+        """Inside the block, an API answer with this status (to a URL containing ``url_part``) is
+        what the scenario provokes, not a console error."""
+        expected = (status, url_part)
+        self._expected.append(expected)
         try:
             yield
         finally:
-            self._expected_statuses.difference_update(statuses)
+            self._expected.remove(expected)
 
     def check(self) -> None:
         """Fail now if the page logged an error so far (the fixture checks again at the end)."""

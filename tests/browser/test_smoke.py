@@ -57,7 +57,7 @@ def test_a_wrong_password_is_said_in_words(dash: Dashboard) -> None:
     dash.goto("/app/login")
     dash.by_id("login-email").fill(ADMIN[0])
     dash.by_id("login-password").fill("not-the-password")
-    with dash.expecting_http_error(401):
+    with dash.expecting_http_error(401, "/auth/login"):
         dash.by_id("login-submit").click()
         banner = dash.by_id("error-banner")
         banner.wait_for()
