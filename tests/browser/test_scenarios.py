@@ -70,7 +70,8 @@ def test_an_order_made_in_the_ui_is_delivered_traced_mapped_and_found_with_a_typ
     chosen_code = trail.locator("[data-testid='trail-candidate'][data-chosen='true']").first.get_attribute(
         "data-node"
     )
-    the_map = dash.by_id("order-map")
+    the_map = dash.page.locator("[data-testid='order-map'][data-ready='true']")  # outlines drawn
+    the_map.wait_for()
     the_map.get_by_test_id("map-destination").wait_for()
     assert the_map.locator(f"[data-testid='map-node-{chosen_code}'][data-chosen='true']").count() == 1
     assert the_map.get_by_test_id("map-route").count() >= 1
