@@ -14,12 +14,14 @@ ARGS ?=
 N ?= 1000
 CHAOS ?=
 
-.PHONY: help bootstrap run test test-future contract bench simulate chaos lint typecheck openapi ops deploy secrets clean distclean
+.PHONY: help bootstrap web run test test-future contract bench simulate chaos lint typecheck openapi ops deploy secrets clean distclean
 
 help: ## Show the targets
 	@awk -F":.*## " '/^[a-z-]+:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 bootstrap: ## Install .venv (project, tests, local cloud, linters) and .venv-sam (SAM CLI)
 	@bash scripts/bootstrap.sh
+web: ## Build the dashboard (web/ -> functions/dashboard/static) if its sources changed (WEB_FORCE=1 always)
+	@bash scripts/web.sh build
 run: ## Start the embedded local cloud (FRESH=1 wipes its state; PORT=..., SPEED=...)
 	@FRESH="$(FRESH)" PORT="$(PORT)" SPEED="$(SPEED)" bash scripts/run.sh
 test: ## Run every test tier, in parallel, printing skip reasons (PYTEST_ARGS="-k ...")

@@ -23,5 +23,6 @@ fi
 echo "deploy: $(python3.12 --version) for sam build"
 
 bash infra/deploy/bootstrap-secrets.sh "$ENV"
+bash scripts/web.sh build   # the dashboard's bundle into functions/dashboard/static, which sam build packages
 .venv-sam/bin/sam build --config-env "$ENV"
 exec .venv-sam/bin/sam deploy --config-env "$ENV" "$@"

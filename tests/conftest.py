@@ -7,6 +7,8 @@ which opt-in tiers run, and says why the others are skipped (`-ra` prints the re
   skips it, ``make chaos N=...`` runs the same scenario alone).
 * ``localstack``: runs only when ``LOCALSTACK_ENDPOINT`` is set (e.g. http://localhost:4566).
 * ``aws``: runs only when ``CIRRUS_AWS_LIVE=1`` (needs credentials for a real, deployed stage).
+* ``browser``: the dashboard in headless Chromium (tests/browser); skipped when Chromium, Playwright
+  or the dashboard's sources are missing, or with ``CIRRUS_BROWSER=0``.
 
 It also owns the clock (tests pass on any date; see docs/decisions/0017-one-clock-date-proof-tests.md):
 
@@ -91,12 +93,31 @@ def _opt_in_skips() -> dict[str, str]:
         skips["aws"] = "needs a real AWS account: set CIRRUS_AWS_LIVE=1 (and credentials)"
     if os.environ.get("CIRRUS_CHAOS_E2E") == "0":
         skips["chaos"] = "switched off with CIRRUS_CHAOS_E2E=0 (make chaos N=... runs the scenario alone)"
+    browser = _browser_unavailable()
+    if browser:
+        skips["browser"] = browser
     return skips
+
+
+def _browser_unavailable() -> str | None:
+    """Why the browser tier (tests/browser) cannot run here, or None."""
+    chromium = os.environ.get("CIRRUS_CHROMIUM", "/usr/bin/chromium")
+    if os.environ.get("CIRRUS_BROWSER") == "0":
+        return "switched off with CIRRUS_BROWSER=0"
+    if not (ROOT / "web" / "package.json").is_file():
+        return "no dashboard sources (web/package.json) to test"
+    if not os.access(chromium, os.X_OK):
+        return f"no Chromium at {chromium}: apt-get install chromium (make test does it as root)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (make bootstrap installs it)"
+    return None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     skips = _opt_in_skips()
-    tiers = [f"{m}={'off' if m in skips else 'on'}" for m in ("localstack", "aws", "chaos")]
+    tiers = [f"{m}={'off' if m in skips else 'on'}" for m in ("localstack", "aws", "chaos", "browser")]
     days = clock_shift_days(config)
     shift = f"date_sensitive tests run {days:g} days ahead" if days else "real"
     return [f"cirrus opt-in tiers: {', '.join(tiers)}", f"cirrus clock: {shift}"]

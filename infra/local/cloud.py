@@ -430,6 +430,8 @@ class LocalCloud:
         """Human-readable lines describing what is running (the CLI prints them)."""
         stack = self.resources
         lines = [f"API          {self.api_url}"]
+        if any(route.path == "/app" for route in stack.routes):  # the dashboard (ADR 0027)
+            lines.append(f"Dashboard    {self.api_url}/app/ (also {self.api_url}/; make web builds it)")
         for fn, url in self.function_urls.items():
             lines.append(f"Function URL {fn}: {url}")
         for poller in self.pollers:

@@ -15,6 +15,9 @@ results back:
 * Function URLs (``FunctionUrlConfig``) are served under ``/_fn/<FunctionLogicalId>/...`` with
   **payload format 2.0** events (``rawPath``, ``rawQueryString``, lower-case ``headers``, ``cookies``,
   ``requestContext.http.method``...);
+* routes are matched like API Gateway: the most specific one wins (no greedy ``{proxy+}``, more
+  literal segments, fewer parameters, a method over ``ANY``), and a trailing slash does not stop a
+  request from matching a non-greedy route (``/app/`` is the route ``/app``);
 * the first API is served at ``/``; every API is also reachable under ``/_api/<ApiLogicalId>/``;
   a REST API's stage is not part of local URLs; ``/_local/...`` are the local cloud's own
   endpoints (``control.py``: quiet status, chaos plan), never a function;
@@ -114,7 +117,8 @@ def _compile(route: HttpRoute) -> _CompiledRoute:
         else:
             regex += "/([^/]+)"
             params += 1
-    regex = regex or "/"
+    # API Gateway routes "/app/" to the route "/app" (a trailing slash does not make another path)
+    regex = regex + ("" if greedy else "/?") if regex else "/"
     # Most specific first: no greedy part, more literal segments, fewer parameters, a real method.
     score = (0 if greedy else 1, literals, -params, 0 if route.method == "ANY" else 1)
     return _CompiledRoute(route, re.compile(regex), tuple(names), score)

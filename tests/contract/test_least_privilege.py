@@ -92,6 +92,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InventoryTable": {"BatchGetItem", "GetItem", "UpdateItem"},
         "IntegrationsTable": {"GetItem", "PutItem", "UpdateItem"},  # claims, connector, logs
     },
+    "DashboardFunction": {},  # static files from its own package (ADR 0027)
     "EventPublisherFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "IntegrationsTable": {"Query"},  # who subscribed to what (webhook endpoints)
@@ -185,6 +186,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
         "states:StartExecution": {"FulfilmentStateMachine"},
         **_SEAL_SECRETS,
     },
+    "DashboardFunction": {},  # its own log group only
     "EventPublisherFunction": {
         "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
     },

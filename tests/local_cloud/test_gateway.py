@@ -220,6 +220,33 @@ def test_route_specificity() -> None:
     assert table.match("GET", "/orders/a b")[1] == {"id": "a b"}  # type: ignore[index]
     assert table.match("GET", "/deep/er/path")[1] == {"proxy": "deep/er/path"}  # type: ignore[index]
     assert table.match("GET", "/users/u1/x")[1] == {"user-id": "u1"}  # type: ignore[index]
+    # a trailing slash still matches a non-greedy route, as in API Gateway
+    assert target("GET", "/orders/export/") == "Export"
+    assert target("GET", "/orders/1/") == "GetOrder"
+
+
+def test_dashboard_routes_win_over_the_api_catch_all() -> None:
+    """The real template's shape: the dashboard's GET routes beside the API's ANY /{proxy+}."""
+    table = RouteTable(
+        [
+            HttpRoute("A", "HttpApi", "ANY", "/{proxy+}", "Api"),
+            HttpRoute("A", "HttpApi", "GET", "/", "Dashboard", "2.0"),
+            HttpRoute("A", "HttpApi", "GET", "/app", "Dashboard", "2.0"),
+            HttpRoute("A", "HttpApi", "GET", "/app/{proxy+}", "Dashboard", "2.0"),
+        ]
+    )
+
+    def target(method: str, path: str) -> str | None:
+        found = table.match(method, path)
+        return found[0].function if found else None
+
+    for path in ("/", "/app", "/app/", "/app/assets/index-abc.js", "/app/orders/o-1", "/app/../x"):
+        assert target("GET", path) == "Dashboard", path
+    assert table.match("GET", "/app/assets/a.js")[1] == {"proxy": "assets/a.js"}  # type: ignore[index]
+    for path in ("/health", "/orders", "/application", "/apps/x", "/docs/", "/auth/login"):
+        assert target("GET", path) == "Api", path
+    assert target("POST", "/app/x") == "Api"  # the dashboard answers GET only: the API says 404/405
+    assert target("POST", "/") is None  # no route: the gateway's own 404
 
 
 def test_port_in_use_is_reported(fixture_stack: Any) -> None:

@@ -104,9 +104,14 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "discover_patterns",
         "evaluate_experiments",
     }
-    routes = {(r.method, r.path) for r in real_stack.routes}
-    assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}
-    assert all(r.function == "ApiFunction" and r.payload_format_version == "1.0" for r in real_stack.routes)
+    routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
+    assert routes == {
+        ("ANY", "/{proxy+}", "ApiFunction", "1.0"),
+        # the dashboard (ADR 0027): "/" redirects to "/app/", which serves the single-page app
+        ("GET", "/", "DashboardFunction", "2.0"),
+        ("GET", "/app", "DashboardFunction", "2.0"),
+        ("GET", "/app/{proxy+}", "DashboardFunction", "2.0"),
+    }
 
 
 def test_outputs_that_need_local_services_are_reported(real_stack: Any) -> None:
