@@ -1,5 +1,6 @@
 """Scheduled maintenance: reservation expiry + reconciliation, recovery of lost intakes, backorder
-re-sourcing (also asked for by inventory receipts) and the daily node capacity reset."""
+re-sourcing (also asked for by inventory receipts), the daily node capacity reset and the hourly
+compaction of the order search index (ADR 0028)."""
 
 from typing import Any, Literal
 
@@ -19,7 +20,9 @@ logger = Logger(service="cirrus-maintenance")
 class MaintenanceJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    job: Literal["reservations", "recover_orders", "resource_backorders", "reset_node_capacity"]
+    job: Literal[
+        "reservations", "recover_orders", "resource_backorders", "reset_node_capacity", "compact_search_index"
+    ]
     tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
     skus: list[str] | None = Field(default=None, max_length=500)
 
@@ -44,6 +47,10 @@ def _run(job: MaintenanceJob) -> dict[str, Any]:
         result = maintenance.recover_orders(cfg.stuck_order_minutes)
     elif job.job == "resource_backorders":
         result = maintenance.resource_backorders(tenants, job.skus)
+    elif job.job == "compact_search_index":
+        from oms.services import search_compaction
+
+        result = search_compaction.compact(tenants)
     else:
         result = maintenance.reset_node_capacity(tenants)
     return result

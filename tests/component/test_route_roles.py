@@ -93,6 +93,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/products/{sku}"): Row(PEOPLE),
     ("PATCH", "/products/{sku}"): Row(ADMINS, body={"name": "taken over", "version": 1}),
     ("DELETE", "/products/{sku}"): Row(ADMINS),
+    # search: every person of the tenant; machines ingest and read by id, they do not browse
+    ("POST", "/search/orders"): Row(PEOPLE),
+    ("GET", "/search/orders"): Row(PEOPLE),
+    ("POST", "/search/products"): Row(PEOPLE),
     ("POST", "/sourcing-rules"): Row(ADMINS),
     ("GET", "/sourcing-rules"): Row(PEOPLE),
     ("POST", "/sourcing-rules/evaluate"): Row(PEOPLE),

@@ -88,7 +88,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(2 minutes)",
         "rate(10 minutes)",
         "cron(0 0 * * ? *)",
-        "rate(1 hour)",  # the learning loop: labels
+        "rate(1 hour)",  # the learning loop: labels; search index compaction
         "rate(4 hours)",  # node metrics
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
@@ -103,10 +103,15 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "update_node_performance",
         "discover_patterns",
         "evaluate_experiments",
+        "compact_search_index",
     }
-    routes = {(r.method, r.path) for r in real_stack.routes}
-    assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}
-    assert all(r.function == "ApiFunction" and r.payload_format_version == "1.0" for r in real_stack.routes)
+    routes = {(r.method, r.path): r.function for r in real_stack.routes}
+    assert routes == {
+        ("ANY", "/"): "ApiFunction",
+        ("ANY", "/{proxy+}"): "ApiFunction",
+        ("ANY", "/search/{proxy+}"): "SearchFunction",  # the same code, its own instances (ADR 0028)
+    }
+    assert all(r.payload_format_version == "1.0" for r in real_stack.routes)
 
 
 def test_outputs_that_need_local_services_are_reported(real_stack: Any) -> None:

@@ -450,6 +450,25 @@ class ClaimRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class SearchIndexRecord(Model):
+    """The order search index in the insights table (ADR 0028), pk=T#<tenant>#SIDX:
+    - sk=S#<stamp ms>#<first sequence number>: a segment, the index entries of one stream batch
+      for one tenant (compressed JSON, `packed`); expires a week after it is written, long after
+      compaction merged it into a block;
+    - sk=B#<stamp ms>: a block, the segments before its `cutoff` merged (one entry per order),
+      rewritten by the compaction job (one run per tenant at a time) until it is full."""
+
+    class Meta:
+        table_name = "cirrus-insights"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+    entries = NumberAttribute(null=True)
+    cutoff = NumberAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 class LearningRecord(Model):
     """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
     - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
@@ -515,7 +534,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
 )
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
-INSIGHTS_MODELS: tuple[type[Model], ...] = ()
+INSIGHTS_MODELS: tuple[type[Model], ...] = (SearchIndexRecord,)
 
 
 def bind_tables(cfg: Any) -> None:
