@@ -451,12 +451,10 @@ class ClaimRecord(Model):
 
 
 class SearchIndexRecord(Model):
-    """The order search index in the insights table (ADR 0028), pk=T#<tenant>#SIDX:
-    - sk=S#<stamp ms>#<first sequence number>: a segment, the index entries of one stream batch
-      for one tenant (compressed JSON, `packed`); expires a week after it is written, long after
-      compaction merged it into a block;
-    - sk=B#<stamp ms>: a block, the segments before its `cutoff` merged (one entry per order),
-      rewritten by the compaction job (one run per tenant at a time) until it is full."""
+    """The order search index in the insights table (ADR 0028; layout in data/search_index.py):
+    segments (pk=T#<tenant>#SIDX#<hour>, sk=S#<stamp>#<sequences>: one stream batch's entries
+    for one tenant, compressed, expiring after a week), blocks (pk=T#<tenant>#SIDX, sk=B#<stamp>:
+    segments merged by the compaction job) and the marker (sk=M, `cutoff`)."""
 
     class Meta:
         table_name = "cirrus-insights"

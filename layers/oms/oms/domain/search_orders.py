@@ -23,7 +23,7 @@ from typing import Any
 from oms.domain.clock import parse_iso
 from oms.domain.projections import OrderChange
 from oms.domain.search import SearchSpec
-from oms.domain.search_text import TextIndex, normalise, terms
+from oms.domain.search_text import PUNCTUATION, TextIndex, normalise, terms
 
 Entry = dict[str, Any]
 
@@ -149,12 +149,9 @@ class OrderDoc:
             "score": score,
         }
 
-    def whole_values(self) -> tuple[str, ...]:
-        """The fields a whole query token (an email, an order number, a SKU) is compared with."""
-        return (self.order_number, self.customer_email, self.external_id or "", *self.skus)
-
 
 _intern = sys.intern
+_PUNCTUATED = PUNCTUATION
 COMPOUND_EXACT, COMPOUND_PREFIX = 0.5, 0.25
 
 
@@ -163,6 +160,7 @@ class OrderIndex:
 
     def __init__(self) -> None:
         self.text = TextIndex()
+        self.wholes = TextIndex()  # whole values with punctuation: order number, email, id, SKUs
         self.docs: list[OrderDoc] = []
         self.numbers: dict[str, int] = {}  # order id -> doc number
         self.placed = 0
@@ -210,6 +208,8 @@ class OrderIndex:
         doc.external_id = str(entry["x"]) if entry.get("x") else None
         products = entry.get("p") or ()
         tags = entry.get("t") or ()
+        wholes = (doc.order_number, doc.customer_email, doc.external_id or "", *doc.skus)
+        self.wholes.add(number, [w for w in map(normalise, wholes) if _PUNCTUATED.search(w)])
         self.text.add(
             number,
             terms(
@@ -223,6 +223,18 @@ class OrderIndex:
             ),
         )
 
+    def _bonus(self, scored: dict[int, float], token: str) -> None:
+        """A whole query token (an email, an order number, a SKU) that is one of a document's
+        values ranks it higher; one that starts one, a little higher."""
+        exact = set(self.wholes.docs_of(token))
+        for doc in exact:
+            if doc in scored:
+                scored[doc] += COMPOUND_EXACT
+        prefixed = {doc for term in self.wholes.prefixed(token) for doc in self.wholes.docs_of(term)}
+        for doc in prefixed - exact:
+            if doc in scored:
+                scored[doc] += COMPOUND_PREFIX
+
     # ------------------------------------------------------------------ search
     def search(self, spec: SearchSpec) -> tuple[list[dict[str, Any]], int, tuple[Any, ...] | None]:
         """The page of hits (shown fields and score), how many match in all, and the sort key of
@@ -230,8 +242,8 @@ class OrderIndex:
         docs = self.docs
         if spec.terms:
             scored = self.text.search(spec.terms)
-            if spec.compounds:
-                scored = {n: s + _compound_bonus(docs[n], spec.compounds) for n, s in scored.items()}
+            for token in spec.compounds:
+                self._bonus(scored, token)
             candidates: Iterable[tuple[int, float]] = scored.items()
         else:
             candidates = ((n, 0.0) for n in range(len(docs)))
@@ -245,17 +257,6 @@ class OrderIndex:
         page = page[: spec.limit]
         hits = [docs[n].public(round(s, 6)) for n, s in page]
         return hits, len(matched), key(page[-1]) if more and page else None
-
-
-def _compound_bonus(doc: OrderDoc, tokens: list[str]) -> float:
-    bonus = 0.0
-    values = [normalise(v) for v in doc.whole_values() if v]
-    for token in tokens:
-        if token in values:
-            bonus += COMPOUND_EXACT
-        elif any(v.startswith(token) for v in values):
-            bonus += COMPOUND_PREFIX
-    return bonus
 
 
 def _filter(spec: SearchSpec) -> Callable[[OrderDoc], bool]:

@@ -35,26 +35,23 @@ MAX_EXPANSIONS = 10_000  # vocabulary terms one query term may expand to by pref
 MAX_QUERY_TERMS = 12
 _MERGE_FRESH_AT = 4096  # new terms kept aside before they are merged into the sorted vocabulary
 
-_SPLIT = re.compile(r"[\W_]+")
+_SPLIT = PUNCTUATION = re.compile(r"[\W_]+")
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
-_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def normalise(text: str) -> str:
     """Case folded, accents removed, compatibility forms unified."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def terms(*texts: str | None) -> list[str]:
     """The distinct terms of the texts, in order of appearance."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        if text:
-            for part in _SPLIT.split(normalise(text)):
-                if part:
-                    seen.setdefault(part, None)
-    return list(seen)
+    parts = _SPLIT.split(normalise(" ".join(t for t in texts if t)))
+    return list(dict.fromkeys(p for p in parts if p))
 
 
 def compounds(text: str) -> list[str]:
@@ -152,20 +149,25 @@ class TextIndex:
 
     def match(self, query_term: str) -> dict[int, float]:
         """Document -> its best score for one query term (exact, prefix, one typo)."""
+        held = self.postings.get(query_term)
         scores: dict[int, float] = {}
+        if held is not None:
+            scores = dict.fromkeys([held] if isinstance(held, int) else held, EXACT)
+        # the rest in order of falling weight, each taking only documents not scored yet
         if len(query_term) >= MIN_PREFIX:
-            for term in self.prefixed(query_term):
-                weight = prefix_score(query_term, term)
-                for doc in self.docs_of(term):
-                    if scores.get(doc, 0.0) < weight:
-                        scores[doc] = weight
+            for term in sorted(self.prefixed(query_term), key=len):
+                self._offer(scores, term, prefix_score(query_term, term))
         for term in self.typos(query_term):
-            for doc in self.docs_of(term):
-                if scores.get(doc, 0.0) < FUZZY:
-                    scores[doc] = FUZZY
-        for doc in self.docs_of(query_term):
-            scores[doc] = EXACT
+            self._offer(scores, term, FUZZY)
         return scores
+
+    def _offer(self, scores: dict[int, float], term: str, weight: float) -> None:
+        held = self.postings[term]
+        if isinstance(held, int):
+            scores.setdefault(held, weight)
+        else:
+            for doc in held:
+                scores.setdefault(doc, weight)
 
     def search(self, query_terms: list[str]) -> dict[int, float]:
         """Documents matching every query term, with the mean of their term scores."""

@@ -2,22 +2,25 @@
 
 Writing (the projection function): `apply(changes)` is a read model of services.projections. Per
 stream batch and per tenant it writes ONE segment item, the batch's index entries, keyed by the
-batch's first record (its time and sequence number): a retried batch writes the same key again.
+batch's first record's time and its first and last sequence numbers: the same batch retried
+writes the same key again; a retry that is a longer batch from the same record (Lambda does not
+promise the same boundaries) is a new segment, which readers then read too (its entries that
+they had are applied again, changing nothing).
 
 Reading (the API or search function): a search process holds an `OrderIndex` per tenant in
-memory (the most recently used `MAX_TENANTS`). The first search of a tenant loads it (its blocks,
-then the segments after the blocks' cutoff); every search after that reads only the segments
-stamped since the newest one it has, less `OVERLAP_MS` (one Query, usually empty), so an order
-is searchable as soon as its segment is written. A segment may become readable up to about
-40 s after its stamp (a batch stamped at most LAG_LIMIT_MS in the past, then written within the
-function's 30 s timeout); looking back a minute catches it, and segments already applied are
-skipped by key. Applying is idempotent in any case (domain.search_orders)."""
+memory (the most recently used `MAX_TENANTS`). The first search of a tenant loads it (the
+marker's cutoff, the blocks, then the segments stamped after the cutoff); every search after
+that reads only the segments stamped since its previous refresh, less `OVERLAP_MS` (one Query of
+the current hour's partition, usually empty), so an order is searchable as soon as its segment
+is written. A segment may become readable up to about 40 s after its stamp (a batch stamped at
+most LAG_LIMIT_MS in the past, then written within the function's 30 s timeout); looking back a
+minute catches it, and segments already applied are skipped by key. Applying is idempotent in
+any case (domain.search_orders)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,7 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_TENANTS = 8  # tenants' indexes one process keeps (least recently searched leave first)
 OVERLAP_MS = 60_000  # how far back a refresh looks for segments that became readable late
-RELOAD_AFTER_SECONDS = 86_400.0  # an index not refreshed for this long is loaded again
+AHEAD_MS = 120_000  # segments may be stamped this far ahead of this process's clock (skew)
+RELOAD_AFTER_MS = 86_400_000  # an index not refreshed for this long is loaded again
 
 transient_when_busy(SearchIndexRepository)
 repository = SearchIndexRepository()
@@ -49,8 +53,9 @@ def apply(changes: Sequence[OrderChange]) -> None:
     first = changes[0]
     first_ms = int(first.approximate_at * 1000) if first.approximate_at is not None else None
     stamp = segment_stamp(first_ms, int(epoch() * 1000))
+    sequences = f"{first.sequence}-{changes[-1].sequence}"
     for tenant_id, entries in by_tenant.items():
-        written = repository.put_segment(tenant_id, stamp, first.sequence, entries)
+        written = repository.put_segment(tenant_id, stamp, sequences, entries)
         log.debug("search segment for %s: %d entries, %d bytes", tenant_id, len(entries), written)
 
 
@@ -59,9 +64,9 @@ def apply(changes: Sequence[OrderChange]) -> None:
 class _Held:
     index: OrderIndex = field(default_factory=OrderIndex)
     loaded: bool = False
-    watermark: int = 0  # the newest segment stamp applied (or the blocks' cutoff)
+    watermark: int = 0  # the newest segment stamp applied (or the cutoff of the blocks loaded)
     seen: dict[str, int] = field(default_factory=dict)  # segment key -> stamp, within the overlap
-    refreshed_at: float = 0.0
+    refreshed_at: int = 0  # epoch ms of the last refresh (this process's clock)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -73,6 +78,10 @@ def forget() -> None:
     """Drop every index this process holds (a new deployment of the tables; tests)."""
     with _held_lock:
         _held.clear()
+
+
+def _now_ms() -> int:
+    return int(epoch() * 1000)
 
 
 @contextmanager
@@ -87,27 +96,29 @@ def current(tenant_id: str) -> Iterator[OrderIndex]:
                 _held.popitem(last=False)
         _held.move_to_end(key)
     with held.lock:
-        if not held.loaded or time.monotonic() - held.refreshed_at > RELOAD_AFTER_SECONDS:
-            _load(held, tenant_id)
+        now = _now_ms()
+        if not held.loaded or not 0 <= now - held.refreshed_at <= RELOAD_AFTER_MS:
+            _load(held, tenant_id, now)
         else:
-            _refresh(held, tenant_id)
+            _refresh(held, tenant_id, now)
         yield held.index
 
 
-def _load(held: _Held, tenant_id: str) -> None:
+def _load(held: _Held, tenant_id: str, now: int) -> None:
+    merged = repository.merged(tenant_id)
     index = OrderIndex()
-    cutoff = 0
-    for block in repository.blocks(tenant_id):
+    for block in reversed(merged.blocks):
         index.apply(block.entries())
-        cutoff = max(cutoff, block.cutoff)
-    held.index, held.watermark, held.seen = index, cutoff, {}
-    _apply_segments(held, repository.segments_after(tenant_id, cutoff - OVERLAP_MS))
-    held.loaded = True
+    held.index, held.watermark, held.seen = index, merged.cutoff, {}
+    _apply_segments(held, repository.segments_between(tenant_id, merged.cutoff - OVERLAP_MS, now + AHEAD_MS))
+    held.refreshed_at, held.loaded = now, True
     log.info("search index of %s loaded: %d orders", tenant_id, len(index))
 
 
-def _refresh(held: _Held, tenant_id: str) -> None:
-    _apply_segments(held, repository.segments_after(tenant_id, held.watermark - OVERLAP_MS))
+def _refresh(held: _Held, tenant_id: str, now: int) -> None:
+    since = max(held.watermark, held.refreshed_at) - OVERLAP_MS
+    _apply_segments(held, repository.segments_between(tenant_id, since, now + AHEAD_MS))
+    held.refreshed_at = now
 
 
 def _apply_segments(held: _Held, segments: list[StoredSegment]) -> None:
@@ -117,7 +128,6 @@ def _apply_segments(held: _Held, segments: list[StoredSegment]) -> None:
         held.index.apply(segment.entries())
         held.seen[segment.sk] = segment.stamp
         held.watermark = max(held.watermark, segment.stamp)
-    horizon = held.watermark - OVERLAP_MS
-    if len(held.seen) > 64:
+    if len(held.seen) > 256:
+        horizon = max(held.watermark, held.refreshed_at) - 2 * OVERLAP_MS
         held.seen = {sk: stamp for sk, stamp in held.seen.items() if stamp >= horizon}
-    held.refreshed_at = time.monotonic()
