@@ -114,6 +114,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"Query"},
         "OrdersTable": {"BatchGetItem", "PutItem", "Query"},
         "OrdersTable/index/by_status": {"Query"},
+        "OrdersTable/index/by_tenant": {"Query"},  # rebuild_search_index
         "InventoryTable": {
             "BatchGetItem",
             "BatchWriteItem",  # old capacity counters

@@ -222,20 +222,20 @@ class SearchSpec:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-# The types of a sort key, by sort: (score, created, id), (created, id), (amount, created, id)...
+# The types of a sort key (domain.order_index): orders by relevance (-score, -created, id), by
+# another sort (one integer, id); products (-score, sku) or (sku,).
 _KEY_TYPES: dict[str, tuple[type, ...]] = {
     "relevance": (float, int, str),
-    "created_at": (int, str),
-    "-created_at": (int, str),
-    "total_amount": (int, int, str),
-    "-total_amount": (int, int, str),
+    "orders": (int, str),
     "products:relevance": (float, str),
     "products:sku": (str,),
 }
 
 
 def _key_types(spec: SearchSpec) -> tuple[type, ...]:
-    return _KEY_TYPES[f"products:{spec.sort}" if spec.kind == "products" else spec.sort]
+    if spec.kind == "products":
+        return _KEY_TYPES[f"products:{spec.sort}"]
+    return _KEY_TYPES["relevance" if spec.sort == "relevance" else "orders"]
 
 
 def _seal(body: bytes) -> str:

@@ -17,7 +17,8 @@ Matching a query term `q` against the vocabulary, each document keeps its best s
   candidates are generated from q and looked up (about 75 x len(q) dictionary probes), so the
   cost does not grow with the vocabulary. Numbers get no typo tolerance: a date or an order
   number one digit off is another date or order.
-A document matches a query when it matches every term; its score is the mean of its term scores.
+A document matches a query when it matches every term; its score is the mean of its term scores
+(computed the same way for every document, so equal matches have equal scores exactly).
 """
 
 from __future__ import annotations
@@ -175,13 +176,16 @@ class TextIndex:
             return {}
         ranked = sorted(query_terms, key=self.size_of)
         total = self.match(ranked[0])
-        for term in ranked[1:]:
+        n = len(ranked)
+        for i, term in enumerate(ranked[1:], start=2):
             if not total:
                 break
             scores = self.match(term)
-            total = {doc: score + scores[doc] for doc, score in total.items() if doc in scores}
-        n = len(query_terms)
-        return {doc: round(score / n, 6) for doc, score in total.items()}
+            if i < n:
+                total = {doc: score + scores[doc] for doc, score in total.items() if doc in scores}
+            else:  # the last term: the mean at once
+                total = {doc: (score + scores[doc]) / n for doc, score in total.items() if doc in scores}
+        return total
 
 
 def query_terms(text: str | None) -> list[str]:

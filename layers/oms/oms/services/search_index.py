@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from oms.config import settings
 from oms.data.busy import transient_when_busy
 from oms.data.search_index import SearchIndexRepository, StoredSegment
 from oms.domain.clock import epoch
+from oms.domain.order_index import OrderIndex
 from oms.domain.projections import OrderChange
-from oms.domain.search_orders import OrderIndex, entries_by_tenant, segment_stamp
+from oms.domain.search_orders import entries_by_tenant, placed_entry, segment_stamp
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +135,40 @@ def _apply_segments(held: _Held, segments: list[StoredSegment]) -> None:
     if len(held.seen) > 256:
         horizon = max(held.watermark, held.refreshed_at) - 2 * OVERLAP_MS
         held.seen = {sk: stamp for sk, stamp in held.seen.items() if stamp >= horizon}
+
+
+# ---------------------------------------------------------------------- rebuilding
+REBUILD_PAGE = 100
+
+
+def rebuild(tenant_id: str, cursor: str | None = None, budget_seconds: float = 90.0) -> dict[str, Any]:
+    """Write the index entries of every order the tenant has, read from the orders table (a new
+    or lost index; the stream keeps 24 hours only). Each page of orders is one segment stamped
+    now, so warm readers pick it up like any other; applying being idempotent, rebuilding over a
+    live index changes nothing it had. Stops after `budget_seconds` with the cursor to go on from
+    (the maintenance job `rebuild_search_index` takes it back)."""
+    from oms.services.context import repos
+
+    started, written, pages = time.monotonic(), 0, 0
+    while True:
+        ids, cursor = repos.orders.page_ids(
+            tenant_id,
+            status=None,
+            email=None,
+            created_from=None,
+            created_to=None,
+            limit=REBUILD_PAGE,
+            cursor=cursor,
+        )
+        entries = []
+        for order in repos.orders.batch_get(tenant_id, ids):
+            entries.append(placed_entry(order.id, order.model_dump(mode="json")))
+            entries.append(
+                {"o": order.id, "v": order.version, "st": order.status.value, "u": order.updated_at}
+            )
+        if entries:
+            pages += 1
+            repository.put_segment(tenant_id, _now_ms(), f"rebuild-{uuid.uuid4().hex[:12]}", entries)
+            written += len(ids)
+        if cursor is None or time.monotonic() - started > budget_seconds:
+            return {"orders": written, "segments": pages, "cursor": cursor}
