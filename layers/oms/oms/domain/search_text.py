@@ -99,20 +99,20 @@ class TextIndex:
         return len(self.postings)
 
     def add(self, doc: int, doc_terms: Iterable[str]) -> None:
-        postings = self.postings
+        postings, fresh, get = self.postings, self._fresh, self.postings.get
         for term in doc_terms:
-            held = postings.get(term)
+            held = get(term)
             if held is None:
                 postings[term] = doc
-                self._fresh.append(term)
+                fresh.append(term)
                 if not term.isascii() and term.isalpha():
                     self.alphabet.update(term)
-            elif isinstance(held, int):
+            elif type(held) is int:
                 if held != doc:
                     postings[term] = [held, doc]
-            elif held[-1] != doc:
-                held.append(doc)
-        if len(self._fresh) >= _MERGE_FRESH_AT:
+            elif held[-1] != doc:  # type: ignore[index]
+                held.append(doc)  # type: ignore[union-attr]
+        if len(fresh) >= _MERGE_FRESH_AT:
             self._merge()
 
     def _merge(self) -> None:
