@@ -26,6 +26,7 @@ from oms.data.records import SearchIndexRecord
 from oms.domain.clock import epoch
 
 SEGMENT_DAYS = 7  # a segment's life; compaction merges it into a block within the hour
+LOOK_BACK_DAYS = 60  # the furthest back a read of segments goes
 MAX_ITEM_BYTES = 300_000  # DynamoDB takes 400 KB an item; a bigger segment is split
 HOUR_MS = 3_600_000
 SEGMENT, BLOCK, MARKER = "S#", "B#", "M"
@@ -137,9 +138,15 @@ class SearchIndexRepository:
         return written
 
     def segments_between(self, tenant_id: str, low_ms: int, high_ms: int) -> list[StoredSegment]:
-        """Segments stamped in [low_ms, high_ms), oldest first: one Query per hour partition."""
+        """Segments stamped in [low_ms, high_ms), oldest first: one Query per hour partition.
+        Without a cutoff yet (low_ms <= 0) from SEGMENT_DAYS ago, when the oldest still live was
+        written; never more than LOOK_BACK_DAYS back (a local cloud stopped for days and started
+        again still finds the segments its compaction had not reached: they do not expire there)."""
         found: list[StoredSegment] = []
-        low_ms = max(low_ms, int(epoch() * 1000) - SEGMENT_DAYS * 86_400_000, 0)
+        now = int(epoch() * 1000)
+        low_ms = max(
+            low_ms if low_ms > 0 else now - SEGMENT_DAYS * 86_400_000, now - LOOK_BACK_DAYS * 86_400_000
+        )
         hour = low_ms - low_ms % HOUR_MS
         while hour < high_ms:
             rows = SearchIndexRecord.query(
