@@ -1,5 +1,6 @@
 """Scheduled maintenance: reservation expiry + reconciliation, recovery of lost intakes, backorder
-re-sourcing (also asked for by inventory receipts) and the daily node capacity reset."""
+re-sourcing (also asked for by inventory receipts), the daily node capacity reset and the hourly
+compaction of the order search index, and its rebuild from the orders table on demand (ADR 0028)."""
 
 from typing import Any, Literal
 
@@ -19,9 +20,17 @@ logger = Logger(service="cirrus-maintenance")
 class MaintenanceJob(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    job: Literal["reservations", "recover_orders", "resource_backorders", "reset_node_capacity"]
+    job: Literal[
+        "reservations",
+        "recover_orders",
+        "resource_backorders",
+        "reset_node_capacity",
+        "compact_search_index",
+        "rebuild_search_index",
+    ]
     tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
     skus: list[str] | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=2000)  # rebuild_search_index: go on from
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -44,6 +53,16 @@ def _run(job: MaintenanceJob) -> dict[str, Any]:
         result = maintenance.recover_orders(cfg.stuck_order_minutes)
     elif job.job == "resource_backorders":
         result = maintenance.resource_backorders(tenants, job.skus)
+    elif job.job == "compact_search_index":
+        from oms.services import search_compaction
+
+        result = search_compaction.compact(tenants)
+    elif job.job == "rebuild_search_index":
+        from oms.services import search_index
+
+        if not job.tenant_id:
+            raise ValueError("rebuild_search_index needs a tenant_id")
+        result = search_index.rebuild(job.tenant_id, job.cursor)
     else:
         result = maintenance.reset_node_capacity(tenants)
     return result

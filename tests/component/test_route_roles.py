@@ -100,6 +100,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/product-categories"): Row(PEOPLE),
     ("GET", "/product-categories/{name}"): Row(PEOPLE),
     ("PATCH", "/product-categories/{name}"): Row(ADMINS, body={"version": 1, "description": "taken over"}),
+    # search: every person of the tenant; machines ingest and read by id, they do not browse
+    ("POST", "/search/orders"): Row(PEOPLE),
+    ("GET", "/search/orders"): Row(PEOPLE),
+    ("POST", "/search/products"): Row(PEOPLE),
     ("POST", "/sourcing-rules"): Row(ADMINS),
     ("GET", "/sourcing-rules"): Row(PEOPLE),
     ("POST", "/sourcing-rules/evaluate"): Row(PEOPLE),

@@ -115,6 +115,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"Query"},
         "OrdersTable": {"BatchGetItem", "PutItem", "Query"},
         "OrdersTable/index/by_status": {"Query"},
+        "OrdersTable/index/by_tenant": {"Query"},  # rebuild_search_index
         "InventoryTable": {
             "BatchGetItem",
             "BatchWriteItem",  # old capacity counters
@@ -126,6 +127,12 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         },
         "InventoryTable/index/by_group": {"Query"},
         "IntegrationsTable": {"PutItem"},  # the task log
+        "InsightsTable": {"PutItem", "Query"},  # search index compaction: segments in, blocks out
+    },
+    "SearchFunction": {
+        "DirectoryTable": {"GetItem"},  # the caller's user or API key
+        "InsightsTable": {"Query"},  # the search index's blocks and segments
+        "InventoryTable": {"Query"},  # a tenant's catalog partition (product search)
     },
     "ShopifyWebhookFunction": {"IntegrationsTable": {"GetItem"}},  # the connector, for its secret
     "WebhookDispatcherFunction": {"IntegrationsTable": {"GetItem", "PutItem", "Query", "UpdateItem"}},
@@ -154,6 +161,7 @@ _RULES = {
         "node-performance",
         "discover-patterns",
         "evaluate-experiments",
+        "search-compaction",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's
@@ -191,6 +199,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
         "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
     },
     "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue"}},
+    "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
     "FulfilmentTaskFunction": {},
     "LearningFunction": {"sqs:DeleteMessage": {"LearningQueue"}, "sqs:ReceiveMessage": {"LearningQueue"}},
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},

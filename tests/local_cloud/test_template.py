@@ -88,7 +88,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(2 minutes)",
         "rate(10 minutes)",
         "cron(0 0 * * ? *)",
-        "rate(1 hour)",  # the learning loop: labels
+        "rate(1 hour)",  # the learning loop: labels; search index compaction
         "rate(4 hours)",  # node metrics
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
@@ -103,10 +103,12 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "update_node_performance",
         "discover_patterns",
         "evaluate_experiments",
+        "compact_search_index",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {
         ("ANY", "/{proxy+}", "ApiFunction", "1.0"),
+        ("ANY", "/search/{proxy+}", "SearchFunction", "1.0"),  # the same code, its own instances (ADR 0028)
         # the dashboard (ADR 0027): "/" redirects to "/app/", which serves the single-page app
         ("GET", "/", "DashboardFunction", "2.0"),
         ("GET", "/app", "DashboardFunction", "2.0"),

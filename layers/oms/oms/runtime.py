@@ -31,7 +31,8 @@ def reinit() -> None:
     secrets_box.reset()
     _state["initialised"] = False
     init()
-    from oms.services import experiments, learning  # process caches of another configuration
+    from oms.services import experiments, learning, search_index  # caches of another configuration
 
     learning.reset()
     experiments.forget_cache()
+    search_index.forget()

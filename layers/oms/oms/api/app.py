@@ -13,6 +13,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     ops,
     orders,
     products,
+    search,
     sourcing,
     system,
     webhooks,

@@ -465,6 +465,23 @@ class ClaimRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class SearchIndexRecord(Model):
+    """The order search index in the insights table (ADR 0028; layout in data/search_index.py):
+    segments (pk=T#<tenant>#SIDX#<hour>, sk=S#<stamp>#<sequences>: one stream batch's entries
+    for one tenant, compressed, expiring after a week), blocks (pk=T#<tenant>#SIDX, sk=B#<stamp>:
+    segments merged by the compaction job) and the marker (sk=M, `cutoff`)."""
+
+    class Meta:
+        table_name = "cirrus-insights"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+    entries = NumberAttribute(null=True)
+    cutoff = NumberAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 class LearningRecord(Model):
     """The learning loop's items in the orders table (ADR 0023), all compressed JSON (`packed`):
     - pk=T#<tenant>#O#<order id>, sk=OUTCOME#<node id>: what a sourcing decision predicted for
@@ -531,7 +548,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
 )
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
-INSIGHTS_MODELS: tuple[type[Model], ...] = ()
+INSIGHTS_MODELS: tuple[type[Model], ...] = (SearchIndexRecord,)
 
 
 def bind_tables(cfg: Any) -> None:

@@ -64,6 +64,7 @@ def order_changes(records: Sequence[Mapping[str, Any]]) -> list[OrderChange]:
                 old=decode(old_image),
                 new=decode(new_image),
                 created_at=created.split("#", 1)[0] if created else None,
+                approximate_at=_seconds(change.get("ApproximateCreationDateTime")),
             )
         )
     return changes
@@ -86,3 +87,10 @@ def body_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _string(image: Mapping[str, Any] | None, name: str) -> str | None:
     value = (image or {}).get(name)
     return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -20,7 +20,8 @@ class OrderChange:
     (every change). `old`/`new` are the item's documents before and after (None when it did not
     exist before / was removed). `created_at` is the order's creation time, which every header
     carries in its index key, so a header change can be counted in the day its order was placed.
-    `sequence` is the stream record's sequence number (a retried batch repeats it)."""
+    `sequence` is the stream record's sequence number (a retried batch repeats it);
+    `approximate_at` the record's ApproximateCreationDateTime (epoch seconds), when known."""
 
     sequence: str
     tenant_id: str
@@ -29,6 +30,7 @@ class OrderChange:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     created_at: str | None
+    approximate_at: float | None = None
 
     @property
     def placed(self) -> bool:
