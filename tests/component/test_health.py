@@ -34,6 +34,7 @@ CHECKS = {
     "update_node_performance_schedule",
     "discover_patterns_schedule",
     "evaluate_experiments_schedule",
+    "reconcile_analytics_schedule",
 }
 
 

@@ -92,6 +92,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(4 hours)",  # node metrics
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
+        "cron(45 1 * * ? *)",  # the analytics counters' reconcile
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -103,6 +104,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "update_node_performance",
         "discover_patterns",
         "evaluate_experiments",
+        "reconcile_analytics",
     }
     routes = {(r.method, r.path) for r in real_stack.routes}
     assert routes == {("ANY", "/"), ("ANY", "/{proxy+}")}

@@ -25,7 +25,9 @@ ReadModel = Callable[[Sequence[OrderChange]], None]
 def read_models() -> list[tuple[str, ReadModel]]:
     """The read models kept from the stream, by name (imported here, not at module load, so a
     function that never projects does not pay for their imports)."""
-    return []
+    from oms.services import analytics
+
+    return [("analytics", analytics.apply)]
 
 
 def project(records: Sequence[Mapping[str, Any]]) -> str | None:
