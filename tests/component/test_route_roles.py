@@ -93,6 +93,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/products/{sku}"): Row(PEOPLE),
     ("PATCH", "/products/{sku}"): Row(ADMINS, body={"name": "taken over", "version": 1}),
     ("DELETE", "/products/{sku}"): Row(ADMINS),
+    # analytics: figures of the caller's tenant, for every person in it (ADR 0029)
+    ("GET", "/analytics/dashboard"): Row(PEOPLE),
+    ("GET", "/analytics/orders/volume"): Row(PEOPLE),
+    ("GET", "/analytics/inventory/summary"): Row(PEOPLE),
     ("POST", "/sourcing-rules"): Row(ADMINS),
     ("GET", "/sourcing-rules"): Row(PEOPLE),
     ("POST", "/sourcing-rules/evaluate"): Row(PEOPLE),

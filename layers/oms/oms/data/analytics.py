@@ -54,6 +54,11 @@ def _code(exc: ClientError) -> str:
 
 
 def _reasons(exc: ClientError) -> list[str]:
+    """A cancelled transaction's reason per item, in the order the items were sent ("None": no
+    reason; pynamodb keeps them beside the response, botocore inside it)."""
+    kept = getattr(exc, "cancellation_reasons", None)
+    if kept:
+        return [str(r.code) if r is not None else "None" for r in kept]
     return [str((r or {}).get("Code") or "None") for r in exc.response.get("CancellationReasons", [])]
 
 
