@@ -356,6 +356,27 @@ def test_the_reconcile_job_repairs_a_corrupted_bucket(
     assert again["fixed"] == [] and again["in_step"] == again["days"]
 
 
+def test_the_reconcile_job_rebuilds_lost_buckets_for_every_tenant(
+    stack: Any, story: dict[str, str], story_clock: TravelClock, feeder: Feeder, invoke: Any
+) -> None:
+    admin = person(stack)
+    feeder.catch_up()
+    story_clock.travel(minutes=30)  # every change counted and settled
+    admin = person(stack)
+    right = assert_dashboard_matches(admin, "2026-06-01", TODAY)
+    table = boto3.client("dynamodb")
+    for day in ("2026-06-12", TODAY):  # as if the counters were new: nothing kept yet
+        table.delete_item(
+            TableName=stack["InsightsTable"], Key={"pk": {"S": "T#demo#AN"}, "sk": {"S": f"D#{day}"}}
+        )
+    assert admin.get("/analytics/dashboard?from_date=2026-06-01").body["orders"] == 0
+    # the nightly run, as the schedule invokes it (every tenant), told to go further back
+    result = invoke("LearningFunction", {"job": "reconcile_analytics", "days": 30})
+    assert result["tenants"] >= 1
+    rebuilt = assert_dashboard_matches(admin, "2026-06-01", TODAY)
+    assert rebuilt["orders"] == right["orders"] and rebuilt["top_nodes"] == right["top_nodes"]
+
+
 def test_bad_ranges_are_client_mistakes(stack: Any) -> None:
     admin = person(stack)
     for query, code in (
