@@ -7,8 +7,10 @@ buckets with one query, and the stock with a query of the tenant's items: never 
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from oms.data.analytics import AnalyticsRepository
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 buckets = AnalyticsRepository()
 _MAX_ROUNDS = 10
+_BATCH_GET = 100  # keys a BatchGetItem takes
+_READERS = 8
 
 
 # ---------------------------------------------------------------------------- the read model
@@ -55,12 +59,19 @@ def apply(changes: Sequence[OrderChange]) -> None:
 # ---------------------------------------------------------------------------- the answers
 def _stock(tenant_id: str) -> tuple[list[Any], list[Any]]:
     """The tenant's nodes (one query of its nodes partition) and stock items (one query of its
-    items group, then the items by key)."""
+    items group, then the items by key, 100 a request, several requests at once)."""
     from oms.services.context import repos
 
-    nodes = repos.nodes.all(tenant_id)
-    items = repos.stock.batch_get(tenant_id, list(repos.stock.all_ids(tenant_id)))
-    return nodes, items
+    def read(part: list[str]) -> list[Any]:
+        return repos.stock.batch_get(tenant_id, part)
+
+    with ThreadPoolExecutor(max_workers=_READERS) as pool:
+        # each task in a copy of this context: what the request's context holds goes along
+        nodes = pool.submit(contextvars.copy_context().run, repos.nodes.all, tenant_id)
+        ids = list(repos.stock.all_ids(tenant_id))
+        parts = [ids[k : k + _BATCH_GET] for k in range(0, len(ids), _BATCH_GET)]
+        reads = [pool.submit(contextvars.copy_context().run, read, part) for part in parts]
+        return nodes.result(), [item for r in reads for item in r.result()]
 
 
 def dashboard(principal: Principal, query: figures.DashboardQuery) -> dict[str, Any]:
