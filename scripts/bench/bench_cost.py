@@ -325,11 +325,8 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     consumers that act on it, 10 per request; the webhook dispatcher and the connector worker take
     batches of 10. Here no webhook endpoint is subscribed and the orders are the API's own (no
     channel to tell): their events go nowhere. A webhook delivery's own cost is
-    `make bench BENCH=integrations`.
-
-    The stream's second consumer, the projection function (the read models: analytics counters,
-    the search index; ADRs 0028, 0029), takes the same stream in batches of 100 too, through its
-    own filter: the header changes and the order bodies."""
+    `make bench BENCH=integrations`. The projection function (the read models, ADRs 0028, 0029)
+    takes the stream in batches of 100 too, through its filter: the headers and the bodies."""
     import boto3
 
     from oms.data.stream import header_from_image
@@ -450,12 +447,7 @@ def run() -> list[dict[str, Any]]:
             target=3,
             note="outcome records, the learning queue, labels and node metrics",
         ),
-        figure(
-            "read models add per 1M orders",
-            read_models,
-            "$",
-            note="the projection function fed the stream in batches of 100: analytics counters, search",
-        ),
+        figure("read models add per 1M orders", read_models, "$", note="projection function, batches of 100"),
         figure("cost per 1M orders with the learning loop and read models", total, "$", target=50),
         figure("Lambda invocations per order", invocations, "runs"),
         figure("Express executions per order", executions, "runs"),
