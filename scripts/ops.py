@@ -4,7 +4,7 @@
     python scripts/ops.py dlq replay connectors [--limit 100]
     python scripts/ops.py tasks [--tenant demo]
     python scripts/ops.py jobs run label_outcomes     (or update_node_performance, discover_patterns,
-                                                       evaluate_experiments)
+                                                       evaluate_experiments, reconcile_analytics)
 
 `--api` (or CIRRUS_API) is the API's base URL, default the local cloud; the platform owner's
 credentials come from CIRRUS_OPS_EMAIL / CIRRUS_OPS_PASSWORD (the local demo owner by default).
@@ -22,7 +22,13 @@ from typing import Any
 
 import requests
 
-JOBS = ["label_outcomes", "update_node_performance", "discover_patterns", "evaluate_experiments"]
+JOBS = [
+    "label_outcomes",
+    "update_node_performance",
+    "discover_patterns",
+    "evaluate_experiments",
+    "reconcile_analytics",
+]
 
 
 def _session(api: str, jobs: bool = False) -> requests.Session:

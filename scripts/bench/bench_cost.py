@@ -325,7 +325,8 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     consumers that act on it, 10 per request; the webhook dispatcher and the connector worker take
     batches of 10. Here no webhook endpoint is subscribed and the orders are the API's own (no
     channel to tell): their events go nowhere. A webhook delivery's own cost is
-    `make bench BENCH=integrations`."""
+    `make bench BENCH=integrations`. The projection function (the read models, ADRs 0028, 0029)
+    takes the stream in batches of 100 too, through its filter: the headers and the bodies."""
     import boto3
 
     from oms.data.stream import header_from_image
@@ -333,14 +334,19 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     from tests.component.helpers import sqs_records, stream_records
 
     meter._local.ignore = True
-    records = [r for r in stream_records(stack) if r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER"]
+    everything = stream_records(stack)
     meter._local.ignore = False
+    records = [r for r in everything if r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER"]
+    projected = [r for r in everything if r["dynamodb"]["Keys"]["sk"]["S"] in ("ORDER", "BODY")]
     for r in records:  # what the outbox derives, whether or not a consumer wants it
         change = r["dynamodb"]
         old, new = header_from_image(change.get("OldImage")), header_from_image(change.get("NewImage"))
         meter.calls["domain events"] += len(events_from_change(old, new, None))
     for start in range(0, len(records), 100):
         stack.invoke("EventPublisherFunction", {"Records": records[start : start + 100]})
+    for start in range(0, len(projected), 100):
+        outcome = stack.invoke("ProjectionFunction", {"Records": projected[start : start + 100]})
+        assert not outcome.errored and not outcome.payload["batchItemFailures"], outcome.payload
     sqs = boto3.client("sqs")
     for queue, consumer in (
         ("WebhookQueue", "WebhookDispatcherFunction"),
@@ -409,6 +415,7 @@ def run() -> list[dict[str, Any]]:
     }
     total = sum(cost.values()) * 1e6
     learning = _learning_cost(meter, n)
+    read_models = _read_models_cost(meter, n)
 
     print(f"  per order, averaged over {n} orders taken to DELIVERED:")
     for key, value in sorted(per.items()):
@@ -428,7 +435,7 @@ def run() -> list[dict[str, Any]]:
     return [
         figure(
             "cost per 1M orders (list price)",
-            total - learning,
+            total - learning - read_models,
             "$",
             target=45,
             note="the order's life; naive design ~ $347; see the breakdown above",
@@ -440,7 +447,8 @@ def run() -> list[dict[str, Any]]:
             target=3,
             note="outcome records, the learning queue, labels and node metrics",
         ),
-        figure("cost per 1M orders with the learning loop", total, "$"),
+        figure("read models add per 1M orders", read_models, "$", note="projection function, batches of 100"),
+        figure("cost per 1M orders with the learning loop and read models", total, "$", target=50),
         figure("Lambda invocations per order", invocations, "runs"),
         figure("Express executions per order", executions, "runs"),
         figure("Step Functions state transitions billed per order", 0, "transitions", note="Express only"),
@@ -470,4 +478,22 @@ def _learning_cost(meter: Meter, n: int) -> float:
         f"  learning loop per order: {outcome_wu / n:.1f} WU outcome records, {wu / n:.1f} WU and"
         f" {ru / n:.1f} RU by the jobs, {meter.learning_sqs / n:.2f} learning-queue requests"
     )
+    return per_order * 1e6
+
+
+def _read_models_cost(meter: Meter, n: int) -> float:
+    """What the read models kept from the orders stream add per 1M orders (ADRs 0028, 0029): the
+    projection function's runs, time and logs, and its DynamoDB units in the insights table."""
+    fn = "ProjectionFunction"
+    wu, ru = meter.units_by_function[fn]
+    runs = meter.lambda_runs[fn]
+    ms = meter.lambda_ms[fn] + NETWORK_MS_PER_AWS_CALL * meter.lambda_aws_calls[fn]
+    per_order = (
+        wu * PRICES["ddb_wu"]
+        + ru * PRICES["ddb_ru"]
+        + runs * PRICES["lambda_request"]
+        + ms / 1000 * (256 / 1024) * PRICES["lambda_gb_s"]
+        + runs * LOG_KB_PER_INVOCATION / 1024 / 1024 * PRICES["logs_gb"]
+    ) / n
+    print(f"  read models per order: {wu / n:.2f} WU, {ru / n:.2f} RU, {runs / n:.2f} projection runs")
     return per_order * 1e6

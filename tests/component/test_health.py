@@ -35,6 +35,7 @@ CHECKS = {
     "discover_patterns_schedule",
     "evaluate_experiments_schedule",
     "compact_search_index_schedule",
+    "reconcile_analytics_schedule",
 }
 
 

@@ -104,6 +104,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/search/orders"): Row(PEOPLE),
     ("GET", "/search/orders"): Row(PEOPLE),
     ("POST", "/search/products"): Row(PEOPLE),
+    # analytics: figures of the caller's tenant, for every person in it (ADR 0029)
+    ("GET", "/analytics/dashboard"): Row(PEOPLE),
+    ("GET", "/analytics/orders/volume"): Row(PEOPLE),
+    ("GET", "/analytics/inventory/summary"): Row(PEOPLE),
     ("POST", "/sourcing-rules"): Row(ADMINS),
     ("GET", "/sourcing-rules"): Row(PEOPLE),
     ("POST", "/sourcing-rules/evaluate"): Row(PEOPLE),

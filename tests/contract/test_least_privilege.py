@@ -107,9 +107,11 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     },
     "LearningFunction": {
         "DirectoryTable": {"Query"},  # the tenant list
-        "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # outcomes, labels, the model
+        "OrdersTable": {"BatchGetItem", "BatchWriteItem", "PutItem", "Query"},  # outcomes, labels, the model
+        "OrdersTable/index/by_tenant": {"Query"},  # the analytics reconcile: a day's orders
         "InventoryTable": {"GetItem", "PutItem", "Query"},  # experiments and proposals
         "IntegrationsTable": {"PutItem"},  # the task log
+        "InsightsTable": {"GetItem", "PutItem"},  # the analytics reconcile: a day's bucket
     },
     "MaintenanceFunction": {
         "DirectoryTable": {"Query"},
@@ -162,6 +164,7 @@ _RULES = {
         "discover-patterns",
         "evaluate-experiments",
         "search-compaction",
+        "reconcile-analytics",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's

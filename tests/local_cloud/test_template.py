@@ -92,6 +92,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(4 hours)",  # node metrics
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
+        "cron(45 1 * * ? *)",  # the analytics counters' reconcile
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -104,6 +105,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "discover_patterns",
         "evaluate_experiments",
         "compact_search_index",
+        "reconcile_analytics",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {

@@ -500,6 +500,24 @@ class LearningRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class AnalyticsRecord(Model):
+    """The analytics counters in the insights table (ADR 0029):
+    - pk=T#<tenant>#AN, sk=D#<UTC day>: one day's counters of the orders placed that day, one
+      number attribute per counter (named by data: oms.domain.analytics), `v` counts its writes;
+    - pk=AN#BATCH#<first sequence number>, sk=MARK: how far a stream batch has been applied
+      (`last`: its last record counted), so a retried batch is counted once; expires.
+    Counters are named by data, so data/analytics.py reads and writes these items raw."""
+
+    class Meta:
+        table_name = "cirrus-insights"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    v = NumberAttribute(null=True)
+    last = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 class AiBudgetRecord(Model):
     """pk=T#<tenant>#AIBUDGET, sk=<day>: Claude tokens a tenant spent that day (ADR 0024); expires."""
 
@@ -548,7 +566,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
 )
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
-INSIGHTS_MODELS: tuple[type[Model], ...] = (SearchIndexRecord,)
+INSIGHTS_MODELS: tuple[type[Model], ...] = (AnalyticsRecord, SearchIndexRecord)
 
 
 def bind_tables(cfg: Any) -> None:

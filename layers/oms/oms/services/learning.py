@@ -41,7 +41,13 @@ from oms.services.context import repos
 
 log = logging.getLogger(__name__)
 
-JOBS = ("label_outcomes", "update_node_performance", "discover_patterns", "evaluate_experiments")
+JOBS = (
+    "label_outcomes",
+    "update_node_performance",
+    "discover_patterns",
+    "evaluate_experiments",
+    "reconcile_analytics",
+)
 WINDOW_DAYS = 30
 METRICS_DAYS = (7, 30)
 LABELS_KEPT_DAYS = 90

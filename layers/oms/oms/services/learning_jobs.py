@@ -12,7 +12,13 @@ from oms.services.context import repos
 PerTenant = Callable[[str], dict[str, Any]]
 
 
-def _per_tenant(job: str) -> PerTenant:
+def _per_tenant(job: str, days: int | None = None) -> PerTenant:
+    if job == "reconcile_analytics":  # the analytics counters' check and rebuild (ADR 0029)
+        from oms.services import analytics_reconcile
+
+        return lambda tenant: analytics_reconcile.reconcile(
+            tenant, days or analytics_reconcile.RECONCILE_DAYS
+        )
     if job == "update_node_performance":
         return learning.update_node_performance
     if job == "discover_patterns":
@@ -26,14 +32,15 @@ def _per_tenant(job: str) -> PerTenant:
     raise ValueError(f"unknown learning job {job!r}")
 
 
-def run(job: str, tenant_id: str | None = None) -> dict[str, Any]:
-    """Run `job` for `tenant_id`, or for every tenant when None. Returns its figures."""
+def run(job: str, tenant_id: str | None = None, days: int | None = None) -> dict[str, Any]:
+    """Run `job` for `tenant_id`, or for every tenant when None. Returns its figures. `days`:
+    how many days back reconcile_analytics recomputes (its default: the last week)."""
     if job == "label_outcomes":
         with tasklog.task("job.label_outcomes", tenant_id) as log_run:
             result = learning.label_outcomes(tenant_id)
             log_run.details = result
         return {"job": job, **result}
-    step = _per_tenant(job)
+    step = _per_tenant(job, days)
     tenants = [tenant_id] if tenant_id else repos.directory.tenant_ids()
     results: dict[str, Any] = {}
     for tenant in tenants:
