@@ -63,8 +63,11 @@ def test_an_order_made_in_the_ui_is_delivered_traced_mapped_and_found_with_a_typ
     timeline = dash.by_id("order-timeline")
     timeline.locator("[data-testid='timeline-item'][data-status='DELIVERED']").wait_for()
     assert timeline.get_by_test_id("timeline-item").count() >= 4  # PENDING ... DELIVERED
-    assert dash.by_id("order-audit").get_by_test_id("audit-row").count() >= 1
+    audit = dash.by_id("order-audit")
+    audit.get_by_test_id("audit-row").first.wait_for()  # the trail and the audit load on their own
+    assert audit.get_by_test_id("audit-row").count() >= 1
     trail = dash.by_id("sourcing-trail")
+    trail.locator("[data-testid='trail-candidate'][data-chosen='true']").first.wait_for()
     assert trail.locator("[data-testid='trail-candidate'][data-chosen='true']").count() >= 1
     assert trail.get_by_test_id("decision-reason").first.inner_text().strip()
     chosen_code = trail.locator("[data-testid='trail-candidate'][data-chosen='true']").first.get_attribute(
@@ -75,7 +78,7 @@ def test_an_order_made_in_the_ui_is_delivered_traced_mapped_and_found_with_a_typ
     the_map.get_by_test_id("map-destination").wait_for()
     assert the_map.locator(f"[data-testid='map-node-{chosen_code}'][data-chosen='true']").count() == 1
     assert the_map.get_by_test_id("map-route").count() >= 1
-    assert dash.by_id("order-shipments").get_by_test_id("shipment-row").count() >= 1
+    dash.by_id("order-shipments").get_by_test_id("shipment-row").first.wait_for()
     dash.shot("order-detail")
 
     # found with a typo in the name
