@@ -94,7 +94,7 @@ export interface Health {
   time?: string;
   checks?: { name: string; ok: boolean; detail: string }[];
 }
-export const LEARNING_JOBS = ['label_outcomes', 'update_node_performance', 'discover_patterns', 'evaluate_experiments'] as const;
+export const LEARNING_JOBS = ['label_outcomes', 'update_node_performance', 'discover_patterns', 'evaluate_experiments', 'reconcile_analytics'] as const;
 export interface JobRun {
   job: string;
   tenant_id: string;
