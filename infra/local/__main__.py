@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-READY_PREFIX = "Cirrus local cloud ready: API "
+from infra.local.launch import READY_PREFIX  # the line the tests and the chaos run wait for
 
 
 def _parameters(pairs: Sequence[str]) -> dict[str, str]:

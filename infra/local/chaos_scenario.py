@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,9 +35,8 @@ from typing import Any
 import requests
 
 from infra.local import chaos_checks
+from infra.local.launch import cloud_process
 
-REPO = Path(__file__).resolve().parents[2]
-READY = "Cirrus local cloud ready: API "
 DEMO_LOGIN = ("admin@example.com", "admin123")  # the demo data's admin (oms.demo)
 DEFAULT_CHAOS = "lambda=0.1,ddb_throttle=0.1,sqs_redeliver=0.1,seed=7"
 SCARCE_SKU = "SKU-TOOL-Z"
@@ -57,61 +53,16 @@ ADDRESSES = (
 
 
 # ---------------------------------------------------------------------- the cloud, a client
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def local_cloud(chaos: str, state_dir: Path, speed: float = 10, step_seconds: float = 0.4) -> Iterator[str]:
     """``python -m infra.local run`` with a paused chaos plan; yields the API URL."""
-    env = {
-        **os.environ,
-        "CIRRUS_SIM_STEP_SECONDS": str(step_seconds),
-        "PYTHONUNBUFFERED": "1",
-        "CIRRUS_CHAOS": "",
-    }
-    cmd = [
-        sys.executable, "-m", "infra.local", "run", "--port", str(_free_port()), "--fresh",
-        "--no-persist", "--state-dir", str(state_dir), "--speed", str(speed),
-        "--chaos", f"{chaos},paused",
+    options = [
+        "--fresh", "--no-persist", "--speed", str(speed), "--chaos", f"{chaos},paused",
         "--param", "WebhookAllowInsecureTargets=true", "--param", "WebhookRetrySeconds=1,2,3",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    lines: list[str] = []
-    url = None
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith(READY):
-            url = line[len(READY) :].strip()
-            break
-    if url is None:
-        proc.kill()
-        raise RuntimeError("the local cloud did not start:\n" + "".join(lines[-40:]))
-    log_path = state_dir / "cloud.log"
-
-    def keep_output() -> None:  # drain, so the child never blocks on a full pipe
-        with log_path.open("a") as log:
-            for line in proc.stdout:  # type: ignore[union-attr]
-                log.write(line)
-
-    threading.Thread(target=keep_output, daemon=True).start()
-    try:
+    env = {"CIRRUS_SIM_STEP_SECONDS": str(step_seconds), "CIRRUS_CHAOS": ""}
+    with cloud_process(options, state_dir, env=env, stop_timeout=30) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class Client:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +13,9 @@ from typing import Any
 
 import requests
 
+from infra.local.launch import cloud_process
+
 REPO = Path(__file__).resolve().parents[2]
-READY = "Cirrus local cloud ready: API "
 CHROMIUM = os.environ.get("CIRRUS_CHROMIUM", "/usr/bin/chromium")
 # As the machine's own probe runs Chromium: no sandbox as root, and nothing that reaches out to
 # the network (the machine has none but the package registries). Playwright's launch() adds a new,
@@ -74,46 +72,10 @@ def build_dashboard() -> str | None:
 def running_cloud(state: Path, *extra: str, timeout: float = 90) -> Iterator[Cloud]:
     """`python -m infra.local run` on any free port with demo data, fresh state in ``state``, schedules
     and the simulator 10 times faster; stopped on exit. ``extra``: more command-line options."""
-    env = {**os.environ, "CIRRUS_SIM_STEP_SECONDS": "0.4", "PYTHONUNBUFFERED": "1"}
-    # port 0: the gateway binds any free port and prints it (a port picked here could be taken by
-    # the time the cloud binds it, by its own moto server even)
-    cmd = [sys.executable, "-m", "infra.local", "run", "--port", "0"]
-    cmd += ["--fresh", "--no-persist", "--state-dir", str(state), "--speed", "10", *extra]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    url, lines = None, []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith(READY):
-            url = line[len(READY) :].strip()
-            break
-    if url is None:
-        proc.kill()
-        raise RuntimeError("local cloud did not start:\n" + "".join(lines[-40:]))
-    log_path = state / "cloud.log"
-
-    def keep_output() -> None:  # drain, so the child never blocks on a full pipe
-        with log_path.open("a") as log:
-            for line in proc.stdout:  # type: ignore[union-attr]
-                log.write(line)
-                log.flush()
-
-    threading.Thread(target=keep_output, daemon=True).start()
-    try:
+    options = ["--fresh", "--no-persist", "--speed", "10", *extra]
+    with cloud_process(options, state, env={"CIRRUS_SIM_STEP_SECONDS": "0.4"}, timeout=timeout) as url:
         described = requests.get(f"{url}/_local/resources", timeout=30).json()
         yield Cloud(url=url, aws_endpoint=described["aws_endpoint"], resources=described["resources"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def launch_chromium(playwright: Any) -> Any:

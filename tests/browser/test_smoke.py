@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from tests.component.helpers import order_body
+
 from .dashboard import BROWSER, Dashboard
 from .harness import ADMIN, Cloud
 
@@ -12,21 +14,11 @@ pytestmark = BROWSER
 
 def new_order(cloud: Cloud, customer: str) -> dict[str, object]:
     """An order through the API (the UI's own creation is a scenario of its own)."""
-    body = {
-        "channel": "WEB",
-        "fulfillment_type": "SHIP_TO_HOME",
-        "customer_email": f"{uuid.uuid4().hex[:8]}@example.com",
-        "customer_name": customer,
-        "line_items": [{"sku": "SKU-WIDGET-A", "quantity": 1}],
-        "shipping_address": {
-            "address1": "456 Park Ave",
-            "city": "New York",
-            "state": "NY",
-            "postal_code": "10022",
-            "latitude": 40.7614,
-            "longitude": -73.9776,
-        },
-    }
+    body = order_body(
+        customer_email=f"{uuid.uuid4().hex[:8]}@example.com",
+        customer_name=customer,
+        line_items=[{"sku": "SKU-WIDGET-A", "quantity": 1}],
+    )
     return dict(cloud.api("POST", "/orders", json=body))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from oms.data.codec import unpack_body, unpack_header
@@ -15,12 +15,25 @@ from oms.domain.projections import OrderChange
 
 def header_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The order header an image of an `sk = ORDER` item holds, or None (no image)."""
+    return _document(image, unpack_header)
+
+
+def body_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The immutable order fields an image of an `sk = BODY` item holds, or None (no image)."""
+    return _document(image, unpack_body)
+
+
+def _document(
+    image: Mapping[str, Any] | None, unpack: Callable[[bytes], dict[str, Any]]
+) -> dict[str, Any] | None:
+    """An item's document: compressed (`packed`, binary base64-encoded as Lambda delivers it) or
+    plain JSON (`doc`, items written before compression)."""
     if not image:
         return None
     packed = image.get("packed")
     if isinstance(packed, Mapping) and "B" in packed:
         raw = packed["B"]
-        return unpack_header(base64.b64decode(raw) if isinstance(raw, str) else bytes(raw))
+        return unpack(base64.b64decode(raw) if isinstance(raw, str) else bytes(raw))
     doc = image.get("doc")
     if isinstance(doc, Mapping) and "S" in doc:
         return dict(json.loads(doc["S"]))
@@ -28,16 +41,13 @@ def header_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def order_number_from_image(image: Mapping[str, Any] | None) -> str | None:
-    key = (image or {}).get("gsi4pk")
-    if isinstance(key, Mapping) and "S" in key:
-        return str(key["S"]).rsplit("#", 1)[-1]
-    return None
+    key = _string(image, "gsi4pk")
+    return key.rsplit("#", 1)[-1] if key else None
 
 
 def channel_linked(image: Mapping[str, Any] | None) -> bool:
     """Whether the header in `image` is of an order a channel (a connector's import) owns."""
-    connector = (image or {}).get("linked_connector")
-    return isinstance(connector, Mapping) and bool(connector.get("S"))
+    return bool(_string(image, "linked_connector"))
 
 
 def order_changes(records: Sequence[Mapping[str, Any]]) -> list[OrderChange]:
@@ -68,20 +78,6 @@ def order_changes(records: Sequence[Mapping[str, Any]]) -> list[OrderChange]:
             )
         )
     return changes
-
-
-def body_from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The immutable order fields an image of an `sk = BODY` item holds, or None (no image)."""
-    if not image:
-        return None
-    packed = image.get("packed")
-    if isinstance(packed, Mapping) and "B" in packed:
-        raw = packed["B"]
-        return unpack_body(base64.b64decode(raw) if isinstance(raw, str) else bytes(raw))
-    doc = image.get("doc")
-    if isinstance(doc, Mapping) and "S" in doc:
-        return dict(json.loads(doc["S"]))
-    return None
 
 
 def _string(image: Mapping[str, Any] | None, name: str) -> str | None:

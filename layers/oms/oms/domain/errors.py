@@ -45,6 +45,17 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+def require_version(what: str, current: int, expected: int) -> None:
+    """Optimistic concurrency for a change made over what the client read: 409 `version_conflict`
+    (with the current version) if `what` moved since, never a silent overwrite."""
+    if current != expected:
+        raise Conflict(
+            f"{what} is at version {current}, not {expected}; read it again",
+            code="version_conflict",
+            details={"current_version": current},
+        )
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 

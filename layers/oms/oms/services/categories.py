@@ -14,7 +14,7 @@ from oms.domain.categories import (
     require_valid_schema,
 )
 from oms.domain.clock import now_iso
-from oms.domain.errors import Conflict, NotFound, ValidationFailed
+from oms.domain.errors import Conflict, NotFound, ValidationFailed, require_version
 from oms.domain.models import Principal
 from oms.services.context import repos
 
@@ -55,12 +55,7 @@ def update_category(principal: Principal, name: str, request: CategoryUpdate) ->
     schema applies to product writes from now on; products stored under the old one keep their
     attributes until they are next changed (ADR 0026)."""
     current = get_category(principal, name)
-    if current.version != request.version:
-        raise Conflict(
-            f"category {name} is at version {current.version}, not {request.version}; read it again",
-            code="version_conflict",
-            details={"current_version": current.version},
-        )
+    require_version(f"category {name}", current.version, request.version)
     changes = request.model_dump(exclude_unset=True, exclude={"version"})
     if "attribute_schema" in changes:
         require_valid_schema(changes["attribute_schema"])

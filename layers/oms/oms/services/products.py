@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oms.domain.clock import now_iso
-from oms.domain.errors import Conflict, NotFound
+from oms.domain.errors import Conflict, NotFound, require_version
 from oms.domain.models import Principal
 from oms.domain.products import SKU_PATTERN, Product, ProductCreate, ProductQuery, ProductUpdate
 from oms.services.categories import check_product_category
@@ -56,12 +56,7 @@ def update_product(principal: Principal, sku: str, request: ProductUpdate) -> Pr
     Setting `active` to true restores a deleted product. A change to `category` or `attributes`
     is checked against the category as it is now (it exists; the attributes meet its schema)."""
     current = get_product(principal, sku)
-    if current.version != request.version:
-        raise Conflict(
-            f"product {sku} is at version {current.version}, not {request.version}; read it again",
-            code="version_conflict",
-            details={"current_version": current.version},
-        )
+    require_version(f"product {sku}", current.version, request.version)
     changes = request.model_dump(exclude_unset=True, exclude={"version"})
     if {"category", "attributes"} & changes.keys():
         check_product_category(
