@@ -1,6 +1,7 @@
 """The learning loop's scheduled jobs (ADR 0023): label_outcomes (hourly), update_node_performance
 (every 4 h), discover_patterns (nightly) and evaluate_experiments (daily), and the analytics
-counters' reconcile_analytics (nightly, ADR 0029); also run on demand by
+counters' reconcile_analytics (nightly, ADR 0029), Invoice Guard's generate_invoices and
+validate_invoices (nightly, ADR 0032); also run on demand by
 `POST /ops/jobs/{name}/run` for one tenant. Each run is logged in the task log."""
 
 from typing import Any, Literal
@@ -26,14 +27,21 @@ class LearningJob(BaseModel):
         "discover_patterns",
         "evaluate_experiments",
         "reconcile_analytics",
+        "generate_invoices",
+        "validate_invoices",
     ]
     tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
     days: int | None = Field(default=None, ge=1, le=400)  # reconcile_analytics: a rebuild goes further back
+    # the invoice jobs (ADR 0032): which closed UTC days, and whether to write
+    lookback_hours: int | None = Field(default=None, ge=1, le=24 * 400)
+    days_back: int | None = Field(default=None, ge=1, le=400)
+    dry_run: bool = False
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job = LearningJob.model_validate(event or {})
-    result = learning_jobs.run(job.job, job.tenant_id, job.days)
+    params = job.model_dump(include={"lookback_hours", "days_back", "dry_run"})
+    result = learning_jobs.run(job.job, job.tenant_id, job.days, **params)
     logger.info("learning job done", extra={"job": job.job, "result": result})
     return result

@@ -17,6 +17,7 @@ CHECKS = {
     "directory_table",
     "integrations_table",
     "insights_table",
+    "billing_table",
     "warehouse_dlq",
     "carrier_dlq",
     "webhooks_dlq",
@@ -36,6 +37,8 @@ CHECKS = {
     "evaluate_experiments_schedule",
     "compact_search_index_schedule",
     "reconcile_analytics_schedule",
+    "generate_invoices_schedule",
+    "validate_invoices_schedule",
 }
 
 

@@ -142,6 +142,18 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/ops/task-log"): Row(ADMINS),
     ("POST", "/ops/jobs/{name}/run"): Row(ADMINS, why="a learning job, for the caller's tenant"),
     ("GET", "/ops/dlq"): Row(OWNERS),
+    # Invoice Guard (ADR 0032): staff read tariffs and invoices; a SUPERADMIN sets tariffs,
+    # decides adjustments and runs the generator (its own tenant; another: the platform owner)
+    ("GET", "/billing/tariffs"): Row(PEOPLE),
+    ("POST", "/billing/tariffs"): Row(ADMINS),
+    ("GET", "/billing/tariffs/{tariff_id}"): Row(PEOPLE),
+    ("PATCH", "/billing/tariffs/{tariff_id}"): Row(ADMINS, body={"version": 1, "name": "Cross"}),
+    ("POST", "/billing/invoices/generate"): Row(ADMINS, why="the caller's tenant unless PLATFORM_OWNER"),
+    ("GET", "/invoices"): Row(PEOPLE),
+    ("GET", "/invoices/{invoice_id}"): Row(PEOPLE),
+    ("GET", "/invoices/{invoice_id}.csv"): Row(PEOPLE),
+    ("POST", "/invoices/{invoice_id}/adjustments/{adjustment_id}/approve"): Row(ADMINS),
+    ("POST", "/invoices/{invoice_id}/adjustments/{adjustment_id}/reject"): Row(ADMINS),
     ("POST", "/ops/dlq/{queue}/replay"): Row(OWNERS),
     # the AI architect: a tenant's SUPERADMIN decides what the learning loop may change
     ("GET", "/architect/experiments"): Row(ADMINS),
@@ -331,6 +343,9 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "queue": "warehouse",
         "experiment_id": experiment.body["id"],
         "proposal_id": proposal.id,
+        "tariff_id": admin.get("/billing/tariffs").body["items"][0]["id"],
+        "invoice_id": "INV-20260101-00000000",
+        "adjustment_id": str(uuid.uuid4()),
     }
 
 

@@ -80,6 +80,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
+        "BillingTable": {"DescribeTable", "GetItem", "PutItem", "Query"},  # tariffs, invoices (ADR 0032)
     },
     "ConnectorPollerFunction": {
         "DirectoryTable": {"Query"},  # the tenant list
@@ -100,6 +101,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "ProjectionFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "InsightsTable": {"ConditionCheckItem", "GetItem", "PutItem", "UpdateItem"},  # the read models
+        "OrdersTable": {"BatchGetItem"},  # the billing ledger: bodies of the orders a batch completes
+        "BillingTable": {"BatchWriteItem"},  # the billing ledger (ADR 0032)
     },
     "FulfilmentTaskFunction": {
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -112,6 +115,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InventoryTable": {"GetItem", "PutItem", "Query"},  # experiments and proposals
         "IntegrationsTable": {"PutItem"},  # the task log
         "InsightsTable": {"GetItem", "PutItem"},  # the analytics reconcile: a day's bucket
+        "OrdersTable/index/by_status": {"Query"},  # validate_invoices: a day's completed orders
+        "BillingTable": {"GetItem", "PutItem", "Query"},  # Invoice Guard's jobs (ADR 0032)
     },
     "MaintenanceFunction": {
         "DirectoryTable": {"Query"},
@@ -165,6 +170,8 @@ _RULES = {
         "evaluate-experiments",
         "search-compaction",
         "reconcile-analytics",
+        "generate-invoices",
+        "validate-invoices",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's

@@ -26,6 +26,7 @@ class Settings:
     maintenance_function: str | None
     integrations_table: str
     insights_table: str
+    billing_table: str
     webhook_retry_queue_url: str | None
     webhook_retry_seconds: tuple[float, ...]
     webhook_allow_insecure: bool
@@ -71,6 +72,7 @@ def settings() -> Settings:
         maintenance_function=env.get("MAINTENANCE_FUNCTION_NAME") or None,
         integrations_table=env.get("INTEGRATIONS_TABLE", "cirrus-integrations"),
         insights_table=env.get("INSIGHTS_TABLE", "cirrus-insights"),
+        billing_table=env.get("BILLING_TABLE", "cirrus-billing"),
         webhook_retry_queue_url=env.get("WEBHOOK_RETRY_QUEUE_URL") or None,
         webhook_retry_seconds=tuple(
             float(v) for v in env.get("WEBHOOK_RETRY_SECONDS", "300,600,1200").split(",") if v.strip()

@@ -296,4 +296,33 @@ def seed_demo_data() -> dict[str, int]:
                     **rule,
                 },
             )
+    _seed_tariff()
     return counts
+
+
+DEMO_TARIFF = {
+    "name": "Standard fulfilment",
+    "currency": "USD",
+    "per_order": "1.20",
+    "per_pick_line": "0.25",
+    "per_unit": "0.10",
+    "per_pack": "0.50",
+    "per_label": "0.35",
+    "per_return": "2.00",
+    "sla_credits": [{"milestone": "shipped", "share_of_order_fee": "0.5"}],
+    "auto_credit_limit": "25.00",
+}
+
+
+def _seed_tariff() -> None:
+    """The demo tenant's active tariff (Invoice Guard, ADR 0032), once: a merchant's edits survive."""
+    from oms.domain.billing import TariffFields
+    from oms.domain.models import Principal, Role
+    from oms.services import tariffs
+
+    tariff_id = str(uuid.uuid5(_NS, "tariff|standard"))
+    if any(t.id == tariff_id for t in tariffs.all_tariffs(DEMO_TENANT_ID)):
+        return
+    seeder = Principal(user_id="seed", email="seed@cirrus.local", tenant_id=DEMO_TENANT_ID, role=Role.SUPERADMIN)
+    with contextlib.suppress(Conflict):
+        tariffs.create(seeder, TariffFields.model_validate(DEMO_TARIFF), tariff_id=tariff_id)

@@ -43,12 +43,13 @@ class JobFailed(Exception):
     """The job function ran and raised, or could not be reached."""
 
 
-def run_learning_job(job: str, tenant_id: str) -> dict[str, Any]:
-    """Run a learning job now, for one tenant, and wait for its figures (synchronous invoke)."""
+def run_learning_job(job: str, tenant_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a learning job now, for one tenant, and wait for its figures (synchronous invoke).
+    `params`: the job's own parameters (the invoice jobs' lookback_hours, days_back, dry_run)."""
     name = settings().learning_function
     if not name:
         raise JobFailed("the learning function is not configured here")
-    payload = {"job": job, "tenant_id": tenant_id}
+    payload = {**(params or {}), "job": job, "tenant_id": tenant_id}
     try:
         response = _client().invoke(
             FunctionName=name, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()

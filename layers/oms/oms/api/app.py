@@ -7,6 +7,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     analytics,
     api_keys,
     architect,
+    billing,
     connectors,
     docs,
     inventory,

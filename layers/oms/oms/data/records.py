@@ -530,6 +530,22 @@ class AiBudgetRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class BillingRecord(Model):
+    """Invoice Guard's items in the billing table (ADR 0032; layout in data/billing.py): tariffs
+    and invoices (`doc`, `version`), adjustments (`doc`, `version`) and the billing ledger
+    (`packed`: one stream batch's billable facts of one tenant and day)."""
+
+    class Meta:
+        table_name = "cirrus-billing"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,
     DecisionRecord,
@@ -567,6 +583,8 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
 INSIGHTS_MODELS: tuple[type[Model], ...] = (AnalyticsRecord, SearchIndexRecord)
+# Invoice Guard (ADR 0032): tariffs, the billing ledger, invoices and adjustments.
+BILLING_MODELS: tuple[type[Model], ...] = (BillingRecord,)
 
 
 def bind_tables(cfg: Any) -> None:
@@ -577,6 +595,7 @@ def bind_tables(cfg: Any) -> None:
         (DIRECTORY_MODELS, cfg.directory_table),
         (INTEGRATION_MODELS, cfg.integrations_table),
         (INSIGHTS_MODELS, cfg.insights_table),
+        (BILLING_MODELS, cfg.billing_table),
     ):
         for model in models:
             model.Meta.table_name = name

@@ -47,6 +47,8 @@ JOBS = (
     "discover_patterns",
     "evaluate_experiments",
     "reconcile_analytics",
+    "generate_invoices",  # Invoice Guard (ADR 0032)
+    "validate_invoices",
 )
 WINDOW_DAYS = 30
 METRICS_DAYS = (7, 30)

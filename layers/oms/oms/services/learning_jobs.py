@@ -12,7 +12,14 @@ from oms.services.context import repos
 PerTenant = Callable[[str], dict[str, Any]]
 
 
-def _per_tenant(job: str, days: int | None = None) -> PerTenant:
+def _per_tenant(job: str, days: int | None = None, **params: Any) -> PerTenant:
+    if job in ("generate_invoices", "validate_invoices"):  # Invoice Guard (ADR 0032)
+        from oms.services import invoices
+
+        periods = invoices.job_days(params.get("lookback_hours"), params.get("days_back"))
+        if job == "validate_invoices":
+            return lambda tenant: invoices.validate(tenant, periods)
+        return lambda tenant: invoices.generate(tenant, periods, bool(params.get("dry_run")))
     if job == "reconcile_analytics":  # the analytics counters' check and rebuild (ADR 0029)
         from oms.services import analytics_reconcile
 
@@ -32,15 +39,16 @@ def _per_tenant(job: str, days: int | None = None) -> PerTenant:
     raise ValueError(f"unknown learning job {job!r}")
 
 
-def run(job: str, tenant_id: str | None = None, days: int | None = None) -> dict[str, Any]:
+def run(job: str, tenant_id: str | None = None, days: int | None = None, **params: Any) -> dict[str, Any]:
     """Run `job` for `tenant_id`, or for every tenant when None. Returns its figures. `days`:
-    how many days back reconcile_analytics recomputes (its default: the last week)."""
+    how many days back reconcile_analytics recomputes (its default: the last week); `params`:
+    the invoice jobs' lookback_hours, days_back (a backfill) and dry_run."""
     if job == "label_outcomes":
         with tasklog.task("job.label_outcomes", tenant_id) as log_run:
             result = learning.label_outcomes(tenant_id)
             log_run.details = result
         return {"job": job, **result}
-    step = _per_tenant(job, days)
+    step = _per_tenant(job, days, **params)
     tenants = [tenant_id] if tenant_id else repos.directory.tenant_ids()
     results: dict[str, Any] = {}
     for tenant in tenants:
