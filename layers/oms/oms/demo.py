@@ -323,6 +323,8 @@ def _seed_tariff() -> None:
     tariff_id = str(uuid.uuid5(_NS, "tariff|standard"))
     if any(t.id == tariff_id for t in tariffs.all_tariffs(DEMO_TENANT_ID)):
         return
-    seeder = Principal(user_id="seed", email="seed@cirrus.local", tenant_id=DEMO_TENANT_ID, role=Role.SUPERADMIN)
+    seeder = Principal(
+        user_id="seed", email="seed@cirrus.local", tenant_id=DEMO_TENANT_ID, role=Role.SUPERADMIN
+    )
     with contextlib.suppress(Conflict):
         tariffs.create(seeder, TariffFields.model_validate(DEMO_TARIFF), tariff_id=tariff_id)

@@ -44,7 +44,9 @@ def ledger_pk(tenant_id: str, day: str) -> str:
 
 def _changed(exc: PutError | TransactWriteError) -> bool:
     if isinstance(exc, TransactWriteError):
-        return any(r is not None and r.code == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []))
+        return any(
+            r is not None and r.code == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or [])
+        )
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
@@ -113,7 +115,9 @@ class BillingRepository:
     def put_invoice(self, tenant_id: str, doc: dict[str, Any], expected: int | None) -> int:
         """Write an invoice if it is still at `expected` (None: new). Returns its new version."""
         version = (expected or 0) + 1
-        condition = BillingRecord.pk.does_not_exist() if expected is None else BillingRecord.version == expected
+        condition = (
+            BillingRecord.pk.does_not_exist() if expected is None else BillingRecord.version == expected
+        )
         try:
             BillingRecord(invoices_pk(tenant_id), doc["invoice_id"], doc=doc, version=version).save(
                 condition=condition
@@ -183,10 +187,14 @@ class BillingRepository:
                     condition=BillingRecord.version == adjustment_version,
                 )
                 tx.save(
-                    BillingRecord(invoices_pk(tenant_id), invoice_id, doc=invoice, version=invoice_version + 1),
+                    BillingRecord(
+                        invoices_pk(tenant_id), invoice_id, doc=invoice, version=invoice_version + 1
+                    ),
                     condition=BillingRecord.version == invoice_version,
                 )
         except TransactWriteError as exc:
             if _changed(exc):
-                raise Conflict("the invoice changed meanwhile; read it again", code="concurrent_update") from exc
+                raise Conflict(
+                    "the invoice changed meanwhile; read it again", code="concurrent_update"
+                ) from exc
             raise store_error(exc, "adjustment") from exc

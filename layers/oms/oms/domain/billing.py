@@ -145,7 +145,9 @@ def facts_of_order(order: Order) -> list[Fact]:
     facts: list[Fact] = []
     done = next((h for h in history if h.status in COMPLETED), None)
     if done is not None:
-        facts.append(Fact(order.id, "completed", done.at, _counts(completion_counts(order)), order.created_at))
+        facts.append(
+            Fact(order.id, "completed", done.at, _counts(completion_counts(order)), order.created_at)
+        )
     back = next((h for h in history if h.status == RETURNED), None)
     if back is not None:
         facts.append(Fact(order.id, "returned", back.at, _counts({"return": 1}), order.created_at))
@@ -199,7 +201,12 @@ def lines(tariff: Tariff, totals: Mapping[str, int]) -> list[dict[str, str | int
         if n:
             price = tariff.price(op)
             out.append(
-                {"operation": op, "quantity": n, "unit_price": money_str(price), "amount": money_str(price * n)}
+                {
+                    "operation": op,
+                    "quantity": n,
+                    "unit_price": money_str(price),
+                    "amount": money_str(price * n),
+                }
             )
     return out
 

@@ -115,7 +115,9 @@ def _adjustment(
     }
 
 
-def discrepancies(invoice: Mapping[str, Any], tariff: Tariff, truth: Mapping[str, int]) -> list[dict[str, Any]]:
+def discrepancies(
+    invoice: Mapping[str, Any], tariff: Tariff, truth: Mapping[str, int]
+) -> list[dict[str, Any]]:
     """One adjustment per operation whose billed quantity differs from the recomputed one:
     (recomputed - billed) x the unit price billed (the tariff's, for an operation not billed)."""
     billed = {line["operation"]: line for line in invoice.get("lines", [])}
@@ -196,7 +198,9 @@ def decide(adjustment: Mapping[str, Any], approve: bool, by: str, at: str) -> di
 def public(invoice: Mapping[str, Any], adjustments: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
     doc = {k: v for k, v in invoice.items() if k not in ("review_count", "version")}
     if adjustments is not None:
-        doc["adjustments"] = sorted(adjustments, key=lambda a: (a["kind"], a.get("order_ref") or "", a["adjustment_id"]))
+        doc["adjustments"] = sorted(
+            adjustments, key=lambda a: (a["kind"], a.get("order_ref") or "", a["adjustment_id"])
+        )
     return doc
 
 
@@ -218,7 +222,15 @@ def to_csv(invoice: Mapping[str, Any]) -> str:
     w.writerow(["adjustment_id", "kind", "status", "order_ref", "exception_id", "amount", "reason"])
     for a in invoice.get("adjustments", []):
         w.writerow(
-            [a["adjustment_id"], a["kind"], a["status"], a.get("order_ref") or "", a.get("exception_id") or "", a["amount"], a["reason"]]
+            [
+                a["adjustment_id"],
+                a["kind"],
+                a["status"],
+                a.get("order_ref") or "",
+                a.get("exception_id") or "",
+                a["amount"],
+                a["reason"],
+            ]
         )
     w.writerow([])
     w.writerow(["subtotal", invoice["subtotal"]])

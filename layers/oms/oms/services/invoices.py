@@ -198,7 +198,12 @@ def as_csv(principal: Principal, invoice_id: str) -> str:
 
 
 def page(
-    principal: Principal, status: str | None, since: str | None, until: str | None, limit: int, cursor: str | None
+    principal: Principal,
+    status: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
     """Invoices newest first, by period (`since`/`until`: days or times; the day counts); a
     `status` filter applies within each page, so a page may hold fewer than `limit`."""

@@ -40,7 +40,10 @@ def _others_off(tenant_id: str, keep: str) -> list[tuple[dict[str, Any], int | N
     """Every other active tariff of the tenant, deactivated (to write with the new active one)."""
     at = now_iso()
     return [
-        (_doc(t.model_copy(update={"is_active": False, "version": t.version + 1, "updated_at": at})), t.version)
+        (
+            _doc(t.model_copy(update={"is_active": False, "version": t.version + 1, "updated_at": at})),
+            t.version,
+        )
         for t in all_tariffs(tenant_id)
         if t.is_active and t.id != keep
     ]
@@ -49,7 +52,13 @@ def _others_off(tenant_id: str, keep: str) -> list[tuple[dict[str, Any], int | N
 def create(principal: Principal, fields: TariffFields, tariff_id: str | None = None) -> dict[str, Any]:
     at = now_iso()
     tariff = Tariff.model_validate(
-        {**fields.model_dump(), "id": tariff_id or str(uuid.uuid4()), "version": 1, "created_at": at, "updated_at": at}
+        {
+            **fields.model_dump(),
+            "id": tariff_id or str(uuid.uuid4()),
+            "version": 1,
+            "created_at": at,
+            "updated_at": at,
+        }
     )
     others = _others_off(principal.tenant_id, tariff.id) if tariff.is_active else []
     billing.save_tariffs(principal.tenant_id, [(_doc(tariff), None), *others])
@@ -67,20 +76,35 @@ def get(principal: Principal, tariff_id: str) -> Tariff:
     return _load(*found)
 
 
-def update(principal: Principal, tariff_id: str, changes: dict[str, Any], expected_version: int) -> dict[str, Any]:
+def update(
+    principal: Principal, tariff_id: str, changes: dict[str, Any], expected_version: int
+) -> dict[str, Any]:
     """Change the fields given (the merged tariff is validated whole) over `expected_version`."""
     current = get(principal, tariff_id)
     require_version(f"tariff {tariff_id}", current.version, expected_version)
-    merged = {**TariffFields.model_validate(current.model_dump(include=set(TariffFields.model_fields))).model_dump(), **changes}
+    merged = {
+        **TariffFields.model_validate(
+            current.model_dump(include=set(TariffFields.model_fields))
+        ).model_dump(),
+        **changes,
+    }
     try:
         fields = TariffFields.model_validate(merged)
     except ValidationError as exc:
         raise ValidationFailed(
             "the tariff failed validation",
-            details=[{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in exc.errors()],
+            details=[
+                {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors()
+            ],
         ) from exc
     updated = Tariff.model_validate(
-        {**current.model_dump(), **fields.model_dump(), "version": current.version + 1, "updated_at": now_iso()}
+        {
+            **current.model_dump(),
+            **fields.model_dump(),
+            "version": current.version + 1,
+            "updated_at": now_iso(),
+        }
     )
     others = _others_off(principal.tenant_id, tariff_id) if updated.is_active else []
     billing.save_tariffs(principal.tenant_id, [(_doc(updated), current.version), *others])
