@@ -1,7 +1,8 @@
 """The learning loop's scheduled jobs (ADR 0023): label_outcomes (hourly), update_node_performance
 (every 4 h), discover_patterns (nightly) and evaluate_experiments (daily), and the analytics
-counters' reconcile_analytics (nightly, ADR 0029), Invoice Guard's generate_invoices and
-validate_invoices (nightly, ADR 0032); also run on demand by
+counters' reconcile_analytics (nightly, ADR 0029), the SLA radar's sla_sweep (every minute,
+ADR 0031), Invoice Guard's generate_invoices and validate_invoices (nightly, ADR 0032); also
+run on demand by
 `POST /ops/jobs/{name}/run` for one tenant. Each run is logged in the task log."""
 
 from typing import Any, Literal
@@ -29,6 +30,7 @@ class LearningJob(BaseModel):
         "reconcile_analytics",
         "generate_invoices",
         "validate_invoices",
+        "sla_sweep",
     ]
     tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
     days: int | None = Field(default=None, ge=1, le=400)  # reconcile_analytics: a rebuild goes further back

@@ -18,6 +18,7 @@ CHECKS = {
     "integrations_table",
     "insights_table",
     "billing_table",
+    "radar_table",
     "warehouse_dlq",
     "carrier_dlq",
     "webhooks_dlq",
@@ -39,6 +40,7 @@ CHECKS = {
     "reconcile_analytics_schedule",
     "generate_invoices_schedule",
     "validate_invoices_schedule",
+    "sla_sweep_schedule",
 }
 
 

@@ -81,6 +81,17 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
         "BillingTable": {"DescribeTable", "GetItem", "PutItem", "Query"},  # tariffs, invoices (ADR 0032)
+        # the SLA radar (ADR 0031): policies, ingest, tracked orders, deadlines, exceptions
+        "RadarTable": {
+            "BatchGetItem",
+            "DeleteItem",
+            "DescribeTable",
+            "GetItem",
+            "PutItem",
+            "Query",
+            "UpdateItem",
+        },
+        "RadarTable/index/gsi1": {"Query"},  # exceptions by creation time
     },
     "ConnectorPollerFunction": {
         "DirectoryTable": {"Query"},  # the tenant list
@@ -101,8 +112,10 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "ProjectionFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "InsightsTable": {"ConditionCheckItem", "GetItem", "PutItem", "UpdateItem"},  # the read models
-        "OrdersTable": {"BatchGetItem"},  # the billing ledger: bodies of the orders a batch completes
         "BillingTable": {"BatchWriteItem"},  # the billing ledger (ADR 0032)
+        # the radar: bodies of newly paid orders (facts); the billing ledger: of completed ones
+        "OrdersTable": {"BatchGetItem"},
+        "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},  # the radar's read model
     },
     "FulfilmentTaskFunction": {
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -117,6 +130,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InsightsTable": {"GetItem", "PutItem"},  # the analytics reconcile: a day's bucket
         "OrdersTable/index/by_status": {"Query"},  # validate_invoices: a day's completed orders
         "BillingTable": {"GetItem", "PutItem", "Query"},  # Invoice Guard's jobs (ADR 0032)
+        "RadarTable/index/gsi1": {"Query"},  # Invoice Guard: exceptions, completed external orders
+        "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},  # sla_sweep
     },
     "MaintenanceFunction": {
         "DirectoryTable": {"Query"},
@@ -172,6 +187,7 @@ _RULES = {
         "reconcile-analytics",
         "generate-invoices",
         "validate-invoices",
+        "sla-sweep",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's

@@ -95,6 +95,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "cron(45 1 * * ? *)",  # the analytics counters' reconcile
         "cron(0 2 * * ? *)",  # Invoice Guard: yesterday's invoices
         "cron(30 2 * * ? *)",  # ... and their validation
+        "rate(1 minute)",  # the SLA radar's sweep of its deadline index
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -110,6 +111,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "reconcile_analytics",
         "generate_invoices",
         "validate_invoices",
+        "sla_sweep",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {

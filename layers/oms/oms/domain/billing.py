@@ -155,21 +155,23 @@ def facts_of_order(order: Order) -> list[Fact]:
 
 
 def external_facts(order_ref: str, row: Mapping[str, Any]) -> list[Fact]:
-    """Facts of an external order as the radar's ingest tracked it (lines/units/packages/labels/
-    returns counted from its events; `completed_at`, `returned_at` when it has them)."""
+    """Facts of an external order as the radar's ingest tracked it: `counts` (lines, units,
+    packages, labels, returns) summed from its events, `completed_at` (shipped), and
+    `returned_at` when known (else a return is billed with the completion)."""
     facts: list[Fact] = []
+    numbers = row.get("counts") or row
     done = row.get("completed_at") or row.get("delivered_at")
     if done:
         counts = {
             "order": 1,
-            "pick_line": int(row.get("lines") or 0),
-            "unit": int(row.get("units") or 0),
-            "pack": int(row.get("packages") or 0) or 1,
-            "label": int(row.get("labels") or 0),
+            "pick_line": int(numbers.get("lines") or 0),
+            "unit": int(numbers.get("units") or 0),
+            "pack": int(numbers.get("packages") or 0) or 1,
+            "label": int(numbers.get("labels") or 0),
         }
         facts.append(Fact(order_ref, "completed", str(done), _counts(counts), row.get("created_at")))
     returned_at = row.get("returned_at")
-    if returned_at or int(row.get("returns") or 0):
+    if returned_at or int(numbers.get("returns") or 0):
         at = str(returned_at or done)
         facts.append(Fact(order_ref, "returned", at, _counts({"return": 1}), row.get("created_at")))
     return facts

@@ -43,13 +43,17 @@ def ledger_source(tenant_id: str, day: str) -> list[Fact]:
 
 
 def _external_orders() -> Any:
-    from oms.services.context import repos
-
-    return getattr(repos, "external_orders", None)
+    """The radar's tracked external orders (oms.data.radar, helper R's), when deployed here."""
+    try:
+        from oms.data.radar import RadarRepository
+    except ImportError:  # a build without the SLA radar: no external orders to bill
+        return None
+    return RadarRepository()
 
 
 def external_source(tenant_id: str, day: str) -> list[Fact]:
-    """Orders managed elsewhere whose events came in through /ingest (the radar's records)."""
+    """Orders managed elsewhere whose events came in through /ingest: the radar's tracked
+    orders completed (shipped) in the period, with the counts their events carried."""
     repo = _external_orders()
     if repo is None:
         return []
@@ -57,8 +61,7 @@ def external_source(tenant_id: str, day: str) -> list[Fact]:
     facts: list[Fact] = []
     for row in repo.completed_between(tenant_id, start, end):
         ref = row.get("order_ref") or f"ext:{row.get('external_order_id')}"
-        stamped = {**row, "completed_at": row.get("completed_at") or row.get("delivered_at") or start}
-        facts += [f for f in external_facts(str(ref), stamped) if f.day == day]
+        facts += [f for f in external_facts(str(ref), row) if f.day == day]
     return facts
 
 

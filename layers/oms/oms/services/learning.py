@@ -49,6 +49,7 @@ JOBS = (
     "reconcile_analytics",
     "generate_invoices",  # Invoice Guard (ADR 0032)
     "validate_invoices",
+    "sla_sweep",
 )
 WINDOW_DAYS = 30
 METRICS_DAYS = (7, 30)

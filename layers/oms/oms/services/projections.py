@@ -25,12 +25,13 @@ ReadModel = Callable[[Sequence[OrderChange]], None]
 def read_models() -> list[tuple[str, ReadModel]]:
     """The read models kept from the stream, by name (imported here, not at module load, so a
     function that never projects does not pay for their imports)."""
-    from oms.services import analytics, billing_ledger, search_index
+    from oms.services import analytics, billing_ledger, radar_stream, search_index
 
     return [
         ("search_index", search_index.apply),
         ("analytics", analytics.apply),
         ("billing_ledger", billing_ledger.apply),  # Invoice Guard (ADR 0032)
+        ("sla_radar", radar_stream.apply),
     ]
 
 
