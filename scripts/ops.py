@@ -4,12 +4,17 @@
     python scripts/ops.py dlq replay connectors [--limit 100]
     python scripts/ops.py tasks [--tenant demo]
     python scripts/ops.py jobs run label_outcomes     (or update_node_performance, discover_patterns,
-                                                       evaluate_experiments, reconcile_analytics)
+                                                       evaluate_experiments, reconcile_analytics,
+                                                       generate_invoices, validate_invoices)
+    python scripts/ops.py invoices generate [--tenant T] [--lookback-hours H] [--dry-run] [--validate]
+    python scripts/ops.py invoices generate --backfill --days-back D [--tenant T] [--dry-run]
 
 `--api` (or CIRRUS_API) is the API's base URL, default the local cloud; the platform owner's
 credentials come from CIRRUS_OPS_EMAIL / CIRRUS_OPS_PASSWORD (the local demo owner by default).
 Jobs run for one tenant, as its SUPERADMIN: CIRRUS_JOBS_EMAIL / CIRRUS_JOBS_PASSWORD (the local
-demo tenant's admin by default).
+demo tenant's admin by default). `invoices generate` runs as that SUPERADMIN for its own tenant;
+with `--tenant` it signs in as the platform owner (another tenant's invoices are the owner's to
+run), through `POST /billing/invoices/generate` (ADR 0032).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ JOBS = [
     "discover_patterns",
     "evaluate_experiments",
     "reconcile_analytics",
+    "generate_invoices",
+    "validate_invoices",
 ]
 
 
@@ -69,9 +76,29 @@ def main(argv: list[str] | None = None) -> int:
     jobs_commands = jobs.add_subparsers(dest="action", required=True)
     run = jobs_commands.add_parser("run", help="run a learning job now for your tenant")
     run.add_argument("name", choices=JOBS)
+    invoices = commands.add_parser("invoices", help="Invoice Guard")
+    invoice_commands = invoices.add_subparsers(dest="action", required=True)
+    generate = invoice_commands.add_parser("generate", help="generate (and validate) daily invoices now")
+    generate.add_argument("--tenant", help="another tenant (platform owner only); default: your own")
+    generate.add_argument("--lookback-hours", type=int, default=24, help="closed days ended within H hours")
+    generate.add_argument("--backfill", action="store_true", help="the last --days-back closed days instead")
+    generate.add_argument("--days-back", type=int, default=7)
+    generate.add_argument("--dry-run", action="store_true", help="compute and show, write nothing")
+    generate.add_argument("--validate", action="store_true", help="run validate_invoices after it")
     args = parser.parse_args(argv)
 
     api = args.api.rstrip("/")
+    if args.command == "invoices":
+        http = _session(api, jobs=not args.tenant)
+        body = {
+            "lookback_hours": args.lookback_hours,
+            "backfill": args.backfill,
+            "days_back": args.days_back if args.backfill else None,
+            "dry_run": args.dry_run,
+            "validate_after": args.validate,
+            **({"tenant_id": args.tenant} if args.tenant else {}),
+        }
+        return _show(http.post(f"{api}/billing/invoices/generate", json=body, timeout=300))
     http = _session(api, jobs=args.command == "jobs")
     if args.command == "jobs":
         return _show(http.post(f"{api}/ops/jobs/{args.name}/run", json={}, timeout=300))
