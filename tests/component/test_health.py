@@ -17,6 +17,7 @@ CHECKS = {
     "directory_table",
     "integrations_table",
     "insights_table",
+    "radar_table",
     "warehouse_dlq",
     "carrier_dlq",
     "webhooks_dlq",
@@ -36,6 +37,7 @@ CHECKS = {
     "evaluate_experiments_schedule",
     "compact_search_index_schedule",
     "reconcile_analytics_schedule",
+    "sla_sweep_schedule",
 }
 
 

@@ -80,6 +80,9 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
+        # the SLA radar (ADR 0031): policies, ingest, tracked orders, deadlines, exceptions
+        "RadarTable": {"BatchGetItem", "DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
+        "RadarTable/index/gsi1": {"Query"},  # exceptions by creation time
     },
     "ConnectorPollerFunction": {
         "DirectoryTable": {"Query"},  # the tenant list
@@ -100,6 +103,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "ProjectionFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "InsightsTable": {"ConditionCheckItem", "GetItem", "PutItem", "UpdateItem"},  # the read models
+        "OrdersTable": {"BatchGetItem"},  # the radar: bodies of newly paid orders (facts)
+        "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},  # the radar's read model
     },
     "FulfilmentTaskFunction": {
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -112,6 +117,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InventoryTable": {"GetItem", "PutItem", "Query"},  # experiments and proposals
         "IntegrationsTable": {"PutItem"},  # the task log
         "InsightsTable": {"GetItem", "PutItem"},  # the analytics reconcile: a day's bucket
+        "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "Query", "UpdateItem"},  # sla_sweep
     },
     "MaintenanceFunction": {
         "DirectoryTable": {"Query"},
@@ -165,6 +171,7 @@ _RULES = {
         "evaluate-experiments",
         "search-compaction",
         "reconcile-analytics",
+        "sla-sweep",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's

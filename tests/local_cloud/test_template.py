@@ -93,6 +93,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
         "cron(45 1 * * ? *)",  # the analytics counters' reconcile
+        "rate(1 minute)",  # the SLA radar's sweep of its deadline index
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -106,6 +107,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "evaluate_experiments",
         "compact_search_index",
         "reconcile_analytics",
+        "sla_sweep",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {

@@ -61,6 +61,7 @@ def test_all_healthy_is_ok_in_a_stable_order(env: None) -> None:
         "directory_table",
         "integrations_table",
         "insights_table",
+        "radar_table",
         "webhooks_dlq",
         "publisher_dlq",
         "fulfilment_state_machine",

@@ -46,6 +46,8 @@ class Settings:
     claude_model: str | None
     claude_daily_tokens: int
     claude_timeout_seconds: float
+    radar_table: str
+    exceptions_queue_url: str | None
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +102,9 @@ def settings() -> Settings:
         claude_model=env.get("CLAUDE_MODEL") or None,
         claude_daily_tokens=int(env.get("CLAUDE_DAILY_TOKENS") or 2_000_000),
         claude_timeout_seconds=float(env.get("CLAUDE_TIMEOUT_SECONDS") or 3.0),
+        # the SLA radar (issue 11): its table, and the queue new/resolved exceptions go to
+        radar_table=env.get("RADAR_TABLE", "cirrus-radar"),
+        exceptions_queue_url=env.get("EXCEPTIONS_QUEUE_URL") or None,
     )
 
 

@@ -15,8 +15,9 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -530,6 +531,76 @@ class AiBudgetRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+# ---------------------------------------------------------------- RadarTable (issue 11)
+class RadarByGsi1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class RadarRecord(Model):
+    """The radar's documents in the radar table (ADR 0031), each a versioned JSON `doc`:
+    - pk=T#<tenant>#SLA, sk=P#<policy id>: an SLA policy; sk=DEFAULT: which policy is the
+      tenant's default (every change of the default goes through it, in one transaction);
+      sk=SWEEP: how far the sweep has read the deadline index (`doc.through`, a minute);
+    - pk=T#<tenant>#X#<external order id>, sk=TRACK: a tracked external order (milestones,
+      facts, counts, its deadlines); once shipped gsi1pk=T#<tenant>#DONE, gsi1sk=<at>#<id>
+      (Invoice Guard bills completed orders by that range);
+    - pk=T#<tenant>#EV#<source>#<event id>, sk=EVENT: an ingested event (idempotency); expires."""
+
+    class Meta:
+        table_name = "cirrus-radar"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+    gsi1 = RadarByGsi1()
+
+
+class ExceptionRecord(Model):
+    """pk=T#<tenant>#EXC, sk=<exception id>: one SLA exception (its id is a uuid5 of tenant, order
+    and milestone, so the conditional put that creates it is the "exactly one" guard). The fields
+    the list filters on sit beside the document; gsi1pk=T#<tenant>#EXC, gsi1sk=<created_at>#<id>
+    lists them by creation time."""
+
+    class Meta:
+        table_name = "cirrus-radar"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    severity = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+    order_ref = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi1 = RadarByGsi1()
+
+
+class DeadlineBucketRecord(Model):
+    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<shard>: the deadline index. `refs` holds the
+    deadlines falling in that minute (one string each, oms.domain.sla_deadlines), added with ADD
+    once per stream batch or event; the sweep queries the minutes between its watermark and now.
+    Expires a few days after its minute."""
+
+    class Meta:
+        table_name = "cirrus-radar"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    refs = UnicodeSetAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+
+
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,
     DecisionRecord,
@@ -567,6 +638,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
 INSIGHTS_MODELS: tuple[type[Model], ...] = (AnalyticsRecord, SearchIndexRecord)
+RADAR_MODELS: tuple[type[Model], ...] = (RadarRecord, ExceptionRecord, DeadlineBucketRecord)
 
 
 def bind_tables(cfg: Any) -> None:
@@ -577,6 +649,7 @@ def bind_tables(cfg: Any) -> None:
         (DIRECTORY_MODELS, cfg.directory_table),
         (INTEGRATION_MODELS, cfg.integrations_table),
         (INSIGHTS_MODELS, cfg.insights_table),
+        (RADAR_MODELS, cfg.radar_table),
     ):
         for model in models:
             model.Meta.table_name = name

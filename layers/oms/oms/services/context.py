@@ -20,6 +20,7 @@ from oms.data.documents import (
     RuleRepository,
     VersionedDocuments,
 )
+from oms.data.exceptions import ExceptionRepository
 from oms.data.learning import LearningRepository
 from oms.data.leases import JobLeaseRepository
 from oms.data.logs import LogRepository
@@ -54,6 +55,7 @@ class Repos:
     ai_budget: AiBudgetRepository = field(default_factory=AiBudgetRepository)
     experiments: ExperimentRepository = field(default_factory=ExperimentRepository)
     proposals: ProposalRepository = field(default_factory=ProposalRepository)
+    exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -77,6 +79,7 @@ transient_when_busy(
     LoginThrottleRepository,
     LearningRepository,
     DynamoTokenBudget,
+    ExceptionRepository,
 )
 
 repos = Repos()

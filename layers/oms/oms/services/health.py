@@ -41,6 +41,7 @@ def deep(principal: Principal, probes: Callable[[], ProbeSet] = Probes) -> dict[
         ("directory_table", probe.table(cfg.directory_table)),
         ("integrations_table", probe.table(cfg.integrations_table)),
         ("insights_table", probe.table(cfg.insights_table)),
+        ("radar_table", probe.table(cfg.radar_table)),
     ]
     dead_letter_queues = [(name, dlq) for name, (dlq, _) in cfg.dead_letter_queues]
     if cfg.publisher_dead_letter_queue_url:
