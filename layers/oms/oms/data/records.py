@@ -531,6 +531,19 @@ class AiBudgetRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class AiCacheRecord(Model):
+    """pk=T#<tenant>#AICACHE, sk=GENERATION: the tenant's AI cache generation (ADR 0033). The
+    Claude analyst's and the sourcing advisor's cache keys carry it; a cache clear adds 1, so
+    every container's cached answers stop matching."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    generation = NumberAttribute(default=0)
+
+
 # ---------------------------------------------------------------- RadarTable (issue 11)
 class RadarByGsi1(GlobalSecondaryIndex[Any]):
     class Meta:
@@ -625,6 +638,7 @@ DIRECTORY_MODELS: tuple[type[Model], ...] = (
     ApiKeyRecord,
     ThrottleRecord,
     AiBudgetRecord,
+    AiCacheRecord,
 )
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,

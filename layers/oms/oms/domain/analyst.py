@@ -21,17 +21,10 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oms.domain.clock import now_iso
+from oms.domain.exceptions import Label, Severity
 
-LABELS: Final = (
-    "PICK_DELAY",
-    "PACK_DELAY",
-    "CARRIER_ISSUE",
-    "STOCK_OUT",
-    "ADDRESS_ISSUE",
-    "SYSTEM_ERROR",
-    "OTHER",
-)
-SEVERITIES: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+LABELS: Final = tuple(label.value for label in Label)
+SEVERITIES: Final = tuple(s.value for s in Severity)
 DEFAULT_SAMPLE_RATES: Final[Mapping[str, float]] = {"CRITICAL": 1.0, "HIGH": 1.0, "MEDIUM": 0.25, "LOW": 0.0}
 MIN_CONFIDENCE: Final = 0.55
 TOOL_NAME: Final = "record_exception_analysis"
@@ -183,13 +176,11 @@ class AnalystAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    label: Literal[
-        "PICK_DELAY", "PACK_DELAY", "CARRIER_ISSUE", "STOCK_OUT", "ADDRESS_ISSUE", "SYSTEM_ERROR", "OTHER"
-    ]
+    label: Label
     confidence: float = Field(ge=0, le=1)
     ops_note: str = Field(min_length=1, max_length=NOTE_CHARS)
     client_note: str = Field(min_length=1, max_length=CLIENT_NOTE_CHARS)
-    reasoning: str = Field(default="", max_length=REASONING_CHARS)
+    reasoning: str = Field(min_length=1, max_length=REASONING_CHARS)
 
 
 # ------------------------------------------------------------------ the client note's words
@@ -237,7 +228,7 @@ def claude_analysis(
     answer: AnalystAnswer, exception: Mapping[str, Any], model: str, prompt_version: str
 ) -> dict[str, Any]:
     return {
-        "label": answer.label,
+        "label": answer.label.value,
         "confidence": round(answer.confidence, 3),
         "ops_note": answer.ops_note,
         "client_note": plain_client_note(answer.client_note, exception),
@@ -250,12 +241,10 @@ def claude_analysis(
     }
 
 
-def fallback(rules: Mapping[str, Any], reason: FallbackReason, detail: str = "") -> dict[str, Any]:
+def fallback(rules: Mapping[str, Any], reason: FallbackReason) -> dict[str, Any]:
     """The rule analyst's analysis, standing, with why Claude's did not."""
     kept = dict(rules)
     kept.update({"analyst": "rules", "fallback_reason": reason})
-    if detail:
-        kept["fallback_detail"] = detail[:200]
     kept.setdefault("model", None)
     kept.setdefault("prompt_version", None)
     kept.setdefault("analysed_at", now_iso())
@@ -270,11 +259,10 @@ def decide(
     model: str,
     prompt_version: str,
     reason: FallbackReason | None = None,
-    detail: str = "",
 ) -> dict[str, Any]:
     """Claude's analysis when it answered with enough confidence, else the rules' with a reason."""
     if answer is None:
-        return fallback(rules, reason or "error", detail)
+        return fallback(rules, reason or "error")
     if answer.confidence < MIN_CONFIDENCE:
-        return fallback(rules, "low_confidence", f"{answer.label} at {answer.confidence:.2f}")
+        return fallback(rules, "low_confidence")
     return claude_analysis(answer, exception, model, prompt_version)
