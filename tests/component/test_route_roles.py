@@ -160,6 +160,12 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/architect/node-performance"): Row(ADMINS),
     ("GET", "/architect/ai-sourcing/performance"): Row(ADMINS),
     ("POST", "/architect/chat"): Row(ADMINS),
+    # the exception analyst (ADR 0033): the tenant's AI cache, a policy check that may call Claude
+    # (tokens of the tenant's budget), and the Slack URL (a credential, outbound traffic)
+    ("POST", "/admin/cache/clear"): Row(ADMINS, why="the caller's tenant's AI cache generation"),
+    ("POST", "/admin/ai/lint-policy"): Row(ADMINS),
+    ("GET", "/notifications/slack"): Row(ADMINS),
+    ("PUT", "/notifications/slack"): Row(ADMINS),
 }
 # fmt: on
 
