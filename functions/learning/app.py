@@ -1,6 +1,7 @@
 """The learning loop's scheduled jobs (ADR 0023): label_outcomes (hourly), update_node_performance
 (every 4 h), discover_patterns (nightly) and evaluate_experiments (daily), and the analytics
-counters' reconcile_analytics (nightly, ADR 0029); also run on demand by
+counters' reconcile_analytics (nightly, ADR 0029), the SLA radar's sla_sweep (every minute,
+ADR 0031); also run on demand by
 `POST /ops/jobs/{name}/run` for one tenant. Each run is logged in the task log."""
 
 from typing import Any, Literal
@@ -26,6 +27,7 @@ class LearningJob(BaseModel):
         "discover_patterns",
         "evaluate_experiments",
         "reconcile_analytics",
+        "sla_sweep",
     ]
     tenant_id: str | None = Field(default=None, min_length=1, max_length=64)
     days: int | None = Field(default=None, ge=1, le=400)  # reconcile_analytics: a rebuild goes further back

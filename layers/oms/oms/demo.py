@@ -296,4 +296,8 @@ def seed_demo_data() -> dict[str, int]:
                     **rule,
                 },
             )
+    # the SLA radar's one policy (issue 11), unless the tenant has a default already
+    from oms.services import sla_policies
+
+    sla_policies.seed_demo(DEMO_TENANT_ID)
     return counts

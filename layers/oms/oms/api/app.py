@@ -15,6 +15,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     ops,
     orders,
     products,
+    radar,
     search,
     sourcing,
     system,

@@ -47,6 +47,7 @@ JOBS = (
     "discover_patterns",
     "evaluate_experiments",
     "reconcile_analytics",
+    "sla_sweep",
 )
 WINDOW_DAYS = 30
 METRICS_DAYS = (7, 30)

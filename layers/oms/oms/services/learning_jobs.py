@@ -35,6 +35,15 @@ def _per_tenant(job: str, days: int | None = None) -> PerTenant:
 def run(job: str, tenant_id: str | None = None, days: int | None = None) -> dict[str, Any]:
     """Run `job` for `tenant_id`, or for every tenant when None. Returns its figures. `days`:
     how many days back reconcile_analytics recomputes (its default: the last week)."""
+    if job == "sla_sweep":  # every minute: the SLA radar's deadline index (ADR 0031)
+        from oms.services import radar_sweep
+
+        if tenant_id is None:  # the schedule: no task-log row per tenant and minute
+            return radar_sweep.run()
+        with tasklog.task("job.sla_sweep", tenant_id) as log_run:
+            result = radar_sweep.run(tenant_id)
+            log_run.details = result
+        return {"tenant_id": tenant_id, **result}
     if job == "label_outcomes":
         with tasklog.task("job.label_outcomes", tenant_id) as log_run:
             result = learning.label_outcomes(tenant_id)

@@ -25,9 +25,13 @@ ReadModel = Callable[[Sequence[OrderChange]], None]
 def read_models() -> list[tuple[str, ReadModel]]:
     """The read models kept from the stream, by name (imported here, not at module load, so a
     function that never projects does not pay for their imports)."""
-    from oms.services import analytics, search_index
+    from oms.services import analytics, radar_stream, search_index
 
-    return [("search_index", search_index.apply), ("analytics", analytics.apply)]
+    return [
+        ("search_index", search_index.apply),
+        ("analytics", analytics.apply),
+        ("sla_radar", radar_stream.apply),
+    ]
 
 
 def project(records: Sequence[Mapping[str, Any]]) -> str | None:

@@ -38,7 +38,8 @@ def replay_dead_letters(principal: Principal, queue: str, *, query: ReplayQuery)
 @route(app, "/ops/jobs/{name}/run", ["POST"], role=Role.SUPERADMIN)
 def run_job(principal: Principal, name: str) -> dict[str, Any]:
     """Run a learning job now for your tenant: label_outcomes, update_node_performance,
-    discover_patterns, evaluate_experiments or reconcile_analytics (each also runs on its schedule)."""
+    discover_patterns, evaluate_experiments, reconcile_analytics or sla_sweep (each also runs on its
+    schedule)."""
     return ops.run_job(principal, name)
 
 
