@@ -104,8 +104,9 @@ def _store(tenant_id: str, exception_id: str) -> dict[str, Any] | None:
         current = repos.exceptions.get(tenant_id, exception_id)
         if current is None:
             return None
-        if (current.get("analysis") or {}).get("analyst") == "claude":
-            return current  # a redelivered message: analysed already
+        done = current.get("analysis") or {}
+        if done.get("analyst") == "claude" or done.get("fallback_reason"):
+            return current  # a redelivered message: the consumer decided already
         analysis = analyse(tenant_id, current)
         try:
             return repos.exceptions.set_analysis(tenant_id, exception_id, analysis, int(current["version"]))
