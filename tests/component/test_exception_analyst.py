@@ -207,8 +207,8 @@ def test_exception_created_goes_signed_to_a_subscribed_webhook_and_to_slack(stac
         assert consume(stack, exc) == stored  # redelivered: nothing redone, the same event id
         assert deliver_all(stack) == 0
         # resolved: one more event to each
-        repos.exceptions.replace("demo", {**exc, "status": "RESOLVED", "resolved_at": now_iso(),
-                                          "resolution_note": "carrier picked up"}, stored["version"])  # fmt: skip
+        resolved = {**stored, "status": "RESOLVED", "resolved_at": now_iso(), "resolution_note": "picked up"}
+        repos.exceptions.replace("demo", resolved, stored["version"])
         consume(stack, exc, "resolved")
         assert deliver_all(stack) == 1  # the endpoint asked for exception.created only
         assert "Resolved" in json.loads(slack.requests[-1]["body"])["text"]
