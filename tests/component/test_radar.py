@@ -237,8 +237,8 @@ def test_policies_one_default_and_lint_friendly_errors(who) -> None:
     policies = {p["id"]: p for p in admin.get("/sla/policies").body["items"]}
     assert [p["id"] for p in policies.values() if p["is_default"]] == [made.body["id"]]
     assert user.post("/sla/policies", base).status == 403
-    bad = admin.post("/sla/policies", {**base, "multipliers": [{"when": {"field": "colour", "operator": "EQUALS",
-                                                                          "value": "x"}, "factor": 2}]})  # fmt: skip
+    colour = {"when": {"field": "colour", "operator": "EQUALS", "value": "x"}, "factor": 2}
+    bad = admin.post("/sla/policies", {**base, "multipliers": [colour]})
     assert bad.status == 422 and bad.body["error"]["details"][0]["loc"][:3] == ["body", "multipliers", "0"]
     stale = admin.patch(f"/sla/policies/{made.body['id']}", {"expected_version": 7, "name": "x"})
     assert stale.status == 409 and stale.body["error"]["code"] == "version_conflict"
@@ -280,10 +280,10 @@ def test_own_orders_from_the_stream_breach_once(stack, who, invoke, travel) -> N
     admin = who.admin
     order = admin.post("/orders", order_body(customer_name="Radar Own")).body
     wait_for_status(admin, order["id"], {"SOURCED"})
+    keys = [(r, r["dynamodb"]["Keys"]) for r in stream_records(stack)]
     records = [
-        r for r in stream_records(stack)
-        if order["id"] in r["dynamodb"]["Keys"]["pk"]["S"] and r["dynamodb"]["Keys"]["sk"]["S"] in (ORDER_SK, ORDER_BODY_SK)
-    ]  # fmt: skip
+        r for r, k in keys if order["id"] in k["pk"]["S"] and k["sk"]["S"] in (ORDER_SK, ORDER_BODY_SK)
+    ]
     assert invoke("ProjectionFunction", {"Records": records}) == {"batchItemFailures": []}
     assert invoke("ProjectionFunction", {"Records": records}) == {"batchItemFailures": []}  # a retried batch
     timeline = admin.get(f"/sla/orders/{order['id']}/timeline").body
