@@ -280,7 +280,12 @@ class FakeClaude(_JsonServer):
     A request offering the architect chat's tools (`propose_sourcing_rule`) is answered from
     `chat_replies` (one per request, then `chat_default`): `{"tool": name, "input": {...}}` is a
     tool_use block, `{"text": "..."}` a text-only answer. The numeric and "slow"/"not_json"
-    behaviours of `script` apply to it too."""
+    behaviours of `script` apply to it too.
+
+    A request forcing one of the exception analyst's tools (`record_exception_analysis`,
+    `review_policy`) is answered with the tool input from `tool_replies[name]` (one per request,
+    then `tool_defaults[name]`); of `script`, "low" lowers the confidence to 0.3, "malformed" gives
+    input that fails the schema, "text" and "cut_off" as above."""
 
     CHAT_TOOLS = frozenset({"propose_sourcing_rule", "propose_experiment"})
     CHAT_DEFAULT: dict[str, Any] = {
@@ -300,7 +305,32 @@ class FakeClaude(_JsonServer):
         },
     }
 
+    ANALYSIS_DEFAULT: dict[str, Any] = {
+        "label": "CARRIER_ISSUE",
+        "confidence": 0.82,
+        "ops_note": "Label printed at DC-1 but no carrier scan for 3 hours; call the carrier and re-tender.",
+        "client_note": "Your parcel is packed and waiting for the courier; we are chasing the pickup.",
+        "reasoning": "ship_label_printed seen, shipped missing past the deadline.",
+    }
+    LINT_DEFAULT: dict[str, Any] = {
+        "suggestions": ["Give SAME_DAY_DELIVERY orders a shorter pick window than the default."],
+        "test_cases": [
+            {
+                "name": "weekend web order picked late",
+                "facts": {"channel": "WEB", "weekend": True},
+                "milestone": "pick_completed",
+                "minutes_after_paid": 200,
+                "expected": "breach",
+            }
+        ],
+    }
+
     def __init__(self) -> None:
+        self.tool_replies: dict[str, list[dict[str, Any]]] = {}
+        self.tool_defaults: dict[str, dict[str, Any]] = {
+            "record_exception_analysis": dict(self.ANALYSIS_DEFAULT),
+            "review_policy": dict(self.LINT_DEFAULT),
+        }
         self.script: list[str | int] = []
         self.default: str | int = "good"
         self.chat_replies: list[dict[str, Any]] = []
@@ -369,6 +399,9 @@ class FakeClaude(_JsonServer):
             return 200, {"ok": True}, {}
         if self.CHAT_TOOLS & {t.get("name") for t in body.get("tools") or []}:
             return 200, self._chat(body), {}
+        forced = (body.get("tool_choice") or {}).get("name")
+        if forced in self.tool_defaults:
+            return 200, self._structured(body, forced, behaviour), {}
         candidates = [c["node_id"] for c in self.document(body).get("candidates", [])]
         recommendations: Any = [
             {
@@ -402,6 +435,32 @@ class FakeClaude(_JsonServer):
             "usage": usage,
         }
         return 200, message, {}
+
+    def _structured(self, body: dict[str, Any], tool: str, behaviour: str | int) -> dict[str, Any]:
+        with self._lock:
+            queued = self.tool_replies.get(tool) or []
+            tool_input = dict(queued.pop(0) if queued else self.tool_defaults[tool])
+        if behaviour == "low" and "confidence" in tool_input:
+            tool_input["confidence"] = 0.3
+        if behaviour == "malformed":
+            tool_input = {"label": "SOMETHING", "confidence": "high", "suggestions": "none", "test_cases": 3}
+        content: list[dict[str, Any]] = [
+            {"type": "tool_use", "id": "toolu_fake", "name": tool, "input": tool_input}
+        ]
+        if behaviour == "text":
+            content = [{"type": "text", "text": "It is probably the carrier."}]
+        usage = {"input_tokens": len(json.dumps(body)) // 4, "output_tokens": len(json.dumps(content)) // 4}
+        self.answers.append(usage)
+        return {
+            "id": f"msg_fake_{len(self.answers)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": {"text": "end_turn", "cut_off": "max_tokens"}.get(str(behaviour), "tool_use"),
+            "stop_sequence": None,
+            "usage": usage,
+        }
 
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:

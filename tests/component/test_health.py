@@ -25,6 +25,7 @@ CHECKS = {
     "webhook_deliveries_dlq",
     "connectors_dlq",
     "learning_dlq",
+    "exceptions_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",

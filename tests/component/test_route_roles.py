@@ -172,6 +172,30 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/architect/node-performance"): Row(ADMINS),
     ("GET", "/architect/ai-sourcing/performance"): Row(ADMINS),
     ("POST", "/architect/chat"): Row(ADMINS),
+    # the exception analyst (ADR 0033): the tenant's AI cache, a policy check that may call Claude
+    # (tokens of the tenant's budget), and the Slack URL (a credential, outbound traffic)
+    ("POST", "/admin/cache/clear"): Row(ADMINS, why="the caller's tenant's AI cache generation"),
+    ("POST", "/admin/ai/lint-policy"): Row(ADMINS),
+    ("GET", "/notifications/slack"): Row(ADMINS),
+    ("PUT", "/notifications/slack"): Row(ADMINS),
+    # the SLA radar (ADR 0031): events come from API keys (admins may send them too, for replays);
+    # an event always lands in the sender's own tenant, so another tenant's admin simply adds one
+    ("POST", "/ingest/{source}"): Row(ADMINS | {MACHINE}, cross=202, why="the caller's own tenant",
+                                      body={"event_id": "roles-cross", "event_type": "order_paid",
+                                            "external_order_id": "ROLES-1",
+                                            "occurred_at": "2026-01-01T00:00:00Z"}),
+    ("GET", "/sla/policies"): Row(PEOPLE),
+    ("POST", "/sla/policies"): Row(ADMINS),
+    ("GET", "/sla/policies/{policy_id}"): Row(PEOPLE),
+    ("PATCH", "/sla/policies/{policy_id}"): Row(ADMINS, body={"expected_version": 1, "name": "taken over"}),
+    ("DELETE", "/sla/policies/{policy_id}"): Row(ADMINS),
+    ("GET", "/sla/radar"): Row(PEOPLE),
+    ("GET", "/sla/orders/{order_ref}/timeline"): Row(PEOPLE),
+    # exceptions: ops staff (every person) read, acknowledge and resolve them
+    ("GET", "/exceptions"): Row(PEOPLE),
+    ("GET", "/exceptions/{exception_id}"): Row(PEOPLE),
+    ("POST", "/exceptions/{exception_id}/acknowledge"): Row(PEOPLE),
+    ("POST", "/exceptions/{exception_id}/resolve"): Row(PEOPLE, body={"note": "taken over"}),
 }
 # fmt: on
 
@@ -328,7 +352,28 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "demo", kind="sourcing_rule", summary="roles", payload={"name": "roles", "priority": 1},
         source="chat", by="user:admin@example.com",
     )  # fmt: skip
+    late = [
+        ("shopify", "order_paid", "2020-01-01T00:00:00Z"),
+        ("wms", "pick_completed", "2020-01-01T05:00:00Z"),
+    ]
+    breaches = []
+    for source, kind, at in late:
+        sent = admin.post(
+            f"/ingest/{source}",
+            {
+                "event_id": f"roles-{kind}",
+                "event_type": kind,
+                "external_order_id": "ROLES-LATE",
+                "occurred_at": at,
+            },
+        )
+        assert sent.status in (200, 202), sent
+        breaches += sent.body["breaches"]
     yield {
+        "source": "shopify",
+        "policy_id": admin.get("/sla/policies").body["items"][0]["id"],
+        "exception_id": breaches[0]["exception_id"],
+        "order_ref": order["id"],
         "order_id": order["id"],
         "order_number": order["order_number"],
         "node_id": admin.get("/nodes").body["items"][0]["id"],

@@ -158,6 +158,13 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     },
     "ShopifyWebhookFunction": {"IntegrationsTable": {"GetItem"}},  # the connector, for its secret
     "WebhookDispatcherFunction": {"IntegrationsTable": {"GetItem", "PutItem", "Query", "UpdateItem"}},
+    # the exceptions consumer (ADR 0033): an exception and its analysis (put under its version),
+    # the token budget and AI cache generation, webhook endpoints and Slack settings, deliveries
+    "ExceptionsFunction": {
+        "RadarTable": {"GetItem", "PutItem"},
+        "DirectoryTable": {"GetItem", "UpdateItem"},
+        "IntegrationsTable": {"GetItem", "PutItem", "Query"},
+    },
 }
 
 _DLQS = {
@@ -167,6 +174,7 @@ _DLQS = {
     "WebhookDeliveryDeadLetterQueue",
     "ConnectorDeadLetterQueue",
     "LearningDeadLetterQueue",
+    "ExceptionsDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -208,6 +216,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "ConnectorQueue",
             "WebhookRetryQueue",
             "LearningQueue",
+            "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
         },
         "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},
         "states:DescribeStateMachine": {"FulfilmentStateMachine"},
@@ -224,10 +233,18 @@ OTHER: dict[str, dict[str, set[str]]] = {
     "EventPublisherFunction": {
         "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
     },
-    "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue"}},
+    "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue", "ExceptionsQueue"}},
     "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
     "FulfilmentTaskFunction": {},
-    "LearningFunction": {"sqs:DeleteMessage": {"LearningQueue"}, "sqs:ReceiveMessage": {"LearningQueue"}},
+    "LearningFunction": {
+        "sqs:DeleteMessage": {"LearningQueue"},
+        "sqs:ReceiveMessage": {"LearningQueue"},
+        "sqs:SendMessage": {"ExceptionsQueue"},  # the radar's hook: exceptions the sweep raises
+    },
+    "ExceptionsFunction": {
+        **{action: {"ExceptionsQueue"} for action in POLLER_ACTIONS},
+        "sqs:SendMessage": {"WebhookRetryQueue"},  # the first attempt of each delivery
+    },
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
     "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}, **_OPEN_SECRETS},
     "WebhookDispatcherFunction": {

@@ -75,7 +75,15 @@ def test_the_ops_cli_lists_dead_letter_queues(cloud_url: str) -> None:
         check=True,
     )
     queues = {q["queue"] for q in json.loads(out.stdout)["items"]}
-    assert queues == {"warehouse", "carrier", "webhooks", "webhook_deliveries", "connectors", "learning"}
+    assert queues == {
+        "warehouse",
+        "carrier",
+        "webhooks",
+        "webhook_deliveries",
+        "connectors",
+        "learning",
+        "exceptions",
+    }
 
 
 def test_the_seeds_requests_work_through_the_gateway(http: requests.Session, cloud_url: str) -> None:

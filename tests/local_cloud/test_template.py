@@ -67,6 +67,10 @@ def test_functions_are_described_with_code_handler_environment(real_stack: Any) 
             assert "Ref" not in value and "${" not in value, (name, value)
     env = real_stack.environment
     assert env["ORDERS_TABLE"] == real_stack["OrdersTable"]
+    # the exceptions consumer (ADR 0033): its queue, partial batch responses
+    (exceptions,) = real_stack.functions["ExceptionsFunction"].queues
+    assert exceptions.queue_url == real_stack["ExceptionsQueue"] and exceptions.reports_batch_item_failures
+    assert env["EXCEPTIONS_QUEUE_URL"] == real_stack["ExceptionsQueue"]
     assert env["FULFILMENT_STATE_MACHINE_ARN"] == real_stack["FulfilmentStateMachine"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from oms.adapters import claude_advisor as ca
+from oms.adapters import claude_client
 from oms.adapters.claude_advisor import TOOL_NAME, ClaudeAdvisor, claude_advisor
 from oms.domain.advisor import (
     AdviceRequest,
@@ -376,7 +377,7 @@ def test_the_key_can_come_from_ssm(fake, monkeypatch):
         "AWS_SESSION_TOKEN": "testing",
     }.items():
         monkeypatch.setenv(name, value)
-    ca._key_from_ssm.cache_clear()
+    claude_client.key_from_ssm.cache_clear()
     with mock_aws():
         import boto3
 
@@ -391,7 +392,7 @@ def test_the_key_can_come_from_ssm(fake, monkeypatch):
         assert adv is not None
         adv.advise(request())
         adv.advise(request(metrics_version="v2"))
-    ca._key_from_ssm.cache_clear()
+    claude_client.key_from_ssm.cache_clear()
     assert [fake.key_of(r) for r in fake.requests] == ["sk-ant-from-ssm"] * 2
 
 

@@ -49,6 +49,7 @@ class Settings:
     claude_timeout_seconds: float
     radar_table: str
     exceptions_queue_url: str | None
+    analyst_sample_rates: str | None
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +108,8 @@ def settings() -> Settings:
         # the SLA radar (issue 11): its table, and the queue new/resolved exceptions go to
         radar_table=env.get("RADAR_TABLE", "cirrus-radar"),
         exceptions_queue_url=env.get("EXCEPTIONS_QUEUE_URL") or None,
+        # the Claude exception analyst's sampling by severity (ADR 0033), e.g. "MEDIUM=0.25,LOW=0"
+        analyst_sample_rates=env.get("ANALYST_SAMPLE_RATES") or None,
     )
 
 

@@ -31,8 +31,11 @@ def reinit() -> None:
     secrets_box.reset()
     _state["initialised"] = False
     init()
-    from oms.services import experiments, learning, search_index  # caches of another configuration
+    # caches of another configuration
+    from oms.services import ai_cache, analyst, experiments, learning, search_index
 
     learning.reset()
+    analyst.reset()
+    ai_cache.forget()
     experiments.forget_cache()
     search_index.forget()

@@ -16,6 +16,9 @@ Failures are `AdviceUnavailable` with the seed's fallback reasons ("timeout", "e
 "invalid_answer", "budget_spent", "breaker_open") and the call's audit (advisor, model, tokens,
 latency, outcome). The key and the endpoint follow the SDK: ANTHROPIC_API_KEY and
 ANTHROPIC_BASE_URL, unless given; `claude_advisor()` also reads the key from SSM Parameter Store.
+The client, the attempts and their classification are shared with the exception analyst
+(`oms.adapters.claude_client`). The cache key carries the tenant's AI cache generation
+(`generation`, a callable: ADR 0033), so a cache clear reaches every container.
 """
 
 from __future__ import annotations
@@ -24,16 +27,24 @@ import hashlib
 import json
 import logging
 import os
-import random
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 
 import anthropic
 
+from oms.adapters.claude_client import (
+    DEFAULT_DAILY_TOKENS,
+    DEFAULT_MODEL,
+    ApiKey,
+    Attempt,
+    CallStats,
+    LazyClient,
+    configured_key,
+    create,
+    forced_tool,
+    tool_input,
+)
 from oms.domain.advisor import Advice, AdviceRequest, AdviceUnavailable, FallbackReason, parse_answer
 from oms.domain.advisor_guards import (
     AdviceCache,
@@ -46,10 +57,11 @@ from oms.domain.advisor_guards import (
 
 log = logging.getLogger("oms.adapters")
 
-DEFAULT_MODEL = "claude-haiku-4-5"
-DEFAULT_DAILY_TOKENS = 2_000_000
+__all__ = ["DEFAULT_MODEL", "TOOL_NAME", "ClaudeAdvisor", "claude_advisor", "today"]
+
 TOOL_NAME = "score_candidates"
 REASON_CHARS = 200
+
 
 SYSTEM_PROMPT = (
     "You are the sourcing advisor of an order management system. For one order you get a JSON "
@@ -102,24 +114,6 @@ def prompt_document(request: AdviceRequest) -> str:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True)
 
 
-class _Attempt(Exception):
-    """One failed attempt: why, and whether another attempt may help (and after how long)."""
-
-    def __init__(self, reason: FallbackReason, detail: str, retry: bool, wait: float = 0.0) -> None:
-        super().__init__(detail)
-        self.reason: FallbackReason = reason
-        self.detail = detail
-        self.retry = retry
-        self.wait = wait
-
-
-@dataclass
-class _Call:
-    attempts: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-
 class ClaudeAdvisor:
     name = "claude"
 
@@ -127,7 +121,7 @@ class ClaudeAdvisor:
         self,
         *,
         model: str = DEFAULT_MODEL,
-        api_key: str | Callable[[], str] | None = None,
+        api_key: ApiKey = None,
         base_url: str | None = None,
         timeout_s: float = 3.0,
         attempts: int = 2,
@@ -136,6 +130,7 @@ class ClaudeAdvisor:
         breaker: CircuitBreaker | None = None,
         cache: AdviceCache | None = None,
         client: anthropic.Anthropic | None = None,
+        generation: Callable[[str], int] | None = None,
     ) -> None:
         """`api_key` may be a callable (read on first use, e.g. from SSM), None to let the SDK
         read ANTHROPIC_API_KEY; `base_url` None lets it read ANTHROPIC_BASE_URL."""
@@ -148,25 +143,13 @@ class ClaudeAdvisor:
         self.budget: TokenBudget = budget if budget is not None else InMemoryTokenBudget(DEFAULT_DAILY_TOKENS)
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.cache = cache if cache is not None else AdviceCache()
-        self._api_key = api_key
-        self._base_url = base_url
-        self._client = client
-        self._client_lock = threading.Lock()
-
-    # -- the client -------------------------------------------------------------------------
-    def client(self) -> anthropic.Anthropic:
-        with self._client_lock:
-            if self._client is None:
-                key = self._api_key() if callable(self._api_key) else self._api_key
-                self._client = anthropic.Anthropic(
-                    api_key=key, base_url=self._base_url, timeout=self.timeout_s, max_retries=0
-                )
-            return self._client
+        self.client = LazyClient(api_key, base_url, timeout_s, client)
+        self.generation = generation
 
     # -- the advisor ------------------------------------------------------------------------
     def advise(self, request: AdviceRequest) -> Advice:
         started = time.perf_counter()
-        key = cache_key(request)
+        key = cache_key(request, self.generation(request.tenant_id) if self.generation else 0)
         hit = self.cache.get(key)
         if hit is not None:
             return hit.model_copy(
@@ -182,11 +165,15 @@ class ClaudeAdvisor:
             raise self._unavailable("budget_spent", "the tenant's daily token budget is spent", started)
         if not self.breaker.allow():
             raise self._unavailable("breaker_open", "recent calls failed; not calling", started)
-        call = _Call()
+        call = CallStats()
         try:
             reply = self._call(request, call)
-            scores, reasons = self._read(reply, request)
-        except (_Attempt, AdviceUnavailable) as failed:
+            scores, reasons = parse_answer(tool_input(reply, TOOL_NAME), request.candidates)
+        except Attempt as failed:
+            self.breaker.failure()
+            reason = cast(FallbackReason, failed.reason)
+            raise self._unavailable(reason, failed.detail, started, call) from None
+        except AdviceUnavailable as failed:
             self.breaker.failure()
             raise self._unavailable(failed.reason, failed.detail, started, call) from None
         except Exception as exc:  # anything else is the advisor failing, never the order's problem
@@ -194,7 +181,7 @@ class ClaudeAdvisor:
             self.breaker.failure()
             raise self._unavailable("error", type(exc).__name__, started, call) from None
         finally:
-            self.budget.spend(request.tenant_id, day, call.input_tokens + call.output_tokens)
+            self.budget.spend(request.tenant_id, day, call.tokens)
         self.breaker.success()
         advice = Advice(
             advisor=self.name,
@@ -213,9 +200,9 @@ class ClaudeAdvisor:
         reason: FallbackReason,
         detail: str,
         started: float,
-        call: _Call | None = None,
+        call: CallStats | None = None,
     ) -> AdviceUnavailable:
-        call = call or _Call()
+        call = call or CallStats()
         audit = {
             "advisor": self.name,
             "model": self.model,
@@ -227,103 +214,32 @@ class ClaudeAdvisor:
         }
         return AdviceUnavailable(reason, detail, audit=audit)
 
-    def _call(self, request: AdviceRequest, call: _Call) -> Any:
+    def _call(self, request: AdviceRequest, call: CallStats) -> anthropic.types.Message:
         """The reply; attempts and tokens are counted in `call` as they happen."""
         candidate_ids = [c.node_id for c in request.candidates]
         # the tool input grows with the candidates: room for each one's score and reason
         max_tokens = min(8192, 256 + 120 * len(candidate_ids))
         tenant_ref = hashlib.sha256(request.tenant_id.encode()).hexdigest()[:32]
-        for attempt in range(1, self.attempts + 1):
-            call.attempts = attempt
-            try:
-                reply = self.client().messages.create(
-                    model=self.model,
-                    max_tokens=max_tokens,
-                    system=SYSTEM_PROMPT,
-                    messages=[
-                        {"role": "user", "content": [{"type": "text", "text": prompt_document(request)}]}
-                    ],
-                    tools=[cast(Any, _tool(candidate_ids))],
-                    tool_choice={"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
-                    metadata={"user_id": tenant_ref},
-                    timeout=self.timeout_s,
-                )
-            except Exception as exc:
-                failed = self._classify(exc)
-                if attempt >= self.attempts or not failed.retry:
-                    raise _Attempt(failed.reason, failed.detail, False) from None
-                if failed.wait > 0:
-                    time.sleep(failed.wait)
-                continue
-            if not isinstance(reply, anthropic.types.Message):  # a 200 that is not a message
-                raise _Attempt("invalid_answer", "the reply is not a message", False)
-            # the SDK builds the message without validating it: read what may be missing with care
-            usage = getattr(reply, "usage", None)
-            call.input_tokens += _count(getattr(usage, "input_tokens", 0))
-            call.output_tokens += _count(getattr(usage, "output_tokens", 0))
-            return reply
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _classify(self, exc: Exception) -> _Attempt:
-        backoff = min(self.max_wait_s, 0.1 * (1 + random.random()))  # noqa: S311 - jitter, not crypto
-        if isinstance(exc, anthropic.APITimeoutError):
-            return _Attempt("timeout", f"no answer within {self.timeout_s:g} s", True, backoff)
-        if isinstance(exc, anthropic.APIConnectionError):
-            return _Attempt("error", "connection failed", True, backoff)
-        if isinstance(exc, anthropic.APIStatusError):
-            status = exc.status_code
-            detail = f"HTTP {status}"
-            if status == 429 or status >= 500 or status in (408, 409):
-                wait = _retry_after(exc.response.headers)
-                if wait is None:
-                    return _Attempt("error", detail, True, backoff)
-                if wait > self.max_wait_s:
-                    return _Attempt("error", f"{detail}, retry after {wait:g} s", False)
-                return _Attempt("error", detail, True, wait)
-            return _Attempt("error", detail, False)  # 400/401/403/404...: another try won't help
-        if isinstance(exc, anthropic.APIResponseValidationError | ValueError):
-            return _Attempt("invalid_answer", "the reply is not a message", False)
-        return _Attempt("error", type(exc).__name__, False)
-
-    def _read(self, reply: Any, request: AdviceRequest) -> tuple[dict[str, float], dict[str, str]]:
-        if getattr(reply, "stop_reason", None) == "max_tokens":
-            raise AdviceUnavailable("invalid_answer", "the answer was cut off at max_tokens")
-        calls = [
-            block
-            for block in (getattr(reply, "content", None) or [])
-            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME
-        ]
-        if not calls:
-            raise AdviceUnavailable("invalid_answer", f"no {TOOL_NAME} tool call in the reply")
-        return parse_answer(calls[0].input, request.candidates)
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and value > 0 else 0
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return max(0.0, float(raw) / scale)
-        except ValueError:
-            continue
-    return None
+        message = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "system": SYSTEM_PROMPT,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": prompt_document(request)}]}],
+            "tools": [_tool(candidate_ids)],
+            "tool_choice": forced_tool(TOOL_NAME),
+            "metadata": {"user_id": tenant_ref},
+        }
+        return create(
+            self.client,
+            message,
+            attempts=self.attempts,
+            timeout_s=self.timeout_s,
+            max_wait_s=self.max_wait_s,
+            stats=call,
+        )
 
 
 # -- configuration (adapters only) ----------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _key_from_ssm(parameter: str, region: str) -> str:
-    """The API key stored as a SecureString; read once per container (a failed read is not cached)."""
-    import boto3
-
-    response = boto3.client("ssm", region_name=region).get_parameter(Name=parameter, WithDecryption=True)
-    return str(response["Parameter"]["Value"])
 
 
 def claude_advisor(
@@ -337,6 +253,7 @@ def claude_advisor(
     budget: TokenBudget | None = None,
     timeout_s: float | None = None,
     env: Mapping[str, str] | None = None,
+    generation: Callable[[str], int] | None = None,
 ) -> ClaudeAdvisor | None:
     """The Claude advisor as configured, or None when no key is configured (the built-in advisor
     serves then). Arguments win over the environment:
@@ -349,13 +266,9 @@ def claude_advisor(
     - timeout: `timeout_s`, else CLAUDE_TIMEOUT_SECONDS, else 3 s.
     """
     env = os.environ if env is None else env
-    key: str | Callable[[], str] | None = api_key or env.get("ANTHROPIC_API_KEY") or None
+    key = configured_key(api_key, api_key_param, region, env)
     if key is None:
-        param = api_key_param or env.get("ANTHROPIC_API_KEY_PARAM") or None
-        if param is None:
-            return None
-        where = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        key = lambda: _key_from_ssm(param, where)  # noqa: E731 - read lazily, on the first call
+        return None
     if budget is None:
         tokens = daily_tokens if daily_tokens is not None else int(env.get("CLAUDE_DAILY_TOKENS") or 0)
         budget = InMemoryTokenBudget(tokens or DEFAULT_DAILY_TOKENS)
@@ -365,4 +278,5 @@ def claude_advisor(
         base_url=base_url or env.get("ANTHROPIC_BASE_URL") or None,
         timeout_s=timeout_s if timeout_s is not None else float(env.get("CLAUDE_TIMEOUT_SECONDS") or 3.0),
         budget=budget,
+        generation=generation,
     )

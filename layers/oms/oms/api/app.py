@@ -4,6 +4,7 @@ Routes live in oms.api.routes, one module per area; importing them registers the
 
 from oms.api.instance import app
 from oms.api.routes import (  # noqa: F401  (imported for their routes)
+    analyst,
     analytics,
     api_keys,
     architect,

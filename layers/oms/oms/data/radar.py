@@ -223,16 +223,19 @@ class RadarRepository:
         return found
 
     # ---------------------------------------------------------------- the deadline index
-    def add_due(self, tenant_id: str, refs: Iterable[DueRef]) -> int:
-        """Add deadlines to their minute buckets: one UpdateItem (ADD to a set) per bucket, so
-        a repeated add changes nothing. Returns the number of writes."""
+    def add_due(self, tenant_id: str, refs: Iterable[DueRef], writer: str) -> int:
+        """Add deadlines to their minute buckets: one UpdateItem (ADD to a set) per minute, on
+        the writer's own item of that minute (sk <HH:MM>#<writer>: a stream batch's first
+        sequence number, an event's id, a sweep's time), so items stay small (a write costs
+        its item's size) and a repeated add (a retried batch) changes nothing. Returns the
+        number of writes."""
         by_bucket: dict[tuple[str, str], set[str]] = defaultdict(set)
         for ref in refs:
             by_bucket[ref.bucket].add(ref.encode())
         for (day, minute), entries in by_bucket.items():
             expires = int(parse_iso(f"{day}T00:00:00Z").timestamp()) + BUCKET_DAYS * 86400
             try:
-                DeadlineBucketRecord(bucket_pk(tenant_id, day), f"{minute}#0").update(
+                DeadlineBucketRecord(bucket_pk(tenant_id, day), f"{minute}#{writer}").update(
                     actions=[
                         DeadlineBucketRecord.refs.add(entries),
                         DeadlineBucketRecord.expires_at_epoch.set(expires),

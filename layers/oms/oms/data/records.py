@@ -547,6 +547,19 @@ class BillingRecord(Model):
     expires_at_epoch = NumberAttribute(null=True)
 
 
+class AiCacheRecord(Model):
+    """pk=T#<tenant>#AICACHE, sk=GENERATION: the tenant's AI cache generation (ADR 0033). The
+    Claude analyst's and the sourcing advisor's cache keys carry it; a cache clear adds 1, so
+    every container's cached answers stop matching."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    generation = NumberAttribute(default=0)
+
+
 # ---------------------------------------------------------------- RadarTable (issue 11)
 class RadarByGsi1(GlobalSecondaryIndex[Any]):
     class Meta:
@@ -603,9 +616,10 @@ class ExceptionRecord(Model):
 
 
 class DeadlineBucketRecord(Model):
-    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<shard>: the deadline index. `refs` holds the
-    deadlines falling in that minute (one string each, oms.domain.sla_deadlines), added with ADD
-    once per stream batch or event; the sweep queries the minutes between its watermark and now.
+    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<writer>: the deadline index. `refs` holds the
+    deadlines falling in that minute (one string each, oms.domain.sla_deadlines) that one writer
+    (a stream batch, an event, a sweep) registered, added with ADD; the sweep queries the minutes
+    between its watermark and now.
     Expires a few days after its minute."""
 
     class Meta:
@@ -641,6 +655,7 @@ DIRECTORY_MODELS: tuple[type[Model], ...] = (
     ApiKeyRecord,
     ThrottleRecord,
     AiBudgetRecord,
+    AiCacheRecord,
 )
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,

@@ -173,3 +173,12 @@ class WebhookRepository(VersionedDocuments):
         )
         items = [dict(r.doc or {}) for r in result]
         return items, encode_cursor(result.last_evaluated_key)
+
+
+class NotificationSettings(VersionedDocuments):
+    """A tenant's notification targets beside its webhooks (pk=T#<tenant>#NOTIFY, sk=CH#slack):
+    one versioned document per channel, its URL sealed (a Slack incoming-webhook URL is a
+    credential)."""
+
+    def __init__(self) -> None:
+        super().__init__(WebhookEndpointRecord, "NOTIFY", "CH#", "notification settings")

@@ -7,16 +7,18 @@ a daily token budget per tenant, and a cache of answers. Pure and in-process; ti
   closes it, its failure opens it again for another cool-down.
 - `TokenBudget`: how many tokens a tenant may still spend today, and spending them. The in-memory
   one serves tests and the simulation; a shared store (DynamoDB) implements the same protocol.
-- `AdviceCache`: answers per (tenant, cluster, candidate set, metrics version), bounded (least
-  recently used out first) and expiring after `ttl_s`.
+- `AnswerCache`: answers by key, bounded (least recently used out first) and expiring after
+  `ttl_s`; `AdviceCache` holds the advisor's per (tenant, cluster, candidate set, metrics version,
+  cache generation). The generation is the tenant's: `POST /admin/cache/clear?cache_type=ai`
+  moves it on, so every container's entries stop matching (ADR 0033).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import Literal, Protocol
+from collections.abc import Hashable, Iterable
+from typing import Generic, Literal, Protocol, TypeVar
 
 from oms.domain import clock
 from oms.domain.advisor import Advice, AdviceRequest
@@ -114,17 +116,26 @@ def today() -> str:
     return clock.utcnow().date().isoformat()
 
 
-CacheKey = tuple[str, str, tuple[str, ...], str]
+CacheKey = tuple[str, str, tuple[str, ...], str, int]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-def cache_key(request: AdviceRequest) -> CacheKey:
-    """(tenant, cluster, sorted candidate node ids, metrics version): the same question, asked
-    again before the statistics behind it change, gets the same answer."""
+def cache_key(request: AdviceRequest, generation: int = 0) -> CacheKey:
+    """(tenant, cluster, sorted candidate node ids, metrics version, the tenant's cache
+    generation): the same question, asked again before the statistics behind it change (and
+    before the tenant's AI cache is cleared), gets the same answer."""
     nodes: Iterable[str] = (c.node_id for c in request.candidates)
-    return (request.tenant_id, request.order.cluster, tuple(sorted(set(nodes))), request.metrics_version)
+    return (
+        request.tenant_id,
+        request.order.cluster,
+        tuple(sorted(set(nodes))),
+        request.metrics_version,
+        generation,
+    )
 
 
-class AdviceCache:
+class AnswerCache(Generic[K, V]):
     """Bounded, expiring, thread-safe."""
 
     def __init__(self, max_entries: int = 1000, ttl_s: float = 600.0) -> None:
@@ -132,30 +143,30 @@ class AdviceCache:
             raise ValueError("a cache holds at least one entry")
         self.max_entries = max_entries
         self.ttl_s = ttl_s
-        self._entries: OrderedDict[CacheKey, tuple[Advice, float]] = OrderedDict()
+        self._entries: OrderedDict[K, tuple[V, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
-    def get(self, key: CacheKey) -> Advice | None:
+    def get(self, key: K) -> V | None:
         now = clock.epoch()
         with self._lock:
             found = self._entries.get(key)
             if found is None:
                 return None
-            advice, expires = found
+            value, expires = found
             if now >= expires:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return advice
+            return value
 
-    def put(self, key: CacheKey, advice: Advice) -> None:
+    def put(self, key: K, value: V) -> None:
         expires = clock.epoch() + self.ttl_s
         with self._lock:
-            self._entries[key] = (advice, expires)
+            self._entries[key] = (value, expires)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -163,3 +174,7 @@ class AdviceCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class AdviceCache(AnswerCache[CacheKey, Advice]):
+    """The sourcing advisor's answers."""

@@ -45,6 +45,9 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
 }
 UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
 EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), UPDATED)
+# What a webhook endpoint may subscribe to: the order events, and the SLA radar's exception events
+# (oms.domain.exception_events; sent by the exceptions consumer, not derived from the outbox).
+SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (*EVENT_TYPES, "exception.created", "exception.resolved")
 # The events after which an order's sourcing can be judged (returns and refunds judge it again):
 # the learning loop's labelling job takes them from its queue (ADR 0023).
 LABELLING_EVENTS = frozenset({"order.delivered", "order.picked_up", "order.returned", "order.refunded"})

@@ -90,6 +90,9 @@ class Analysis(BaseModel):
     model: str | None = None
     prompt_version: str | None = None
     analysed_at: str
+    # why the rules' analysis stands when Claude's does not (ADR 0033): not_sampled, no_key,
+    # low_confidence, timeout, error, invalid_answer, budget_spent, breaker_open
+    fallback_reason: str | None = None
 
 
 class SlaException(BaseModel):

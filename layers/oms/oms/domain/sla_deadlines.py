@@ -20,8 +20,11 @@ PICKUP_TYPES = frozenset({"STORE_PICKUP", "CURBSIDE_PICKUP"})
 STOPPED_STATUSES = frozenset({"CANCELLED", "FAILED"})
 
 # Cirrus's own orders: the status an order moves to, as the milestone it reaches (CONTRACT.md).
+# An order placed through the API goes from PENDING straight to SOURCING (it never is CONFIRMED):
+# leaving PENDING for sourcing starts its clock too; the first of the two counts.
 STATUS_MILESTONE: Mapping[str, Milestone] = {
     "CONFIRMED": Milestone.ORDER_PAID,
+    "SOURCING": Milestone.ORDER_PAID,
     "PICKING": Milestone.PICK_STARTED,
     "PACKING": Milestone.PICK_COMPLETED,
     "READY_TO_SHIP": Milestone.PACK_COMPLETED,

@@ -147,7 +147,7 @@ class SlaPolicyFields(BaseModel):
         return self
 
     def public_fields(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json", exclude={"multipliers"})
+        data = self.model_dump(mode="json", include=set(SlaPolicyFields.model_fields) - {"multipliers"})
         data["multipliers"] = [{"when": m.when.public(), "factor": m.factor} for m in self.multipliers]
         return data
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oms.domain.events import EVENT_TYPES
+from oms.domain.events import SUBSCRIBABLE_EVENT_TYPES
 
 SIGNATURE_HEADER = "X-OMS-Signature"
 PREVIOUS_SIGNATURE_HEADER = "X-OMS-Signature-Previous"  # v1 only, during a rotation
@@ -192,9 +192,10 @@ def url_problem(url: str, *, allow_http: bool) -> str | None:
 def _check_types(value: list[str] | None) -> list[str] | None:
     if value is None:
         return None
-    unknown = sorted(set(value) - {*EVENT_TYPES, WILDCARD})
+    unknown = sorted(set(value) - {*SUBSCRIBABLE_EVENT_TYPES, WILDCARD})
     if unknown:
-        raise ValueError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)} or *")
+        known = ", ".join(SUBSCRIBABLE_EVENT_TYPES)
+        raise ValueError(f"unknown event types {unknown}; known: {known} or *")
     return sorted(set(value))
 
 

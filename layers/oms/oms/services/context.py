@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from oms.data.ai_budget import AiBudgetRepository, DynamoTokenBudget
+from oms.data.ai_budget import AiBudgetRepository, AiCacheRepository, DynamoTokenBudget
 from oms.data.api_keys import ApiKeyRepository
 from oms.data.busy import transient_when_busy
 from oms.data.callbacks import CallbackRepository
@@ -30,7 +30,7 @@ from oms.data.product_stock import ProductStockRepository
 from oms.data.products import ProductRepository
 from oms.data.stock import StockRepository
 from oms.data.throttle import LoginThrottleRepository
-from oms.data.webhooks import WebhookRepository
+from oms.data.webhooks import NotificationSettings, WebhookRepository
 from oms.domain.errors import Conflict
 
 
@@ -53,6 +53,8 @@ class Repos:
     login_throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
     learning: LearningRepository = field(default_factory=LearningRepository)
     ai_budget: AiBudgetRepository = field(default_factory=AiBudgetRepository)
+    ai_cache: AiCacheRepository = field(default_factory=AiCacheRepository)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     experiments: ExperimentRepository = field(default_factory=ExperimentRepository)
     proposals: ProposalRepository = field(default_factory=ProposalRepository)
     exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
@@ -80,6 +82,7 @@ transient_when_busy(
     LearningRepository,
     DynamoTokenBudget,
     ExceptionRepository,
+    AiCacheRepository,
 )
 
 repos = Repos()

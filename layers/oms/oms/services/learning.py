@@ -71,6 +71,7 @@ def advisor() -> Advisor:
     with _advisor_lock:
         if not _advisor:
             from oms.adapters.claude_advisor import claude_advisor
+            from oms.services import ai_cache
 
             cfg = settings()
             claude = claude_advisor(
@@ -82,6 +83,7 @@ def advisor() -> Advisor:
                 timeout_s=cfg.claude_timeout_seconds,
                 region=cfg.region,
                 env={},  # configuration comes from settings() only
+                generation=ai_cache.generation,  # a cache clear reaches this cache too (ADR 0033)
             )
             _advisor.append(claude if claude is not None else BuiltinAdvisor())
         return _advisor[0]

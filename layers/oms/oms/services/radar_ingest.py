@@ -174,7 +174,8 @@ def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str,
         if new_plan and plan is not None:
             # the index first: a crash after it leaves entries the sweep ignores (no plan), never
             # a plan without its deadlines
-            radar.add_due(tenant_id, [r for r in due_refs(plan) if r.due_at > stamp])
+            refs = [r for r in due_refs(plan) if r.due_at > stamp]
+            radar.add_due(tenant_id, refs, f"e{source}:{event.event_id}")
         try:
             applied = radar.apply_event(
                 tenant_id, source, marker, doc, tracked["version"] if tracked else None

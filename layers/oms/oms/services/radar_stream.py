@@ -116,7 +116,7 @@ def _apply_tenant(tenant_id: str, policy: SlaPolicy, changes: Sequence[OrderChan
         # deadlines already past when registered (a slow stream, a replay) are judged at once
         radar_breaches.evaluate(tenant_id, plan, milestones, own_context(order_id, header, facts), now)
     if refs:
-        radar.add_due(tenant_id, refs)
+        radar.add_due(tenant_id, refs, f"b{changes[0].sequence}")
     for order_id, milestones_now in suspects.items():
         header = headers[order_id]
         milestones = own_milestones(header)

@@ -95,7 +95,7 @@ def sweep_tenant(tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
             if critical.due_at > stamp:
                 later.append(critical)
     if later:
-        radar.add_due(tenant_id, later)
+        radar.add_due(tenant_id, later, f"s{stamp}")
     radar.set_swept_through(tenant_id, stamp)
     return {"due": len(due), "breaches": breaches, "escalations": escalations}
 

@@ -9,6 +9,11 @@ byte), attempts are recorded under a condition on the attempt count (two workers
 record attempt n), and receivers deduplicate on X-OMS-Event-Id. A tenant has at most
 MAX_ENDPOINTS_PER_TENANT endpoints (counted in the same transaction as they are created), and
 their signing secrets are stored sealed (secrets_box; ADR 0020).
+
+A tenant's Slack incoming webhook (ADR 0033) is one more target of the exception events, endpoint
+id `slack`: the same delivery records, queue and retries, a Slack-shaped body (`{"text": ...}`),
+no signature (Slack does not verify one; the URL is the credential, sealed at rest and masked in
+the delivery record, opened only for an attempt).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from oms.config import settings
 from oms.domain.clock import epoch, iso, now_iso, parse_iso, utcnow
 from oms.domain.errors import Conflict, NotFound, ValidationFailed
 from oms.domain.events import DomainEvent
+from oms.domain.exception_events import EXCEPTION_EVENT_TYPES, slack_body
 from oms.domain.models import Principal
 from oms.domain.webhooks import (
     DEFAULT_SIGNATURE_VERSION,
@@ -49,6 +55,7 @@ LOG_DAYS = 30
 SECRET_FIELDS = ("secret", "previous_secret")
 SYNC_BUDGET_SECONDS = 5.0  # an attempt made inside an API request (test, manual retry)
 _NS = uuid.UUID("0c7d6a0e-5a35-4f7e-8f55-3d1b2f0a9e11")
+SLACK = "slack"  # the endpoint id (and kind) of a tenant's Slack target
 
 
 # ------------------------------------------------------------------ endpoints
@@ -61,7 +68,7 @@ def _view(doc: dict[str, Any], *, reveal: bool = False) -> dict[str, Any]:
     return view
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
     cfg = settings()
     problem = url_problem(url, allow_http=cfg.webhook_allow_insecure)
     if problem is None:
@@ -96,7 +103,7 @@ def _sealed(tenant_id: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_endpoint(principal: Principal, request: EndpointCreate) -> dict[str, Any]:
-    _check_url(request.url)
+    check_url(request.url)
     if repos.webhooks.count(principal.tenant_id) >= MAX_ENDPOINTS_PER_TENANT:
         raise _limit_reached()  # the transaction below decides; this spares a KMS call
     now = now_iso()
@@ -154,7 +161,7 @@ def update_endpoint(principal: Principal, endpoint_id: str, request: EndpointUpd
             "nothing to change", details=[{"loc": ["body"], "msg": "empty patch", "type": "value_error"}]
         )
     if "url" in fields:
-        _check_url(fields["url"])
+        check_url(fields["url"])
     return _view(_change(principal, endpoint_id, lambda doc: fields))
 
 
@@ -185,15 +192,13 @@ def _delivery_id(event_id: str, endpoint_id: str, occurred_at: str) -> str:
 
 
 def _new_delivery(event: DomainEvent, endpoint: dict[str, Any]) -> dict[str, Any]:
-    payload = json.dumps(
-        {
-            "id": event.event_id,
-            "type": event.type,
-            "created_at": event.occurred_at,
-            "data": event.model_dump(mode="json"),
-        },
-        separators=(",", ":"),
-    )
+    body: dict[str, Any] = {
+        "id": event.event_id,
+        "type": event.type,
+        "created_at": event.occurred_at,
+        "data": event.model_dump(mode="json"),
+    }
+    payload = json.dumps(slack_body(event) if endpoint.get("kind") == SLACK else body, separators=(",", ":"))
     return {
         "id": _delivery_id(event.event_id, endpoint["id"], event.occurred_at),
         "tenant_id": event.tenant_id,
@@ -253,15 +258,20 @@ def _attempt_once(
     else:
         body = delivery["payload"].encode()
         timestamp = int(epoch())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Cirrus-OMS-Webhooks/1",
-            **signature_headers(
+        signed = (
+            {}
+            if endpoint.get("kind") == SLACK
+            else signature_headers(
                 endpoint.get("signature_version") or DEFAULT_SIGNATURE_VERSION,
                 _secrets(endpoint),
                 timestamp,
                 body,
-            ),
+            )
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Cirrus-OMS-Webhooks/1",
+            **signed,
             TIMESTAMP_HEADER: str(timestamp),
             EVENT_HEADER: delivery["event_type"],
             EVENT_ID_HEADER: delivery["event_id"],
@@ -319,8 +329,15 @@ def fan_out(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, An
     cache = endpoints_by_tenant if endpoints_by_tenant is not None else {}
     if event.tenant_id not in cache:
         cache[event.tenant_id] = repos.webhooks.all(event.tenant_id)
+    targets = cache[event.tenant_id]
+    if event.type in EXCEPTION_EVENT_TYPES:
+        slack_key = f"{event.tenant_id}|{SLACK}"
+        if slack_key not in cache:
+            slack = _slack_target(event.tenant_id, opened=False)
+            cache[slack_key] = [slack] if slack else []
+        targets = [*targets, *cache[slack_key]]
     messages = []
-    for endpoint in cache[event.tenant_id]:
+    for endpoint in targets:
         if not subscribed(endpoint, event.type):
             continue
         delivery = _new_delivery(event, endpoint)
@@ -350,8 +367,31 @@ def deliver(tenant_id: str, delivery_id: str) -> str:
         wait = (parse_iso(due) - utcnow()).total_seconds()
         queues.send(str(settings().webhook_retry_queue_url), _delivery_message(delivery), wait)
         return "waiting"
-    found = repos.webhooks.get(tenant_id, delivery["endpoint_id"])
-    return str(_attempt(delivery, found[0] if found else None)["state"])
+    return str(_attempt(delivery, _target(tenant_id, delivery["endpoint_id"]))["state"])
+
+
+def _slack_target(tenant_id: str, *, opened: bool) -> dict[str, Any] | None:
+    """The tenant's Slack target as an endpoint (its URL masked unless `opened`), or None."""
+    found = repos.notifications.get(tenant_id, SLACK)
+    if found is None or not found[0].get("url"):
+        return None
+    sealed = found[0]["url"]
+    return {
+        "id": SLACK,
+        "kind": SLACK,
+        "tenant_id": tenant_id,
+        "url": secrets_box.open_secret(tenant_id, sealed) if opened else found[0].get("url_hint", MASK),
+        "event_types": list(EXCEPTION_EVENT_TYPES),
+        "active": True,
+    }
+
+
+def _target(tenant_id: str, endpoint_id: str) -> dict[str, Any] | None:
+    """Where a delivery goes now: its webhook endpoint, or the tenant's Slack URL (opened)."""
+    if endpoint_id == SLACK:
+        return _slack_target(tenant_id, opened=True)
+    found = repos.webhooks.get(tenant_id, endpoint_id)
+    return found[0] if found else None
 
 
 def _expiry() -> int:
@@ -407,11 +447,11 @@ def retry_delivery(principal: Principal, delivery_id: str) -> dict[str, Any]:
         raise NotFound(f"delivery {delivery_id} not found", code="delivery_not_found")
     if delivery["state"] == "DELIVERED":
         raise Conflict("this delivery succeeded already", code="already_delivered")
-    found = repos.webhooks.get(principal.tenant_id, delivery["endpoint_id"])
-    if found is None:
+    target = _target(principal.tenant_id, delivery["endpoint_id"])
+    if target is None:
         raise Conflict("the endpoint of this delivery was deleted", code="webhook_endpoint_deleted")
     # one more attempt now; a DEAD delivery that fails again stays DEAD (no new schedule)
-    result = _attempt(delivery, found[0], may_retry=delivery["state"] != "DEAD", budget=_sync_budget())
+    result = _attempt(delivery, target, may_retry=delivery["state"] != "DEAD", budget=_sync_budget())
     return _delivery_view(result)
 
 
