@@ -59,7 +59,7 @@ describe('Invoices page', () => {
   });
 
   it('shows the lines, the adjustments and lets a SUPERADMIN approve one in review', async () => {
-    let current = INVOICE;
+    let current: Record<string, unknown> = INVOICE;
     const api = renderAt('/invoices/inv-1', 'SUPERADMIN', {
       'GET /invoices/inv-1': () => ({ status: 200, body: current }),
       'POST /invoices/inv-1/adjustments/a-2/approve': () => {

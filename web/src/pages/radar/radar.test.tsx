@@ -82,7 +82,7 @@ describe('SLA radar page', () => {
   });
 
   it('opens an exception with its analysis, acknowledges it and resolves it with a note', async () => {
-    let current = { ...EXC };
+    let current: Record<string, unknown> = { ...EXC };
     const api = renderAt('/radar', 'USER', {
       'GET /sla/radar': () => ({ status: 200, body: RADAR }),
       'GET /exceptions': () => ({ status: 200, body: { items: [current], next_cursor: null } }),
