@@ -21,10 +21,10 @@ shown by `make simulate` (infra/simulation), whose world has days to spend.
 Trouble (issue 11, infra/local/trouble.py): about 13 % of orders (CIRRUS_SIM_TROUBLE_RATE, seeded by
 CIRRUS_SIM_SEED) get realistic trouble so the SLA radar has something to show: Cirrus's own orders
 get slow picks and carrier delays (their PACKING or DELIVERED callback waits extra steps), and an
-external-order feed (one order every CIRRUS_SIM_FEED_SECONDS, default 6 s / speed, 0: off) sends
-shopify/wms/carrier events through POST /ingest/{source} with backdated occurred_at, so the demo
-policy's windows are really exceeded by the troubled ones (slow pick, carrier delay, stock-out),
-some sent out of order, now and then one twice. The feed is not counted in pending(): it never
+external-order feed (one order every CIRRUS_SIM_FEED_SECONDS, default 10 s / speed, at least 3 s;
+0: off) sends shopify/wms/carrier events through POST /ingest/{source} with backdated occurred_at,
+so the demo policy's windows are really exceeded by the troubled ones (slow pick, carrier delay,
+stock-out), some sent out of order, now and then one twice. The feed is not counted in pending(): it never
 ends, and the cloud is quiet between its orders.
 """
 
@@ -116,7 +116,7 @@ class Simulator:
         self.seed = seed if seed is not None else int(env.get("CIRRUS_SIM_SEED", "11"))
         if feed_seconds is None:
             raw = env.get("CIRRUS_SIM_FEED_SECONDS")
-            feed_seconds = float(raw) if raw else max(1.0, 6.0 / max(speed, 0.01))
+            feed_seconds = float(raw) if raw else max(3.0, 10.0 / max(speed, 0.01))
         self.feed_seconds = max(feed_seconds, 0.0)
         self.feed_tenant = feed_tenant
         self._feed_rng = random.Random(self.seed)  # noqa: S311 - demo data
