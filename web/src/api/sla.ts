@@ -21,7 +21,9 @@ export const sla = {
   policies: () => client.get<T.Listed<T.SlaPolicy>>('/sla/policies'),
   policy: (id: string) => client.get<T.SlaPolicy>(`/sla/policies/${seg(id)}`),
   createPolicy: (body: T.SlaPolicyFields) => client.post<T.SlaPolicy>('/sla/policies', body),
-  updatePolicy: (id: string, body: Partial<T.SlaPolicyFields>) => client.patch<T.SlaPolicy>(`/sla/policies/${seg(id)}`, body),
+  /** PATCH with the version the form was read at (a concurrent edit answers 409). */
+  updatePolicy: (id: string, body: Partial<T.SlaPolicyFields>, expectedVersion: number) =>
+    client.patch<T.SlaPolicy>(`/sla/policies/${seg(id)}`, { ...body, expected_version: expectedVersion }),
 };
 
 export const exceptions = {

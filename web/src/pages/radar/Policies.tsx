@@ -106,7 +106,7 @@ function PolicyForm({ policy, onDone }: { policy: SlaPolicy; onDone: (saved: boo
 
   async function save(e: FormEvent) {
     e.preventDefault();
-    const done = await run('Save SLA policy', () => sla.updatePolicy(policy.id, fields()), 'SLA policy saved');
+    const done = await run('Save SLA policy', () => sla.updatePolicy(policy.id, fields(), policy.version), 'SLA policy saved');
     if (done) onDone(true);
   }
 

@@ -157,7 +157,7 @@ describe('SLA radar page', () => {
     fireEvent.click(screen.getByTestId('policy-save'));
     await waitFor(() => expect(api.calls.some((c) => c.method === 'PATCH')).toBe(true));
     const body = api.calls.find((c) => c.method === 'PATCH')!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ pick_minutes: 90, pack_minutes: 240, warning_pct: 80, multipliers: [{ when: { field: 'weekend', operator: 'EQUALS', value: true }, factor: 1.5 }] });
+    expect(body).toMatchObject({ expected_version: 1, pick_minutes: 90, pack_minutes: 240, warning_pct: 80, multipliers: [{ when: { field: 'weekend', operator: 'EQUALS', value: true }, factor: 1.5 }] });
     await screen.findByTestId('notice-banner');
   });
 
