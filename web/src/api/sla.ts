@@ -29,7 +29,7 @@ export const sla = {
 export const exceptions = {
   list: (q: ExceptionFilters = {}, signal?: AbortSignal) => client.get<T.Page<T.SlaException>>('/exceptions', q, signal),
   get: (id: string) => client.get<T.SlaException>(`/exceptions/${seg(id)}`),
-  acknowledge: (id: string) => client.post<T.SlaException>(`/exceptions/${seg(id)}/acknowledge`),
+  acknowledge: (id: string) => client.post<T.SlaException>(`/exceptions/${seg(id)}/acknowledge`, {}),
   resolve: (id: string, note: string) => client.post<T.SlaException>(`/exceptions/${seg(id)}/resolve`, { note }),
 };
 
