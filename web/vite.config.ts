@@ -8,6 +8,7 @@ const api = process.env.CIRRUS_API ?? 'http://127.0.0.1:8787';
 const apiPaths = [
   '/auth', '/orders', '/inventory', '/nodes', '/sourcing-rules', '/products', '/product-categories',
   '/search', '/analytics', '/webhooks', '/connectors', '/ops', '/architect', '/health', '/api-keys',
+  '/sla', '/exceptions', '/invoices', '/billing',
 ];
 
 export default defineConfig({

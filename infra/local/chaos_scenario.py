@@ -60,7 +60,8 @@ def local_cloud(chaos: str, state_dir: Path, speed: float = 10, step_seconds: fl
         "--fresh", "--no-persist", "--speed", str(speed), "--chaos", f"{chaos},paused",
         "--param", "WebhookAllowInsecureTargets=true", "--param", "WebhookRetrySeconds=1,2,3",
     ]  # fmt: skip
-    env = {"CIRRUS_SIM_STEP_SECONDS": str(step_seconds), "CIRRUS_CHAOS": ""}
+    # the external-order feed (infra/local/trouble.py) is off: the scenario checks its own orders
+    env = {"CIRRUS_SIM_STEP_SECONDS": str(step_seconds), "CIRRUS_CHAOS": "", "CIRRUS_SIM_FEED_SECONDS": "0"}
     with cloud_process(options, state_dir, env=env, stop_timeout=30) as url:
         yield url
 

@@ -17,6 +17,15 @@ The carrier bills each shipment (`actual_cost` on SHIPPED): the predicted packag
 hidden factor per node and region (`cost_factor`), so the learning loop has something to learn
 about cost in `make run` too. Delivery times are the run's own (sped up), so their lessons are
 shown by `make simulate` (infra/simulation), whose world has days to spend.
+
+Trouble (issue 11, infra/local/trouble.py): about 13 % of orders (CIRRUS_SIM_TROUBLE_RATE, seeded by
+CIRRUS_SIM_SEED) get realistic trouble so the SLA radar has something to show: Cirrus's own orders
+get slow picks and carrier delays (their PACKING or DELIVERED callback waits extra steps), and an
+external-order feed (one order every CIRRUS_SIM_FEED_SECONDS, default 10 s / speed, at least 3 s;
+0: off) sends shopify/wms/carrier events through POST /ingest/{source} with backdated occurred_at,
+so the demo policy's windows are really exceeded by the troubled ones (slow pick, carrier delay,
+stock-out), some sent out of order, now and then one twice. The feed is not counted in pending(): it never
+ends, and the cloud is quiet between its orders.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from typing import Any
 import boto3
 import requests
 
-from infra.local import chaos
+from infra.local import chaos, trouble
 
 log = logging.getLogger("cirrus.simulator")
 
@@ -68,6 +77,10 @@ class Simulator:
         carrier_queue_url: str,
         speed: float = 1.0,
         step_seconds: float | None = None,
+        trouble_rate: float | None = None,
+        seed: int | None = None,
+        feed_seconds: float | None = None,
+        feed_tenant: str = "demo",
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.queues = {"warehouse": warehouse_queue_url, "carrier": carrier_queue_url}
@@ -93,10 +106,30 @@ class Simulator:
         # how long a request the chaos plan leaves in its queue stays invisible (VisibilityTimeout
         # 60 s of the template's queues, sped up like the pollers' retries)
         self.redelivery_wait = max(1, int(60 / max(speed, 1.0)))
+        # trouble: a share of orders late on purpose (seeded, so a run can be replayed)
+        env = os.environ
+        self.trouble_rate = (
+            trouble_rate
+            if trouble_rate is not None
+            else float(env.get("CIRRUS_SIM_TROUBLE_RATE", trouble.TROUBLE_RATE))
+        )
+        self.seed = seed if seed is not None else int(env.get("CIRRUS_SIM_SEED", "11"))
+        if feed_seconds is None:
+            raw = env.get("CIRRUS_SIM_FEED_SECONDS")
+            feed_seconds = float(raw) if raw else max(3.0, 10.0 / max(speed, 0.01))
+        self.feed_seconds = max(feed_seconds, 0.0)
+        self.feed_tenant = feed_tenant
+        self._feed_rng = random.Random(self.seed)  # noqa: S311 - demo data
+        self._delays: dict[tuple[str, str], int] = {}  # (order id, callback type) -> extra steps
+        self.fed_orders = 0
+        self.fed_events = 0
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Simulator:
-        for name, target in (("sim-warehouse", self._poll_loop), ("sim-dispatch", self._dispatch_loop)):
+        loops = [("sim-warehouse", self._poll_loop), ("sim-dispatch", self._dispatch_loop)]
+        if self.feed_seconds > 0:
+            loops.append(("sim-external-feed", self._feed_loop))
+        for name, target in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -168,8 +201,20 @@ class Simulator:
             steps += [{"type": "OUT_FOR_DELIVERY"}, {"type": "DELIVERED"}]
         for event in steps:
             event["event_id"] = f"sim-{order_id}-{event['type']}-{event.get('node_id', 'all')}"
+        delays = trouble.own_order_delays(self.seed, order_id, kind, self.trouble_rate)
+        if delays:
+            with self._lock:
+                for event_type, extra in delays.items():
+                    self._delays[(order_id, event_type)] = extra
         # one order's callbacks go out in order: the next once the previous one was answered
-        first = _Step(now + self.step, next(self._seq), order_id, tenant_id, steps[0], rest=tuple(steps[1:]))
+        first = _Step(
+            now + self._wait(order_id, steps[0]["type"]),
+            next(self._seq),
+            order_id,
+            tenant_id,
+            steps[0],
+            rest=tuple(steps[1:]),
+        )
         with self._lock:
             heapq.heappush(self._heap, first)
 
@@ -258,7 +303,7 @@ class Simulator:
     def _next(self, step: _Step) -> None:
         if step.rest:
             following = _Step(
-                time.monotonic() + self.step,
+                time.monotonic() + self._wait(step.order_id, step.rest[0]["type"]),
                 next(self._seq),
                 step.order_id,
                 step.tenant_id,
@@ -267,6 +312,61 @@ class Simulator:
             )
             with self._lock:
                 heapq.heappush(self._heap, following)
+
+    def _wait(self, order_id: str, event_type: str) -> float:
+        """How long before this callback: a step, or more for an order with trouble (a slow
+        pick holds PACKING, a carrier delay holds DELIVERED)."""
+        with self._lock:
+            extra = self._delays.pop((order_id, event_type), 0)
+        return self.step * (1 + extra)
+
+    # ------------------------------------------------------------------ external-order feed
+    def _feed_loop(self) -> None:
+        """One external order every feed_seconds, its events sent through POST /ingest/{source}
+        one after the other (backdated, so windows are already exceeded for the troubled ones)."""
+        from oms.domain.clock import utcnow
+
+        index = 0
+        while not self._stop.wait(self.feed_seconds):
+            plan = trouble.external_plan(index, utcnow(), self._feed_rng, self.trouble_rate)
+            index += 1
+            if not self._feed(plan):
+                self._stop.wait(60)  # the API has no ingest route (yet), or refuses the key: later
+
+    def _feed(self, plan: trouble.ExternalPlan) -> bool:
+        for event in plan.events:
+            if self._stop.is_set():
+                return True
+            for attempt in range(4):
+                try:
+                    response = self._http.post(
+                        f"{self.api_url}/ingest/{event.source}",
+                        json=event.body,
+                        timeout=10,
+                        headers={"X-API-Key": self._api_key(self.feed_tenant)},
+                    )
+                except requests.RequestException as exc:
+                    log.debug("simulator feed post failed: %s", exc)
+                    self._stop.wait(max(self.step, 0.1) * (attempt + 1))
+                    continue
+                if response.status_code >= 500:
+                    self._stop.wait(max(self.step, 0.1) * (attempt + 1))
+                    continue
+                if response.status_code in (401, 403, 404, 405):
+                    log.info(
+                        "simulator feed stopped for a while: %s %s", response.status_code, response.text[:200]
+                    )
+                    return False
+                if response.status_code >= 400:
+                    log.info(
+                        "simulator feed event refused (%s): %s", response.status_code, response.text[:300]
+                    )
+                else:
+                    self.fed_events += 1
+                break
+            self._stop.wait(min(self.step / 4, 0.5))
+        self.fed_orders += 1
+        return True
 
     def _again(self, step: _Step, limit: int) -> bool:
         """Schedule the step once more (later each time); False when it has been tried enough."""

@@ -20,6 +20,10 @@ const Rules = lazy(() => import('./pages/Rules'));
 const Integrations = lazy(() => import('./pages/Integrations'));
 const Operations = lazy(() => import('./pages/Operations'));
 const Architect = lazy(() => import('./pages/architect/Architect'));
+const Radar = lazy(() => import('./pages/radar/Radar'));
+const OrderSla = lazy(() => import('./pages/radar/OrderSla'));
+const Invoices = lazy(() => import('./pages/invoices/Invoices'));
+const InvoiceDetail = lazy(() => import('./pages/invoices/InvoiceDetail'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -69,6 +73,10 @@ export function App() {
           <Route path="products" element={<Products />} />
           <Route path="nodes" element={<Nodes />} />
           <Route path="rules" element={<Rules />} />
+          <Route path="radar" element={<Radar />} />
+          <Route path="radar/orders/:orderRef" element={<OrderSla />} />
+          <Route path="invoices" element={<Invoices />} />
+          <Route path="invoices/:invoiceId" element={<InvoiceDetail />} />
           <Route path="integrations" element={<RequireRole minimum="SUPERADMIN"><Integrations /></RequireRole>} />
           <Route path="operations" element={<RequireRole minimum="SUPERADMIN"><Operations /></RequireRole>} />
           <Route path="architect" element={<RequireRole minimum="SUPERADMIN"><Architect /></RequireRole>} />

@@ -38,6 +38,8 @@ export const NAV: NavItem[] = [
   { to: '/products', label: 'Products', testid: 'nav-products', minimum: 'USER', icon: '◈' },
   { to: '/nodes', label: 'Nodes', testid: 'nav-nodes', minimum: 'USER', icon: '⌂' },
   { to: '/rules', label: 'Sourcing rules', testid: 'nav-rules', minimum: 'USER', icon: '⇶' },
+  { to: '/radar', label: 'SLA radar', testid: 'nav-radar', minimum: 'USER', icon: '◉' },
+  { to: '/invoices', label: 'Invoices', testid: 'nav-invoices', minimum: 'USER', icon: '▧' },
   { to: '/integrations', label: 'Integrations', testid: 'nav-integrations', minimum: 'SUPERADMIN', icon: '⇄' },
   { to: '/operations', label: 'Operations', testid: 'nav-operations', minimum: 'SUPERADMIN', icon: '⚙' },
   { to: '/architect', label: 'Architect', testid: 'nav-architect', minimum: 'SUPERADMIN', icon: '✦' },

@@ -189,6 +189,27 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** A file the API answers (CSV): the body as a Blob, fetched with the session's token. */
+  async blob(path: string, accept = 'text/csv'): Promise<Blob> {
+    const headers: Record<string, string> = { Accept: accept };
+    const token = this.config.getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const doFetch = this.config.fetchImpl ?? globalThis.fetch.bind(globalThis);
+    let response: Response;
+    try {
+      response = await doFetch(`${this.config.baseUrl ?? ''}${path}`, { method: 'GET', headers, credentials: 'same-origin', cache: 'no-store' });
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new ApiError(0, 'network_error', `Could not reach the API (${reason})`);
+    }
+    if (!response.ok) {
+      const err = await errorFromResponse(response);
+      if (response.status === 401) this.config.onUnauthorized(err);
+      throw err;
+    }
+    return response.blob();
+  }
+
   get<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', path, { query, signal });
   }

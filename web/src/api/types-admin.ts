@@ -94,7 +94,10 @@ export interface Health {
   time?: string;
   checks?: { name: string; ok: boolean; detail: string }[];
 }
-export const LEARNING_JOBS = ['label_outcomes', 'update_node_performance', 'discover_patterns', 'evaluate_experiments', 'reconcile_analytics'] as const;
+export const LEARNING_JOBS = [
+  'label_outcomes', 'update_node_performance', 'discover_patterns', 'evaluate_experiments', 'reconcile_analytics', 'sla_sweep',
+  'generate_invoices', 'validate_invoices',
+] as const;
 export interface JobRun {
   job: string;
   tenant_id: string;

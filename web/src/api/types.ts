@@ -382,3 +382,4 @@ export interface Evaluation {
 }
 
 export * from './types-admin';
+export * from './types-radar';

@@ -7,6 +7,7 @@ import { orders } from '../api';
 import { useAuth } from '../auth';
 import { AuditTrail } from '../components/order/AuditTrail';
 import { FulfilmentSteps } from '../components/order/FulfilmentSteps';
+import { SlaLink } from '../components/order/SlaLink';
 import { SourcingTrail } from '../components/order/SourcingTrail';
 import { Timeline } from '../components/order/Timeline';
 import { Badge, Empty, KeyValues, LoadError, Loading, PageHeader, Panel } from '../components/ui';
@@ -76,6 +77,7 @@ export default function OrderDetail() {
               <Badge value={o.status} testid="order-status" />
             </span>
             {!TERMINAL.has(o.status) && <span className="live-dot" title="refreshes every 4 s">live</span>}
+            <SlaLink orderId={o.id} version={version} />
           </>
         }
       />
