@@ -81,7 +81,15 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
         # the SLA radar (ADR 0031): policies, ingest, tracked orders, deadlines, exceptions
-        "RadarTable": {"BatchGetItem", "DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
+        "RadarTable": {
+            "BatchGetItem",
+            "DeleteItem",
+            "DescribeTable",
+            "GetItem",
+            "PutItem",
+            "Query",
+            "UpdateItem",
+        },
         "RadarTable/index/gsi1": {"Query"},  # exceptions by creation time
     },
     "ConnectorPollerFunction": {
