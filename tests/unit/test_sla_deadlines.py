@@ -99,8 +99,11 @@ def test_a_later_milestone_implies_the_earlier_ones() -> None:
 def test_own_milestones_from_the_status_history() -> None:
     header = {
         "past": [{"seq": 1, "status": "PENDING", "at": "t1"}, {"seq": 2, "status": "SOURCING", "at": "t2"}],
-        "events": [{"seq": 5, "to_status": "PACKING", "at": "t5"}, {"seq": 4, "to_status": "PICKING", "at": "t4"},
-                   {"seq": 6, "to_status": "SHIPPED", "at": "t6"}],
+        "events": [
+            {"seq": 5, "to_status": "PACKING", "at": "t5"},
+            {"seq": 4, "to_status": "PICKING", "at": "t4"},
+            {"seq": 6, "to_status": "SHIPPED", "at": "t6"},
+        ],
     }  # fmt: skip
     assert own_milestones(header) == {
         "order_paid": "t2", "pick_started": "t4", "pick_completed": "t5", "shipped": "t6",
