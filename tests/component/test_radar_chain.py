@@ -292,3 +292,36 @@ def test_the_tracked_item_refuses_a_stale_version_and_a_recorded_event(stack: An
     assert tracked is not None and tracked["version"] == 1 and seen == {"wms:e1"}
     assert repo.apply_event(TENANT, "wms:e2", {**doc, "events": 1}, 1) is True
     assert repo.tracked_with_events(TENANT, ext)[1] == {"wms:e1", "wms:e2"}
+
+
+def test_an_on_time_event_reads_no_exception_and_one_reported_late_still_closes_a_breach(
+    who: Fresh, invoke: Any, travel: TravelClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.services.context import repos
+
+    admin = who.admin
+    reads: list[str] = []
+    real_get = repos.exceptions.get
+
+    def counting(tenant_id: str, exception_id: str) -> Any:
+        reads.append(exception_id)
+        return real_get(tenant_id, exception_id)
+
+    monkeypatch.setattr(repos.exceptions, "get", counting)
+    ext = f"ONT-{uuid.uuid4().hex[:8]}"
+    paid = clock.utcnow()
+    _event(admin, "shopify", "order_paid", ext, paid)
+    on_time = _event(admin, "wms", "pick_completed", ext, paid + timedelta(minutes=30))
+    assert on_time.status == 202 and on_time.body["breaches"] == [] and reads == []
+
+    travel.travel(minutes=245)  # pack (240) missed: an absence breach
+    admin = who.admin
+    _sweep(invoke)
+    [breach] = _exceptions(admin, f"ext:{ext}")
+    assert (breach["milestone"], breach["breach_open"]) == ("pack_completed", True)
+    # the warehouse reports, late, a pack done in time: the breach closes, with no late minutes
+    closing = _event(admin, "wms", "pack_completed", ext, paid + timedelta(minutes=200))
+    assert [(b["exception_id"], b["breach_open"]) for b in closing.body["breaches"]] == [
+        (breach["exception_id"], False)
+    ]
+    assert admin.get(f"/exceptions/{breach['exception_id']}").body["late_minutes"] == 0

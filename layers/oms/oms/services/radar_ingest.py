@@ -187,7 +187,8 @@ def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str,
         if not applied:  # recorded meanwhile by a concurrent delivery of the same event
             tracked, _ = radar.tracked_with_events(tenant_id, ext)
             return _duplicate(tenant_id, tracked, event.event_type, event.event_id, ref, source, now)
-        breaches = _judge(tenant_id, plan, doc, event.event_type, bool(new_plan), source, now)
+        changed = bool(new_plan and before.get("plan"))
+        breaches = _judge(tenant_id, plan, doc, event.event_type, bool(new_plan), source, now, changed)
         return 202, {
             "event_id": event.event_id,
             "duplicate": False,
@@ -213,19 +214,28 @@ def _duplicate(
     if tracked is not None and tracked.get("plan"):
         plan = plan_from_doc(tracked["order_ref"], tracked["plan"])
         first = kind == Milestone.ORDER_PAID.value
-        breaches = _judge(tenant_id, plan, tracked, kind, first, source, now)
+        breaches = _judge(tenant_id, plan, tracked, kind, first, source, now, plan_changed=first)
     summaries = [radar_breaches.summary(b) for b in breaches]
     return 200, {"event_id": event_id, "duplicate": True, "order_ref": ref, "breaches": summaries}
 
 
 def _judge(
-    tenant_id: str, plan: Plan | None, doc: dict[str, Any], kind: str, new_plan: bool, source: str, now: Any
+    tenant_id: str,
+    plan: Plan | None,
+    doc: dict[str, Any],
+    kind: str,
+    new_plan: bool,
+    source: str,
+    now: Any,
+    plan_changed: bool = False,
 ) -> list[dict[str, Any]]:
     if plan is None:
         return []
     ctx = context(doc, source)
     if new_plan:  # every milestone: those reached or already past their deadline are judged now
-        return radar_breaches.evaluate(tenant_id, plan, doc["milestones"], ctx, now)
+        return radar_breaches.evaluate(
+            tenant_id, plan, doc["milestones"], ctx, now, plan_changed=plan_changed
+        )
     if kind in NO_DEADLINE or kind == Milestone.ORDER_PAID.value:
         return []
     upto = rank(kind)
