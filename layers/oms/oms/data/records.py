@@ -620,7 +620,7 @@ class ExceptionRecord(Model):
 
 
 class DeadlineBucketRecord(Model):
-    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<writer>: the deadline index. `refs` holds the
+    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<writer>[#<n>]: the deadline index. `refs` holds the
     deadlines falling in that minute (one string each, oms.domain.sla_deadlines) that one writer
     (a stream batch, an event, a sweep) registered, added with ADD; the sweep queries the minutes
     between its watermark and now.
