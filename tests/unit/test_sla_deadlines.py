@@ -12,10 +12,14 @@ from oms.domain.clock import iso
 from oms.domain.exceptions import Milestone, Severity, exception_id
 from oms.domain.sla_deadlines import (
     DueRef,
+    NextStep,
+    chain,
     due_refs,
     escalation_ref,
+    following,
     judge,
     minutes_between,
+    next_step,
     own_milestones,
     plan_for,
     reached_at,
@@ -149,3 +153,59 @@ def test_exception_ids_are_deterministic() -> None:
 def test_bad_multipliers_are_refused(multiplier: dict) -> None:
     with pytest.raises(ValidationError):
         SlaPolicyFields.model_validate({**DEMO_POLICY, "multipliers": [multiplier]})
+
+
+# ---------------------------------------------------------------- the chain of deadlines (ADR 0031)
+PAID = "2026-03-04T09:00:00.000Z"
+
+
+def at_minute(minutes: float) -> datetime:
+    return WEDNESDAY + timedelta(minutes=minutes)
+
+
+def test_only_the_next_deadline_is_registered_when_the_clock_starts() -> None:
+    plan = plan_for("o1", policy(), {}, PAID)
+    step = next_step(plan, {"order_paid": PAID}, at_minute(1))
+    assert step.judge_now == [] and step.register is not None
+    assert (step.register.kind, step.register.milestone, step.register.due_at) == (
+        "D", M.PICK_COMPLETED, iso(at_minute(120))
+    )  # fmt: skip
+    # picked already when the clock starts (a slow stream): that one is judged, pack is next
+    early = next_step(plan, {"order_paid": PAID, "pick_completed": iso(at_minute(5))}, at_minute(6))
+    assert early.judge_now == [M.PICK_COMPLETED] and early.register.milestone == M.PACK_COMPLETED
+
+
+def test_the_sweep_skips_reached_milestones_and_judges_past_deadlines_at_once() -> None:
+    plan = plan_for("o1", policy(), {}, PAID)
+    shipped = {"order_paid": PAID, "shipped": iso(at_minute(90))}  # implies pick and pack
+    step = next_step(plan, shipped, at_minute(120), after=M.PICK_COMPLETED)
+    assert step.judge_now == [M.PACK_COMPLETED, M.SHIPPED] and step.register.milestone == M.DELIVERED
+    # an outage: the sweep runs at 250 min; pack's deadline (240) passed unreached: judged now
+    late = next_step(plan, {"order_paid": PAID}, at_minute(250), after=M.PICK_COMPLETED)
+    assert late.judge_now == [M.PACK_COMPLETED] and late.register.milestone == M.SHIPPED
+    delivered = {**shipped, "delivered": iso(at_minute(2000))}
+    assert next_step(plan, delivered, at_minute(1440), after=M.SHIPPED) == NextStep([M.DELIVERED], None)
+    pickup = plan_for("o2", policy(), {"fulfillment_type": "STORE_PICKUP"}, PAID)
+    assert next_step(pickup, {"order_paid": PAID}, at_minute(240), after=M.PACK_COMPLETED).register is None
+
+
+def test_the_chain_follows_the_deadlines_not_the_milestone_order() -> None:
+    odd = policy(pick_minutes=120, pack_minutes=90)  # a contradiction the lint flags; still handled
+    plan = plan_for("o1", odd, {}, PAID)
+    assert chain(plan) == [M.PACK_COMPLETED, M.PICK_COMPLETED, M.SHIPPED, M.DELIVERED]
+    first = next_step(plan, {"order_paid": PAID}, at_minute(1)).register
+    assert first is not None and first.milestone == M.PACK_COMPLETED
+    assert [r.milestone for r in following(first)] == [M.PICK_COMPLETED, M.SHIPPED, M.DELIVERED]
+
+
+def test_entries_carry_the_plan_and_old_entries_still_decode() -> None:
+    plan = plan_for("ext:SO-1", policy(), {"fulfillment_type": "STORE_PICKUP"}, PAID)
+    ref = due_refs(plan)[0]
+    assert ref.encode().endswith("|p1|120/240//") and ref.chained
+    back = DueRef.decode(ref.encode())
+    assert back == ref and back.plan().windows == plan.windows
+    assert not escalation_ref(plan, M.PICK_COMPLETED).chained  # escalations end there
+    old = "D|2026-03-04T11:00:00.000Z|o9|pick_completed|2026-03-04T09:00:00.000Z|120|1|80|150|p1"
+    legacy = DueRef.decode(old)  # written before the chain: its writer registered every deadline
+    assert legacy.windows == "" and not legacy.chained and following(legacy) == []
+    assert legacy.plan().windows == {M.PICK_COMPLETED: 120} and legacy.encode() == old

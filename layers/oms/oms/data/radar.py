@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from oms.data.base import cancellation_reasons, connection, failed_keys, raise_for_transaction, store_error
 from oms.data.records import DeadlineBucketRecord, RadarRecord
-from oms.domain.clock import epoch, parse_iso
+from oms.domain.clock import parse_iso
 from oms.domain.errors import Conflict
 from oms.domain.sla_deadlines import DueRef
 
@@ -20,9 +20,8 @@ POLICY_PREFIX = "P#"
 DEFAULT_SK = "DEFAULT"
 SWEEP_SK = "SWEEP"
 TRACK_SK = "TRACK"
-EVENT_SK = "EVENT"
-EVENT_DAYS = 30  # an event id is remembered this long (a sender's retries come within minutes)
 BUCKET_DAYS = 7
+BUCKET_ENTRIES = 100  # at most this many deadlines in one index item (a write costs its size)
 _BATCH_GET = 100
 
 
@@ -36,10 +35,6 @@ def tracked_pk(tenant_id: str, external_order_id: str) -> str:
 
 def done_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#DONE"
-
-
-def event_pk(tenant_id: str, source: str, event_id: str) -> str:
-    return f"T#{tenant_id}#EV#{source}#{event_id}"
 
 
 def bucket_pk(tenant_id: str, day: str) -> str:
@@ -154,61 +149,52 @@ class RadarRepository:
                 found[doc["external_order_id"]] = doc
         return found
 
-    def seen_event(self, tenant_id: str, source: str, event_id: str) -> dict[str, Any] | None:
+    def tracked_with_events(
+        self, tenant_id: str, external_order_id: str
+    ) -> tuple[dict[str, Any] | None, frozenset[str]]:
+        """A tracked order (None: not tracked yet) and the ids of the events applied to it."""
         try:
-            return dict(
-                RadarRecord.get(event_pk(tenant_id, source, event_id), EVENT_SK, consistent_read=True).doc
-                or {}
-            )
+            record = RadarRecord.get(tracked_pk(tenant_id, external_order_id), TRACK_SK, consistent_read=True)
         except DoesNotExist:
-            return None
+            return None, frozenset()
+        return _versioned(record), frozenset(record.event_ids or ())
 
     def apply_event(
-        self,
-        tenant_id: str,
-        source: str,
-        event: dict[str, Any],
-        tracked: dict[str, Any],
-        expected_version: int | None,
+        self, tenant_id: str, event_key: str, tracked: dict[str, Any], expected_version: int | None
     ) -> bool:
-        """Record the event and write the tracked order, together. False: the event was recorded
+        """Write the tracked order with the event applied and record the event's id on it, in
+        one conditional UpdateItem (the event id not recorded yet, the version unchanged): the
+        event and its effect are stored together or not at all. False: the event was recorded
         already (a duplicate); Conflict `concurrent_update`: the order changed meanwhile."""
         ext = tracked["external_order_id"]
         version = (expected_version or 0) + 1
         done_at = tracked.get("completed_at")
-        record = RadarRecord(
-            tracked_pk(tenant_id, ext),
-            TRACK_SK,
-            doc={**tracked, "version": version},
-            version=version,
-            gsi1pk=done_pk(tenant_id) if done_at else None,
-            gsi1sk=f"{done_at}#{ext}" if done_at else None,
+        body = {k: v for k, v in tracked.items() if k != "version"}
+        actions: list[Any] = [
+            RadarRecord.doc.set({**body, "version": version}),
+            RadarRecord.version.set(version),
+            RadarRecord.event_ids.add({event_key}),
+        ]
+        if done_at:
+            actions += [
+                RadarRecord.gsi1pk.set(done_pk(tenant_id)),
+                RadarRecord.gsi1sk.set(f"{done_at}#{ext}"),
+            ]
+        fresh = RadarRecord.event_ids.does_not_exist() | ~RadarRecord.event_ids.contains(event_key)
+        same = (
+            RadarRecord.pk.does_not_exist()
+            if expected_version is None
+            else RadarRecord.version == expected_version
         )
-        marker = RadarRecord(
-            event_pk(tenant_id, source, event["event_id"]),
-            EVENT_SK,
-            doc=event,
-            expires_at_epoch=int(epoch() + EVENT_DAYS * 86400),
-        )
-        tx = TransactWrite(connection=connection())
         try:
-            with tx:
-                tx.save(marker, condition=RadarRecord.pk.does_not_exist())
-                condition = (
-                    RadarRecord.pk.does_not_exist()
-                    if expected_version is None
-                    else RadarRecord.version == expected_version
-                )
-                tx.save(record, condition=condition)
-        except TransactWriteError as exc:
-            failed = failed_keys(exc, tx)
-            if EVENT_SK in failed:
+            RadarRecord(tracked_pk(tenant_id, ext), TRACK_SK).update(actions=actions, condition=fresh & same)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise store_error(exc, "ingested event") from exc
+            _, seen = self.tracked_with_events(tenant_id, ext)
+            if event_key in seen:
                 return False
-            if TRACK_SK in failed:
-                raise Conflict(
-                    "the tracked order changed meanwhile; retry", code="concurrent_update"
-                ) from exc
-            raise_for_transaction(exc, "ingested event", tx)
+            raise Conflict("the tracked order changed meanwhile; retry", code="concurrent_update") from exc
         return True
 
     def completed_between(self, tenant_id: str, start_iso: str, end_iso: str) -> list[dict[str, Any]]:
@@ -226,33 +212,41 @@ class RadarRepository:
     def add_due(self, tenant_id: str, refs: Iterable[DueRef], writer: str) -> int:
         """Add deadlines to their minute buckets: one UpdateItem (ADD to a set) per minute, on
         the writer's own item of that minute (sk <HH:MM>#<writer>: a stream batch's first
-        sequence number, an event's id, a sweep's time), so items stay small (a write costs
-        its item's size) and a repeated add (a retried batch) changes nothing. Returns the
-        number of writes."""
+        sequence number, an event's id, a sweep's start), so a repeated add (a retried batch, a
+        sweep rerun after a crash) changes nothing. A minute with more than BUCKET_ENTRIES
+        deadlines of one writer (the sweep registers the next deadlines of all the orders it
+        judged) is split into items of at most that many (sk <HH:MM>#<writer>#<n>): a write costs
+        its item's size, and an item stays far below DynamoDB's 400 KB. Returns the writes made."""
         by_bucket: dict[tuple[str, str], set[str]] = defaultdict(set)
         for ref in refs:
             by_bucket[ref.bucket].add(ref.encode())
+        writes = 0
         for (day, minute), entries in by_bucket.items():
             expires = int(parse_iso(f"{day}T00:00:00Z").timestamp()) + BUCKET_DAYS * 86400
-            try:
-                DeadlineBucketRecord(bucket_pk(tenant_id, day), f"{minute}#{writer}").update(
-                    actions=[
-                        DeadlineBucketRecord.refs.add(entries),
-                        DeadlineBucketRecord.expires_at_epoch.set(expires),
-                    ]
-                )
-            except UpdateError as exc:
-                raise store_error(exc, "deadline index") from exc
-        return len(by_bucket)
+            ordered = sorted(entries)
+            for n, start in enumerate(range(0, len(ordered), BUCKET_ENTRIES)):
+                sk = f"{minute}#{writer}" if n == 0 else f"{minute}#{writer}#{n}"
+                try:
+                    DeadlineBucketRecord(bucket_pk(tenant_id, day), sk).update(
+                        actions=[
+                            DeadlineBucketRecord.refs.add(set(ordered[start : start + BUCKET_ENTRIES])),
+                            DeadlineBucketRecord.expires_at_epoch.set(expires),
+                        ]
+                    )
+                except UpdateError as exc:
+                    raise store_error(exc, "deadline index") from exc
+                writes += 1
+        return writes
 
     def due(self, tenant_id: str, day: str, first_minute: str, last_minute: str) -> list[DueRef]:
-        """The index entries of one day's minutes from `first_minute` to `last_minute` inclusive."""
-        found: list[DueRef] = []
+        """The index entries of one day's minutes from `first_minute` to `last_minute` inclusive,
+        each once (an entry two writers added - a rerun split differently - counts once)."""
+        found: dict[str, None] = {}
         for record in DeadlineBucketRecord.query(
             bucket_pk(tenant_id, day), DeadlineBucketRecord.sk.between(first_minute, f"{last_minute}#~")
         ):
-            found.extend(DueRef.decode(text) for text in record.refs or ())
-        return found
+            found.update(dict.fromkeys(sorted(record.refs or ())))
+        return [DueRef.decode(text) for text in found]
 
     def swept_through(self, tenant_id: str) -> str | None:
         try:

@@ -577,8 +577,11 @@ class RadarRecord(Model):
       sk=SWEEP: how far the sweep has read the deadline index (`doc.through`, a minute);
     - pk=T#<tenant>#X#<external order id>, sk=TRACK: a tracked external order (milestones,
       facts, counts, its deadlines); once shipped gsi1pk=T#<tenant>#DONE, gsi1sk=<at>#<id>
-      (Invoice Guard bills completed orders by that range);
-    - pk=T#<tenant>#EV#<source>#<event id>, sk=EVENT: an ingested event (idempotency); expires."""
+      (Invoice Guard bills completed orders by that range); `event_ids` the ids
+      ("<source>:<event id>") of the events applied to it, added in the same conditional update
+      (idempotency, ADR 0031);
+    - pk=T#<tenant>#EV#<source>#<event id>, sk=EVENT: an ingested event of the first radar
+      version (no longer written; they expire)."""
 
     class Meta:
         table_name = "cirrus-radar"
@@ -590,6 +593,7 @@ class RadarRecord(Model):
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     expires_at_epoch = NumberAttribute(null=True)
+    event_ids = UnicodeSetAttribute(null=True)
     gsi1 = RadarByGsi1()
 
 
@@ -616,7 +620,7 @@ class ExceptionRecord(Model):
 
 
 class DeadlineBucketRecord(Model):
-    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<writer>: the deadline index. `refs` holds the
+    """pk=T#<tenant>#DL#<UTC day>, sk=<HH:MM>#<writer>[#<n>]: the deadline index. `refs` holds the
     deadlines falling in that minute (one string each, oms.domain.sla_deadlines) that one writer
     (a stream batch, an event, a sweep) registered, added with ADD; the sweep queries the minutes
     between its watermark and now.

@@ -167,7 +167,10 @@ ESCALATE = "C"  # an open breach's critical threshold
 
 @dataclass(frozen=True)
 class DueRef:
-    """One entry of the deadline index: enough to judge the milestone without the policy."""
+    """One entry of the deadline index: enough to judge the milestone without the policy, and
+    (`windows`: the plan's windows, "pick/pack/ship/delivery" minutes, blank when the order has
+    none) enough for the sweep to register the order's following deadline. Entries written before
+    the chain existed have no `windows`: their writer registered every deadline at once."""
 
     kind: str
     due_at: str
@@ -179,26 +182,29 @@ class DueRef:
     warning_pct: float
     critical_pct: float
     policy_id: str
+    windows: str = ""
 
     def encode(self) -> str:
-        return "|".join(
-            (
-                self.kind,
-                self.due_at,
-                self.order_ref,
-                self.milestone.value,
-                self.clock_started_at,
-                str(self.window_minutes),
-                f"{self.factor:g}",
-                f"{self.warning_pct:g}",
-                f"{self.critical_pct:g}",
-                self.policy_id,
-            )
-        )
+        fields = [
+            self.kind,
+            self.due_at,
+            self.order_ref,
+            self.milestone.value,
+            self.clock_started_at,
+            str(self.window_minutes),
+            f"{self.factor:g}",
+            f"{self.warning_pct:g}",
+            f"{self.critical_pct:g}",
+            self.policy_id,
+        ]
+        if self.windows:
+            fields.append(self.windows)
+        return "|".join(fields)
 
     @classmethod
     def decode(cls, text: str) -> DueRef:
-        kind, due, ref, milestone, start, window, f, warning, critical, policy = text.split("|", 9)
+        kind, due, ref, milestone, start, window, f, warning, critical, rest = text.split("|", 9)
+        policy, _, windows = rest.partition("|")
         return cls(
             kind,
             due,
@@ -210,22 +216,40 @@ class DueRef:
             float(warning),
             float(critical),
             policy,
+            windows,
         )
 
     def plan(self) -> Plan:
+        windows = dict(_windows_from(self.windows))
+        windows[self.milestone] = self.window_minutes
         return Plan(
             order_ref=self.order_ref,
             policy_id=self.policy_id,
             factor=self.factor,
             clock_started_at=self.clock_started_at,
-            windows={self.milestone: self.window_minutes},
+            windows=windows,
             warning_pct=self.warning_pct,
             critical_pct=self.critical_pct,
         )
 
     @property
+    def chained(self) -> bool:
+        """Whether the sweep registers the order's following deadline from this entry."""
+        return self.kind == DUE and bool(self.windows)
+
+    @property
     def bucket(self) -> tuple[str, str]:
         return bucket_of(parse_iso(self.due_at))
+
+
+def _windows_text(plan: Plan) -> str:
+    return "/".join(str(plan.windows[m]) if m in plan.windows else "" for m in DEADLINED)
+
+
+def _windows_from(text: str) -> list[tuple[Milestone, int]]:
+    if not text:
+        return []
+    return [(m, int(w)) for m, w in zip(DEADLINED, text.split("/"), strict=False) if w]
 
 
 def bucket_of(at: datetime) -> tuple[str, str]:
@@ -253,7 +277,49 @@ def _ref(plan: Plan, milestone: Milestone, kind: str, at: datetime) -> DueRef:
         warning_pct=plan.warning_pct,
         critical_pct=plan.critical_pct,
         policy_id=plan.policy_id,
+        windows=_windows_text(plan),
     )
+
+
+# ---------------------------------------------------------------- the chain of deadlines
+def chain(plan: Plan) -> list[Milestone]:
+    """The plan's deadlined milestones in the order their deadlines fall (ties: milestone order)."""
+    return sorted(plan.windows, key=lambda m: (plan.windows[m], rank(m)))
+
+
+def following(ref: DueRef) -> list[DueRef]:
+    """The deadlines after a chained entry's own, in the order they fall (none for the others)."""
+    if not ref.chained:
+        return []
+    plan = ref.plan()
+    order = chain(plan)
+    return due_refs(plan, order[order.index(ref.milestone) + 1 :])
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What follows a point of an order's chain of deadlines: the milestones to judge at once
+    (reached already, or not reached and past their deadline), and the one deadline to register
+    (the first still ahead and not reached; None when none is left)."""
+
+    judge_now: list[Milestone]
+    register: DueRef | None
+
+
+def next_step(
+    plan: Plan, milestones: Mapping[str, str], now: datetime, after: Milestone | None = None
+) -> NextStep:
+    """Walk the chain after `after` (from its start when None). Only the next deadline is
+    registered: the sweep, judging it, registers the one after (ADR 0031)."""
+    order = chain(plan)
+    if after is not None:
+        order = order[order.index(after) + 1 :] if after in order else []
+    now_due: list[Milestone] = []
+    for milestone in order:
+        if reached_at(milestones, milestone) is None and plan.deadline(milestone) > now:
+            return NextStep(now_due, due_refs(plan, [milestone])[0])
+        now_due.append(milestone)
+    return NextStep(now_due, None)
 
 
 def minutes_between(since: datetime, until: datetime) -> list[tuple[str, str, str]]:

@@ -175,9 +175,13 @@ def evaluate(
     ctx: OrderContext,
     now: datetime,
     only: list[Milestone] | None = None,
+    plan_changed: bool = False,
 ) -> list[dict[str, Any]]:
     """Judge each deadlined milestone of the plan (or `only` those) whose deadline has passed or
-    which was reached, and record the verdicts. Returns the exceptions created or changed."""
+    which was reached, and record the verdicts. Returns the exceptions created or changed.
+    A milestone met while its deadline is still ahead has no exception to create or close (under
+    this plan none can exist before its deadline): it costs no read, unless the plan just changed
+    (`plan_changed`: an earlier clock start), when one made under the old plan may need closing."""
     from oms.domain.sla_deadlines import reached_at
 
     changed = []
@@ -185,9 +189,12 @@ def evaluate(
         if milestone not in plan.windows:
             continue
         reached = reached_at(milestones, milestone)
-        if reached is None and now < plan.deadline(milestone):
+        ahead = now < plan.deadline(milestone)
+        if reached is None and ahead:
             continue  # in time: the deadline index will bring it back
         verdict = judge(plan, milestone, reached, now)
+        if verdict.state == "met" and ahead and not plan_changed:
+            continue  # met, its deadline still ahead: no exception can exist to close
         doc = record(tenant_id, plan, verdict, ctx, now)
         if doc is not None:
             changed.append(doc)

@@ -1,12 +1,14 @@
 """`POST /ingest/{source}`: events of orders managed elsewhere (ADR 0031). Each event is recorded
-once (its id, in one transaction with the tracked order it changes), never creates an OMS order,
-and is judged at once: a milestone that arrives after its deadline raises (or closes) the one
+once (its id, in the same conditional update of the tracked order it changes), never creates an
+OMS order, and is judged at once (a redelivery is judged again: that repairs a crash between
+storing and judging): a milestone that arrives after its deadline raises (or closes) the one
 exception of its (order, milestone). Out-of-order events are expected: every milestone keeps its
 earliest time, the clock starts at `order_paid` whenever that arrives, and a later milestone
 implies the earlier ones."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,12 +19,13 @@ from oms.domain.errors import Conflict, TransientStoreError, ValidationFailed
 from oms.domain.exceptions import DEADLINED, Milestone, external_ref, rank
 from oms.domain.ingest_events import NO_DEADLINE, ValidEvent, validate
 from oms.domain.models import Principal
-from oms.domain.sla_deadlines import Plan, due_refs, plan_doc, plan_for, plan_from_doc, reached_at
+from oms.domain.sla_deadlines import Plan, next_step, plan_doc, plan_for, plan_from_doc, reached_at
 from oms.services import radar_breaches, sla_policies
 from oms.services.radar_breaches import OrderContext
 
 radar = RadarRepository()
 _TRIES = 5
+MAX_EVENTS = 100  # events taken per external order (a real one has a few dozen at most)
 _FACT_KEYS = (
     "channel",
     "fulfillment_type",
@@ -141,7 +144,9 @@ def context(doc: dict[str, Any], source: str) -> OrderContext:
 
 
 def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str, Any]]:
-    """(status, answer): 202 applied, 200 a duplicate (no effect); 422 `invalid_event`."""
+    """(status, answer): 202 applied, 200 a duplicate (its effect was stored already; it is
+    judged again, which repairs a verdict a crash after the store left out); 422
+    `invalid_event`; 409 `too_many_events` beyond MAX_EVENTS events for one order."""
     try:
         valid = validate(source, body)
     except ValidationError as exc:
@@ -149,22 +154,20 @@ def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str,
     tenant_id, event = principal.tenant_id, valid.event
     ext = event.external_order_id
     ref = external_ref(ext)
+    key = f"{source}:{event.event_id}"
     now = utcnow()
     stamp = iso(now)
-    if radar.seen_event(tenant_id, source, event.event_id) is not None:
-        return 200, {"event_id": event.event_id, "duplicate": True, "order_ref": ref, "breaches": []}
-    marker = {
-        "event_id": event.event_id,
-        "source": source,
-        "event_type": event.event_type,
-        "external_order_id": ext,
-        "occurred_at": event.at,
-        "received_at": stamp,
-        "data": valid.facts,
-        "by": principal.actor,
-    }
     for _ in range(_TRIES):
-        tracked = radar.tracked(tenant_id, ext)
+        tracked, seen = radar.tracked_with_events(tenant_id, ext)
+        if key in seen:
+            return _duplicate(tenant_id, tracked, event.event_type, event.event_id, ref, source, now)
+        if len(seen) >= MAX_EVENTS:
+            raise Conflict(
+                f"order {ext} has {MAX_EVENTS} events already; no more are taken for it",
+                code="too_many_events",
+                details=[{"loc": ["body", "external_order_id"], "msg": "event limit reached",
+                          "type": "too_many_events"}],
+            )  # fmt: skip
         before = tracked or new_tracked(ext, source, stamp)
         doc = apply(before, valid, stamp)
         plan = _plan(tenant_id, doc)
@@ -172,19 +175,20 @@ def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str,
         if plan is not None:
             doc["plan"] = plan_doc(plan)
         if new_plan and plan is not None:
-            # the index first: a crash after it leaves entries the sweep ignores (no plan), never
-            # a plan without its deadlines
-            refs = [r for r in due_refs(plan) if r.due_at > stamp]
-            radar.add_due(tenant_id, refs, f"e{source}:{event.event_id}")
+            # the index first: a crash after it leaves an entry the sweep ignores (no plan), never
+            # a plan without its deadline. Only the next deadline: the sweep registers the others
+            nxt = next_step(plan, doc["milestones"], now).register
+            if nxt is not None:
+                radar.add_due(tenant_id, [nxt], f"e{key}")
         try:
-            applied = radar.apply_event(
-                tenant_id, source, marker, doc, tracked["version"] if tracked else None
-            )
+            applied = radar.apply_event(tenant_id, key, doc, tracked["version"] if tracked else None)
         except Conflict:
             continue
-        if not applied:
-            return 200, {"event_id": event.event_id, "duplicate": True, "order_ref": ref, "breaches": []}
-        breaches = _judge(tenant_id, plan, doc, event.event_type, bool(new_plan), source, now)
+        if not applied:  # recorded meanwhile by a concurrent delivery of the same event
+            tracked, _ = radar.tracked_with_events(tenant_id, ext)
+            return _duplicate(tenant_id, tracked, event.event_type, event.event_id, ref, source, now)
+        changed = bool(new_plan and before.get("plan"))
+        breaches = _judge(tenant_id, plan, doc, event.event_type, bool(new_plan), source, now, changed)
         return 202, {
             "event_id": event.event_id,
             "duplicate": False,
@@ -194,14 +198,44 @@ def ingest(principal: Principal, source: str, body: Any) -> tuple[int, dict[str,
     raise TransientStoreError("the order is being changed by other events; retry")
 
 
+def _duplicate(
+    tenant_id: str,
+    tracked: dict[str, Any] | None,
+    kind: str,
+    event_id: str,
+    ref: str,
+    source: str,
+    now: datetime,
+) -> tuple[int, dict[str, Any]]:
+    """A redelivered event: no new effect, but its verdicts again (idempotent: the exception's
+    deterministic id, conditional writes), in case a crash came between storing it and judging
+    it. A redelivered `order_paid` judges every milestone, as its first delivery did."""
+    breaches: list[dict[str, Any]] = []
+    if tracked is not None and tracked.get("plan"):
+        plan = plan_from_doc(tracked["order_ref"], tracked["plan"])
+        first = kind == Milestone.ORDER_PAID.value
+        breaches = _judge(tenant_id, plan, tracked, kind, first, source, now, plan_changed=first)
+    summaries = [radar_breaches.summary(b) for b in breaches]
+    return 200, {"event_id": event_id, "duplicate": True, "order_ref": ref, "breaches": summaries}
+
+
 def _judge(
-    tenant_id: str, plan: Plan | None, doc: dict[str, Any], kind: str, new_plan: bool, source: str, now: Any
+    tenant_id: str,
+    plan: Plan | None,
+    doc: dict[str, Any],
+    kind: str,
+    new_plan: bool,
+    source: str,
+    now: Any,
+    plan_changed: bool = False,
 ) -> list[dict[str, Any]]:
     if plan is None:
         return []
     ctx = context(doc, source)
     if new_plan:  # every milestone: those reached or already past their deadline are judged now
-        return radar_breaches.evaluate(tenant_id, plan, doc["milestones"], ctx, now)
+        return radar_breaches.evaluate(
+            tenant_id, plan, doc["milestones"], ctx, now, plan_changed=plan_changed
+        )
     if kind in NO_DEADLINE or kind == Milestone.ORDER_PAID.value:
         return []
     upto = rank(kind)

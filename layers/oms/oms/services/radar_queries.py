@@ -25,6 +25,7 @@ from oms.domain.models import Principal, Strict
 from oms.domain.sla_deadlines import (
     DUE,
     Plan,
+    following,
     judge,
     minutes_between,
     own_milestones,
@@ -157,10 +158,13 @@ def radar_summary(principal: Principal) -> dict[str, Any]:
 
 
 def _at_risk(tenant_id: str, now: Any) -> list[dict[str, Any]]:
-    stamp = iso(now)
+    stamp, horizon = iso(now), iso(now + AT_RISK_LOOKAHEAD)
     due = []
     for day, first, last in minutes_between(now, now + AT_RISK_LOOKAHEAD):
         due += [r for r in radar.due(tenant_id, day, first, last) if r.kind == DUE and r.due_at > stamp]
+    # the index holds an order's next deadline only; the ones after it (in the lookahead) count too
+    due += [later for r in due for later in following(r) if later.due_at <= horizon]
+    due = list({(r.order_ref, r.milestone): r for r in due}.values())
     candidates = [(r, r.plan()) for r in due]
     candidates = [(r, p) for r, p in candidates if p.elapsed_pct(r.milestone, now) >= p.warning_pct]
     candidates.sort(key=lambda rp: rp[0].due_at)

@@ -2,7 +2,8 @@
 
 Per batch and tenant: orders whose clock starts (CONFIRMED) get their plan - the default policy
 (cached) and, only when its multipliers test order facts, the bodies the batch lacks, in one
-BatchGetItem - and their deadlines go into the index with one ADD per minute bucket. Orders that
+BatchGetItem - and their next deadline goes into the index with one ADD per minute bucket (the
+sweep registers the following ones). Orders that
 reach a deadlined milestone are judged only when they could be late (reached later than the
 window times the smallest factor the policy can give); those have their exceptions read by id
 (one BatchGetItem) to close a breach or raise a late one. Idempotent for a retried batch: set
@@ -22,7 +23,13 @@ from oms.data.radar import RadarRepository
 from oms.domain.clock import iso, parse_iso, utcnow
 from oms.domain.exceptions import DEADLINED, Milestone, rank
 from oms.domain.projections import OrderChange
-from oms.domain.sla_deadlines import STATUS_MILESTONE, STOPPED_STATUSES, due_refs, own_milestones, plan_for
+from oms.domain.sla_deadlines import (
+    STATUS_MILESTONE,
+    STOPPED_STATUSES,
+    next_step,
+    own_milestones,
+    plan_for,
+)
 from oms.domain.sla_policy import SlaField, SlaPolicy, smallest_factor
 from oms.services import radar_breaches, sla_policies
 from oms.services.radar_breaches import OrderContext
@@ -112,7 +119,10 @@ def _apply_tenant(tenant_id: str, policy: SlaPolicy, changes: Sequence[OrderChan
         facts = body_facts(bodies.get(order_id) or {})
         start = milestones.get(Milestone.ORDER_PAID.value) or header.get("updated_at") or iso(now)
         plan = plan_for(order_id, policy, facts, start)
-        refs += [r for r in due_refs(plan) if parse_iso(r.due_at) > now]
+        # only the next deadline: the sweep, judging it, registers the one after (ADR 0031)
+        nxt = next_step(plan, milestones, now).register
+        if nxt is not None:
+            refs.append(nxt)
         # deadlines already past when registered (a slow stream, a replay) are judged at once
         radar_breaches.evaluate(tenant_id, plan, milestones, own_context(order_id, header, facts), now)
     if refs:

@@ -4,8 +4,11 @@ Per tenant: the deadline index's minutes between the watermark and now (one Quer
 the current state of the orders due (own orders: their headers, one BatchGetItem per 100; external
 ones: their tracked items, likewise), a verdict per due milestone. A milestone not reached by its
 deadline raises an absence breach (and its critical threshold joins the index, so the sweep that
-reaches it escalates an open breach to CRITICAL); one reached late raises a late breach. Rerunning
-over the same minutes finds the same exceptions (conditional puts) and adds none."""
+reaches it escalates an open breach to CRITICAL); one reached late raises a late breach. Orders
+register only their next deadline; the sweep, having read the order anyway, registers the one
+after (milestones reached already skipped, deadlines already past judged at once) for all the
+orders it judged, with one write per target minute. Cancelled, failed, finished orders get none.
+Rerunning over the same minutes finds the same exceptions (conditional puts) and adds none."""
 
 from __future__ import annotations
 
@@ -19,13 +22,15 @@ from oms.data.radar import RadarRepository
 from oms.domain.clock import iso, parse_iso, utcnow
 from oms.domain.exceptions import is_external
 from oms.domain.sla_deadlines import (
-    DUE,
     ESCALATE,
     STOPPED_STATUSES,
     DueRef,
+    Plan,
+    Verdict,
     escalation_ref,
     judge,
     minutes_between,
+    next_step,
     own_milestones,
     reached_at,
 )
@@ -66,7 +71,7 @@ def sweep_tenant(tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
     through = parse_iso(through_text) if through_text else now - FIRST_LOOKBACK
     through = max(through, now - MAX_CATCHUP)
     if through >= now:
-        return {"due": 0, "breaches": 0, "escalations": 0}
+        return {"due": 0, "breaches": 0, "escalations": 0, "registered": 0}
     due: list[DueRef] = []
     for day, first, last in minutes_between(through, now):
         due += radar.due(tenant_id, day, first, last)
@@ -82,22 +87,39 @@ def sweep_tenant(tenant_id: str, now: datetime | None = None) -> dict[str, Any]:
         milestones, ctx = found
         plan = ref.plan()
         verdict = judge(plan, ref.milestone, reached_at(milestones, ref.milestone), now)
-        if ref.kind == ESCALATE and verdict.state != "breached":
-            continue
-        doc = radar_breaches.record(tenant_id, plan, verdict, ctx, now)
-        if doc is not None:
-            if ref.kind == DUE:
-                breaches += 1
-            else:
+        if ref.kind == ESCALATE:
+            if verdict.state == "breached" and radar_breaches.record(tenant_id, plan, verdict, ctx, now):
                 escalations += 1
-        if ref.kind == DUE and verdict.state == "breached":
-            critical = escalation_ref(plan, ref.milestone)
-            if critical.due_at > stamp:
-                later.append(critical)
-    if later:
-        radar.add_due(tenant_id, later, f"s{stamp}")
+            continue
+        breaches += _settle(tenant_id, plan, verdict, ctx, now, later)
+        if ref.chained:  # the order's following deadline(s): judged now if past, else the next indexed
+            step = next_step(plan, milestones, now, after=ref.milestone)
+            for milestone in step.judge_now:
+                passed = judge(plan, milestone, reached_at(milestones, milestone), now)
+                breaches += _settle(tenant_id, plan, passed, ctx, now, later)
+            if step.register is not None:
+                later.append(step.register)
+    # one writer per swept range (its start): a rerun after a crash adds the same entries to the
+    # same items, which changes nothing; the watermark goes last
+    registered = radar.add_due(tenant_id, later, f"s{low}") if later else 0
     radar.set_swept_through(tenant_id, stamp)
-    return {"due": len(due), "breaches": breaches, "escalations": escalations}
+    return {"due": len(due), "breaches": breaches, "escalations": escalations, "registered": registered}
+
+
+def _settle(
+    tenant_id: str, plan: Plan, verdict: Verdict, ctx: OrderContext, now: datetime, later: list[DueRef]
+) -> int:
+    """Record a deadline's verdict (1 if an exception was created or changed). Met in time: nothing
+    to record (the milestone's arrival was judged when it came). Breached: its critical threshold
+    joins the index, so a later sweep escalates the breach if it is still open."""
+    if verdict.state == "met":
+        return 0
+    doc = radar_breaches.record(tenant_id, plan, verdict, ctx, now)
+    if verdict.state == "breached":
+        critical = escalation_ref(plan, verdict.milestone)
+        if critical.due_at > iso(now):
+            later.append(critical)
+    return 0 if doc is None else 1
 
 
 def _milestones(
