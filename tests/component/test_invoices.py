@@ -22,6 +22,9 @@ from tests.component.apiclient import ApiClient
 from tests.component.conftest import _api_callable, _login
 from tests.component.helpers import order_body, stream_records, wait_for_status
 
+# One story, told in order (the CSV shows the decisions the test before it made): one worker.
+pytestmark = pytest.mark.xdist_group("invoice_story")
+
 START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 DAY = "2026-03-10"
 SHIP = [

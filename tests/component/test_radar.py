@@ -165,6 +165,7 @@ def test_multipliers_are_applied(who, travel) -> None:
         (START, {"fulfillment_type": "SAME_DAY_DELIVERY"}, 0.5, 60),
         (START, {"tags": ["vip"]}, 0.75, 90),
         (SATURDAY, {"tags": ["vip", "gift"]}, 1.125, 135),  # both: factors multiply
+        (START, {"total_amount": "42.00", "currency": "USD"}, 1.0, 120),  # an amount is stored as text
     ]
     for at, data, factor, pick_window in cases:
         ext = f"MUL-{uuid.uuid4().hex[:8]}"

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from oms.domain.clock import iso, parse_iso
@@ -344,10 +345,15 @@ def plan_doc(plan: Plan) -> dict[str, Any]:
         "windows": {m.value: w for m, w in plan.windows.items()},
         "warning_pct": plan.warning_pct,
         "critical_pct": plan.critical_pct,
-        "facts": {
-            k: sorted(v) if isinstance(v, (set, frozenset, tuple)) else v for k, v in plan.facts.items()
-        },
+        "facts": {k: _stored(v) for k, v in plan.facts.items()},
     }
+
+
+def _stored(value: Any) -> Any:
+    """A fact as JSON keeps it: sets as sorted lists, an amount as its decimal text."""
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def plan_from_doc(order_ref: str, doc: Mapping[str, Any]) -> Plan:

@@ -9,6 +9,7 @@ implies the earlier ones."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -76,8 +77,9 @@ def apply(tracked: dict[str, Any], valid: ValidEvent, now: str) -> dict[str, Any
         earlier = doc["milestones"].get(kind)
         doc["milestones"][kind] = min(earlier, at) if earlier else at
     for key in _FACT_KEYS:
-        if key in facts:
-            doc["facts"][key] = facts[key]
+        if key in facts:  # stored as JSON: a Decimal amount keeps its digits as text
+            value = facts[key]
+            doc["facts"][key] = str(value) if isinstance(value, Decimal) else value
     if facts.get("tags"):
         doc["facts"]["tags"] = sorted(set(doc["facts"].get("tags") or []) | set(facts["tags"]))
     for key in ("lines", "units", "packages", "labels"):
@@ -103,8 +105,6 @@ def sla_facts(doc: dict[str, Any]) -> dict[str, Any]:
     facts = dict(doc["facts"])
     facts["tag"] = frozenset(facts.pop("tags", []) or [])
     if facts.get("total_amount") is not None:
-        from decimal import Decimal
-
         facts["total_amount"] = Decimal(str(facts["total_amount"]))
     if doc["counts"].get("lines"):
         facts["line_count"] = int(doc["counts"]["lines"])
