@@ -29,17 +29,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 import anthropic
 
 from oms.adapters.claude_client import (
     DEFAULT_DAILY_TOKENS,
     DEFAULT_MODEL,
-    ApiKey,
     Attempt,
     CallStats,
-    LazyClient,
+    GuardedCaller,
+    GuardSettings,
     configured_key,
     create,
     forced_tool,
@@ -48,7 +48,6 @@ from oms.adapters.claude_client import (
 from oms.domain.advisor import Advice, AdviceRequest, AdviceUnavailable, FallbackReason, parse_answer
 from oms.domain.advisor_guards import (
     AdviceCache,
-    CircuitBreaker,
     InMemoryTokenBudget,
     TokenBudget,
     cache_key,
@@ -114,42 +113,19 @@ def prompt_document(request: AdviceRequest) -> str:
     return json.dumps(doc, separators=(",", ":"), sort_keys=True)
 
 
-class ClaudeAdvisor:
+class ClaudeAdvisor(GuardedCaller):
     name = "claude"
 
-    def __init__(
-        self,
-        *,
-        model: str = DEFAULT_MODEL,
-        api_key: ApiKey = None,
-        base_url: str | None = None,
-        timeout_s: float = 3.0,
-        attempts: int = 2,
-        max_wait_s: float = 1.0,
-        budget: TokenBudget | None = None,
-        breaker: CircuitBreaker | None = None,
-        cache: AdviceCache | None = None,
-        client: anthropic.Anthropic | None = None,
-        generation: Callable[[str], int] | None = None,
-    ) -> None:
-        """`api_key` may be a callable (read on first use, e.g. from SSM), None to let the SDK
-        read ANTHROPIC_API_KEY; `base_url` None lets it read ANTHROPIC_BASE_URL."""
-        if attempts < 1:
-            raise ValueError("attempts >= 1")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.attempts = attempts
-        self.max_wait_s = max_wait_s
-        self.budget: TokenBudget = budget if budget is not None else InMemoryTokenBudget(DEFAULT_DAILY_TOKENS)
-        self.breaker = breaker if breaker is not None else CircuitBreaker()
+    def __init__(self, *, cache: AdviceCache | None = None, **settings: Unpack[GuardSettings]) -> None:
+        """The guards' settings are `GuardSettings` (model, key, endpoint, timeout, attempts,
+        budget, breaker, client, cache generation); `cache` holds answers per candidate set."""
+        super().__init__(**settings)
         self.cache = cache if cache is not None else AdviceCache()
-        self.client = LazyClient(api_key, base_url, timeout_s, client)
-        self.generation = generation
 
     # -- the advisor ------------------------------------------------------------------------
     def advise(self, request: AdviceRequest) -> Advice:
         started = time.perf_counter()
-        key = cache_key(request, self.generation(request.tenant_id) if self.generation else 0)
+        key = cache_key(request, self.cache_generation(request.tenant_id))
         hit = self.cache.get(key)
         if hit is not None:
             return hit.model_copy(

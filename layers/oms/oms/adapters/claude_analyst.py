@@ -18,25 +18,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from pydantic import BaseModel, ValidationError
 
 from oms import prompts
 from oms.adapters.claude_client import (
-    DEFAULT_MODEL,
-    ApiKey,
     Attempt,
     CallStats,
-    LazyClient,
+    GuardedCaller,
+    GuardSettings,
     create,
     forced_tool,
     tool_input,
 )
 from oms.domain import analyst as domain
-from oms.domain.advisor_guards import AnswerCache, CircuitBreaker, InMemoryTokenBudget, TokenBudget, today
+from oms.domain.advisor_guards import AnswerCache, today
 from oms.domain.policy_lint import TOOL_NAME as LINT_TOOL
 from oms.domain.policy_lint import LintAdvice, lint_document, lint_tool
 
@@ -68,34 +67,15 @@ class Reply:
     output_tokens: int = 0
 
 
-class ClaudeAnalyst:
+class ClaudeAnalyst(GuardedCaller):
     name = "claude"
 
     def __init__(
-        self,
-        *,
-        model: str = DEFAULT_MODEL,
-        api_key: ApiKey = None,
-        base_url: str | None = None,
-        timeout_s: float = 3.0,
-        attempts: int = 2,
-        max_wait_s: float = 1.0,
-        budget: TokenBudget | None = None,
-        breaker: CircuitBreaker | None = None,
-        cache: AnswerCache[Hashable, Reply] | None = None,
-        generation: Callable[[str], int] | None = None,
+        self, *, cache: AnswerCache[Hashable, Reply] | None = None, **settings: Unpack[GuardSettings]
     ) -> None:
-        if attempts < 1:
-            raise ValueError("attempts >= 1")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.attempts = attempts
-        self.max_wait_s = max_wait_s
-        self.budget: TokenBudget = budget if budget is not None else InMemoryTokenBudget(2_000_000)
-        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        """The guards' settings are `GuardSettings`; `cache` holds answers per question."""
+        super().__init__(**settings)
         self.cache: AnswerCache[Hashable, Reply] = cache if cache is not None else AnswerCache(1000, 3600.0)
-        self.generation = generation
-        self.client = LazyClient(api_key, base_url, timeout_s)
 
     # -- the two questions ------------------------------------------------------------------
     def analyse(self, tenant_id: str, exception: Mapping[str, Any]) -> Reply:
@@ -143,7 +123,7 @@ class ClaudeAnalyst:
         shape: type[M],
         max_tokens: int,
     ) -> Reply:
-        generation = self.generation(tenant_id) if self.generation else 0
+        generation = self.cache_generation(tenant_id)
         key = (tenant_id, generation, prompt.ref, self.model, *question)
         hit = self.cache.get(key)
         if hit is not None:

@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import anthropic
+
+from oms.domain.advisor_guards import CircuitBreaker, InMemoryTokenBudget, TokenBudget
 
 log = logging.getLogger("oms.adapters")
 
@@ -81,6 +83,55 @@ class LazyClient:
                     api_key=key, base_url=self._base_url, timeout=self._timeout_s, max_retries=0
                 )
             return self._client
+
+
+class GuardSettings(TypedDict, total=False):
+    """What a structured caller is configured with (`GuardedCaller`'s keyword arguments)."""
+
+    model: str
+    api_key: ApiKey  # a callable is read on first use (e.g. from SSM); None: ANTHROPIC_API_KEY
+    base_url: str | None  # None: ANTHROPIC_BASE_URL, else the SDK's default
+    timeout_s: float
+    attempts: int
+    max_wait_s: float
+    budget: TokenBudget | None
+    breaker: CircuitBreaker | None
+    client: anthropic.Anthropic | None
+    generation: Callable[[str], int] | None  # the tenant's AI cache generation (ADR 0033)
+
+
+class GuardedCaller:
+    """The settings and guards every structured caller holds: the model, the attempts of a call
+    and their timeout, the tenant's daily token budget, the circuit breaker, the tenant's cache
+    generation and the lazily built client. The advisor and the analyst add their cache."""
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        api_key: ApiKey = None,
+        base_url: str | None = None,
+        timeout_s: float = 3.0,
+        attempts: int = 2,
+        max_wait_s: float = 1.0,
+        budget: TokenBudget | None = None,
+        breaker: CircuitBreaker | None = None,
+        client: anthropic.Anthropic | None = None,
+        generation: Callable[[str], int] | None = None,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError("attempts >= 1")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.max_wait_s = max_wait_s
+        self.budget: TokenBudget = budget if budget is not None else InMemoryTokenBudget(DEFAULT_DAILY_TOKENS)
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self.client = LazyClient(api_key, base_url, timeout_s, client)
+        self.generation = generation
+
+    def cache_generation(self, tenant_id: str) -> int:
+        return self.generation(tenant_id) if self.generation else 0
 
 
 def create(
