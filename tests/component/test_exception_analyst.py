@@ -262,4 +262,8 @@ def test_lint_policy_with_claude_adds_suggestions_and_test_cases(stack, admin, c
     reply = admin.post("/admin/ai/lint-policy", {"policy_type": "billing", "policy": tariff})
     assert reply.status == 200, reply
     assert reply.body["analyst"] == "claude" and reply.body["suggestions"] and reply.body["test_cases"]
-    assert [i["code"] for i in reply.body["issues"]] == ["negative_price"]
+    # the contradiction, and what POST /billing/tariffs itself would refuse (the name is missing)
+    assert [(i["code"], i["path"]) for i in reply.body["issues"]] == [
+        ("negative_price", "per_unit"),
+        ("schema", "name"),
+    ]

@@ -111,3 +111,25 @@ def test_tariff_contradictions():
     assert ("sla_credits[2]", "duplicate_credit") in by_path
     assert ("sla_credits[2].share_of_order_fee", "credit_no_effect") in by_path
     assert not valid(issues)
+
+
+def test_what_the_api_would_refuse_is_an_error_too() -> None:
+    """The lint validates with the models the API parses: a field they refuse is reported even
+    where the hand-written checks have nothing to say, and a path is reported once."""
+    from oms.domain.policy_lint import lint, valid
+
+    policy = {
+        "name": "Night shift",
+        "pick_minutes": 60,
+        "pack_minutes": 120,
+        "ship_minutes": 600,
+        "delivery_hours": 48,
+        "warning_pct": 80,
+        "critical_pct": 150,
+        "multipliers": [],
+        "colour": "blue",  # not a field of a policy
+    }
+    issues = lint("sla", policy)
+    assert [(i["code"], i["path"]) for i in issues] == [("schema", "colour")]
+    assert not valid(issues)
+    assert lint("sla", {k: v for k, v in policy.items() if k != "colour"}) == []

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oms.domain.models import Channel, FulfillmentType
 
@@ -346,7 +346,27 @@ def _lint_credits(credits: Any) -> list[dict[str, str]]:
 
 
 def lint(policy_type: PolicyType, policy: Mapping[str, Any]) -> list[dict[str, str]]:
-    return lint_sla(policy) if policy_type == "sla" else lint_billing(policy)
+    """The checks above, plus what the API itself would refuse: the policy validated by the very
+    model `POST /sla/policies` or `POST /billing/tariffs` parses (an error at a path the checks
+    above did not already report), so the lint never passes a policy the API would reject."""
+    issues = lint_sla(policy) if policy_type == "sla" else lint_billing(policy)
+    reported = {i["path"] for i in issues if i["severity"] == "error"}
+    return issues + [i for i in _schema_issues(policy_type, policy) if i["path"] not in reported]
+
+
+def _schema_issues(policy_type: PolicyType, policy: Mapping[str, Any]) -> list[dict[str, str]]:
+    from oms.domain.billing import TariffFields
+    from oms.domain.sla_policy import SlaPolicyFields
+
+    model: type[BaseModel] = SlaPolicyFields if policy_type == "sla" else TariffFields
+    try:
+        model.model_validate(dict(policy))
+    except ValidationError as exc:
+        return [
+            issue("schema", ".".join(str(part) for part in error["loc"]) or "policy", error["msg"])
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+    return []
 
 
 def valid(issues: list[dict[str, str]]) -> bool:
