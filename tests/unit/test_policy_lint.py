@@ -5,36 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from oms.demo import DEMO_TARIFF
 from oms.domain.policy_lint import lint, valid
+from oms.domain.sla_policy import DEMO_POLICY
 
-GOOD_SLA: dict[str, Any] = {
-    "name": "Standard",
-    "pick_minutes": 120,
-    "pack_minutes": 240,
-    "ship_minutes": 1440,
-    "delivery_hours": 96,
-    "warning_pct": 80,
-    "critical_pct": 150,
-    "multipliers": [
-        {
-            "when": {"field": "fulfillment_type", "operator": "EQUALS", "value": "SAME_DAY_DELIVERY"},
-            "factor": 0.5,
-        },
-        {"when": {"field": "weekend", "operator": "EQUALS", "value": True}, "factor": 1.5},
-    ],
-}
-GOOD_TARIFF: dict[str, Any] = {
-    "name": "Default",
-    "currency": "USD",
-    "per_order": "1.20",
-    "per_pick_line": "0.25",
-    "per_unit": "0.10",
-    "per_pack": "0.50",
-    "per_label": "0.35",
-    "per_return": "2.00",
-    "sla_credits": [{"milestone": "shipped", "share_of_order_fee": "0.5"}],
-    "auto_credit_limit": "25.00",
-}
+# The demo data's policy and tariff are the good examples: what `make run` seeds lints clean.
+GOOD_SLA: dict[str, Any] = dict(DEMO_POLICY)
+GOOD_TARIFF: dict[str, Any] = dict(DEMO_TARIFF)
 
 
 def codes(issues: list[dict[str, str]]) -> dict[str, tuple[str, str]]:
