@@ -59,10 +59,11 @@ class Radar:
 
         self.url = url
         self.admin = requests.Session()
-        token = self.admin.post(
-            f"{url}/auth/login", json={"email": "admin@example.com", "password": "admin123"}, timeout=10
-        ).json()
-        self.admin.headers["Authorization"] = f"Bearer {token['access_token']}"
+        login = self.admin.post(
+            f"{url}/auth/login", json={"email": "admin@example.com", "password": "admin123"}, timeout=30
+        )
+        assert login.status_code == 200, f"login: {login.status_code} {login.text}"
+        self.admin.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         key = self.admin.post(f"{url}/api-keys", json={"name": "bench radar"}, timeout=10)
         assert key.status_code == 201, key.text
         self.machine = requests.Session()
