@@ -14,7 +14,8 @@ What :meth:`LocalCloud.start` does, in order:
    resolved environments to ``os.environ`` (functions share the process; conflicts are an error);
 3. creates the SSM SecureStrings the template expects (the JWT secret, kept in the state dir so
    tokens stay valid across restarts), restores persisted data (or wipes it with ``fresh=True``),
-   and loads the demo data when every table is empty (``oms.demo.seed_demo_data()`` if present);
+   and loads the demo data when every table is empty (``oms.demo.seed_demo_data()`` if present), or,
+   with saved state, the demo data of features added since (``oms.demo.seed_added_features()``);
 4. starts one poller per SQS event source mapping, the schedule ticker, the HTTP gateway
    (``api_url``; Function URLs under ``/_fn/<LogicalId>/``), periodic persistence and housekeeping,
    and the warehouse/carrier simulator if the app provides one (``start(cloud)`` in
@@ -270,6 +271,8 @@ class LocalCloud:
                 log.info("restored %s from %s", self.restored, self.state_dir)
         if self.seed and self._tables_empty():
             self.seeded = self._seed()
+        elif self.seed:
+            self._seed_added_features()
         if self.persist:
             self.persister = Persister(store, interval=self.save_interval)
 
@@ -297,6 +300,17 @@ class LocalCloud:
         result = seed()
         log.info("loaded demo data: %s", result)
         return result
+
+    def _seed_added_features(self) -> None:
+        """Saved state from before a feature existed: its demo data now (oms.demo decides what
+        is missing; nothing a merchant changed is overwritten)."""
+        try:
+            demo = importlib.import_module("oms.demo")
+        except ImportError:
+            return
+        seed = getattr(demo, "seed_added_features", None)
+        if callable(seed):
+            seed()
 
     def _start_services(self) -> None:
         assert self.deployment is not None

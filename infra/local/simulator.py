@@ -39,6 +39,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -120,6 +121,7 @@ class Simulator:
         self.feed_seconds = max(feed_seconds, 0.0)
         self.feed_tenant = feed_tenant
         self._feed_rng = random.Random(self.seed)  # noqa: S311 - demo data
+        self._feed_run = uuid.uuid4().hex[:6]  # this run's orders: new ids even with saved state
         self._delays: dict[tuple[str, str], int] = {}  # (order id, callback type) -> extra steps
         self.fed_orders = 0
         self.fed_events = 0
@@ -328,7 +330,9 @@ class Simulator:
 
         index = 0
         while not self._stop.wait(self.feed_seconds):
-            plan = trouble.external_plan(index, utcnow(), self._feed_rng, self.trouble_rate)
+            plan = trouble.external_plan(
+                index, utcnow(), self._feed_rng, self.trouble_rate, run_tag=self._feed_run
+            )
             index += 1
             if not self._feed(plan):
                 self._stop.wait(60)  # the API has no ingest route (yet), or refuses the key: later

@@ -90,12 +90,19 @@ def _iso(dt: datetime) -> str:
 
 
 def external_plan(
-    index: int, now: datetime, rng: random.Random, rate: float = TROUBLE_RATE, windows: Windows = Windows()
+    index: int,
+    now: datetime,
+    rng: random.Random,
+    rate: float = TROUBLE_RATE,
+    windows: Windows = Windows(),
+    run_tag: str | None = None,
 ) -> ExternalPlan:
-    """The events of one external order, backdated from ``now`` so every one has happened."""
+    """The events of one external order, backdated from ``now`` so every one has happened.
+    ``run_tag`` names the simulator's run in the order's id: a seeded run replays the same trouble
+    but, against saved state, must not replay the same ids (they would all be duplicates)."""
     trouble = rng.choice(KINDS) if troubled(rng, rate) else None
     run = rng.randrange(16**6)
-    external_order_id = f"SIM-{run:06x}-{index:05d}"
+    external_order_id = f"SIM-{run_tag or f'{run:06x}'}-{index:05d}"
     m = timedelta(minutes=1)
     pick_w, pack_w, ship_w = windows.pick_minutes, windows.pack_minutes, windows.ship_minutes
     deliver_w = windows.delivery_hours * 60

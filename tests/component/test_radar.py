@@ -297,3 +297,63 @@ def test_own_orders_from_the_stream_breach_once(stack, who, invoke, travel) -> N
     assert [(e["milestone"], e["kind"], e["order_id"], e["source"]) for e in found] == [
         ("pick_completed", "absence", order["id"], "oms")
     ]
+
+
+def test_a_late_clock_waits_for_its_events_before_judging_absence(who, invoke, travel) -> None:
+    """`order_paid` arriving after the pick and pack deadlines passed (a feed catching up): the
+    missing milestones are judged after the grace, not at once. Events that then arrive and show
+    the work was done in time leave no exception; an order whose events never come gets one per
+    missed milestone, once."""
+    admin = who.admin
+    paid = clock.utcnow() - timedelta(hours=5)  # pick (120 min) and pack (240 min) deadlines passed
+    on_time, missing = f"LATE-OK-{uuid.uuid4().hex[:6]}", f"LATE-NO-{uuid.uuid4().hex[:6]}"
+    for ext in (on_time, missing):
+        answer = _event(admin, "shopify", "order_paid", ext, paid, channel="WEB")
+        assert (answer.status, answer.body["breaches"]) == (202, [])
+    assert (
+        _event(admin, "wms", "pick_completed", on_time, paid + timedelta(minutes=60)).body["breaches"] == []
+    )
+    assert (
+        _event(admin, "wms", "pack_completed", on_time, paid + timedelta(minutes=90)).body["breaches"] == []
+    )
+    _sweep(invoke)
+    assert _exceptions(admin, f"ext:{missing}") == []  # still within the grace
+
+    travel.travel(minutes=6)  # past the grace (5 min)
+    admin = who.admin
+    _sweep(invoke)
+    assert _exceptions(admin, f"ext:{on_time}") == []
+    found = _exceptions(admin, f"ext:{missing}")
+    assert sorted((e["milestone"], e["kind"]) for e in found) == [
+        ("pack_completed", "absence"),
+        ("pick_completed", "absence"),
+    ]
+    _sweep(invoke)
+    assert len(_exceptions(admin, f"ext:{missing}")) == 2
+
+
+def test_an_absence_breach_a_late_event_disproves_is_withdrawn(who, invoke, travel) -> None:
+    """The sweep raised an absence breach; then the pick's event arrives, late, saying the pick was
+    done before the deadline: there was no breach, so the exception is resolved by the radar (and
+    `exception.resolved` goes out), while one a person resolved first keeps their note."""
+    admin = who.admin
+    ext = f"WDR-{uuid.uuid4().hex[:8]}"
+    paid = clock.utcnow()
+    assert _event(admin, "shopify", "order_paid", ext, paid).status == 202
+    travel.travel(minutes=125)
+    admin = who.admin
+    _sweep(invoke)
+    (raised,) = _exceptions(admin, f"ext:{ext}")
+    assert (raised["kind"], raised["status"], raised["breach_open"]) == ("absence", "OPEN", True)
+
+    done = paid + timedelta(minutes=100)  # before the 120-minute deadline
+    answer = _event(admin, "wms", "pick_completed", ext, done)
+    assert answer.status == 202
+    withdrawn = admin.get(f"/exceptions/{raised['exception_id']}").body
+    assert (withdrawn["status"], withdrawn["breach_open"], withdrawn["resolved_by"]) == (
+        "RESOLVED",
+        False,
+        "system:radar",
+    )
+    assert withdrawn["observed_at"] == iso(done) and "Withdrawn" in withdrawn["resolution_note"]
+    assert admin.get(f"/exceptions?order_ref=ext:{ext}&status=OPEN").body["items"] == []

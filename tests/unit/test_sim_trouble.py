@@ -188,3 +188,19 @@ def test_a_slow_pick_holds_the_packing_callback_of_a_cirrus_order(monkeypatch: p
     assert sim._wait(slow, "PACKING") == 1 + extra
     assert sim._wait(slow, "PACKING") == 1  # used once
     assert sim._wait(calm, "PACKING") == 1
+
+
+def test_a_run_tag_gives_new_order_ids_and_the_same_trouble() -> None:
+    """A seeded run replays its trouble, but against saved state its orders must be new ones
+    (the same ids again would all be answered as duplicates and show nothing)."""
+    first = [external_plan(i, NOW, random.Random(7), 1.0, run_tag="aaaaaa") for i in range(3)]
+    again = [external_plan(i, NOW, random.Random(7), 1.0, run_tag="bbbbbb") for i in range(3)]
+    assert [p.events[0].body["external_order_id"] for p in first] == [
+        "SIM-aaaaaa-00000",
+        "SIM-aaaaaa-00001",
+        "SIM-aaaaaa-00002",
+    ]
+    assert {p.events[0].body["external_order_id"] for p in first}.isdisjoint(
+        p.events[0].body["external_order_id"] for p in again
+    )
+    assert [p.trouble for p in first] == [p.trouble for p in again]

@@ -296,12 +296,18 @@ def seed_demo_data() -> dict[str, int]:
                     **rule,
                 },
             )
-    _seed_tariff()
-    # the SLA radar's one policy (issue 11), unless the tenant has a default already
+    seed_added_features()
+    return counts
+
+
+def seed_added_features() -> None:
+    """The demo data of features added after a local cloud's state was first saved: the SLA
+    radar's default policy and Invoice Guard's tariff (issue 11), each only if the tenant has none,
+    so a merchant's edits survive. The local cloud runs this on every start with saved state."""
     from oms.services import sla_policies
 
+    _seed_tariff()
     sla_policies.seed_demo(DEMO_TENANT_ID)
-    return counts
 
 
 DEMO_TARIFF = {

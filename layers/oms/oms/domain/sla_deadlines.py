@@ -262,6 +262,12 @@ def due_refs(plan: Plan, milestones: Iterable[Milestone] = DEADLINED) -> list[Du
     return [_ref(plan, m, DUE, plan.deadline(m)) for m in milestones if m in plan.windows]
 
 
+def deferred_ref(plan: Plan, milestone: Milestone, due: datetime) -> DueRef:
+    """A milestone's deadline entry due at `due` rather than at its deadline (already past when
+    the clock started late): the sweep judges it then, and the chain goes on from it."""
+    return _ref(plan, milestone, DUE, due)
+
+
 def escalation_ref(plan: Plan, milestone: Milestone) -> DueRef:
     return _ref(plan, milestone, ESCALATE, plan.critical_at(milestone))
 

@@ -28,6 +28,7 @@ from oms.services.context import repos
 
 log = logging.getLogger(__name__)
 _TRIES = 5
+WITHDRAWN_BY = "system:radar"  # who resolves an absence breach that a late event disproves
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _closing(existing: dict[str, Any], verdict: Verdict, now: datetime) -> dict[
     severity = existing["severity"]
     if verdict.severity is not None:
         severity = higher(severity, verdict.severity)
-    return {
+    closed = {
         **existing,
         "breach_open": False,
         "observed_at": verdict.at,
@@ -125,6 +126,18 @@ def _closing(existing: dict[str, Any], verdict: Verdict, now: datetime) -> dict[
         "severity": severity,
         "updated_at": iso(now),
     }
+    if verdict.state == "met" and existing.get("status") != ExceptionStatus.RESOLVED.value:
+        # the event, arriving late, shows the milestone was met in time: there was no breach
+        closed.update(
+            status=ExceptionStatus.RESOLVED.value,
+            resolved_by=WITHDRAWN_BY,
+            resolved_at=iso(now),
+            resolution_note=(
+                f"Withdrawn: {verdict.milestone.value} happened at {verdict.at}, before its deadline "
+                f"{verdict.deadline}; its event arrived late."
+            ),
+        )
+    return closed
 
 
 def _escalating(existing: dict[str, Any], severity: Severity, now: datetime) -> dict[str, Any] | None:
@@ -161,9 +174,12 @@ def record(
         if changed is None:
             return None
         try:
-            return repos.exceptions.replace(tenant_id, changed, int(existing["version"]))
+            saved = repos.exceptions.replace(tenant_id, changed, int(existing["version"]))
         except Conflict:
             continue
+        if saved["status"] == ExceptionStatus.RESOLVED.value != existing.get("status"):
+            exception_hooks.changed(tenant_id, saved, "resolved")
+        return saved
     log.warning("exception %s: %d lost updates in a row; left for the next detection", eid, _TRIES)
     return None
 

@@ -8,7 +8,7 @@ implies the earlier ones."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +20,23 @@ from oms.domain.errors import Conflict, TransientStoreError, ValidationFailed
 from oms.domain.exceptions import DEADLINED, Milestone, external_ref, rank
 from oms.domain.ingest_events import NO_DEADLINE, ValidEvent, validate
 from oms.domain.models import Principal
-from oms.domain.sla_deadlines import Plan, next_step, plan_doc, plan_for, plan_from_doc, reached_at
+from oms.domain.sla_deadlines import (
+    Plan,
+    deferred_ref,
+    next_step,
+    plan_doc,
+    plan_for,
+    plan_from_doc,
+    reached_at,
+)
 from oms.services import radar_breaches, sla_policies
 from oms.services.radar_breaches import OrderContext
 
 radar = RadarRepository()
 _TRIES = 5
 MAX_EVENTS = 100  # events taken per external order (a real one has a few dozen at most)
+# how long after a late clock start its missed deadlines wait for their events (ADR 0031)
+LATE_CLOCK_GRACE = timedelta(minutes=5)
 _FACT_KEYS = (
     "channel",
     "fulfillment_type",
@@ -232,9 +242,21 @@ def _judge(
     if plan is None:
         return []
     ctx = context(doc, source)
-    if new_plan:  # every milestone: those reached or already past their deadline are judged now
+    if new_plan:
+        # The milestones reached are judged now. Those not reached whose deadline has passed
+        # already (the clock's event came late: a feed catching up, events out of order) are
+        # judged by the sweep after LATE_CLOCK_GRACE, by when the events of what did happen have
+        # usually arrived too; an absence breach raised now would mostly be disproved seconds later.
+        step = next_step(plan, doc["milestones"], now)
+        missing = [m for m in step.judge_now if reached_at(doc["milestones"], m) is None]
+        if missing:
+            later = deferred_ref(plan, missing[0], now + LATE_CLOCK_GRACE)
+            radar.add_due(tenant_id, [later], f"g{plan.order_ref}|{plan.clock_started_at}")
+        reached = [m for m in plan.windows if reached_at(doc["milestones"], m) is not None]
+        if not reached:
+            return []
         return radar_breaches.evaluate(
-            tenant_id, plan, doc["milestones"], ctx, now, plan_changed=plan_changed
+            tenant_id, plan, doc["milestones"], ctx, now, only=reached, plan_changed=plan_changed
         )
     if kind in NO_DEADLINE or kind == Milestone.ORDER_PAID.value:
         return []
