@@ -310,6 +310,9 @@ def test_a_late_clock_waits_for_its_events_before_judging_absence(who, invoke, t
     for ext in (on_time, missing):
         answer = _event(admin, "shopify", "order_paid", ext, paid, channel="WEB")
         assert (answer.status, answer.body["breaches"]) == (202, [])
+    # an event of a milestone without a deadline judges nothing (it was judging every milestone)
+    started = _event(admin, "wms", "pick_started", missing, paid + timedelta(minutes=5))
+    assert (started.status, started.body["breaches"]) == (202, [])
     assert (
         _event(admin, "wms", "pick_completed", on_time, paid + timedelta(minutes=60)).body["breaches"] == []
     )

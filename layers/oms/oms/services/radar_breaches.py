@@ -201,7 +201,7 @@ def evaluate(
     from oms.domain.sla_deadlines import reached_at
 
     changed = []
-    for milestone in only or list(plan.windows):
+    for milestone in list(plan.windows) if only is None else only:  # [] judges none
         if milestone not in plan.windows:
             continue
         reached = reached_at(milestones, milestone)
