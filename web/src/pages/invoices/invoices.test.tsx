@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { MemoryRouter } from 'react-router-dom';
-import { App } from '../../App';
-import { AuthProvider } from '../../auth';
-import { NotifyProvider } from '../../notify';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { session } from '../../api';
-import { fakeApi, type Handler } from '../../test/fakeApi';
+import { renderAt } from '../../test/renderAt';
 
 const adj = (id: string, amount: string, status: string) => ({
   adjustment_id: id, kind: 'sla_credit', reason: 'shipped breach: half the order fee', amount, order_ref: 'ext:SO-1', exception_id: 'e-1',
@@ -21,23 +17,6 @@ const INVOICE = {
   generated_at: '2026-11-30T02:00:00Z', validated_at: '2026-11-30T02:10:00Z', tariff_id: 't-1', tariff_version: 1,
 };
 
-function renderAt(path: string, role: string, routes: Record<string, Handler>) {
-  session.set('tok', 3600);
-  const api = fakeApi({
-    'GET /auth/me': () => ({ status: 200, body: { user_id: 'u1', email: 'someone@example.com', tenant_id: 'demo', role } }),
-    ...routes,
-  });
-  render(
-    <MemoryRouter initialEntries={[path]}>
-      <NotifyProvider>
-        <AuthProvider>
-          <App />
-        </AuthProvider>
-      </NotifyProvider>
-    </MemoryRouter>,
-  );
-  return api;
-}
 
 afterEach(() => {
   session.clear();

@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { MemoryRouter } from 'react-router-dom';
-import { App } from '../../App';
-import { AuthProvider } from '../../auth';
-import { NotifyProvider } from '../../notify';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { session } from '../../api';
-import { fakeApi, type Handler } from '../../test/fakeApi';
+import { renderAt } from '../../test/renderAt';
 
 const EXC = {
   exception_id: 'e-1', order_ref: 'ext:SO-1001', order_id: null, external_order_id: 'SO-1001', order_number: null, source: 'wms',
@@ -21,23 +17,6 @@ const EXC = {
 };
 const MEDIUM = { ...EXC, exception_id: 'e-2', order_ref: 'o-2', order_id: 'o-2', order_number: 'ORD-2', external_order_id: null, severity: 'MEDIUM', milestone: 'pack_completed', late_minutes: 20, analysis: null };
 
-function renderAt(path: string, role: string, routes: Record<string, Handler>) {
-  session.set('tok', 3600);
-  const api = fakeApi({
-    'GET /auth/me': () => ({ status: 200, body: { user_id: 'u1', email: 'someone@example.com', tenant_id: 'demo', role } }),
-    ...routes,
-  });
-  render(
-    <MemoryRouter initialEntries={[path]}>
-      <NotifyProvider>
-        <AuthProvider>
-          <App />
-        </AuthProvider>
-      </NotifyProvider>
-    </MemoryRouter>,
-  );
-  return api;
-}
 
 const RADAR = {
   open_by_severity: { CRITICAL: 1, MEDIUM: 1 }, open_by_label: { PICK_DELAY: 1 },
