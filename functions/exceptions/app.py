@@ -4,14 +4,13 @@ stands) and its `exception.created` event sent; on `resolved` `exception.resolve
 (`oms.services.analyst.handle`). Partial batch responses: only a failed message is retried, and
 after maxReceiveCount it goes to the dead-letter queue."""
 
-import logging
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Field
 
+from oms.adapters.sqs_batch import partial_batch
 from oms.runtime import init
 
 init()
@@ -35,15 +34,4 @@ def _record_handler(record: SqsRecordModel) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    # one processor per invocation (the local cloud runs a few invocations at once in one process)
-    processor = BatchProcessor(
-        event_type=EventType.SQS,
-        model=SqsRecordModel,
-        raise_on_entire_batch_failure=False,
-        logger=logging.getLogger("cirrus.batch"),  # a failed record, with its traceback
-    )
-    return dict(
-        process_partial_response(
-            event=event, record_handler=_record_handler, processor=processor, context=context
-        )
-    )
+    return partial_batch(event, context, _record_handler)

@@ -7,7 +7,6 @@ and the policy lint through the API. Every AWS call is checked against the funct
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from infra.local.testing import deployed_template
 from oms.domain.analyst import sample_point
 from oms.domain.analyst_rules import analyse as rules_analyse
-from oms.domain.clock import now_iso
+from oms.domain.clock import epoch, now_iso
 from oms.domain.webhooks import verify_signature
 from oms.services.context import repos
 from tests.component import iam_audit
@@ -197,7 +196,7 @@ def test_exception_created_goes_signed_to_a_subscribed_webhook_and_to_slack(stac
         (hook,) = [r for r in receiver.requests if json.loads(r["body"])["type"] == "exception.created"]
         assert hook["headers"]["X-OMS-Event"] == "exception.created"
         assert verify_signature(endpoint.body["secret"], hook["headers"]["X-OMS-Signature"],
-                                hook["headers"]["X-OMS-Timestamp"], hook["body"], time.time())  # fmt: skip
+                                hook["headers"]["X-OMS-Timestamp"], hook["body"], epoch())  # fmt: skip
         data = json.loads(hook["body"])["data"]
         assert data["order_id"] == exc["order_ref"] and data["data"]["exception_id"] == exc["exception_id"]
         (posted,) = slack.requests

@@ -4,6 +4,7 @@ import { ApiError } from '../api';
 import { LoginForm } from '../pages/Login';
 import { Funnel } from './charts';
 import { KpiCards, kpisOf } from './KpiCards';
+import { KeyValues } from './ui';
 import { funnel } from '../lib/analytics';
 import { DASHBOARD } from '../test/fakeApi';
 import type { Dashboard } from '../api';
@@ -96,5 +97,13 @@ describe('the error banner', () => {
     expect(banner.textContent).toContain('available: 125');
     fireEvent.click(screen.getByLabelText('Dismiss'));
     expect(screen.queryByTestId('error-banner')).toBeNull();
+  });
+});
+
+describe('KeyValues', () => {
+  it('shows a list of plain values as words, an empty one as a dash, anything nested as JSON', () => {
+    render(<KeyValues data={{ tags: ['vip', 'gift'], tag: [], where: { node: 'DC-1' } }} testid="kv" />);
+    const rows = screen.getByTestId('kv').querySelectorAll('dd');
+    expect([...rows].map((dd) => dd.textContent)).toEqual(['vip, gift', '—', '{"node":"DC-1"}']);
   });
 });

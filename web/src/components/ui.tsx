@@ -148,6 +148,13 @@ export function Field({ label, children, hint }: { label: string; children: Reac
 }
 
 /** Object fields as a compact definition list (evidence, details, results). */
+// A list of plain values reads as words ("vip, gift"; none: "—"); anything nested stays JSON.
+function kvText(v: unknown): ReactNode {
+  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return v.length ? v.join(', ') : '—';
+  if (typeof v === 'object' && v !== null) return <code className="json">{JSON.stringify(v)}</code>;
+  return String(v ?? '—');
+}
+
 export function KeyValues({ data, testid }: { data: Record<string, unknown> | null | undefined; testid?: string }) {
   const entries = Object.entries(data ?? {});
   if (!entries.length) return <span className="muted">—</span>;
@@ -156,7 +163,7 @@ export function KeyValues({ data, testid }: { data: Record<string, unknown> | nu
       {entries.map(([k, v]) => (
         <div key={k} className="kv-row">
           <dt>{humanize(k)}</dt>
-          <dd>{typeof v === 'object' && v !== null ? <code className="json">{JSON.stringify(v)}</code> : String(v ?? '—')}</dd>
+          <dd>{kvText(v)}</dd>
         </div>
       ))}
     </dl>
