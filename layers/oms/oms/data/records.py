@@ -560,6 +560,7 @@ class WorkflowRecord(Model):
 
 # The SLA radar's and Invoice Guard's tables (issue 11) have their records in records_e2a.
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
+from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
 
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,
@@ -587,6 +588,7 @@ DIRECTORY_MODELS: tuple[type[Model], ...] = (
     AiBudgetRecord,
     AiCacheRecord,
     WorkflowRecord,
+    EmailConfigRecord,
 )
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,
@@ -596,6 +598,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
     ConnectorIndexRecord,
     LogRecord,
     ClaimRecord,
+    EmailLogRecord,
 )
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.
