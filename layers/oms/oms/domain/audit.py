@@ -42,6 +42,7 @@ class AuditEvent(BaseModel):
     # the tenant's status codes (ADR 0035); from_code is derived like from_status, not stored
     from_code: str | None = None
     to_code: str | None = None
+    anchor: bool | None = None  # False: the entry entered a tenant's non-anchor status
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -115,7 +115,9 @@ class EventOutcome:
     next_step: str = "NONE"
 
 
-def decide(order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW) -> EventOutcome:
+def decide(
+    order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW
+) -> EventOutcome:
     """Which status the event moves the order to, and what stock it commits. Raises Conflict
     (409) for an event that does not apply to this order now."""
     if order.fulfillment_type.is_pickup and event.type in _SHIP_ONLY:

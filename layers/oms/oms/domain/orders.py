@@ -331,6 +331,7 @@ def advance(
         to_status=target,
         to_code=to_code,
         reason=reason,
+        anchor=code is None or graph.is_anchor(code),
         **changes,
     )
 
@@ -345,6 +346,7 @@ def record_event(
     to_status: OrderStatus | None = None,
     to_code: str | None = None,
     reason: str | None = None,
+    anchor: bool = True,
     **changes: object,
 ) -> Order:
     """Append an audit event (and, with `to_status`, a status change) to a new order version."""
@@ -362,6 +364,7 @@ def record_event(
         to_status=to_status,
         from_code=order.code if changing else None,
         to_code=code,
+        anchor=None if anchor or not changing else False,
         data=payload,
     )
     update: dict[str, object] = {

@@ -23,7 +23,12 @@ from oms.domain.lifecycle import DEFAULT_TRANSITIONS, OrderStatus
 S = OrderStatus
 ActionType = Literal["email", "webhook", "adjust_inventory"]
 ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "adjust_inventory")
-EMAIL_TEMPLATES: tuple[str, ...] = ("order_confirmation", "order_shipped", "order_delivered", "order_cancelled")
+EMAIL_TEMPLATES: tuple[str, ...] = (
+    "order_confirmation",
+    "order_shipped",
+    "order_delivered",
+    "order_cancelled",
+)
 
 _DEFAULT_COLORS: Mapping[OrderStatus, str] = {
     S.PENDING: "#9ca3af",
@@ -196,8 +201,12 @@ def default_doc() -> WorkflowDoc:
             config={"template": "order_confirmation", "first_entry_only": True},
         ),
         ActionDef(id="shipped-email", status="SHIPPED", type="email", config={"template": "order_shipped"}),
-        ActionDef(id="delivered-email", status="DELIVERED", type="email", config={"template": "order_delivered"}),
-        ActionDef(id="cancelled-email", status="CANCELLED", type="email", config={"template": "order_cancelled"}),
+        ActionDef(
+            id="delivered-email", status="DELIVERED", type="email", config={"template": "order_delivered"}
+        ),
+        ActionDef(
+            id="cancelled-email", status="CANCELLED", type="email", config={"template": "order_cancelled"}
+        ),
     ]
     return WorkflowDoc(statuses=statuses, transitions=transitions, actions=actions)
 

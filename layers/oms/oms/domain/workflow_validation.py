@@ -111,7 +111,9 @@ def _anchors(doc: WorkflowDoc) -> list[dict[str, Any]]:
     for phase, codes in anchors.items():
         if len(codes) > 1:
             found.append(
-                _problem("duplicate_anchor", f"phase {phase.value} has {len(codes)} anchors: {codes}", codes[1])
+                _problem(
+                    "duplicate_anchor", f"phase {phase.value} has {len(codes)} anchors: {codes}", codes[1]
+                )
             )
     for phase in MACHINE_PHASES:
         if phase not in anchors:
@@ -144,9 +146,7 @@ def _shape(doc: WorkflowDoc, edges: dict[str, set[str]]) -> list[dict[str, Any]]
         if s.terminal and edges.get(s.code):
             found.append(_problem("terminal_has_exit", f"{s.code} is terminal but has transitions", s.code))
         elif not s.terminal and not exits:
-            found.append(
-                _problem("dead_end", f"{s.code} is not terminal but has no transition out", s.code)
-            )
+            found.append(_problem("dead_end", f"{s.code} is not terminal but has no transition out", s.code))
     return found
 
 
@@ -167,7 +167,9 @@ def _machine_edges(doc: WorkflowDoc, edges: dict[str, set[str]]) -> list[dict[st
     return found
 
 
-def _actions(doc: WorkflowDoc, codes: dict[str, OrderStatus], endpoint_ids: set[str] | None) -> list[dict[str, Any]]:
+def _actions(
+    doc: WorkflowDoc, codes: dict[str, OrderStatus], endpoint_ids: set[str] | None
+) -> list[dict[str, Any]]:
     found = []
     seen: set[str] = set()
     for a in doc.actions:

@@ -105,7 +105,9 @@ def _store(principal: Principal, doc: WorkflowDoc, expected: int | None) -> dict
 
 
 def put_workflow(principal: Principal, request: WorkflowPut) -> dict[str, Any]:
-    doc = WorkflowDoc.model_validate(request.model_dump(mode="json", by_alias=True, exclude={"expected_version"}))
+    doc = WorkflowDoc.model_validate(
+        request.model_dump(mode="json", by_alias=True, exclude={"expected_version"})
+    )
     return _store(principal, doc, request.expected_version)
 
 
