@@ -31,24 +31,27 @@ class Strict(BaseModel):
 
 
 class Role(StrEnum):
-    """People rank PLATFORM_OWNER > SUPERADMIN > USER; INTEGRATION (a machine calling with an API
-    key) stands outside that ladder: it may call only the routes that admit it by name."""
+    """People rank PLATFORM_OWNER > SUPERADMIN > USER > CUSTOMER; INTEGRATION (a machine calling
+    with an API key) stands outside that ladder: it may call only the routes that admit it by name.
+    A CUSTOMER (a shopper of the tenant) is a person below USER: `admitted_roles(Role.USER)` leaves
+    it out, so only the routes that declare `role=Role.CUSTOMER` admit it."""
 
     PLATFORM_OWNER = "PLATFORM_OWNER"
     SUPERADMIN = "SUPERADMIN"
     USER = "USER"
+    CUSTOMER = "CUSTOMER"
     INTEGRATION = "INTEGRATION"
 
     @property
     def rank(self) -> int:
-        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1, "INTEGRATION": 0}[self.value]
+        return {"PLATFORM_OWNER": 3, "SUPERADMIN": 2, "USER": 1, "CUSTOMER": 0, "INTEGRATION": 0}[self.value]
 
     @property
     def is_human(self) -> bool:
         return self is not Role.INTEGRATION
 
 
-HUMAN_ROLES = (Role.PLATFORM_OWNER, Role.SUPERADMIN, Role.USER)
+HUMAN_ROLES = (Role.PLATFORM_OWNER, Role.SUPERADMIN, Role.USER, Role.CUSTOMER)
 
 
 def admitted_roles(minimum: Role, integration: bool = False) -> tuple[Role, ...]:
@@ -319,6 +322,7 @@ class Order(BaseModel):
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
     created_by: str
+    customer_user_id: str | None = None  # server-owned: the CUSTOMER account that placed it
     created_at: str
     updated_at: str
 
