@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from email.header import Header
-from email.utils import formataddr
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formataddr, format_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from oms.config import settings
+from oms.domain.clock import utcnow
 from oms.domain.errors import TransientStoreError
 
 log = logging.getLogger("oms.adapters")
@@ -43,6 +46,7 @@ class OutgoingEmail:
     html: str
     text: str
     tags: dict[str, str]
+    unsubscribe_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -73,24 +77,32 @@ def _tag(value: str) -> str:
     return "".join(c if c.isalnum() or c in "_-.@" else "_" for c in value)[:256] or "_"
 
 
+def mime(mail: OutgoingEmail) -> bytes:
+    """The message as MIME: text and HTML alternatives, Reply-To, Date (the app's clock) and
+    List-Unsubscribe when there is a link. Sent as SESv2 `Raw` content, so what a mailbox (and
+    moto, locally) keeps is the whole message, not only one of its parts."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = from_header(mail.sender_name)
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    message["Date"] = format_datetime(utcnow())
+    if mail.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message.as_bytes()
+
+
 def send(mail: OutgoingEmail) -> str:
     """Send one email; its SES message id."""
     request: dict[str, Any] = {
         "FromEmailAddress": from_header(mail.sender_name),
         "Destination": {"ToAddresses": [mail.to]},
-        "Content": {
-            "Simple": {
-                "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Html": {"Data": mail.html, "Charset": "UTF-8"},
-                    "Text": {"Data": mail.text, "Charset": "UTF-8"},
-                },
-            }
-        },
+        "Content": {"Raw": {"Data": mime(mail)}},
         "EmailTags": [{"Name": _tag(k), "Value": _tag(v)} for k, v in mail.tags.items()],
     }
-    if mail.reply_to:
-        request["ReplyToAddresses"] = [mail.reply_to]
     if settings().ses_configuration_set:
         request["ConfigurationSetName"] = settings().ses_configuration_set
     try:

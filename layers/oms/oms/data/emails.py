@@ -219,10 +219,6 @@ class EmailRepository:
         return sorted(entries, key=lambda e: str(e.get("at") or ""))
 
     # ------------------------------------------------------------ feedback events
-    def append_feedback(self, tenant_id: str, at: str, doc: dict[str, Any]) -> None:
-        LogRecord(
-            feedback_pk(tenant_id),
-            f"{at}#{uuid.uuid4().hex[:12]}",
-            doc=doc,
-            expires_at_epoch=log_expiry(FEEDBACK_DAYS),
-        ).save()
+    def append_feedback(self, tenant_id: str, key: str, doc: dict[str, Any]) -> None:
+        """One feedback event, under a key made from the event itself (a redelivery rewrites it)."""
+        LogRecord(feedback_pk(tenant_id), key, doc=doc, expires_at_epoch=log_expiry(FEEDBACK_DAYS)).save()

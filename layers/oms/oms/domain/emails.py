@@ -161,3 +161,48 @@ def verify_unsubscribe(key: bytes, token: str) -> tuple[str, str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not isinstance(data.get("e"), str):
         return None
     return data["t"], data["e"]
+
+
+class TemplatePreviewIn(Strict):
+    """POST /email/templates/{name}/preview: a draft to render (the stored template when absent)."""
+
+    subject: str | None = Field(default=None, min_length=1, max_length=MAX_SUBJECT)
+    html: str | None = Field(default=None, min_length=1, max_length=MAX_HTML)
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+
+
+def sample_context(shop: dict[str, Any]) -> dict[str, Any]:
+    """What a template is validated and previewed with: every variable a real send provides."""
+    return {
+        "shop": shop,
+        "order": {
+            "id": "00000000-0000-4000-8000-000000000000",
+            "number": "ORD-SAMPLE-0001",
+            "status": "SHIPPED",
+            "status_code": "SHIPPED",
+            "customer_name": "Sam Sample",
+            "customer_email": "sam@example.com",
+            "currency": "USD",
+            "subtotal": "59.98",
+            "shipping": "5.00",
+            "tax": "4.80",
+            "discount": "0.00",
+            "total": "69.78",
+            "created_at": "2025-01-01T12:00:00Z",
+            "shipping_address": "1 Sample Street, Springfield, 12345, US",
+            "lines": [
+                {"sku": "SKU-1", "name": "Sample widget", "quantity": 2, "unit_price": "19.99", "line_total": "39.98"},
+                {"sku": "SKU-2", "name": "Sample gadget", "quantity": 1, "unit_price": "20.00", "line_total": "20.00"},
+            ],
+        },
+        "shipment": {
+            "carrier": "UPS",
+            "tracking_number": "1Z999AA10123456784",
+            "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+            "shipped_at": "2025-01-02T09:00:00Z",
+        },
+        "user": {"name": "Sam Sample", "email": "sam@example.com"},
+        "action_url": "https://example.com/accept?token=sample",
+        "expires_at": "2025-01-08T12:00:00Z",
+        "unsubscribe_url": "https://example.com/portal/unsubscribe?token=sample",
+    }

@@ -181,7 +181,7 @@ def send_order_email(tenant_id: str, order_id: str, template: str, dedup_key: st
             raise TransientStoreError("this email is being sent by another worker; retry")
         return EmailStatus.DUPLICATE.value
     try:
-        status, message_id, subject = _deliver(tenant_id, order, template, to)
+        status, message_id, subject = _deliver(tenant_id, order, template, to, digest)
     except Exception:
         emails.release(tenant_id, order_id, digest, claim)
         raise
@@ -190,7 +190,7 @@ def send_order_email(tenant_id: str, order_id: str, template: str, dedup_key: st
     return status
 
 
-def _deliver(tenant_id: str, order: Order, template: str, to: str) -> tuple[str, str | None, str | None]:
+def _deliver(tenant_id: str, order: Order, template: str, to: str, digest: str) -> tuple[str, str | None, str | None]:
     """(status, SES message id, subject) of one order email to `to`."""
     if emails.get_suppression(tenant_id, to) is not None:
         return EmailStatus.SUPPRESSED.value, None, None
@@ -198,13 +198,10 @@ def _deliver(tenant_id: str, order: Order, template: str, to: str) -> tuple[str,
     if prefs is not None and prefs.get("order_emails") is False:
         return EmailStatus.OPTED_OUT.value, None, None
     branding = branding_of(tenant_id)
-    context = {
-        **order_context(order),
-        "shop": shop_context(branding),
-        "unsubscribe_url": unsubscribe_url(tenant_id, to),
-    }
+    link = unsubscribe_url(tenant_id, to)
+    context = {**order_context(order), "shop": shop_context(branding), "unsubscribe_url": link}
     rendered = render_for(tenant_id, template, context)
-    tags = {"tenant": tenant_id, "order": order.id, "template": template}
+    tags = {"tenant": tenant_id, "order": order.id, "template": template, "email": digest}
     try:
         message_id = ses.send(
             ses.OutgoingEmail(
@@ -215,6 +212,7 @@ def _deliver(tenant_id: str, order: Order, template: str, to: str) -> tuple[str,
                 html=rendered.html,
                 text=rendered.text,
                 tags=tags,
+                unsubscribe_url=link,
             )
         )
     except ses.EmailRejected as exc:
@@ -266,9 +264,9 @@ def suppress(tenant_id: str, email: str, reason: str, detail: Mapping[str, Any] 
 def unsubscribe(token: str) -> dict[str, Any]:
     found = verify_unsubscribe(tokens.derived_key(UNSUBSCRIBE_PURPOSE), token)
     if found is None:
-        from oms.domain.errors import ValidationFailed
+        from oms.domain.errors import MalformedRequest
 
-        raise ValidationFailed("the unsubscribe link is not valid", code="invalid_token")
+        raise MalformedRequest("the unsubscribe link is not valid", code="invalid_token")
     tenant_id, email = found
     emails.put_preferences(tenant_id, email, {"order_emails": False, "updated_at": now_iso(), "via": "link"})
     return {"unsubscribed": True, "order_emails": False}
@@ -276,3 +274,71 @@ def unsubscribe(token: str) -> dict[str, Any]:
 
 def templates_known() -> tuple[str, ...]:
     return TEMPLATE_NAMES
+
+
+# ------------------------------------------------------------------ bounces and complaints
+_FEEDBACK_STATES = {"Bounce": "BOUNCED", "Complaint": "COMPLAINED", "Delivery": "DELIVERED", "Reject": "REJECTED"}
+
+
+def _ses_event(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The SES event in an SQS body: SNS-wrapped (`{"Type": "Notification", "Message": "..."}`)
+    or raw (raw message delivery)."""
+    import json
+
+    if message.get("Type") == "Notification" and isinstance(message.get("Message"), str):
+        inner = json.loads(message["Message"])
+        return dict(inner) if isinstance(inner, dict) else {}
+    return dict(message)
+
+
+def _tag(mail_part: Mapping[str, Any], name: str) -> str | None:
+    values = (mail_part.get("tags") or {}).get(name)
+    if isinstance(values, list) and values and isinstance(values[0], str):
+        return values[0]
+    return None
+
+
+def record_feedback(message: Mapping[str, Any]) -> str:
+    """One SES event (bounce, complaint, delivery, reject) from EmailFeedbackQueue: recorded for
+    its tenant (from the message tags it was sent with), the order's log entry updated, and the
+    address suppressed after a permanent bounce or a complaint. Idempotent (a redelivery rewrites
+    the same items). Returns what was done, for the task log."""
+    event = _ses_event(message)
+    kind = str(event.get("eventType") or event.get("notificationType") or "")
+    mail_part = event.get("mail") or {}
+    tenant_id = _tag(mail_part, "tenant")
+    if kind not in _FEEDBACK_STATES or not tenant_id:
+        log.warning("email feedback without a known type or tenant tag ignored (%s)", kind or "no type")
+        return "ignored"
+    message_id = str(mail_part.get("messageId") or "")
+    detail = event.get(kind[0].lower() + kind[1:]) or {}
+    at = str(detail.get("timestamp") or mail_part.get("timestamp") or now_iso())
+    recipients: list[str] = []
+    suppressed = False
+    if kind == "Bounce":
+        recipients = [str(r.get("emailAddress")) for r in detail.get("bouncedRecipients") or [] if r.get("emailAddress")]
+        suppressed = detail.get("bounceType") == "Permanent"
+    elif kind == "Complaint":
+        recipients = [str(r.get("emailAddress")) for r in detail.get("complainedRecipients") or [] if r.get("emailAddress")]
+        suppressed = True
+    else:
+        recipients = [str(r) for r in mail_part.get("destination") or []]
+    reason = "COMPLAINT" if kind == "Complaint" else "HARD_BOUNCE"
+    for address in recipients:
+        if suppressed:
+            suppress(tenant_id, address, reason, {"message_id": message_id, "at": at})
+    record = {
+        "type": kind,
+        "message_id": message_id,
+        "recipients": [normal_email(r) for r in recipients],
+        "bounce_type": detail.get("bounceType"),
+        "at": at,
+        "suppressed": suppressed,
+        "order_id": _tag(mail_part, "order"),
+        "template": _tag(mail_part, "template"),
+    }
+    emails.append_feedback(tenant_id, f"{at}#{message_id}#{kind}", record)
+    order_id, digest = _tag(mail_part, "order"), _tag(mail_part, "email")
+    if order_id and digest:
+        emails.mark(tenant_id, order_id, digest, _FEEDBACK_STATES[kind], {"type": kind, "at": at})
+    return f"{kind.lower()}{' suppressed' if suppressed else ''}"
