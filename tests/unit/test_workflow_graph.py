@@ -237,3 +237,64 @@ def test_an_order_moves_through_a_custom_status_and_the_machine_follows_the_grap
     assert (packed.status, packed.status_code, packed.events[-1].anchor) == (S.PACKING, "PACKING", None)
     # the default graph still accepts the built-in move
     assert decide(order, FulfilmentEvent(type="PACKING"), DEFAULT_TENANT_WORKFLOW).target == S.PACKING
+
+
+# ------------------------------------------------------------------ events and action messages
+def test_events_carry_the_code_and_the_phase_and_a_custom_status_is_status_changed():
+    from oms.domain.events import events_from_change
+    from oms.domain.workflow_actions import ActionMessage, action_messages
+
+    doc = _with_quality_check()
+    doc["actions"] = [
+        {"id": "qc-hook", "status": "QUALITY_CHECK", "type": "webhook", "config": {"endpoint_id": "ep1"}},
+        {
+            "id": "welcome",
+            "status": "SOURCING",
+            "type": "email",
+            "config": {"template": "order_confirmation", "first_entry_only": True},
+        },
+    ]
+    graph = TenantWorkflow(WorkflowDoc.model_validate(doc))
+    order = make_order().model_copy(update={"status": S.PICKING, "status_code": "PICKING"})
+    moved = order_rules.advance(
+        order,
+        S.PICKING,
+        actor="u",
+        now="2026-01-01T00:00:00Z",
+        event_type="order.status_changed",
+        workflow=graph,
+        code="QUALITY_CHECK",
+    )
+    old, new = order.model_dump(mode="json"), moved.model_dump(mode="json")
+    (event,) = events_from_change(old, new, moved.order_number)
+    assert (event.type, event.status, event.status_code, event.phase) == (
+        "order.status_changed",
+        "PICKING",
+        "QUALITY_CHECK",
+        "PICKING",
+    )
+    assert (event.from_code, event.to_code) == ("PICKING", "QUALITY_CHECK")
+    (raw,) = action_messages(event, graph)
+    message = ActionMessage.model_validate_json(raw)
+    assert (message.seq, message.status_code, message.action_id, message.type) == (
+        event.sequence,
+        "QUALITY_CHECK",
+        "qc-hook",
+        "webhook",
+    )
+    assert message.effect_key() == f"{event.sequence:08d}#qc-hook"
+    # a first-entry-only action is keyed without the entry: entering SOURCING again sends nothing new
+    first = ActionMessage(
+        tenant_id="t1",
+        order_id="o",
+        seq=3,
+        status_code="SOURCING",
+        action_id="welcome",
+        type="email",
+        config={"template": "order_confirmation", "first_entry_only": True},
+    )
+    assert first.effect_key() == first.model_copy(update={"seq": 9}).effect_key() == "FIRST#welcome"
+    # an old record (no codes stored) still reads as its phase
+    legacy = {**new, "status_code": None, "events": [{**e, "to_code": None} for e in new["events"]]}
+    (plain,) = events_from_change(old, legacy, None)
+    assert (plain.status_code, plain.to_code) == ("PICKING", "PICKING")
