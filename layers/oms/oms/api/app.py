@@ -9,8 +9,10 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     api_keys,
     architect,
     billing,
+    branding,
     connectors,
     docs,
+    emails,
     inventory,
     nodes,
     ops,
@@ -22,6 +24,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     system,
     tenancy,
     webhooks,
+    workflow,
 )
 
 __all__ = ["app"]

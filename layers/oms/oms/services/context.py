@@ -32,6 +32,7 @@ from oms.data.stock import StockRepository
 from oms.data.tenancy import TenancyRepository
 from oms.data.throttle import LoginThrottleRepository
 from oms.data.webhooks import NotificationSettings, WebhookRepository
+from oms.data.workflows import WorkflowRepository
 from oms.domain.errors import Conflict
 
 
@@ -60,6 +61,7 @@ class Repos:
     proposals: ProposalRepository = field(default_factory=ProposalRepository)
     exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
     tenancy: TenancyRepository = field(default_factory=TenancyRepository)
+    workflows: WorkflowRepository = field(default_factory=WorkflowRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -86,6 +88,7 @@ transient_when_busy(
     ExceptionRepository,
     AiCacheRepository,
     TenancyRepository,
+    WorkflowRepository,
 )
 
 repos = Repos()
