@@ -125,6 +125,8 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         ("GET", "/", "DashboardFunction", "2.0"),
         ("GET", "/app", "DashboardFunction", "2.0"),
         ("GET", "/app/{proxy+}", "DashboardFunction", "2.0"),
+        ("GET", "/portal", "DashboardFunction", "2.0"),  # the customer portal (ADR 0037)
+        ("GET", "/portal/{proxy+}", "DashboardFunction", "2.0"),
     }
 
 
