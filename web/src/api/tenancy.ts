@@ -7,7 +7,7 @@ import type { Listed, Order, OrderCreate, OrderSummary, Page } from './types';
 import type * as T from './types-tenancy';
 
 export type * from './types-tenancy';
-export { ACTION_TYPES, ANCHOR_PHASES, EMAIL_TEMPLATES, USER_ROLES } from './types-tenancy';
+export { ACTION_TYPES, EMAIL_TEMPLATES, USER_ROLES } from './types-tenancy';
 
 /** A list the API answers as `{"items": [...]}` (or another one-list object, or a bare array). */
 export function listOf<X>(answer: unknown, ...keys: string[]): X[] {
@@ -45,7 +45,7 @@ export const users = {
 
 export const workflow = {
   get: () => client.get<T.Workflow>('/workflow'),
-  save: (body: T.WorkflowBody) => client.request<T.Workflow>('PUT', '/workflow', { body }),
+  save: (body: T.WorkflowPut) => client.request<T.Workflow>('PUT', '/workflow', { body }),
   versions: () =>
     client.get<unknown>('/workflow/versions').then((a) => listOf<T.WorkflowVersion>(a, 'versions')),
   rollback: (version: number) => client.post<T.Workflow>('/workflow/rollback', { version }),

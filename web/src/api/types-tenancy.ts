@@ -62,6 +62,8 @@ export interface Workflow {
   updated_by?: string | null;
 }
 export type WorkflowBody = Pick<Workflow, 'statuses' | 'transitions' | 'actions'>;
+/** PUT /workflow: the document and the version it was edited from (else 409 workflow_changed). */
+export type WorkflowPut = WorkflowBody & { expected_version?: number };
 export interface WorkflowVersion {
   version: number;
   updated_at?: string | null;
@@ -79,8 +81,6 @@ export interface WorkflowProblem {
 export const EMAIL_TEMPLATES = [
   'order_confirmation', 'order_shipped', 'order_delivered', 'order_cancelled', 'invitation', 'password_reset',
 ] as const;
-/** The phases the fulfilment machine drives: each needs exactly one anchor status. */
-export const ANCHOR_PHASES = ['SOURCING', 'RESERVED', 'PICKING', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
 
 // ------------------------------------------------------------------ branding
 export interface Branding {
@@ -138,5 +138,5 @@ export interface MailMessage {
   subject: string;
   html?: string | null;
   text?: string | null;
-  sent_at: string;
+  sent_at: string | null;
 }

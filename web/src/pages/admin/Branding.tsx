@@ -52,8 +52,9 @@ export default function BrandingPage() {
     const body: Branding = {
       shop_name: form.shop_name.trim(),
       logo_url: form.logo_url?.trim() || null,
-      primary_color: form.primary_color?.trim() || null,
-      accent_color: form.accent_color?.trim() || null,
+      // colours left out fall back to the API's defaults (it takes no null for them)
+      primary_color: form.primary_color?.trim() || undefined,
+      accent_color: form.accent_color?.trim() || undefined,
       email_sender_name: form.email_sender_name?.trim() || null,
       support_email: form.support_email?.trim() || null,
     };

@@ -11,7 +11,7 @@ export default function Mailbox() {
   const list = useLoad(() => mailbox.list(), [], 5000);
   const [openId, setOpenId] = useState<string | null>(null);
   const [view, setView] = useState<'html' | 'text'>('html');
-  const messages = [...(list.data ?? [])].sort((a, b) => (a.sent_at < b.sent_at ? 1 : -1));
+  const messages = list.data ?? []; // newest first, as the mailbox answers
   const open = messages.find((m) => m.id === openId) ?? messages[0];
   return (
     <div data-testid="page-mailbox">

@@ -191,7 +191,7 @@ export default function WorkflowPage() {
     if (!doc) return;
     setRejected(null);
     try {
-      const saved = await workflow.save(doc);
+      const saved = await workflow.save({ ...doc, expected_version: current.data?.version });
       notify.notice(`Workflow saved as version ${saved.version}`);
       forgetStatuses();
       current.setData(saved);

@@ -111,6 +111,7 @@ describe('Workflow page', () => {
     expect(body.statuses.map((s) => s.code)).toEqual(['RECEIVED', 'PICKING', 'SHIPPED', 'CANCELLED', 'QUALITY_CHECK']);
     expect(body.transitions).toContainEqual({ from: 'PICKING', to: 'QUALITY_CHECK' });
     expect(body.version).toBeUndefined();
+    expect((saved as { expected_version?: number }).expected_version).toBe(3);
     expect(api.calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
   });
 
