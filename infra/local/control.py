@@ -13,6 +13,7 @@
   resource of the stack, for scripts that read tables or queues directly.
 * ``GET /_local/dead-letters`` - every message in a dead-letter queue of the stack, read in place
   (not received), with the queues it came from and the chaos ledger of its failed deliveries.
+* ``GET /local/mailbox`` - the mail moto's SES kept (``mailbox.py``), for the dashboard's mailbox.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ class Control:
         self.cloud = cloud
 
     def __call__(self, request: Request) -> Response:
+        if request.path.rstrip("/") == "/local/mailbox":
+            if request.method != "GET":
+                return _json(405, {"message": "GET"})
+            from infra.local import mailbox
+
+            stack = self.cloud.resources
+            return _json(200, mailbox.messages(stack.account_id, stack.region))
         path = request.path[len(PREFIX) :].strip("/")
         if path == "status" and request.method == "GET":
             return _json(200, self.status())

@@ -109,6 +109,7 @@ def deploy(
     prepared = load_template(root, values, cache_dir=cache_dir, region=region)
     stack = deploy_stack(prepared, stack_name=stack_name, region=region)
     register_schedule_rules(stack)
+    verify_email_senders(stack)
     lambda_runtime.add_to_sys_path(reversed(layer_paths(root, prepared)))
     runtimes: dict[str, FunctionRuntime] = {}
     for logical_id, info in stack.functions.items():
@@ -146,6 +147,24 @@ def with_local_values(repo_root: Path, parameters: Mapping[str, Any] | None) -> 
             )
         values[name] = LOCAL_PARAMETER_VALUES[name]
     return values
+
+
+def verify_email_senders(stack: StackResources) -> list[str]:
+    """Create (verified) the SES identities the functions send from (`SES_SENDER_ADDRESS`): the
+    template's AWS::SES::EmailIdentity is not created by moto's CloudFormation, and moto's SES
+    refuses to send from an unverified address, as SES does."""
+    import boto3
+
+    senders = sorted(
+        {info.environment.get("SES_SENDER_ADDRESS", "") for info in stack.functions.values()} - {""}
+    )
+    ses = boto3.client("sesv2", region_name=stack.region)
+    for address in senders:
+        try:
+            ses.create_email_identity(EmailIdentity=address)
+        except ses.exceptions.AlreadyExistsException:
+            pass
+    return senders
 
 
 def register_schedule_rules(stack: StackResources) -> list[str]:

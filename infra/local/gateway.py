@@ -255,6 +255,8 @@ class Gateway:
         path = request.path
         if path.startswith("/_local/") and self.local_endpoints is not None:
             return self.local_endpoints(request)
+        if path.rstrip("/") == "/local/mailbox" and self.local_endpoints is not None:
+            return self.local_endpoints(request)  # the local mailbox (control.py), never the API
         if path.startswith("/_fn/"):
             _, _, rest = path.partition("/_fn/")
             function, _, sub = rest.partition("/")

@@ -47,7 +47,7 @@ from typing import Any
 log = logging.getLogger("infra.local")
 
 #: Bump when the pre/post-processing changes, to invalidate on-disk caches.
-LOADER_VERSION = "3"
+LOADER_VERSION = "4"
 
 CODE_MARKER_BUCKET = "cirrus-local-code"
 TEMPLATE_FILE = "template.yaml"
@@ -72,6 +72,12 @@ LOCALLY_SERVED_TYPES: dict[str, str] = {
     # Resource policies are not evaluated locally (moto enforces no IAM), so there is nothing to
     # create; cfn-lint and `sam validate` check them in the contract tests.
     "AWS::SQS::QueuePolicy": "not enforced locally (no IAM evaluation)",
+    "AWS::SNS::TopicPolicy": "not enforced locally (no IAM evaluation)",
+    # Customer email (ADR 0036): moto's SES keeps sent mail (the local mailbox reads it) but
+    # publishes no configuration-set events; the sender identity is verified at deploy.
+    "AWS::SES::EmailIdentity": "email identity verified at deploy (infra.local.deployment)",
+    "AWS::SES::ConfigurationSet": "not enforced locally (moto's SES publishes no events)",
+    "AWS::SES::ConfigurationSetEventDestination": "not enforced locally (moto's SES publishes no events)",
 }
 
 #: Types that only connect a locally served resource to something else; they follow it.

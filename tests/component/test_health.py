@@ -26,6 +26,7 @@ CHECKS = {
     "connectors_dlq",
     "learning_dlq",
     "exceptions_dlq",
+    "email_feedback_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",

@@ -1,12 +1,13 @@
 """Every operation x every role, against a hand-written table (the role matrix of the README).
 
-For each operation of `app.specs`, six callers: anonymous, USER, SUPERADMIN, PLATFORM_OWNER and
-INTEGRATION of the demo tenant (ids that do not exist, a minimal body `{}`), and a SUPERADMIN of
-another tenant (the demo tenant's real ids, a valid body). Expected:
+For each operation of `app.specs`, seven callers: anonymous, CUSTOMER, USER, SUPERADMIN,
+PLATFORM_OWNER and INTEGRATION of the demo tenant (ids that do not exist, a minimal body `{}`), and a
+SUPERADMIN of another tenant (the demo tenant's real ids, a valid body). Expected:
 
 * a caller the row admits gets past authorisation: neither 401 nor 403, and no 5xx;
 * anonymous, when the row does not admit it: 401; any other caller it does not admit: 403
-  `insufficient_role`, decided before the body is validated or anything is looked up;
+  `insufficient_role`, decided before the body is validated or anything is looked up (a CUSTOMER,
+  a shopper of the tenant, is admitted only by the rows that name it: `PEOPLE | {CUSTOMER}`);
 * the other tenant's SUPERADMIN, for operations on an id: 404 (nothing of another tenant is found,
   changed or deleted), or 403 when the row does not admit a SUPERADMIN at all.
 
@@ -29,7 +30,8 @@ from tests.component.conftest import _api_callable
 from tests.component.helpers import order_body, wait_for_status
 
 ANON, USER, ADMIN, OWNER, MACHINE = "anonymous", "USER", "SUPERADMIN", "PLATFORM_OWNER", "INTEGRATION"
-CALLERS = (ANON, USER, ADMIN, OWNER, MACHINE)
+CUSTOMER = "CUSTOMER"
+CALLERS = (ANON, CUSTOMER, USER, ADMIN, OWNER, MACHINE)
 PUBLIC = frozenset(CALLERS)
 PEOPLE = frozenset({USER, ADMIN, OWNER})
 ADMINS = frozenset({ADMIN, OWNER})
@@ -221,6 +223,8 @@ def _suggested_row(method: str, path: str) -> str:
     roles = _declared(method, path)
     base = roles - {MACHINE}
     text = names.get(base, "{" + ", ".join(sorted(base)) + "}")
+    if base == PEOPLE | {CUSTOMER}:
+        text = "PEOPLE | {CUSTOMER}"
     if MACHINE in roles and roles != PUBLIC:
         text += " | {MACHINE}"
     return f'    ("{method}", "{path}"): Row({text}),'
@@ -263,6 +267,7 @@ def callers(stack: Any) -> dict[str, ApiClient]:
     key = admin.post("/api-keys", {"name": "route x role"}).body["key"]
     return {
         ANON: anon,
+        CUSTOMER: login("customer@example.com", "customer123"),
         USER: login("user@example.com", "user123"),
         ADMIN: admin,
         OWNER: login("owner@example.com", "owner123"),

@@ -22,7 +22,7 @@ from infra.local.testing import deployed_template
 from .conftest import FIXTURE_APP, REPO_ROOT
 
 # access policies are accepted but not enforced (moto evaluates no IAM; the contract tier lints them)
-LOCAL_SERVICES = {"HTTP gateway", "queue poller", "schedule ticker", "not enforced locally"}
+LOCAL_SERVICES = {"HTTP gateway", "queue poller", "schedule ticker", "not enforced locally", "email identity verified"}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,10 @@ def test_functions_are_described_with_code_handler_environment(real_stack: Any) 
     (exceptions,) = real_stack.functions["ExceptionsFunction"].queues
     assert exceptions.queue_url == real_stack["ExceptionsQueue"] and exceptions.reports_batch_item_failures
     assert env["EXCEPTIONS_QUEUE_URL"] == real_stack["ExceptionsQueue"]
+    # SES feedback (ADR 0036): the consumer of EmailFeedbackQueue, partial batch responses
+    (feedback,) = real_stack.functions["EmailFeedbackFunction"].queues
+    assert feedback.queue_url == real_stack["EmailFeedbackQueue"] and feedback.reports_batch_item_failures
+    assert env["SES_CONFIGURATION_SET"].endswith("-email") and "@" in env["SES_SENDER_ADDRESS"]
     assert env["FULFILMENT_STATE_MACHINE_ARN"] == real_stack["FulfilmentStateMachine"]
 
 

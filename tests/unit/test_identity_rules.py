@@ -31,8 +31,24 @@ def test_admitted_roles() -> None:
         Role.INTEGRATION,
     )
     assert admitted_roles(Role.PLATFORM_OWNER) == (Role.PLATFORM_OWNER,)
+    assert admitted_roles(Role.CUSTOMER) == (
+        Role.PLATFORM_OWNER,
+        Role.SUPERADMIN,
+        Role.USER,
+        Role.CUSTOMER,
+    )
     with pytest.raises(ValueError):
         admitted_roles(Role.INTEGRATION)
+
+
+def test_a_customer_is_a_person_below_user() -> None:
+    customer = principal(Role.CUSTOMER)
+    assert Role.CUSTOMER.is_human
+    assert customer.at_least(Role.CUSTOMER)
+    assert not customer.at_least(Role.USER)
+    assert principal(Role.USER).at_least(Role.CUSTOMER)
+    assert Role.CUSTOMER not in admitted_roles(Role.USER)
+    assert Role.CUSTOMER not in admitted_roles(Role.USER, integration=True)
 
 
 def test_the_actor_names_people_by_email_and_machines_by_key() -> None:

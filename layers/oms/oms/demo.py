@@ -27,6 +27,7 @@ DEMO_USERS = (
     ("owner@example.com", "owner123", "PLATFORM_OWNER", "Platform Owner"),
     ("admin@example.com", "admin123", "SUPERADMIN", "Demo Admin"),
     ("user@example.com", "user123", "USER", "Demo User"),
+    ("customer@example.com", "customer123", "CUSTOMER", "Demo Customer"),
 )
 
 _NS = uuid.UUID("8d1c33f4-3b8e-4f5e-9d0e-1f2a3b4c5d6e")
@@ -195,17 +196,7 @@ def seed_demo_data() -> dict[str, int]:
     now = now_iso()
     counts = {"users": 0, "nodes": 0, "items": 0, "categories": 0, "products": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
-    for email, password, role, name in DEMO_USERS:
-        user = StoredUser(
-            user_id=str(uuid.uuid5(_NS, email)),
-            tenant_id=DEMO_TENANT_ID,
-            email=email,
-            name=name,
-            role=role,
-            password_hash=hash_password(password),
-            active=True,
-        )
-        counts["users"] += int(repos.directory.put_user(user, now))
+    counts["users"] = _seed_users(now)
     for code, name, node_type, lat, lon, ship, pickup, curbside, same_day, capacity, mult in NODES:
         node = Node(
             id=node_id_for(code),
@@ -301,13 +292,34 @@ def seed_demo_data() -> dict[str, int]:
 
 
 def seed_added_features() -> None:
-    """The demo data of features added after a local cloud's state was first saved: the SLA
-    radar's default policy and Invoice Guard's tariff (issue 11), each only if the tenant has none,
-    so a merchant's edits survive. The local cloud runs this on every start with saved state."""
+    """The demo data of features added after a local cloud's state was first saved: the demo
+    users missing (the CUSTOMER, issue 12), the SLA radar's default policy and Invoice Guard's
+    tariff (issue 11), each only if absent, so a merchant's edits survive. The local cloud runs
+    this on every start with saved state."""
     from oms.services import sla_policies
 
+    _seed_users(now_iso())
     _seed_tariff()
     sla_policies.seed_demo(DEMO_TENANT_ID)
+
+
+def _seed_users(now: str) -> int:
+    """The demo users that do not exist yet (a user's password and state, once set, survive)."""
+    added = 0
+    for email, password, role, name in DEMO_USERS:
+        if repos.directory.user_by_email(email) is not None:
+            continue
+        user = StoredUser(
+            user_id=str(uuid.uuid5(_NS, email)),
+            tenant_id=DEMO_TENANT_ID,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=hash_password(password),
+            active=True,
+        )
+        added += int(repos.directory.put_user(user, now))
+    return added
 
 
 DEMO_TARIFF = {

@@ -114,3 +114,13 @@ def _check_lifetime(claims: dict[str, Any], now: float) -> None:
         raise jwt.ExpiredSignatureError("Signature has expired")
     if issued > now or not_before > now:
         raise jwt.ImmatureSignatureError("The token is not yet valid")
+
+
+def derived_key(purpose: str) -> bytes:
+    """A key for one other purpose (e.g. signing unsubscribe links), derived from the signing
+    secret with HMAC-SHA256 over the purpose: one secret to keep, and no token of one purpose
+    verifies as another."""
+    import hashlib
+    import hmac
+
+    return hmac.new(_signing_key().encode(), f"cirrus-oms:{purpose}".encode(), hashlib.sha256).digest()

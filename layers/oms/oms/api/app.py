@@ -9,8 +9,10 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     api_keys,
     architect,
     billing,
+    branding,
     connectors,
     docs,
+    emails,
     inventory,
     nodes,
     ops,
@@ -21,6 +23,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     sourcing,
     system,
     webhooks,
+    workflow,
 )
 
 __all__ = ["app"]
