@@ -82,9 +82,9 @@ export default function Shop() {
                 <span className="muted small">{item.sku}</span>
                 {item.description && <span className="small">{item.description}</span>}
                 <span className="price">{money(item.price, item.currency)}</span>
-                <span className={`small ${item.in_stock ? '' : 'muted'}`}>{item.in_stock ? 'In stock' : 'Out of stock'}</span>
-                <button type="button" className="btn btn-small" disabled={!item.in_stock} onClick={() => add(item)} data-testid="catalog-add">
-                  Add to basket
+                <span className={`small ${item.in_stock ? '' : 'muted'}`}>{item.in_stock ? 'In stock' : 'Out of stock: ships when it is back'}</span>
+                <button type="button" className="btn btn-small" onClick={() => add(item)} data-testid="catalog-add" data-backorder={String(!item.in_stock)}>
+                  {item.in_stock ? 'Add to basket' : 'Back-order'}
                 </button>
               </div>
             ))}
