@@ -70,7 +70,7 @@ export function safeLogo(value: string | null | undefined): string | null {
   return /^https:\/\/[^\s"'<>]+$/i.test(v) || /^\/[^/\s"'<>][^\s"'<>]*$/.test(v) ? v : null;
 }
 
-const VARS = ['--accent', '--info', '--accent-soft', '--brand-accent', '--sidebar'] as const;
+const VARS = ['--accent', '--info', '--accent-soft', '--brand-accent'] as const;
 
 /** The branding's colours as CSS variables (null: the defaults of styles.css). */
 export function brandingVars(b: Branding | null | undefined): Record<string, string> {
@@ -82,10 +82,7 @@ export function brandingVars(b: Branding | null | undefined): Record<string, str
     out['--info'] = primary;
     out['--accent-soft'] = `color-mix(in srgb, ${primary} 14%, white)`;
   }
-  if (accent) {
-    out['--brand-accent'] = accent;
-    out['--sidebar'] = `color-mix(in srgb, ${accent} 35%, #141b2d)`;
-  }
+  if (accent) out['--brand-accent'] = accent;
   return out;
 }
 

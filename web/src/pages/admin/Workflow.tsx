@@ -249,14 +249,12 @@ export default function WorkflowPage() {
           <Panel title="Statuses" testid="workflow-statuses-panel" actions={<button type="button" className="btn btn-small" onClick={() => set({ ...doc, statuses: [...doc.statuses, newStatus(doc.statuses)] })} data-testid="wf-status-add">Add status</button>}>
             <StatusesTable doc={doc} set={set} problems={problems} />
           </Panel>
-          <div className="grid-2">
-            <Panel title="Transitions" testid="workflow-transitions-panel">
-              <TransitionsTable doc={doc} set={set} problems={problems} />
-            </Panel>
-            <Panel title="Actions on entering a status" testid="workflow-actions-panel">
-              <ActionsTable doc={doc} set={set} problems={problems} />
-            </Panel>
-          </div>
+          <Panel title="Actions on entering a status" testid="workflow-actions-panel">
+            <ActionsTable doc={doc} set={set} problems={problems} />
+          </Panel>
+          <Panel title="Transitions" testid="workflow-transitions-panel">
+            <TransitionsTable doc={doc} set={set} problems={problems} />
+          </Panel>
         </>
       )}
       <Panel title="Versions" testid="workflow-versions">
