@@ -121,6 +121,7 @@ export interface OrderTimeline {
   order_id?: string;
   status_code?: string | null;
   phase?: string | null;
+  statuses?: TimelineEntry[];
   events?: TimelineEntry[];
   status_changes?: TimelineEntry[];
   items?: TimelineEntry[];

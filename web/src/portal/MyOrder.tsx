@@ -19,7 +19,7 @@ const FINAL = new Set(['DELIVERED', 'PICKED_UP', 'CANCELLED', 'RETURNED', 'REFUN
 /** The status changes and the shipments of a timeline, whatever list it names them in. */
 export function timelineParts(t: OrderTimeline | null): { changes: TimelineEntry[]; shipments: TimelineShipment[] } {
   if (!t) return { changes: [], shipments: [] };
-  const all = [...(t.events ?? []), ...(t.status_changes ?? []), ...(t.items ?? [])];
+  const all = [...(t.statuses ?? []), ...(t.events ?? []), ...(t.status_changes ?? []), ...(t.items ?? [])];
   const changes = all.filter((e) => !e.type || /status/i.test(e.type));
   const shipments: TimelineShipment[] = [...(t.shipments ?? [])];
   for (const e of all) {

@@ -1,11 +1,11 @@
 // The shop: the tenant's catalog (GET /catalog), a basket, the shipping address, and the order
-// (POST /orders with an Idempotency-Key; the API takes the customer from the account).
+// (POST /orders with an Idempotency-Key; the API takes the customer, channel and prices from
+// the account and the catalog).
 
 import { useMemo, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { newIdempotencyKey } from '../api';
 import { shop, type CatalogItem } from '../api/tenancy';
-import { useAuth } from '../auth';
 import { Empty, LoadError, Loading, Panel } from '../components/ui';
 import { money } from '../format';
 import { useLoad } from '../lib/hooks';
@@ -21,7 +21,6 @@ interface Address {
 }
 
 export default function Shop() {
-  const { me } = useAuth();
   const catalog = useLoad(() => shop.catalog(), []);
   const [basket, setBasket] = useState<Record<string, number>>({});
   const [address, setAddress] = useState<Address>({ address1: '', city: '', state: '', postal_code: '', country: 'US' });
@@ -47,11 +46,9 @@ export default function Shop() {
   async function place(e: FormEvent) {
     e.preventDefault();
     if (!ready) return;
+    // what to send where: the customer, channel and prices are the server's (from the account)
     const body = {
-      channel: 'WEB' as const,
       fulfillment_type: 'SHIP_TO_HOME' as const,
-      customer_name: me?.name || me?.email || 'Customer',
-      customer_email: me?.email ?? '',
       currency,
       line_items: lines.map(([sku, quantity]) => ({ sku, quantity })),
       shipping_address: {

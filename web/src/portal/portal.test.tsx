@@ -74,7 +74,7 @@ describe('Customer portal', () => {
       'GET /workflow/statuses': () => ({ status: 200, body: STATUSES }),
       'POST /orders': () => ({ status: 201, body: order('SOURCING', 'RECEIVED') }),
       'GET /orders/o-1': () => ({ status: 200, body: order('SOURCING', 'RECEIVED') }),
-      'GET /orders/o-1/timeline': () => ({ status: 200, body: { events: [{ type: 'status', status_code: 'RECEIVED', phase: 'SOURCING', at: '2026-11-30T01:00:00Z' }], shipments: [] } }),
+      'GET /orders/o-1/timeline': () => ({ status: 200, body: { statuses: [{ type: 'status', status_code: 'RECEIVED', phase: 'SOURCING', at: '2026-11-30T01:00:00Z' }], shipments: [] } }),
     });
     const [tee] = await screen.findAllByTestId('catalog-item');
     expect((screen.getByTestId('place-order') as HTMLButtonElement).disabled).toBe(true);
@@ -92,8 +92,9 @@ describe('Customer portal', () => {
     expect(post?.body).toMatchObject({
       line_items: [{ sku: 'TEE-1', quantity: 2 }],
       shipping_address: { address1: '1 Main St', city: 'Boston', state: 'MA', postal_code: '02110', country: 'US' },
-      channel: 'WEB', fulfillment_type: 'SHIP_TO_HOME',
+      fulfillment_type: 'SHIP_TO_HOME',
     });
+    expect(Object.keys(post?.body as object).sort()).toEqual(['currency', 'fulfillment_type', 'line_items', 'shipping_address']);
     expect(post?.headers['Idempotency-Key']).toBeTruthy();
     await waitFor(() => expect(screen.getByTestId('portal-order-status').textContent).toBe('Received'));
   });
@@ -117,9 +118,9 @@ describe('Customer portal', () => {
       'GET /orders/o-1/timeline': () => ({
         status: 200,
         body: {
-          events: [
-            { type: 'status', status_code: 'RECEIVED', phase: 'SOURCING', at: '2026-11-30T01:00:00Z' },
-            { type: 'status', status_code: 'PACKED', phase: 'PACKING', at: '2026-11-30T02:00:00Z' },
+          statuses: [
+            { status_code: 'RECEIVED', phase: 'SOURCING', at: '2026-11-30T01:00:00Z' },
+            { status_code: 'PACKED', phase: 'PACKING', at: '2026-11-30T02:00:00Z' },
           ],
           shipments: status === 'SHIPPED' ? [{ carrier: 'UPS', tracking_number: '1Z999', shipped_at: '2026-11-30T03:00:00Z' }] : [],
         },
