@@ -122,13 +122,18 @@ def order_emails(principal: Principal, order_id: str) -> dict[str, Any]:
 
 def get_preferences(principal: Principal) -> dict[str, Any]:
     prefs = mail.emails.get_preferences(principal.tenant_id, normal_email(principal.email)) or {}
-    return {"email": normal_email(principal.email), "order_emails": prefs.get("order_emails", True) is not False}
+    return {
+        "email": normal_email(principal.email),
+        "order_emails": prefs.get("order_emails", True) is not False,
+    }
 
 
 def put_preferences(principal: Principal, body: PreferencesIn) -> dict[str, Any]:
     email = normal_email(principal.email)
     mail.emails.put_preferences(
-        principal.tenant_id, email, {"order_emails": body.order_emails, "updated_at": now_iso(), "via": "account"}
+        principal.tenant_id,
+        email,
+        {"order_emails": body.order_emails, "updated_at": now_iso(), "via": "account"},
     )
     return {"email": email, "order_emails": body.order_emails}
 

@@ -31,7 +31,7 @@ def workflow_versions(principal: Principal) -> dict[str, Any]:
     return workflows.versions(principal)
 
 
-# Role.CUSTOMER once the tenancy branch's roles are merged (badges for the customer portal)
-@route(app, "/workflow/statuses", ["GET"], role=Role.USER)
+# badges for the dashboard and the customer portal
+@route(app, "/workflow/statuses", ["GET"], role=Role.CUSTOMER)
 def workflow_statuses(principal: Principal) -> dict[str, Any]:
     return workflows.statuses(principal)
