@@ -77,7 +77,9 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InventoryTable/index/by_sku": {"Query"},
         "InventoryTable/index/by_group": {"Query"},
         # users (login, token version), API keys (issue, list, revoke), login throttle counters
-        "DirectoryTable": {"DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
+        # + branding, email templates, preferences, suppressions (ADR 0036; DeleteItem: a template
+        # override or a suppression removed)
+        "DirectoryTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
         "BillingTable": {"DescribeTable", "GetItem", "PutItem", "Query"},  # tariffs, invoices (ADR 0032)
@@ -165,6 +167,11 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"GetItem", "UpdateItem"},
         "IntegrationsTable": {"GetItem", "PutItem", "Query"},
     },
+    # SES feedback (ADR 0036): suppressions; the feedback log and the order's email log entry
+    "EmailFeedbackFunction": {
+        "DirectoryTable": {"PutItem"},
+        "IntegrationsTable": {"GetItem", "PutItem", "UpdateItem"},
+    },
 }
 
 _DLQS = {
@@ -175,6 +182,7 @@ _DLQS = {
     "ConnectorDeadLetterQueue",
     "LearningDeadLetterQueue",
     "ExceptionsDeadLetterQueue",
+    "EmailFeedbackDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -217,7 +225,10 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "WebhookRetryQueue",
             "LearningQueue",
             "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
+            "EmailFeedbackQueue",  # the DLQ replay
         },
+        # account emails (invitations, resets): the sender identity, the feedback configuration set
+        "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
         "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},
         "states:DescribeStateMachine": {"FulfilmentStateMachine"},
         "states:StartExecution": {"FulfilmentStateMachine"},
@@ -246,6 +257,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
         "sqs:SendMessage": {"WebhookRetryQueue"},  # the first attempt of each delivery
     },
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
+    "EmailFeedbackFunction": {action: {"EmailFeedbackQueue"} for action in POLLER_ACTIONS},
     "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}, **_OPEN_SECRETS},
     "WebhookDispatcherFunction": {
         **{action: {"WebhookQueue", "WebhookRetryQueue"} for action in POLLER_ACTIONS},
