@@ -552,7 +552,8 @@ def _email_cost(meter: Meter) -> tuple[list[dict[str, Any]], float]:
     per_order = per_email * len(EMAILS_PER_ORDER)
     print(
         f"  email: {per_email_wu:.1f} WU, {per_email_ru:.1f} RU, {per_email_calls:.1f} AWS calls per email;"
-        f" SES ${PRICES['ses_email'] * 1e6 * len(EMAILS_PER_ORDER):.2f} of ${per_order * 1e6:.2f} per 1M orders"
+        f" SES ${PRICES['ses_email'] * 1e6 * len(EMAILS_PER_ORDER):.2f}"
+        f" of ${per_order * 1e6:.2f} per 1M orders"
     )
     return [
         figure(

@@ -68,7 +68,8 @@ def _text(source: str, strict: bool = True) -> str:
         "{{ [1] * 10000 * 10000 }}",
         "{{ 9 ** 999999 }}",
         "{{ range(100000000) | list }}",
-        "{% for a in range(10) %}{% for b in range(10) %}{% for c in range(10) %}{% endfor %}{% endfor %}{% endfor %}",
+        "{% for a in range(9) %}{% for b in range(9) %}{% for c in range(9) %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
         "{% include '/etc/passwd' %}",
         "{% extends 'template.yaml' %}",
         "{% import 'os' as os %}",

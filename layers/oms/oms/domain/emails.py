@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -97,7 +98,7 @@ def default_branding(tenant_name: str | None = None) -> dict[str, Any]:
     }
 
 
-def sender_name(branding: dict[str, Any]) -> str:
+def sender_name(branding: Mapping[str, Any]) -> str:
     return str(branding.get("email_sender_name") or branding.get("shop_name") or "Cirrus Shop")
 
 
@@ -191,8 +192,20 @@ def sample_context(shop: dict[str, Any]) -> dict[str, Any]:
             "created_at": "2025-01-01T12:00:00Z",
             "shipping_address": "1 Sample Street, Springfield, 12345, US",
             "lines": [
-                {"sku": "SKU-1", "name": "Sample widget", "quantity": 2, "unit_price": "19.99", "line_total": "39.98"},
-                {"sku": "SKU-2", "name": "Sample gadget", "quantity": 1, "unit_price": "20.00", "line_total": "20.00"},
+                {
+                    "sku": "SKU-1",
+                    "name": "Sample widget",
+                    "quantity": 2,
+                    "unit_price": "19.99",
+                    "line_total": "39.98",
+                },
+                {
+                    "sku": "SKU-2",
+                    "name": "Sample gadget",
+                    "quantity": 1,
+                    "unit_price": "20.00",
+                    "line_total": "20.00",
+                },
             ],
         },
         "shipment": {

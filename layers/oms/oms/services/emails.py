@@ -190,7 +190,9 @@ def send_order_email(tenant_id: str, order_id: str, template: str, dedup_key: st
     return status
 
 
-def _deliver(tenant_id: str, order: Order, template: str, to: str, digest: str) -> tuple[str, str | None, str | None]:
+def _deliver(
+    tenant_id: str, order: Order, template: str, to: str, digest: str
+) -> tuple[str, str | None, str | None]:
     """(status, SES message id, subject) of one order email to `to`."""
     if emails.get_suppression(tenant_id, to) is not None:
         return EmailStatus.SUPPRESSED.value, None, None
@@ -277,7 +279,12 @@ def templates_known() -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ bounces and complaints
-_FEEDBACK_STATES = {"Bounce": "BOUNCED", "Complaint": "COMPLAINED", "Delivery": "DELIVERED", "Reject": "REJECTED"}
+_FEEDBACK_STATES = {
+    "Bounce": "BOUNCED",
+    "Complaint": "COMPLAINED",
+    "Delivery": "DELIVERED",
+    "Reject": "REJECTED",
+}
 
 
 def _ses_event(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -316,10 +323,16 @@ def record_feedback(message: Mapping[str, Any]) -> str:
     recipients: list[str] = []
     suppressed = False
     if kind == "Bounce":
-        recipients = [str(r.get("emailAddress")) for r in detail.get("bouncedRecipients") or [] if r.get("emailAddress")]
+        recipients = [
+            str(r.get("emailAddress")) for r in detail.get("bouncedRecipients") or [] if r.get("emailAddress")
+        ]
         suppressed = detail.get("bounceType") == "Permanent"
     elif kind == "Complaint":
-        recipients = [str(r.get("emailAddress")) for r in detail.get("complainedRecipients") or [] if r.get("emailAddress")]
+        recipients = [
+            str(r.get("emailAddress"))
+            for r in detail.get("complainedRecipients") or []
+            if r.get("emailAddress")
+        ]
         suppressed = True
     else:
         recipients = [str(r) for r in mail_part.get("destination") or []]
