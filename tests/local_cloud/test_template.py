@@ -22,7 +22,13 @@ from infra.local.testing import deployed_template
 from .conftest import FIXTURE_APP, REPO_ROOT
 
 # access policies are accepted but not enforced (moto evaluates no IAM; the contract tier lints them)
-LOCAL_SERVICES = {"HTTP gateway", "queue poller", "schedule ticker", "not enforced locally", "email identity verified"}
+LOCAL_SERVICES = {
+    "HTTP gateway",
+    "queue poller",
+    "schedule ticker",
+    "not enforced locally",
+    "email identity verified",
+}
 
 
 @pytest.fixture(scope="module")

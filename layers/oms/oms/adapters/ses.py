@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from typing import Any
 
