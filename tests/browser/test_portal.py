@@ -82,6 +82,12 @@ def test_a_customer_orders_from_the_catalog_follows_the_order_and_cancels_it(das
     dash.page.wait_for_selector('[data-testid="page-portal-order"][data-status="CANCELLED"]')
     assert dash.by_id("portal-cancel").count() == 0
     assert cloud.api("GET", f"/orders/{order_id}", login=ADMIN)["status"] == "CANCELLED"
+    # the badge names the status as the tenant does (GET /workflow/statuses)
+    badges = cloud.api("GET", "/workflow/statuses", login=CUSTOMER)["statuses"]
+    cancelled = next(b for b in badges if b["phase"] == "CANCELLED")
+    badge = dash.by_id("portal-order-status")
+    assert badge.get_attribute("data-value") == "CANCELLED"
+    assert badge.inner_text() == cancelled["name"]
     dash.shot("cancelled")
 
 

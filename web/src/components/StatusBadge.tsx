@@ -9,7 +9,7 @@ export function StatusBadge({ phase, code, testid }: { phase: string | null | un
   const book = useStatuses();
   const found = lookUp(book, code, phase);
   const color = safeColor(found?.color);
-  const shown = code || phase;
+  const shown = found ? found.code : phase || code;
   if (!shown) return <span className="badge badge-neutral">—</span>;
   const style = color ? ({ '--status-color': color } as CSSProperties) : undefined;
   return (
@@ -18,7 +18,7 @@ export function StatusBadge({ phase, code, testid }: { phase: string | null | un
       style={style}
       data-testid={testid}
       data-value={phase ?? shown}
-      data-code={found?.code ?? code ?? phase ?? ''}
+      data-code={found?.code ?? phase ?? code ?? ''}
     >
       {found?.name ?? humanize(shown)}
     </span>

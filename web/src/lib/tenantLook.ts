@@ -52,9 +52,14 @@ export function useStatuses(): StatusBook {
   return book;
 }
 
-/** The status an order shows: its code's, else its phase's. */
+/** The status an order shows: its code's, else its phase's. A code whose phase is not the
+ * order's phase is stale (the phase is the truth inside, ADR 0035): the phase's status then. */
 export function lookUp(book: StatusBook, code: string | null | undefined, phase: string | null | undefined): WorkflowStatus | undefined {
-  return (code ? book.byCode.get(code) : undefined) ?? (phase ? book.byCode.get(phase) ?? book.byPhase.get(phase) : undefined);
+  const byCode = code ? book.byCode.get(code) : undefined;
+  if (byCode && (!phase || byCode.phase === phase)) return byCode;
+  if (!phase) return undefined;
+  const same = book.byCode.get(phase);
+  return same && same.phase === phase ? same : book.byPhase.get(phase);
 }
 
 // ------------------------------------------------------------------ branding
