@@ -34,7 +34,9 @@ def test_a_customer_orders_from_the_catalog_follows_the_order_and_cancels_it(das
     dash.goto("/portal/demo")
     dash.by_id("page-portal-login").wait_for()
     dash.page.wait_for_selector(f'[data-testid="portal-brand"][data-shop-name="{brand["shop_name"]}"]')
-    accent = dash.page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
+    accent = dash.page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
+    )
     assert accent.lower() == brand["primary_color"].lower()
     dash.shot("branded-sign-in")
     portal_login(dash, CUSTOMER)
@@ -55,7 +57,9 @@ def test_a_customer_orders_from_the_catalog_follows_the_order_and_cancels_it(das
     page.wait_for()
     order_id = page.get_attribute("data-order-id")
     assert order_id
-    dash.page.wait_for_selector('[data-testid="page-portal-order"][data-status="BACKORDERED"]', timeout=30_000)
+    dash.page.wait_for_selector(
+        '[data-testid="page-portal-order"][data-status="BACKORDERED"]', timeout=30_000
+    )
 
     # the order as the API keeps it: the customer's, on the customer's account
     stored = cloud.api("GET", f"/orders/{order_id}", login=ADMIN)

@@ -65,9 +65,7 @@ def test_no_api_operation_lives_where_the_dashboard_is(repo_root: Path) -> None:
     paths = json.loads((repo_root / "docs" / "openapi.json").read_text(encoding="utf-8"))["paths"]
     assert paths, "the committed OpenAPI document lists the API's operations"
     clashes = [
-        p
-        for p in paths
-        if p in ("/", "/app", "/portal") or p.startswith("/app/") or p.startswith("/portal/")
+        p for p in paths if p in ("/", "/app", "/portal") or p.startswith("/app/") or p.startswith("/portal/")
     ]
     assert clashes == []
 

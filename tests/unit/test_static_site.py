@@ -116,7 +116,9 @@ def test_the_customer_portal_routes_get_the_app(site: StaticSite, path: str) -> 
     assert response["headers"]["Cache-Control"] == "no-cache"
 
 
-@pytest.mark.parametrize("path", ["/portal/demo/app.js", "/portal/assets/index-3f2a1b9c.js", "/portal/../x", "/portals"])
+@pytest.mark.parametrize(
+    "path", ["/portal/demo/app.js", "/portal/assets/index-3f2a1b9c.js", "/portal/../x", "/portals"]
+)
 def test_the_portal_serves_no_files(site: StaticSite, path: str) -> None:
     response = site.handle(v2(path))
     assert response["statusCode"] == 404
