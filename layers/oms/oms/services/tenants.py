@@ -17,6 +17,7 @@ from oms.domain.errors import Conflict, Forbidden, NotFound
 from oms.domain.models import Principal, Role
 from oms.domain.tenancy import TenantCreate, TenantPatch, TenantStatus, TokenKind, valid_slug
 from oms.services.context import repos
+from oms.services.onetime import issue_token
 
 TENANT_CACHE_SECONDS = 30.0
 _CACHE_LIMIT = 10_000
@@ -27,8 +28,6 @@ _lock = threading.Lock()
 def create_tenant(principal: Principal, request: TenantCreate) -> dict[str, Any]:
     """The tenant, its slug and its first SUPERADMIN (invited: no password until the invitation
     token is accepted). The token is in the answer, once."""
-    from oms.services import users
-
     now = now_iso()
     tenant = StoredTenant(
         id=str(uuid.uuid4()),
@@ -50,7 +49,7 @@ def create_tenant(principal: Principal, request: TenantCreate) -> dict[str, Any]
         created_at=now,
     )
     repos.tenancy.create_tenant(tenant, admin)
-    token, expires = users.issue_token(admin, TokenKind.INVITATION)
+    token, expires = issue_token(admin, TokenKind.INVITATION)
     return {
         **tenant.public(),
         "admin_user_id": admin.user_id,

@@ -7,14 +7,12 @@ Rules in oms.domain.tenancy; storage in oms.data.tenancy. Passwords are hashed w
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from oms.adapters import passwords
 from oms.data.directory import StoredUser
-from oms.data.tenancy import StoredToken
 from oms.domain import throttle
-from oms.domain.clock import epoch, iso, now_iso
+from oms.domain.clock import epoch, now_iso
 from oms.domain.errors import Conflict, Forbidden, MalformedRequest, NotFound, Unauthenticated
 from oms.domain.models import Principal, Role
 from oms.domain.tenancy import (
@@ -25,12 +23,12 @@ from oms.domain.tenancy import (
     UserPatch,
     check_admin_change,
     check_new_password,
-    new_token,
     token_digest,
     token_expired,
 )
 from oms.services import auth, tenants
 from oms.services.context import repos
+from oms.services.onetime import issue_token
 
 
 def public(user: StoredUser) -> dict[str, Any]:
@@ -44,25 +42,6 @@ def public(user: StoredUser) -> dict[str, Any]:
         "created_at": user.created_at,
         "invited": user.invited,
     }
-
-
-def issue_token(user: StoredUser, kind: TokenKind) -> tuple[str, str]:
-    """A one-time token for the user (shown once; its SHA-256 stored, expiring). Returns the
-    token and when it expires (ISO-8601)."""
-    token = new_token()
-    expires = int(epoch()) + kind.lifetime
-    repos.tenancy.put_token(
-        token_digest(token),
-        StoredToken(
-            kind=kind.value,
-            email=user.email,
-            user_id=user.user_id,
-            tenant_id=user.tenant_id,
-            expires_at_epoch=expires,
-            used_at=None,
-        ),
-    )
-    return token, iso(datetime.fromtimestamp(expires, tz=UTC))
 
 
 # ------------------------------------------------------------------ a SUPERADMIN's users
