@@ -27,6 +27,7 @@ CHECKS = {
     "learning_dlq",
     "exceptions_dlq",
     "email_feedback_dlq",
+    "actions_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",

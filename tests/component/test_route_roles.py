@@ -117,6 +117,12 @@ ROWS: dict[tuple[str, str], Row] = {
     ("PATCH", "/sourcing-rules/{rule_id}"): Row(ADMINS, body={"priority": 1}),
     ("DELETE", "/sourcing-rules/{rule_id}"): Row(ADMINS),
     ("POST", "/sourcing-rules/{rule_id}/toggle"): Row(ADMINS),
+    # the tenant's workflow (ADR 0035): admins edit it; its status badges are for everyone
+    ("GET", "/workflow"): Row(ADMINS),
+    ("PUT", "/workflow"): Row(ADMINS),
+    ("POST", "/workflow/rollback"): Row(ADMINS),
+    ("GET", "/workflow/versions"): Row(ADMINS),
+    ("GET", "/workflow/statuses"): Row(PEOPLE | {CUSTOMER}),
     # integrations: secrets and outbound traffic, admins only
     ("POST", "/webhooks/endpoints"): Row(ADMINS),
     ("GET", "/webhooks/endpoints"): Row(ADMINS),

@@ -102,6 +102,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "IntegrationsTable": {"GetItem", "PutItem", "Query"},
     },
     "ConnectorWorkerFunction": {
+        "DirectoryTable": {"Query"},  # the tenant's workflow (ADR 0035)
         "OrdersTable": {"GetItem", "PutItem", "Query"},
         "InventoryTable": {"BatchGetItem", "GetItem", "UpdateItem"},
         "IntegrationsTable": {"GetItem", "PutItem", "UpdateItem"},  # claims, connector, logs
@@ -110,6 +111,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "EventPublisherFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
         "IntegrationsTable": {"Query"},  # who subscribed to what (webhook endpoints)
+        "DirectoryTable": {"Query"},  # the tenant's workflow: which actions a status has (ADR 0035)
     },
     "ProjectionFunction": {
         "OrdersTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
@@ -120,6 +122,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},  # the radar's read model
     },
     "FulfilmentTaskFunction": {
+        "DirectoryTable": {"Query"},  # the tenant's workflow (ADR 0035)
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
         "InventoryTable": {"BatchGetItem", "PutItem", "Query", "UpdateItem"},
     },
@@ -162,6 +165,14 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
     "WebhookDispatcherFunction": {"IntegrationsTable": {"GetItem", "PutItem", "Query", "UpdateItem"}},
     # the exceptions consumer (ADR 0033): an exception and its analysis (put under its version),
     # the token budget and AI cache generation, webhook endpoints and Slack settings, deliveries
+    # workflow actions (ADR 0035): the order, claims, webhook deliveries, the email log and
+    # templates, stock items and adjustments (one transaction per action)
+    "ActionsFunction": {
+        "OrdersTable": {"GetItem", "Query"},
+        "InventoryTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},
+        "IntegrationsTable": {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
+        "DirectoryTable": {"GetItem", "Query"},
+    },
     "ExceptionsFunction": {
         "RadarTable": {"GetItem", "PutItem"},
         "DirectoryTable": {"GetItem", "UpdateItem"},
@@ -183,6 +194,7 @@ _DLQS = {
     "LearningDeadLetterQueue",
     "ExceptionsDeadLetterQueue",
     "EmailFeedbackDeadLetterQueue",
+    "ActionsDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -226,6 +238,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "LearningQueue",
             "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
             "EmailFeedbackQueue",  # the DLQ replay
+            "ActionsQueue",  # the DLQ replay
         },
         # account emails (invitations, resets): the sender identity, the feedback configuration set
         "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
@@ -242,7 +255,13 @@ OTHER: dict[str, dict[str, set[str]]] = {
     },
     "DashboardFunction": {},  # its own log group only
     "EventPublisherFunction": {
-        "sqs:SendMessage": {"WebhookQueue", "ConnectorQueue", "LearningQueue", "PublisherDeadLetterQueue"}
+        "sqs:SendMessage": {
+            "WebhookQueue",
+            "ConnectorQueue",
+            "LearningQueue",
+            "ActionsQueue",
+            "PublisherDeadLetterQueue",
+        }
     },
     "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue", "ExceptionsQueue"}},
     "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
@@ -255,6 +274,12 @@ OTHER: dict[str, dict[str, set[str]]] = {
     "ExceptionsFunction": {
         **{action: {"ExceptionsQueue"} for action in POLLER_ACTIONS},
         "sqs:SendMessage": {"WebhookRetryQueue"},  # the first attempt of each delivery
+    },
+    "ActionsFunction": {
+        **{action: {"ActionsQueue"} for action in POLLER_ACTIONS},
+        "sqs:SendMessage": {"WebhookRetryQueue"},  # the first attempt of a webhook action's delivery
+        "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},  # the unsubscribe link's key
+        "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
     },
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
     "EmailFeedbackFunction": {action: {"EmailFeedbackQueue"} for action in POLLER_ACTIONS},

@@ -84,6 +84,7 @@ def test_the_ops_cli_lists_dead_letter_queues(cloud_url: str) -> None:
         "learning",
         "exceptions",
         "email_feedback",
+        "actions",
     }
 
 

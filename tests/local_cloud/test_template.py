@@ -81,6 +81,11 @@ def test_functions_are_described_with_code_handler_environment(real_stack: Any) 
     (feedback,) = real_stack.functions["EmailFeedbackFunction"].queues
     assert feedback.queue_url == real_stack["EmailFeedbackQueue"] and feedback.reports_batch_item_failures
     assert env["SES_CONFIGURATION_SET"].endswith("-email") and "@" in env["SES_SENDER_ADDRESS"]
+    # workflow actions (ADR 0035): the consumer of ActionsQueue, fed by the outbox publisher
+    (actions,) = real_stack.functions["ActionsFunction"].queues
+    assert actions.queue_url == real_stack["ActionsQueue"] and actions.reports_batch_item_failures
+    publisher = real_stack.functions["EventPublisherFunction"].environment
+    assert publisher["ACTIONS_QUEUE_URL"] == real_stack["ActionsQueue"]
     assert env["FULFILMENT_STATE_MACHINE_ARN"] == real_stack["FulfilmentStateMachine"]
 
 

@@ -40,7 +40,11 @@ class FakeProbes:
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ORDERS_TABLE", "stack-Orders-X1")
-    monkeypatch.setenv("DEAD_LETTER_QUEUES", "webhooks=https://q/stack-WebhookDLQ|https://q/stack-Webhook")
+    monkeypatch.setenv(
+        "DEAD_LETTER_QUEUES",
+        "webhooks=https://q/stack-WebhookDLQ|https://q/stack-Webhook,"
+        "actions=https://q/stack-ActionsDLQ|https://q/stack-Actions",  # workflow actions (ADR 0035)
+    )
     monkeypatch.setenv("PUBLISHER_DEAD_LETTER_QUEUE_URL", "https://q/stack-PublisherDLQ")
     monkeypatch.setenv("FULFILMENT_STATE_MACHINE_ARN", "arn:aws:states:r:1:stateMachine:stack-Fulfil")
     monkeypatch.setenv("SCHEDULE_RULES", "reservations=stack-reservation-sweep")
@@ -64,6 +68,7 @@ def test_all_healthy_is_ok_in_a_stable_order(env: None) -> None:
         "billing_table",
         "radar_table",
         "webhooks_dlq",
+        "actions_dlq",
         "publisher_dlq",
         "fulfilment_state_machine",
         "reservations_schedule",

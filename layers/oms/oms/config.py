@@ -53,6 +53,7 @@ class Settings:
     ses_sender_address: str = "no-reply@example.com"
     ses_configuration_set: str | None = None
     public_base_url: str = ""
+    actions_queue_url: str | None = None  # per-status workflow actions (ADR 0035)
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +112,7 @@ def settings() -> Settings:
         # the SLA radar (issue 11): its table, and the queue new/resolved exceptions go to
         radar_table=env.get("RADAR_TABLE", "cirrus-radar"),
         exceptions_queue_url=env.get("EXCEPTIONS_QUEUE_URL") or None,
+        actions_queue_url=env.get("ACTIONS_QUEUE_URL") or None,
         # the Claude exception analyst's sampling by severity (ADR 0033), e.g. "MEDIUM=0.25,LOW=0"
         analyst_sample_rates=env.get("ANALYST_SAMPLE_RATES") or None,
         # customer email (ADR 0036): the verified SES identity mail is sent from, the configuration

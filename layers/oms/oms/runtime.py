@@ -32,10 +32,11 @@ def reinit() -> None:
     _state["initialised"] = False
     init()
     # caches of another configuration
-    from oms.services import ai_cache, analyst, experiments, learning, search_index
+    from oms.services import ai_cache, analyst, experiments, learning, search_index, workflows
 
     learning.reset()
     analyst.reset()
     ai_cache.forget()
     experiments.forget_cache()
     search_index.forget()
+    workflows.forget_cached()  # tenant workflows (ADR 0035)

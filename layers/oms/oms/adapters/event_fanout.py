@@ -22,6 +22,11 @@ def _attributes(event: DomainEvent) -> dict[str, Any]:
     }
 
 
+def message(event: DomainEvent) -> tuple[str, dict[str, Any]]:
+    """An event as one queue message (body, attributes)."""
+    return event.model_dump_json(), _attributes(event)
+
+
 def publish(queue_url: str, events: Sequence[DomainEvent]) -> None:
     """Send the events to one consumer queue or raise TransientStoreError. A re-sent event keeps
     its id: the consumer sees a duplicate at most, which it drops."""

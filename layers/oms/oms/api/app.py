@@ -23,6 +23,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     sourcing,
     system,
     webhooks,
+    workflow,
 )
 
 __all__ = ["app"]

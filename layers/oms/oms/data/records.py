@@ -543,6 +543,21 @@ class AiCacheRecord(Model):
     generation = NumberAttribute(default=0)
 
 
+class WorkflowRecord(Model):
+    """pk=T#<tenant>#WORKFLOW, sk=V#<version, 10 digits>: one immutable version of the tenant's
+    workflow (ADR 0035), put once (conditional); the highest version is the current one."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    version = NumberAttribute()
+    doc = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
 # The SLA radar's and Invoice Guard's tables (issue 11) have their records in records_e2a.
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
 from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
@@ -572,6 +587,7 @@ DIRECTORY_MODELS: tuple[type[Model], ...] = (
     ThrottleRecord,
     AiBudgetRecord,
     AiCacheRecord,
+    WorkflowRecord,
     EmailConfigRecord,
 )
 INTEGRATION_MODELS: tuple[type[Model], ...] = (

@@ -39,11 +39,16 @@ class AuditEvent(BaseModel):
     actor: str
     from_status: OrderStatus | None = None
     to_status: OrderStatus | None = None
+    # the tenant's status codes (ADR 0035); from_code is derived like from_status, not stored
+    from_code: str | None = None
+    to_code: str | None = None
+    anchor: bool | None = None  # False: the entry entered a tenant's non-anchor status
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class StatusChange(BaseModel):
     status: OrderStatus
+    code: str | None = None  # the tenant's status code (ADR 0035); None on old entries = status
     at: str
     actor: str
     reason: str | None = None
@@ -54,6 +59,7 @@ class PastEntry(BaseModel):
 
     seq: int
     status: OrderStatus | None = None
+    code: str | None = None
     at: str
     actor: str
     reason: str | None = None
@@ -117,6 +123,7 @@ def _digest(entry: AuditEvent) -> PastEntry | None:
     return PastEntry(
         seq=entry.seq,
         status=entry.to_status,
+        code=entry.to_code,
         at=entry.at,
         actor=entry.actor,
         reason=str(reason) if reason is not None else None,
@@ -159,30 +166,34 @@ def split_trail(
 
 
 def derive_from_status(events: Sequence[AuditEvent], past: Sequence[PastEntry]) -> None:
-    """Fill `from_status` (not stored: it is the previous entry's `to_status`) in place."""
-    changes: list[tuple[int, OrderStatus, AuditEvent | None]] = [
-        (p.seq, p.status, None) for p in past if p.status is not None
+    """Fill `from_status` and `from_code` (not stored: the previous entry's `to_status` and
+    `to_code`) in place."""
+    changes: list[tuple[int, OrderStatus, str | None, AuditEvent | None]] = [
+        (p.seq, p.status, p.code, None) for p in past if p.status is not None
     ]
-    changes += [(e.seq, e.to_status, e) for e in events if e.to_status is not None]
+    changes += [(e.seq, e.to_status, e.to_code, e) for e in events if e.to_status is not None]
     previous: OrderStatus | None = None
-    for _, status, entry in sorted(changes, key=lambda c: c[0]):
+    previous_code: str | None = None
+    for _, status, code, entry in sorted(changes, key=lambda c: c[0]):
         if entry is not None and entry.from_status is None and previous is not None:
             entry.from_status = previous
-        previous = status
+        if entry is not None and entry.from_code is None and previous_code is not None:
+            entry.from_code = previous_code
+        previous, previous_code = status, code or status.value
 
 
 def status_history(events: Sequence[AuditEvent], past: Sequence[PastEntry]) -> list[StatusChange]:
     """Every status change the header knows of, oldest first: the digest of stored entries
     (bounded: the oldest digests beyond PAST_LIMIT are cut) and the entries it holds."""
     changes: dict[int, StatusChange] = {
-        p.seq: StatusChange(status=p.status, at=p.at, actor=p.actor, reason=p.reason)
+        p.seq: StatusChange(status=p.status, code=p.code, at=p.at, actor=p.actor, reason=p.reason)
         for p in past
         if p.status is not None
     }
     for e in events:
         if e.to_status is not None:
             changes[e.seq] = StatusChange(
-                status=e.to_status, at=e.at, actor=e.actor, reason=e.data.get("reason")
+                status=e.to_status, code=e.to_code, at=e.at, actor=e.actor, reason=e.data.get("reason")
             )
     return [changes[seq] for seq in sorted(changes)]
 

@@ -44,7 +44,9 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
     S.REFUNDED: "order.refunded",
 }
 UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
-EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), UPDATED)
+# An order entered one of the tenant's own statuses that is not its phase's anchor (ADR 0035).
+STATUS_CHANGED = "order.status_changed"
+EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), STATUS_CHANGED, UPDATED)
 # What a webhook endpoint may subscribe to: the order events, and the SLA radar's exception events
 # (oms.domain.exception_events; sent by the exceptions consumer, not derived from the outbox).
 SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (*EVENT_TYPES, "exception.created", "exception.resolved")
@@ -66,13 +68,17 @@ class DomainEvent(BaseModel):
     tenant_id: str
     order_id: str
     order_number: str | None
-    status: str
+    status: str  # the phase (compatibility: what `status` always was)
+    status_code: str | None = None  # the tenant's status code of the order (ADR 0035)
+    phase: str | None = None
     sequence: int
     occurred_at: str
     actor: str
     change: str  # the audit entry's own type, e.g. "fulfilment.shipped"
     from_status: str | None = None
     to_status: str | None = None
+    from_code: str | None = None
+    to_code: str | None = None
     data: dict[str, Any]
 
 
@@ -88,6 +94,12 @@ def events_from_change(
         return []  # a delete: orders are never deleted by the application
     seen = max((int(e.get("seq", 0)) for e in (old or {}).get("events", [])), default=0)
     tenant_id, order_id = str(new["tenant_id"]), str(new["id"])
+    phase = str(new.get("status"))
+    code = str(new.get("status_code") or phase)
+    previous: dict[int, str] = {}  # seq -> the code entered, to derive from_code
+    for entry in [*(old or {}).get("events", []), *new.get("events", [])]:
+        if entry.get("to_status"):
+            previous[int(entry.get("seq", 0))] = str(entry.get("to_code") or entry["to_status"])
     found = []
     for entry in new.get("events", []):
         seq = int(entry.get("seq", 0))
@@ -95,8 +107,11 @@ def events_from_change(
             continue
         to_status = entry.get("to_status")
         kind = EVENT_FOR_STATUS[OrderStatus(to_status)] if to_status else UPDATED
+        if to_status and entry.get("anchor") is False:
+            kind = STATUS_CHANGED
         if entry.get("type") == "order.created":
             kind = "order.created"
+        earlier = [c for s_, c in sorted(previous.items()) if s_ < seq]
         found.append(
             DomainEvent(
                 event_id=event_id_for(tenant_id, order_id, seq),
@@ -104,13 +119,19 @@ def events_from_change(
                 tenant_id=tenant_id,
                 order_id=order_id,
                 order_number=order_number,
-                status=str(new.get("status")),
+                status=phase,
+                status_code=code,
+                phase=phase,
                 sequence=seq,
                 occurred_at=str(entry.get("at")),
                 actor=str(entry.get("actor", "")),
                 change=str(entry.get("type", "")),
                 from_status=entry.get("from_status"),
                 to_status=to_status,
+                from_code=(entry.get("from_code") or (earlier[-1] if earlier else None))
+                if to_status
+                else None,
+                to_code=(entry.get("to_code") or to_status) if to_status else None,
                 data=dict(entry.get("data") or {}),
             )
         )

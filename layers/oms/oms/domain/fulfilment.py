@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oms.domain.errors import Conflict, EventNotYetApplicable, IllegalTransition
-from oms.domain.lifecycle import DEFAULT_WORKFLOW, FulfilmentEventType, OrderStatus, Workflow
+from oms.domain.lifecycle import FulfilmentEventType, OrderStatus
 from oms.domain.models import Allocation, FulfilmentEvent, Order
+from oms.domain.workflow_graph import DEFAULT_TENANT_WORKFLOW, TenantWorkflow
 
 E = FulfilmentEventType
 S = OrderStatus
@@ -64,7 +65,7 @@ def runs_ahead(order: Order, event: FulfilmentEvent) -> bool:
     return 0 < _EVENT_POSITION[event.type] - current <= MAX_EVENTS_AHEAD
 
 
-def accept(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW) -> bool:
+def accept(order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW) -> bool:
     """For the callback endpoint: True if the event applies now, False if it is ahead of the
     order and will apply after the events in between; raises Conflict (409) otherwise."""
     try:
@@ -77,7 +78,7 @@ def accept(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WO
 
 
 def decide_or_wait(
-    order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW
+    order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW
 ) -> EventOutcome:
     """For the state machine: like `decide`, but an event that runs ahead raises
     EventNotYetApplicable so the step is retried with backoff."""
@@ -114,7 +115,9 @@ class EventOutcome:
     next_step: str = "NONE"
 
 
-def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WORKFLOW) -> EventOutcome:
+def decide(
+    order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW
+) -> EventOutcome:
     """Which status the event moves the order to, and what stock it commits. Raises Conflict
     (409) for an event that does not apply to this order now."""
     if order.fulfillment_type.is_pickup and event.type in _SHIP_ONLY:
@@ -137,10 +140,10 @@ def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WO
             )
         shipping = tuple(a for a in reserved if event.node_id is None or a.node_id == event.node_id)
         target = S.SHIPPED if {a.node_id for a in shipping} == nodes_left else S.PARTIALLY_SHIPPED
-        workflow.check(order.status, target)
+        workflow.check(order.status, order.status_code, target)
         return EventOutcome(target, committing=shipping)
     if event.type == E.PICKED_UP:
-        workflow.check(order.status, S.PICKED_UP)
+        workflow.check(order.status, order.status_code, S.PICKED_UP)
         return EventOutcome(S.PICKED_UP, committing=tuple(reserved))
     if event.type == E.DELIVERED:
         undelivered = {s.node_id for s in order.shipments if s.delivered_at is None}
@@ -149,8 +152,8 @@ def decide(order: Order, event: FulfilmentEvent, workflow: Workflow = DEFAULT_WO
             target = S.PARTIALLY_DELIVERED
         else:
             target = S.DELIVERED
-        workflow.check(order.status, target)
+        workflow.check(order.status, order.status_code, target)
         return EventOutcome(target)
     target = S(event.type.value)
-    workflow.check(order.status, target)
+    workflow.check(order.status, order.status_code, target)
     return EventOutcome(target, next_step="REQUEST_CARRIER" if target == S.READY_TO_SHIP else "NONE")

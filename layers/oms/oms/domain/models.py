@@ -291,7 +291,8 @@ class Order(BaseModel):
     id: str
     tenant_id: str
     order_number: str
-    status: OrderStatus
+    status: OrderStatus  # the lifecycle phase (ADR 0035)
+    status_code: str | None = None  # the tenant's status code; None (old records) = the phase
     version: int
     channel: Channel
     fulfillment_type: FulfillmentType
@@ -334,8 +335,15 @@ class Order(BaseModel):
     def public(self) -> dict[str, Any]:
         """The API representation (money as strings, no internal fields)."""
         data = self.model_dump(mode="json", exclude=_INTERNAL)
+        data["status_code"] = self.code
+        data["phase"] = self.status.value
         data["status_history"] = [h.model_dump(mode="json") for h in self.status_history]
         return data
+
+    @property
+    def code(self) -> str:
+        """The tenant's status code of the order (the phase's name on records from before)."""
+        return self.status_code or self.status.value
 
     @model_validator(mode="after")
     def _derived_fields(self) -> Order:
@@ -355,6 +363,7 @@ class Order(BaseModel):
         return self.model_copy(
             update={
                 "status": self.events[0].to_status if self.events else self.status,
+                "status_code": self.events[0].to_code if self.events else self.status_code,
                 "version": 1,
                 "allocations": [],
                 "shipments": [],
@@ -374,7 +383,7 @@ class Order(BaseModel):
             exclude_none=True,
             exclude={
                 "allocations": {"__all__": {"item_id", "distance_km"}},
-                "events": {"__all__": {"from_status"}},
+                "events": {"__all__": {"from_status", "from_code"}},
             },
         )
         for name in ("past", "past_cut"):  # only orders with stored trail blocks have them
@@ -387,7 +396,12 @@ _INTERNAL = {"events", "past", "past_cut", "callbacks", "request_fingerprint"}
 
 
 class StatusPatch(Strict):
-    status: OrderStatus
+    status: str = Field(
+        min_length=2,
+        max_length=40,
+        pattern=r"^[A-Z][A-Z0-9_]{1,39}$",
+        description="A status code of the tenant's workflow (the phase names with the default one)",
+    )
     reason: str | None = Field(default=None, max_length=500)
 
 

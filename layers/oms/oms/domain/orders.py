@@ -17,7 +17,7 @@ from oms.domain import audit
 from oms.domain.audit import TrailBlock
 from oms.domain.channels import ChannelLink
 from oms.domain.errors import ValidationFailed
-from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus, Workflow
+from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import (
     AuditEvent,
     ChannelOrderRequest,
@@ -29,6 +29,7 @@ from oms.domain.models import (
 )
 from oms.domain.money import to_money
 from oms.domain.products import CatalogPrice
+from oms.domain.workflow_graph import DEFAULT_TENANT_WORKFLOW, TenantWorkflow
 
 # API orders and channel orders live in separate id spaces: nothing a client sends can derive the
 # id of a channel's order (ADR 0013). The API space is the one every order used before.
@@ -185,6 +186,7 @@ def build_order(
     now: str,
     catalog_prices: Mapping[str, CatalogPrice],
     idempotency_key: str | None,
+    start_code: str | None = None,
 ) -> Order:
     """An order made through the API: priced from the catalog, totals computed on the server
     (the subtotal; an API client states no shipping, tax or discount)."""
@@ -200,6 +202,7 @@ def build_order(
         now=now,
         idempotency_key=idempotency_key,
         channel_link=None,
+        start_code=start_code,
     )
 
 
@@ -210,6 +213,7 @@ def build_channel_order(
     *,
     tenant_id: str,
     now: str,
+    start_code: str | None = None,
 ) -> Order:
     """An order a sales channel sold: its lines at the channel's prices and its own totals (the
     sale happened there; the catalog is not consulted), linked to the channel by the server."""
@@ -227,6 +231,7 @@ def build_channel_order(
         now=now,
         idempotency_key=None,
         channel_link=link,
+        start_code=start_code,
     )
 
 
@@ -241,13 +246,17 @@ def _assemble(
     now: str,
     idempotency_key: str | None,
     channel_link: ChannelLink | None,
+    start_code: str | None = None,
 ) -> Order:
+    """`start_code`: the tenant workflow's start status (the anchor of PENDING)."""
+    code = start_code or OrderStatus.PENDING.value
     total = totals.total if totals.total is not None else totals.subtotal
     return Order(
         id=order_id,
         tenant_id=tenant_id,
         order_number=order_number_for(order_id, now),
         status=OrderStatus.PENDING,
+        status_code=code,
         version=1,
         channel=request.channel,
         fulfillment_type=request.fulfillment_type,
@@ -274,6 +283,7 @@ def _assemble(
                 at=now,
                 actor=actor,
                 to_status=OrderStatus.PENDING,
+                to_code=code,
                 data={"total_amount": str(total), "lines": len(lines)},
             )
         ],
@@ -295,16 +305,34 @@ def advance(
     event_type: str,
     reason: str | None = None,
     data: dict[str, object] | None = None,
-    workflow: Workflow | None = None,
+    workflow: TenantWorkflow | None = None,
+    code: str | None = None,
     **changes: object,
 ) -> Order:
-    """The next version of `order` in `target`, with its history and audit trail appended.
+    """The next version of `order` in phase `target`, with its history and audit trail appended.
 
-    Checks the transition table; the caller writes the result conditioned on the old version.
-    """
-    (workflow or DEFAULT_WORKFLOW).check(order.status, target)
+    Checks the tenant's graph (ADR 0035) from the order's current code: to `code` (a person's
+    choice, which must be of phase `target`) or else to the anchor of `target` (the machine's
+    move). The caller writes the result conditioned on the old version."""
+    graph = workflow or DEFAULT_TENANT_WORKFLOW
+    if code is None:
+        to_code = graph.check(order.status, order.status_code, target)
+    else:
+        if graph.phase_of(code) != target:
+            raise ValueError(f"{code} is not a status of phase {target.value}")
+        graph.check_move(order.status, order.status_code, code)
+        to_code = code
     return record_event(
-        order, event_type, actor=actor, now=now, data=data, to_status=target, reason=reason, **changes
+        order,
+        event_type,
+        actor=actor,
+        now=now,
+        data=data,
+        to_status=target,
+        to_code=to_code,
+        reason=reason,
+        anchor=code is None or graph.is_anchor(code),
+        **changes,
     )
 
 
@@ -316,20 +344,27 @@ def record_event(
     now: str,
     data: dict[str, object] | None = None,
     to_status: OrderStatus | None = None,
+    to_code: str | None = None,
     reason: str | None = None,
+    anchor: bool = True,
     **changes: object,
 ) -> Order:
     """Append an audit event (and, with `to_status`, a status change) to a new order version."""
     payload = dict(data or {})
     if reason:
         payload.setdefault("reason", reason)
+    changing = to_status is not None
+    code = (to_code or (to_status.value if to_status is not None else None)) if changing else None
     event = AuditEvent(
         seq=audit.last_seq(order.events) + 1,
         type=event_type,
         at=now,
         actor=actor,
-        from_status=order.status if to_status is not None else None,
+        from_status=order.status if changing else None,
         to_status=to_status,
+        from_code=order.code if changing else None,
+        to_code=code,
+        anchor=None if anchor or not changing else False,
         data=payload,
     )
     update: dict[str, object] = {
@@ -340,6 +375,7 @@ def record_event(
     }
     if to_status is not None:
         update["status"] = to_status
+        update["status_code"] = code
     return order.model_copy(update=update)
 
 

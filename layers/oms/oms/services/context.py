@@ -31,6 +31,7 @@ from oms.data.products import ProductRepository
 from oms.data.stock import StockRepository
 from oms.data.throttle import LoginThrottleRepository
 from oms.data.webhooks import NotificationSettings, WebhookRepository
+from oms.data.workflows import WorkflowRepository
 from oms.domain.errors import Conflict
 
 
@@ -58,6 +59,7 @@ class Repos:
     experiments: ExperimentRepository = field(default_factory=ExperimentRepository)
     proposals: ProposalRepository = field(default_factory=ProposalRepository)
     exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
+    workflows: WorkflowRepository = field(default_factory=WorkflowRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -83,6 +85,7 @@ transient_when_busy(
     DynamoTokenBudget,
     ExceptionRepository,
     AiCacheRepository,
+    WorkflowRepository,
 )
 
 repos = Repos()

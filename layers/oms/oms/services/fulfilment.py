@@ -25,7 +25,7 @@ from oms.domain.models import AdjustmentReason, Allocation, FulfilmentEvent, Ord
 from oms.domain.network import Adjustment, InventoryItem
 from oms.domain.sourcing import SourcingPlan
 from oms.domain.sourcing_engine import SOURCED
-from oms.services import callbacks, learning, sourcing
+from oms.services import callbacks, learning, sourcing, workflows
 from oms.services.context import repos
 from oms.services.orders import _with_retries, record_shipment, terminate
 
@@ -50,7 +50,14 @@ def confirm(tenant_id: str, order_id: str) -> dict[str, Any]:
 
 
 def _confirmed(order: Order, now: str) -> Order:
-    return order_rules.advance(order, S.CONFIRMED, actor=SYSTEM, now=now, event_type="order.confirmed")
+    return order_rules.advance(
+        order,
+        S.CONFIRMED,
+        actor=SYSTEM,
+        now=now,
+        event_type="order.confirmed",
+        workflow=workflows.current(order.tenant_id),
+    )
 
 
 def source(tenant_id: str, order_id: str) -> dict[str, Any]:
@@ -65,7 +72,14 @@ def source(tenant_id: str, order_id: str) -> dict[str, Any]:
         moving = _confirmed(order, now) if order.status == S.PENDING else order
         if moving.status not in (S.CONFIRMED, S.BACKORDERED):
             raise OrderNotActionable(f"order is {order.status.value}; nothing to source")
-        updated = order_rules.advance(moving, S.SOURCING, actor=SYSTEM, now=now, event_type="order.sourcing")
+        updated = order_rules.advance(
+            moving,
+            S.SOURCING,
+            actor=SYSTEM,
+            now=now,
+            event_type="order.sourcing",
+            workflow=workflows.current(tenant_id),
+        )
         repos.orders.replace(updated, order.version)
         return updated
 
@@ -149,6 +163,7 @@ def reserve(tenant_id: str, order_id: str, plan_data: dict[str, Any], ttl_minute
         event_type=event_type,
         reason=None if target == S.SOURCED else plan.reason,
         data=summary,
+        workflow=workflows.current(tenant_id),
         allocations=[*(a for a in order.allocations if a.state == "SHIPPED"), *allocations],
     )
     expires = iso(utcnow() + timedelta(minutes=ttl_minutes))
@@ -240,6 +255,7 @@ def apply_event(
     actor = str(event_data.get("actor") or "system:callback")
     event = FulfilmentEvent.model_validate({k: v for k, v in event_data.items() if k != "actor"})
     result: dict[str, Any] = {}
+    graph = workflows.current(tenant_id)
 
     def change(order: Order) -> Order:
         if callbacks.seen(order, event.event_id):
@@ -248,7 +264,7 @@ def apply_event(
             request = carrier_request(order) if follow_up == "REQUEST_CARRIER" else None
             result.update(status=order.status.value, next=follow_up, request=request)
             return order
-        outcome = decide_or_wait(order, event)
+        outcome = decide_or_wait(order, event, graph)
         now = now_iso()
         data: dict[str, Any] = {
             k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k != "type"
@@ -270,6 +286,7 @@ def apply_event(
             now=now,
             event_type=f"fulfilment.{event.type.value.lower()}",
             data=data,
+            workflow=graph,
             **changes,
         )
         if outcome.committing:
@@ -298,7 +315,9 @@ def accept_fulfilment_event(principal: Principal, order_id: str, event: Fulfilme
         return {"order_id": order.id, "status": order.status.value, "applied": False, "duplicate": True}
     callbacks.admit(order, ledger)  # 429 past the order's rate of callbacks
     try:
-        applies_now = accept(order, event)  # raises 409 with the allowed targets if it cannot apply
+        applies_now = accept(
+            order, event, workflows.current(order.tenant_id)
+        )  # raises 409 with the allowed targets if it cannot apply
     except Conflict as exc:  # refused: counted (and kept, the first few a day), not written to the order
         payload = event.model_dump(mode="json", exclude_none=True)
         callbacks.refuse_quietly(order, payload, exc.code, exc.message, principal.actor, ledger)

@@ -16,6 +16,7 @@ from oms.domain.errors import Conflict, DomainError
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import AdjustmentReason, Order
 from oms.domain.network import Adjustment, InventoryItem
+from oms.services import workflows
 from oms.services.context import repos
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def _expire(res: ActiveReservation, order: Order | None, now: str) -> None:
                 event_type="order.reservation_expired",
                 reason="reservation expired before picking started",
                 data={"item_id": res.item_id, "quantity": res.quantity},
+                workflow=workflows.current(order.tenant_id),
                 allocations=allocations,
             )
         else:

@@ -21,7 +21,7 @@ from oms.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from oms.domain.lifecycle import DEFAULT_WORKFLOW, OrderStatus
+from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import (
     Allocation,
     CancelRequest,
@@ -36,6 +36,8 @@ from oms.domain.models import (
     Shipment,
     StatusPatch,
 )
+from oms.domain.workflow_stock import MANUAL_WORK, stock_work
+from oms.services import workflows
 from oms.services.context import repos
 
 _MAX_OPTIMISTIC_RETRIES = 5
@@ -85,6 +87,7 @@ def create_order(
         now=now_iso(),
         catalog_prices=prices,
         idempotency_key=idempotency_key,
+        start_code=workflows.current(principal.tenant_id).anchor(OrderStatus.PENDING),
     )
     stored, created = repos.orders.insert(order)
     if not created:
@@ -149,6 +152,8 @@ def summary(order: Order) -> dict[str, Any]:
         "id": order.id,
         "order_number": order.order_number,
         "status": order.status.value,
+        "status_code": order.code,
+        "phase": order.status.value,
         "channel": order.channel.value,
         "fulfillment_type": order.fulfillment_type.value,
         "customer_email": order.customer_email,
@@ -220,13 +225,20 @@ def terminate(
     reason: str | None,
     event_type: str,
     data: dict[str, Any] | None = None,
+    code: str | None = None,
 ) -> Order:
-    """Cancel or fail an order and release its reservations exactly once, atomically."""
+    """Cancel or fail an order and release its reservations exactly once, atomically. `code`: a
+    status of the tenant's workflow in phase `target` (a person's choice); else its anchor."""
+    graph = workflows.current(tenant_id)
 
     def change(order: Order) -> Order:
-        if order.status == target:
+        if order.status == target and (code is None or order.code == code):
             return order
-        DEFAULT_WORKFLOW.check(order.status, target)  # before any I/O: an illegal target is a 409
+        # before any I/O: an illegal target is a 409 (the tenant's graph, ADR 0035)
+        if code is None:
+            graph.check(order.status, order.status_code, target)
+        else:
+            graph.check_move(order.status, order.status_code, code)
         lines, allocations = _release_lines(order)
         updated = order_rules.advance(
             order,
@@ -236,6 +248,8 @@ def terminate(
             event_type=event_type,
             reason=reason,
             data={**(data or {}), "released": [line.__dict__ for line in lines]},
+            workflow=graph,
+            code=code,
             allocations=allocations,
         )
         repos.stock.release(tenant_id, order_id, lines, now_iso(), "RELEASED", order=(updated, order.version))
@@ -264,43 +278,70 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
     )
 
 
+_COMMIT_PHASES = (OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.PARTIALLY_SHIPPED)
+
+
 def patch_status(principal: Principal, order_id: str, patch: StatusPatch) -> Order:
-    """Manual status change. Targets with stock effects go through the same paths as the
-    automatic ones (cancel/fail release stock; shipping commits it)."""
+    """Manual status change to a status code of the tenant's workflow (ADR 0035), checked against
+    its graph. Targets with stock effects go through the same paths as the automatic ones
+    (cancel/fail release stock; shipping commits it); the sourcing machine's own moves (reserve,
+    expire, plan) are its own (409 machine_driven)."""
     actor = principal.actor
-    if patch.status in (OrderStatus.CANCELLED, OrderStatus.FAILED):
+    graph = workflows.current(principal.tenant_id)
+    phase = graph.phase_of(patch.status)
+    if phase is None:
+        raise ValidationFailed(
+            f"{patch.status} is not a status of this tenant's workflow",
+            details=[{"loc": ["status"], "msg": "unknown status code", "type": "unknown_status"}],
+            code="unknown_status",
+        )
+    if phase in (OrderStatus.CANCELLED, OrderStatus.FAILED):
         return terminate(
             principal.tenant_id,
             order_id,
-            patch.status,
+            phase,
             actor=actor,
             reason=patch.reason,
-            event_type=f"order.{patch.status.value.lower()}",
-        )
-    if patch.status in (OrderStatus.SHIPPED, OrderStatus.PICKED_UP, OrderStatus.PARTIALLY_SHIPPED):
-        raise Conflict(
-            f"{patch.status.value} is set by a fulfilment event (it moves stock); "
-            "POST /orders/{id}/fulfillment-events instead",
-            code="use_fulfilment_event",
+            event_type=f"order.{phase.value.lower()}",
+            code=patch.status,
         )
 
     def change(order: Order) -> Order:
+        work = stock_work(order.status, phase)
+        if phase in _COMMIT_PHASES and order.status != phase:
+            raise Conflict(
+                f"{patch.status} ({phase.value}) is set by a fulfilment event (it moves stock); "
+                "POST /orders/{id}/fulfillment-events instead",
+                code="use_fulfilment_event",
+            )
+        graph.check_move(order.status, order.status_code, patch.status)
+        if work not in MANUAL_WORK:
+            raise Conflict(
+                f"the fulfilment machine moves orders into {phase.value} (it moves stock)",
+                code="machine_driven",
+                details={"phase": phase.value},
+            )
         updated = order_rules.advance(
             order,
-            patch.status,
+            phase,
             actor=actor,
             now=now_iso(),
             event_type="order.status_changed",
             reason=patch.reason,
+            workflow=graph,
+            code=patch.status,
         )
         repos.orders.replace(updated, order.version)
         return updated
 
     updated = _with_retries(principal.tenant_id, order_id, change)
-    if patch.status == OrderStatus.CONFIRMED:  # a FAILED order sent back for another try
-        from oms.adapters import workflow as wf
-
-        wf.start(updated.tenant_id, updated.id, {"type": "RESOURCE"}, label=f"retry-v{updated.version}")
+    if (
+        phase == OrderStatus.CONFIRMED
+        and any(  # a FAILED order sent back for another try
+            e.from_status == OrderStatus.FAILED for e in updated.events[-1:]
+        )
+    ):
+        workflow.start(updated.tenant_id, updated.id, {"type": "RESOURCE"}, label=f"retry-v{updated.version}")
     return updated
 
 
@@ -404,6 +445,7 @@ def import_order(tenant_id: str, imported: ImportedOrder) -> tuple[Order, bool]:
             link,
             tenant_id=tenant_id,
             now=now_iso(),
+            start_code=workflows.current(tenant_id).anchor(OrderStatus.PENDING),
         )
     except ValidationFailed as exc:
         raise ImportProblem(f"{exc.message}: {exc.details}") from exc

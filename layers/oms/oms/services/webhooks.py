@@ -352,6 +352,22 @@ def fan_out(event: DomainEvent, endpoints_by_tenant: dict[str, list[dict[str, An
     return len(messages)
 
 
+def deliver_event_to(event: DomainEvent, endpoint_id: str) -> str:
+    """A workflow action (ADR 0035): `event` delivered to one endpoint, subscribed or not, through
+    the signed delivery pipeline (the same delivery id as the fan-out's, so the endpoint gets the
+    event once either way). Returns "queued", "duplicate" or "endpoint_missing"."""
+    found = repos.webhooks.get(event.tenant_id, endpoint_id)
+    if found is None or not found[0].get("active", True):
+        return "endpoint_missing"
+    delivery = _new_delivery(event, found[0])
+    if not repos.webhooks.insert_delivery(event.tenant_id, delivery, _expiry()):
+        existing = repos.webhooks.delivery(event.tenant_id, delivery["id"])
+        if existing is None or existing["state"] != "PENDING" or existing["attempts"]:
+            return "duplicate"
+    queues.send_batch(str(settings().webhook_retry_queue_url), [_delivery_message(delivery)])
+    return "queued"
+
+
 def deliver(tenant_id: str, delivery_id: str) -> str:
     """A message of the delivery queue: the first attempt of a new delivery, or a retry when it
     is due (one received early waits again); a delivery no longer pending or retrying is left.
