@@ -309,3 +309,24 @@ def test_a_failed_send_gives_its_claim_back_so_the_retry_sends(
     assert admin.get(f"/orders/{order_id}/emails").body["items"] == []
     assert send("demo", order_id, "order_delivered", f"{order_id}:retry") == "SENT"
     assert len(_inbox(stack, to)) == 1
+
+
+def test_an_email_action_redelivered_to_the_worker_function_sends_once(
+    stack: Any, admin: ApiClient, invoke: Any
+) -> None:
+    """The ActionsQueue worker (ADR 0035) runs an `email` action through send_order_email; the
+    same message delivered twice (SQS at-least-once) sends one email, through the function's own
+    role (the component tier enforces its grants)."""
+    to = _address()
+    order_id = _order(admin, to)
+    message = json.dumps(
+        {"tenant_id": "demo", "order_id": order_id, "seq": 1, "status_code": "SOURCING",
+         "action_id": "email-confirmation", "type": "email", "config": {"template": "order_confirmation"}}
+    )  # fmt: skip
+    for _ in range(2):
+        result = invoke("ActionsFunction", {"Records": sqs_records(stack, "ActionsQueue", [message])})
+        assert result == {"batchItemFailures": []}, result
+    (mail,) = _inbox(stack, to)
+    assert "confirmed" in mail["subject"]
+    (entry,) = admin.get(f"/orders/{order_id}/emails").body["items"]
+    assert entry["status"] == "SENT" and entry["message_id"] == mail["id"]
