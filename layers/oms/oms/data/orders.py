@@ -24,6 +24,7 @@ HEADER_FIELDS = frozenset(
         "id",
         "tenant_id",
         "status",
+        "status_code",  # the tenant's status code (ADR 0035)
         "version",
         "allocations",
         "shipments",

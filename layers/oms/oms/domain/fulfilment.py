@@ -57,12 +57,19 @@ _EVENT_POSITION: dict[FulfilmentEventType, float] = {
 MAX_EVENTS_AHEAD = 2
 
 
-def runs_ahead(order: Order, event: FulfilmentEvent) -> bool:
-    """Is the event a later step of the order's lane that will apply once earlier ones have?"""
+def runs_ahead(
+    order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW
+) -> bool:
+    """Is the event a later step of the order's lane that will apply once earlier ones have? Only
+    if the tenant's graph leads there from where the order stands (ADR 0035): an event its graph
+    has no way to is refused now, not queued."""
     current = _LANE_POSITION.get(order.status)
     if current is None:
         return False
-    return 0 < _EVENT_POSITION[event.type] - current <= MAX_EVENTS_AHEAD
+    if not 0 < _EVENT_POSITION[event.type] - current <= MAX_EVENTS_AHEAD:
+        return False
+    here = workflow.current_code(order.status, order.status_code)
+    return workflow.reaches(here, workflow.anchor(S(event.type.value)))
 
 
 def accept(order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFAULT_TENANT_WORKFLOW) -> bool:
@@ -72,7 +79,7 @@ def accept(order: Order, event: FulfilmentEvent, workflow: TenantWorkflow = DEFA
         decide(order, event, workflow)
         return True
     except IllegalTransition:
-        if runs_ahead(order, event):
+        if runs_ahead(order, event, workflow):
             return False
         raise
 
@@ -85,7 +92,7 @@ def decide_or_wait(
     try:
         return decide(order, event, workflow)
     except IllegalTransition as exc:
-        if runs_ahead(order, event):
+        if runs_ahead(order, event, workflow):
             raise EventNotYetApplicable(
                 f"{event.type.value} arrived before the order reached the step "
                 f"before it (now {order.status.value})",

@@ -158,6 +158,18 @@ class TenantWorkflow:
         self.check_move(phase, code, target)
         return target
 
+    def reaches(self, source: str, target: str) -> bool:
+        """Is there a path (of one edge or more) from `source` to `target`?"""
+        seen, todo = {source}, [source]
+        while todo:
+            for nxt in self._edges.get(todo.pop(), ()):
+                if nxt == target:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
     def actions_for(self, code: str) -> list[ActionDef]:
         return list(self._actions.get(code, ()))
 

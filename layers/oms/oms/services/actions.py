@@ -11,6 +11,7 @@ still happens once."""
 from __future__ import annotations
 
 import uuid
+
 from oms.data import keys
 from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
