@@ -266,3 +266,67 @@ def test_a_complaint_suppresses_and_a_soft_bounce_does_not(
     )
     suppressed = {s["email"]: s["reason"] for s in admin.get("/email/suppressions?limit=200").body["items"]}
     assert suppressed.get(angry) == "COMPLAINT" and soft not in suppressed
+
+
+def test_a_claim_held_by_a_live_sender_waits_and_a_dead_sender_s_claim_is_taken_over(
+    stack: Any, admin: ApiClient, frozen_clock: Any, send: Any
+) -> None:
+    from oms.domain.emails import dedup_digest
+    from oms.domain.errors import TransientStoreError
+    from oms.services.emails import CLAIM_LEASE_SECONDS, emails
+
+    to = _address()
+    order_id = _order(admin, to)
+    key = f"{order_id}:lease"
+    # another worker claimed it and has not finished: a redelivery now is retried later
+    assert emails.claim("demo", order_id, dedup_digest(key), {"status": "SENDING"}, CLAIM_LEASE_SECONDS)
+    with pytest.raises(TransientStoreError):
+        send("demo", order_id, "order_confirmation", key)
+    assert _inbox(stack, to) == []
+    # that worker died: once its lease ran out, the email is sent (once)
+    frozen_clock.shift(CLAIM_LEASE_SECONDS + 1)
+    assert send("demo", order_id, "order_confirmation", key) == "SENT"
+    assert send("demo", order_id, "order_confirmation", key) == "DUPLICATE"
+    assert len(_inbox(stack, to)) == 1
+
+
+def test_a_failed_send_gives_its_claim_back_so_the_retry_sends(
+    stack: Any, admin: ApiClient, send: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.adapters import ses
+    from oms.domain.errors import TransientStoreError
+
+    to = _address()
+    order_id = _order(admin, to)
+
+    def throttled(mail: Any) -> str:
+        raise TransientStoreError("email service unavailable (TooManyRequestsException); retry")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ses, "send", throttled)
+        with pytest.raises(TransientStoreError):
+            send("demo", order_id, "order_delivered", f"{order_id}:retry")
+    assert admin.get(f"/orders/{order_id}/emails").body["items"] == []
+    assert send("demo", order_id, "order_delivered", f"{order_id}:retry") == "SENT"
+    assert len(_inbox(stack, to)) == 1
+
+
+def test_an_email_action_redelivered_to_the_worker_function_sends_once(
+    stack: Any, admin: ApiClient, invoke: Any
+) -> None:
+    """The ActionsQueue worker (ADR 0035) runs an `email` action through send_order_email; the
+    same message delivered twice (SQS at-least-once) sends one email, through the function's own
+    role (the component tier enforces its grants)."""
+    to = _address()
+    order_id = _order(admin, to)
+    message = json.dumps(
+        {"tenant_id": "demo", "order_id": order_id, "seq": 1, "status_code": "SOURCING",
+         "action_id": "email-confirmation", "type": "email", "config": {"template": "order_confirmation"}}
+    )  # fmt: skip
+    for _ in range(2):
+        result = invoke("ActionsFunction", {"Records": sqs_records(stack, "ActionsQueue", [message])})
+        assert result == {"batchItemFailures": []}, result
+    (mail,) = _inbox(stack, to)
+    assert "confirmed" in mail["subject"]
+    (entry,) = admin.get(f"/orders/{order_id}/emails").body["items"]
+    assert entry["status"] == "SENT" and entry["message_id"] == mail["id"]
