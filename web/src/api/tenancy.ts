@@ -39,7 +39,7 @@ export const users = {
   list: () => client.get<Listed<T.User>>('/users').then((a) => listOf<T.User>(a, 'users')),
   invite: (body: { email: string; name: string; role: string }) => client.post<T.User>('/users', body),
   update: (id: string, body: { role?: string; active?: boolean; name?: string }) => client.patch<T.User>(`/users/${seg(id)}`, body),
-  deactivate: (id: string) => client.del<T.User | null>(`/users/${seg(id)}`),
+  remove: (id: string) => client.del<{ id: string; deleted: boolean }>(`/users/${seg(id)}`),
   resetPassword: (id: string) => client.post<T.ResetToken>(`/users/${seg(id)}/reset-password`),
 };
 

@@ -27,8 +27,9 @@ export interface User {
 }
 
 export interface ResetToken {
-  token?: string;
+  user_id?: string;
   reset_token?: string;
+  token?: string;
   expires_at?: string;
 }
 
@@ -38,7 +39,8 @@ export interface WorkflowStatus {
   name: string;
   color: string;
   phase: string;
-  anchor: boolean;
+  /** in GET /workflow; GET /workflow/statuses (the badges) leaves it out */
+  anchor?: boolean;
   terminal: boolean;
 }
 export interface Transition {

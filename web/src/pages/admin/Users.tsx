@@ -41,7 +41,8 @@ export default function Users() {
     if (done) await list.reload();
   }
   async function deactivate(u: User) {
-    const done = await run(`Deactivate ${u.email}`, () => users.deactivate(u.id).then(() => true), `${u.email} deactivated`);
+    // PATCH active=false (reversible; DELETE removes the user for good)
+    const done = await run(`Deactivate ${u.email}`, () => users.update(u.id, { active: false }), `${u.email} deactivated`);
     if (done) await list.reload();
   }
   async function reset(u: User) {

@@ -54,7 +54,7 @@ function StatusesTable({ doc, set, problems }: { doc: WorkflowBody; set: (d: Wor
                   {!ORDER_STATUSES.includes(s.phase as never) && <option value={s.phase}>{s.phase}</option>}
                 </select>
               </td>
-              <td><input type="checkbox" checked={s.anchor} onChange={(e) => update(i, { anchor: e.target.checked })} aria-label="Anchor" data-testid="wf-status-anchor" /></td>
+              <td><input type="checkbox" checked={Boolean(s.anchor)} onChange={(e) => update(i, { anchor: e.target.checked })} aria-label="Anchor" data-testid="wf-status-anchor" /></td>
               <td><input type="checkbox" checked={s.terminal} onChange={(e) => update(i, { terminal: e.target.checked })} aria-label="Terminal" data-testid="wf-status-terminal" /></td>
               <td><button type="button" className="btn btn-small btn-danger" onClick={() => set(removeStatus(doc, s.code))} data-testid="wf-status-remove">Remove</button></td>
             </tr>

@@ -178,6 +178,20 @@ describe('Users, tenants, branding, mailbox', () => {
     expect(screen.queryByTestId('once-link')).toBeNull();
   });
 
+  it('deactivates with PATCH active=false and shows a reset link once', async () => {
+    const api = renderAt('/users', 'SUPERADMIN', {
+      'GET /users': () => ({ status: 200, body: { items: [{ id: 'u2', email: 'other@example.com', name: 'Other', role: 'CUSTOMER', active: true, tenant_id: 'demo', created_at: '2026-11-30T00:00:00Z', invited: false }] } }),
+      'PATCH /users/u2': () => ({ status: 200, body: {} }),
+      'POST /users/u2/reset-password': () => ({ status: 201, body: { user_id: 'u2', reset_token: 'rs-tok', expires_at: '2026-11-30T01:00:00Z' } }),
+    });
+    const row = await screen.findByTestId('user-row');
+    fireEvent.click(within(row).getByTestId('user-reset'));
+    expect((await screen.findByTestId('once-link-url')).textContent).toMatch(/\/portal\/demo\/accept\?token=rs-tok$|\/portal\/[^/]+\/accept\?token=rs-tok$/);
+    fireEvent.click(within(row).getByTestId('user-deactivate'));
+    await waitFor(() => expect(api.calls.find((c) => c.method === 'PATCH')?.body).toEqual({ active: false }));
+    expect(api.calls.some((c) => c.method === 'DELETE')).toBe(false);
+  });
+
   it('creates and suspends tenants', async () => {
     const api = renderAt('/tenants', 'PLATFORM_OWNER', {
       'GET /tenants': () => ({ status: 200, body: { items: [{ id: 'demo', name: 'Demo', slug: 'demo', status: 'ACTIVE', admin_email: 'admin@example.com', created_at: '2026-11-30T00:00:00Z' }] } }),
