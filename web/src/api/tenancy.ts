@@ -3,7 +3,7 @@
 // mailbox. Kept apart from api.ts so only the pages that use them (lazy chunks) carry them.
 
 import { client, seg } from '../api';
-import type { Listed, Order, OrderCreate, OrderSummary, Page } from './types';
+import type { Listed, LoginResponse, Order, OrderCreate, OrderSummary, Page } from './types';
 import type * as T from './types-tenancy';
 
 export type * from './types-tenancy';
@@ -24,8 +24,9 @@ export const accounts = {
     client.request<Record<string, unknown>>('POST', '/auth/accept-invitation', { body: { token, password }, anonymous: true }),
   resetPassword: (token: string, password: string) =>
     client.request<Record<string, unknown>>('POST', '/auth/reset-password', { body: { token, password }, anonymous: true }),
+  /** Every other session ends; the answer is a fresh session (as a login). */
   changePassword: (current_password: string, new_password: string) =>
-    client.post<Record<string, unknown>>('/auth/password', { current_password, new_password }),
+    client.post<LoginResponse>('/auth/password', { current_password, new_password }),
 };
 
 export const tenants = {

@@ -99,6 +99,8 @@ export interface Shipment {
 }
 export interface StatusChange {
   status: OrderStatus;
+  /** the tenant's status code (ADR 0035); absent on old entries: the phase */
+  code?: string | null;
   at: string;
   actor: string;
   reason?: string | null;

@@ -1,8 +1,10 @@
-// The customer's email preferences (GET/PUT /me/email-preferences): order emails on or off.
+// The customer's account: email preferences (GET/PUT /me/email-preferences: order emails on or
+// off) and their password (POST /auth/password).
 
 import { useEffect, useState } from 'react';
 import { shop } from '../api/tenancy';
 import { LoadError, Loading, Panel } from '../components/ui';
+import { PasswordChange } from '../components/PasswordChange';
 import { useLoad } from '../lib/hooks';
 import { useAction } from '../notify';
 
@@ -18,7 +20,8 @@ export default function Preferences() {
     if (saved) prefs.setData(saved);
   }
   return (
-    <Panel title="Emails" testid="page-portal-preferences">
+    <div data-testid="page-portal-preferences">
+    <Panel title="Emails">
       <LoadError error={prefs.error} what="your preferences" />
       {prefs.loading && !prefs.data ? (
         <Loading />
@@ -34,5 +37,9 @@ export default function Preferences() {
         </div>
       )}
     </Panel>
+    <Panel title="Password">
+      <PasswordChange />
+    </Panel>
+    </div>
   );
 }

@@ -167,6 +167,19 @@ describe('Customer portal', () => {
     expect(api.calls.find((c) => c.method === 'PUT')?.body).toEqual({ order_emails: false });
   });
 
+  it('changes the password and keeps the session with the fresh token', async () => {
+    const api = renderPortal('/demo/preferences', {
+      'GET /me/email-preferences': () => ({ status: 200, body: { order_emails: true } }),
+      'POST /auth/password': () => ({ status: 200, body: { access_token: 'fresh', token_type: 'Bearer', expires_in: 3600 } }),
+    });
+    await screen.findByTestId('password-form');
+    fireEvent.change(screen.getByTestId('password-current'), { target: { value: 'customer123' } });
+    fireEvent.change(screen.getByTestId('password-new'), { target: { value: 'a-better-password-2' } });
+    fireEvent.click(screen.getByTestId('password-submit'));
+    await waitFor(() => expect(session.token()).toBe('fresh'));
+    expect(api.calls.find((c) => c.url === '/auth/password')?.body).toEqual({ current_password: 'customer123', new_password: 'a-better-password-2' });
+  });
+
   it('says so for a shop that does not exist', async () => {
     renderPortal('/nope', { 'GET /branding/nope': () => ({ status: 404, body: { error: { code: 'not_found', message: 'No such shop' } } }) }, false);
     await screen.findByTestId('portal-unknown-shop');

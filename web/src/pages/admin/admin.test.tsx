@@ -67,7 +67,7 @@ describe('Navigation by role', () => {
       'GET /orders': () => ({ status: 200, body: { items: [{ id: 'o1', order_number: 'ORD-1', status: 'SOURCING', status_code: 'RECEIVED', channel: 'WEB', fulfillment_type: 'SHIP_TO_HOME', customer_email: 'x@example.com', customer_name: 'X', total_amount: '1.00', currency: 'USD', created_at: '2026-11-30T00:00:00Z', updated_at: '2026-11-30T00:00:00Z' }], next_cursor: null } }),
     });
     await waitFor(() => expect(screen.getByTestId('brand').getAttribute('data-shop-name')).toBe('Demo Outfitters'));
-    expect(document.documentElement.style.getPropertyValue('--accent')).toBe('#0a7d5a');
+    await waitFor(() => expect(document.documentElement.style.getPropertyValue('--accent')).toBe('#0a7d5a'));
     const row = await screen.findByTestId('order-row');
     await waitFor(() => expect(within(row).getByText('Received')).toBeTruthy());
   });
