@@ -197,7 +197,7 @@ def seed_demo_data() -> dict[str, int]:
     now = now_iso()
     counts = {"users": 0, "nodes": 0, "items": 0, "categories": 0, "products": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
-    repos.tenancy.ensure_slug(DEMO_TENANT_ID, DEMO_TENANT_SLUG)
+    _seed_slug()
     counts["users"] = _seed_users(now)
     for code, name, node_type, lat, lon, ship, pickup, curbside, same_day, capacity, mult in NODES:
         node = Node(
@@ -300,7 +300,7 @@ def seed_added_features() -> None:
     this on every start with saved state."""
     from oms.services import sla_policies
 
-    repos.tenancy.ensure_slug(DEMO_TENANT_ID, DEMO_TENANT_SLUG)
+    _seed_slug()
     _seed_users(now_iso())
     _seed_tariff()
     sla_policies.seed_demo(DEMO_TENANT_ID)
@@ -323,6 +323,12 @@ def _seed_branding() -> None:
     from oms.services import email_admin
 
     email_admin.seed_branding(DEMO_TENANT_ID, BrandingIn.model_validate(DEMO_BRANDING))
+
+
+def _seed_slug() -> None:
+    """The demo tenant's slug `demo`, once (a tenant that took it first keeps it)."""
+    with contextlib.suppress(Conflict):
+        repos.tenancy.ensure_slug(DEMO_TENANT_ID, DEMO_TENANT_SLUG)
 
 
 def _seed_users(now: str) -> int:

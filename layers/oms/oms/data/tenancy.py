@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -154,8 +154,10 @@ class TenancyRepository:
             PointerRecord(keys.slug_pk(slug), keys.POINTER_SK, target=tenant_id).save(
                 condition=PointerRecord.pk.does_not_exist() | (PointerRecord.target == tenant_id)
             )
-        except Exception as exc:  # taken by another tenant: the demo keeps none
-            raise Conflict(f"the slug {slug} is taken", code="slug_taken") from exc
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"the slug {slug} is taken", code="slug_taken") from exc
+            raise store_error(exc, "tenant") from exc
         TenantRecord(keys.tenant_pk(), tenant_id).update(
             actions=[TenantRecord.slug.set(TenantRecord.slug | slug)]
         )
@@ -163,7 +165,7 @@ class TenancyRepository:
     # ------------------------------------------------------------------ users
     def user_by_id(self, user_id: str) -> StoredUser | None:
         try:
-            email = PointerRecord.get(keys.user_id_pk(user_id), keys.POINTER_SK).target
+            email = PointerRecord.get(keys.user_id_pk(user_id), keys.POINTER_SK, consistent_read=True).target
         except DoesNotExist:
             return None
         try:
