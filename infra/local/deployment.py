@@ -19,6 +19,7 @@ so the application can describe them as it would in AWS (the deep health check d
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -160,10 +161,8 @@ def verify_email_senders(stack: StackResources) -> list[str]:
     )
     ses = boto3.client("sesv2", region_name=stack.region)
     for address in senders:
-        try:
+        with contextlib.suppress(ses.exceptions.AlreadyExistsException):
             ses.create_email_identity(EmailIdentity=address)
-        except ses.exceptions.AlreadyExistsException:
-            pass
     return senders
 
 

@@ -41,7 +41,10 @@ PRICES = {
     "sqs_request": 0.40 / 1e6,
     "eventbridge_event": 1.00 / 1e6,
     "logs_gb": 0.50,
+    # SES is not in ../shared/design/reference.md: its public list price, $0.10 per 1,000 emails
+    "ses_email": 0.10 / 1000,
 }
+EMAILS_PER_ORDER = ("order_confirmation", "order_shipped", "order_delivered", "order_cancelled")
 NETWORK_MS_PER_AWS_CALL = 6.0
 LOG_KB_PER_INVOCATION = 0.4
 
@@ -409,6 +412,7 @@ def run() -> list[dict[str, Any]]:
                 _drive(stack, meter, extra)
                 wait_for_executions(10)
                 radar_figures = extra.figures()
+            email_figures, email_per_1m = _email_cost(meter)
         finally:
             extra.uninstall()
 
@@ -492,7 +496,74 @@ def run() -> list[dict[str, Any]]:
         figure("HTTP API requests per order", api_requests, "requests"),
         figure("domain events per order", per.get("domain events", 0), "events"),
         *radar_figures,
+        figure(
+            "cost per 1M orders with email on",
+            total + email_per_1m,
+            "$",
+            note="the line above plus 4 customer emails per order (SES priced)",
+        ),
+        *email_figures,
     ]
+
+
+def _email_cost(meter: Meter) -> tuple[list[dict[str, Any]], float]:
+    """What customer email adds per 1M orders (ADR 0036), with the default workflow's 4 email
+    actions per order (confirmation, shipped, delivered, cancelled: an upper bound, as an order is
+    either delivered or cancelled). Each email is sent for real through `send_order_email` (into
+    moto's SES) and metered: its DynamoDB units (branding, template, opt-out and suppression reads,
+    the log claim and its outcome) and its SES call; the ActionsQueue message that carries it
+    costs 3 SQS requests (send, receive, delete) and one worker invocation of the measured time
+    (+6 ms per AWS call). SES is priced at $0.10 per 1,000 emails (not in reference.md)."""
+    from oms.services.context import repos
+    from oms.services.emails import send_order_email
+
+    meter._local.ignore = True
+    ids, _ = repos.orders.page_ids(
+        "demo", status=None, email=None, created_from=None, created_to=None, limit=N_ORDERS, cursor=None
+    )
+    meter._local.ignore = False
+    before_units = (meter.dynamo.wu + meter.dynamo.gsi_wu, meter.dynamo.ru)
+    before_calls = sum(meter.calls.values())
+    before_ses = meter.calls["sesv2:SendEmail"]
+    meter.enabled = True
+    started = time.perf_counter()
+    sent = 0
+    for order_id in ids:
+        for template in EMAILS_PER_ORDER:
+            outcome = send_order_email("demo", order_id, template, f"bench:{order_id}:{template}")
+            assert outcome == "SENT", outcome
+            sent += 1
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    meter.enabled = False
+    per_email_wu = (meter.dynamo.wu + meter.dynamo.gsi_wu - before_units[0]) / sent
+    per_email_ru = (meter.dynamo.ru - before_units[1]) / sent
+    per_email_calls = (sum(meter.calls.values()) - before_calls) / sent
+    assert meter.calls["sesv2:SendEmail"] - before_ses == sent
+    worker_gb_s = (elapsed_ms / sent + NETWORK_MS_PER_AWS_CALL * per_email_calls) / 1000 * (256 / 1024)
+    per_email = (
+        PRICES["ses_email"]
+        + per_email_wu * PRICES["ddb_wu"]
+        + per_email_ru * PRICES["ddb_ru"]
+        + 3 * PRICES["sqs_request"]
+        + PRICES["lambda_request"]
+        + worker_gb_s * PRICES["lambda_gb_s"]
+        + LOG_KB_PER_INVOCATION / 1024 / 1024 * PRICES["logs_gb"]
+    )
+    per_order = per_email * len(EMAILS_PER_ORDER)
+    print(
+        f"  email: {per_email_wu:.1f} WU, {per_email_ru:.1f} RU, {per_email_calls:.1f} AWS calls per email;"
+        f" SES ${PRICES['ses_email'] * 1e6 * len(EMAILS_PER_ORDER):.2f}"
+        f" of ${per_order * 1e6:.2f} per 1M orders"
+    )
+    return [
+        figure(
+            "email on: adds per 1M orders",
+            per_order * 1e6,
+            "$",
+            note=f"{len(EMAILS_PER_ORDER)} emails per order; SES at $0.10 per 1,000 (not in reference.md)",
+        ),
+        figure("DynamoDB write units per email", per_email_wu, "WU"),
+    ], per_order * 1e6
 
 
 def _learning_cost(meter: Meter, n: int) -> float:

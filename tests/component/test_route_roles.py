@@ -221,6 +221,22 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/exceptions/{exception_id}"): Row(PEOPLE),
     ("POST", "/exceptions/{exception_id}/acknowledge"): Row(PEOPLE),
     ("POST", "/exceptions/{exception_id}/resolve"): Row(PEOPLE, body={"note": "taken over"}),
+    # branding and customer email (ADR 0036): everyone of the tenant reads the branding, a
+    # SUPERADMIN changes it and the templates; the slug's public branding is for the login page
+    ("GET", "/branding"): Row(PEOPLE | {CUSTOMER}),
+    ("PUT", "/branding"): Row(ADMINS),
+    ("GET", "/branding/{slug}"): Row(PUBLIC, cross=200, why="public: a shop's name, logo and colours"),
+    ("GET", "/email/templates"): Row(ADMINS),
+    ("GET", "/email/templates/{name}"): Row(ADMINS),
+    ("PUT", "/email/templates/{name}"): Row(ADMINS, body={"subject": "s", "html": "h", "text": "t"}),
+    ("DELETE", "/email/templates/{name}"): Row(ADMINS),
+    ("POST", "/email/templates/{name}/preview"): Row(ADMINS),
+    ("GET", "/orders/{order_id}/emails"): Row(PEOPLE),
+    ("POST", "/email/unsubscribe"): Row(PUBLIC),
+    ("GET", "/me/email-preferences"): Row(PEOPLE | {CUSTOMER}),
+    ("PUT", "/me/email-preferences"): Row(PEOPLE | {CUSTOMER}),
+    ("GET", "/email/suppressions"): Row(ADMINS),
+    ("DELETE", "/email/suppressions/{email}"): Row(ADMINS),
 }
 # fmt: on
 
@@ -423,6 +439,8 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "user_id": next(
             u["id"] for u in admin.get("/users?limit=200").body["items"] if u["email"] == "user@example.com"
         ),
+        "slug": "demo",
+        "email": "roles-suppressed@example.com",
     }
 
 

@@ -12,7 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-DASHBOARD_ROUTES = {("GET", "/"), ("GET", "/app"), ("GET", "/app/{proxy+}")}
+DASHBOARD_ROUTES = {
+    ("GET", "/"),
+    ("GET", "/app"),
+    ("GET", "/app/{proxy+}"),
+    # the customer portal, a customer mode of the same app (ADR 0037)
+    ("GET", "/portal"),
+    ("GET", "/portal/{proxy+}"),
+}
 
 
 def http_routes(resources: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
@@ -57,7 +64,9 @@ def test_the_api_keeps_every_other_path(resources: dict[str, Any]) -> None:
 def test_no_api_operation_lives_where_the_dashboard_is(repo_root: Path) -> None:
     paths = json.loads((repo_root / "docs" / "openapi.json").read_text(encoding="utf-8"))["paths"]
     assert paths, "the committed OpenAPI document lists the API's operations"
-    clashes = [p for p in paths if p in ("/", "/app") or p.startswith("/app/")]
+    clashes = [
+        p for p in paths if p in ("/", "/app", "/portal") or p.startswith("/app/") or p.startswith("/portal/")
+    ]
     assert clashes == []
 
 

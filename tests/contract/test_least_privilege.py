@@ -179,6 +179,11 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"GetItem", "UpdateItem"},
         "IntegrationsTable": {"GetItem", "PutItem", "Query"},
     },
+    # SES feedback (ADR 0036): suppressions; the feedback log and the order's email log entry
+    "EmailFeedbackFunction": {
+        "DirectoryTable": {"PutItem"},
+        "IntegrationsTable": {"GetItem", "PutItem", "UpdateItem"},
+    },
 }
 
 _DLQS = {
@@ -190,6 +195,7 @@ _DLQS = {
     "LearningDeadLetterQueue",
     "ExceptionsDeadLetterQueue",
     "ActionsDeadLetterQueue",
+    "EmailFeedbackDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -233,7 +239,10 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "LearningQueue",
             "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
             "ActionsQueue",  # the DLQ replay
+            "EmailFeedbackQueue",  # the DLQ replay
         },
+        # account emails (invitations, resets): the sender identity, the feedback configuration set
+        "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
         "ssm:GetParameter": {"parameter${JwtSecretParameterName}"},
         "states:DescribeStateMachine": {"FulfilmentStateMachine"},
         "states:StartExecution": {"FulfilmentStateMachine"},
@@ -274,6 +283,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
         "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
     },
     "MaintenanceFunction": {"states:StartExecution": {"FulfilmentStateMachine"}},
+    "EmailFeedbackFunction": {action: {"EmailFeedbackQueue"} for action in POLLER_ACTIONS},
     "ShopifyWebhookFunction": {"sqs:SendMessage": {"ConnectorQueue"}, **_OPEN_SECRETS},
     "WebhookDispatcherFunction": {
         **{action: {"WebhookQueue", "WebhookRetryQueue"} for action in POLLER_ACTIONS},

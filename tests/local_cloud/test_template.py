@@ -22,7 +22,13 @@ from infra.local.testing import deployed_template
 from .conftest import FIXTURE_APP, REPO_ROOT
 
 # access policies are accepted but not enforced (moto evaluates no IAM; the contract tier lints them)
-LOCAL_SERVICES = {"HTTP gateway", "queue poller", "schedule ticker", "not enforced locally", "email identity verified"}
+LOCAL_SERVICES = {
+    "HTTP gateway",
+    "queue poller",
+    "schedule ticker",
+    "not enforced locally",
+    "email identity verified",
+}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +140,8 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         ("GET", "/", "DashboardFunction", "2.0"),
         ("GET", "/app", "DashboardFunction", "2.0"),
         ("GET", "/app/{proxy+}", "DashboardFunction", "2.0"),
+        ("GET", "/portal", "DashboardFunction", "2.0"),  # the customer portal (ADR 0037)
+        ("GET", "/portal/{proxy+}", "DashboardFunction", "2.0"),
     }
 
 

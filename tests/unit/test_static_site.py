@@ -108,6 +108,23 @@ def test_client_side_routes_get_the_app(site: StaticSite, path: str) -> None:
     assert response["headers"]["Cache-Control"] == "no-cache"
 
 
+@pytest.mark.parametrize("path", ["/portal", "/portal/", "/portal/demo", "/portal/demo/orders/3f9c-11"])
+def test_the_customer_portal_routes_get_the_app(site: StaticSite, path: str) -> None:
+    response = site.handle(v2(path))
+    assert response["statusCode"] == 200
+    assert body(response).decode() == INDEX_HTML
+    assert response["headers"]["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize(
+    "path", ["/portal/demo/app.js", "/portal/assets/index-3f2a1b9c.js", "/portal/../x", "/portals"]
+)
+def test_the_portal_serves_no_files(site: StaticSite, path: str) -> None:
+    response = site.handle(v2(path))
+    assert response["statusCode"] == 404
+    assert error_code(response) == "not_found"
+
+
 @pytest.mark.parametrize(
     "path", ["/app/assets/index-00000000.js", "/app/assets/gone", "/app/missing.js", "/app/logo.png"]
 )
@@ -175,7 +192,7 @@ def test_every_answer_carries_the_security_headers(site: StaticSite, path: str) 
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"  # no inline script, no eval
     assert policy["connect-src"] == "'self'"
-    assert policy["img-src"] == "'self' data:"
+    assert policy["img-src"] == "'self' data: https:"  # a tenant's logo URL
     assert policy["frame-ancestors"] == "'none'"
     assert policy["base-uri"] == "'none'"
     assert policy["object-src"] == "'none'"

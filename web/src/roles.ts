@@ -3,7 +3,8 @@
 
 import type { Role } from './api';
 
-const RANK: Record<Role, number> = { PLATFORM_OWNER: 3, SUPERADMIN: 2, USER: 1, INTEGRATION: 0 };
+// CUSTOMER (rank 0, like an integration key) never reaches the dashboard: it is sent to its portal.
+const RANK: Record<Role, number> = { PLATFORM_OWNER: 3, SUPERADMIN: 2, USER: 1, CUSTOMER: 0, INTEGRATION: 0 };
 
 export function atLeast(role: Role | null | undefined, minimum: Role): boolean {
   if (!role) return false;
@@ -29,6 +30,8 @@ export interface NavItem {
   testid: string;
   minimum: Role;
   icon: string;
+  /** shown only where the local cloud serves it (the mailbox: GET /local/mailbox answers) */
+  localOnly?: boolean;
 }
 
 export const NAV: NavItem[] = [
@@ -43,8 +46,14 @@ export const NAV: NavItem[] = [
   { to: '/integrations', label: 'Integrations', testid: 'nav-integrations', minimum: 'SUPERADMIN', icon: '⇄' },
   { to: '/operations', label: 'Operations', testid: 'nav-operations', minimum: 'SUPERADMIN', icon: '⚙' },
   { to: '/architect', label: 'Architect', testid: 'nav-architect', minimum: 'SUPERADMIN', icon: '✦' },
+  { to: '/workflow', label: 'Workflow', testid: 'nav-workflow', minimum: 'SUPERADMIN', icon: '⤳' },
+  { to: '/users', label: 'Users', testid: 'nav-users', minimum: 'SUPERADMIN', icon: '☺' },
+  { to: '/branding', label: 'Branding', testid: 'nav-branding', minimum: 'SUPERADMIN', icon: '✎' },
+  { to: '/mailbox', label: 'Mailbox', testid: 'nav-mailbox', minimum: 'SUPERADMIN', icon: '✉', localOnly: true },
+  { to: '/tenants', label: 'Tenants', testid: 'nav-tenants', minimum: 'PLATFORM_OWNER', icon: '▣' },
 ];
 
-export function navFor(role: Role | null | undefined): NavItem[] {
-  return NAV.filter((item) => atLeast(role, item.minimum));
+export function navFor(role: Role | null | undefined, local = false): NavItem[] {
+  if (role === 'CUSTOMER') return [];
+  return NAV.filter((item) => atLeast(role, item.minimum) && (local || !item.localOnly));
 }

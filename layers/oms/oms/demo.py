@@ -304,6 +304,25 @@ def seed_added_features() -> None:
     _seed_users(now_iso())
     _seed_tariff()
     sla_policies.seed_demo(DEMO_TENANT_ID)
+    _seed_branding()
+
+
+DEMO_BRANDING = {
+    "shop_name": "Cirrus Demo Store",
+    "logo_url": None,
+    "primary_color": "#1f4e79",
+    "accent_color": "#f2a900",
+    "email_sender_name": "Cirrus Demo Store",
+    "support_email": "support@example.com",
+}
+
+
+def _seed_branding() -> None:
+    """The demo tenant's branding (issue 12), only if it has none."""
+    from oms.domain.emails import BrandingIn
+    from oms.services import email_admin
+
+    email_admin.seed_branding(DEMO_TENANT_ID, BrandingIn.model_validate(DEMO_BRANDING))
 
 
 def _seed_slug() -> None:

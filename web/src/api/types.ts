@@ -1,7 +1,7 @@
 // Response and request shapes of the Cirrus OMS API (docs/openapi.json, CONTRACT.md). Money is a
 // string with two decimals; timestamps are ISO-8601 UTC strings.
 
-export type Role = 'PLATFORM_OWNER' | 'SUPERADMIN' | 'USER' | 'INTEGRATION';
+export type Role = 'PLATFORM_OWNER' | 'SUPERADMIN' | 'USER' | 'CUSTOMER' | 'INTEGRATION';
 
 export interface Page<T> {
   items: T[];
@@ -26,6 +26,8 @@ export interface Me {
   tenant_id: string;
   role: Role;
   name?: string | null;
+  /** the tenant's slug (its portal is /portal/<slug>, its branding GET /branding/<slug>) */
+  tenant_slug?: string | null;
 }
 
 // ------------------------------------------------------------------ orders
@@ -47,6 +49,9 @@ export interface OrderSummary {
   id: string;
   order_number: string;
   status: OrderStatus;
+  /** the tenant's status code (its workflow); absent or null: the phase (`status`) */
+  status_code?: string | null;
+  phase?: string | null;
   channel: Channel;
   fulfillment_type: FulfillmentType;
   customer_email: string;
@@ -94,6 +99,8 @@ export interface Shipment {
 }
 export interface StatusChange {
   status: OrderStatus;
+  /** the tenant's status code (ADR 0035); absent on old entries: the phase */
+  code?: string | null;
   at: string;
   actor: string;
   reason?: string | null;

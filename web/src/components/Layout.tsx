@@ -1,33 +1,54 @@
-// The frame of every signed-in page: navigation on the left, who is signed in, the banner.
+// The frame of every signed-in page: navigation on the left, who is signed in, the banner; the
+// tenant's branding (shop name, logo, colours) once signed in.
 
-import { Suspense } from 'react';
+import { Suspense, useEffect } from 'react';
 import { NavLink, Outlet } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { Banner } from '../notify';
 import { navFor } from '../roles';
 import { humanize } from '../format';
+import { branding, mailbox } from '../api/tenancy';
+import { useLoad } from '../lib/hooks';
+import { applyBranding, safeLogo } from '../lib/tenantLook';
 import { Loading } from './ui';
 
 export function Layout() {
-  const { me, logout } = useAuth();
+  const { me, logout, can } = useAuth();
+  const slug = me?.tenant_slug;
+  const brand = useLoad(() => (slug ? branding.forSlug(slug) : branding.get()), [slug]);
+  // the local mailbox exists only in the local cloud: its entry shows when GET /local/mailbox answers
+  const local = useLoad(() => (can.admin ? mailbox.list().then(() => true) : Promise.resolve(false)), [can.admin]);
+  useEffect(() => {
+    if (brand.data) applyBranding(brand.data, ' · operations');
+    return () => applyBranding(null);
+  }, [brand.data]);
+  const logo = safeLogo(brand.data?.logo_url);
   return (
     <div className="shell">
       <aside className="sidebar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">☁</span>
-          <span>
-            Cirrus <strong>OMS</strong>
-          </span>
+        <div className="brand" data-testid="brand" data-shop-name={brand.data?.shop_name ?? ''}>
+          {logo ? (
+            <img className="brand-logo" src={logo} alt="" data-testid="brand-logo" />
+          ) : (
+            <span className="brand-mark" aria-hidden="true">☁</span>
+          )}
+          {brand.data?.shop_name ? (
+            <span data-testid="brand-name">{brand.data.shop_name}</span>
+          ) : (
+            <span>
+              Cirrus <strong>OMS</strong>
+            </span>
+          )}
         </div>
         <nav className="nav" aria-label="Main">
-          {navFor(me?.role).map((item) => (
+          {navFor(me?.role, local.data === true).map((item) => (
             <NavLink key={item.to} to={item.to} end={item.to === '/'} className={({ isActive }) => `nav-link ${isActive ? 'active' : ''}`} data-testid={item.testid}>
               <span className="nav-icon" aria-hidden="true">{item.icon}</span>
               {item.label}
             </NavLink>
           ))}
         </nav>
-        <div className="sidebar-foot muted small">Tenant {me?.tenant_id}</div>
+        <div className="sidebar-foot muted small">Tenant {me?.tenant_slug ?? me?.tenant_id}</div>
       </aside>
       <div className="main">
         <header className="topbar">

@@ -2,8 +2,16 @@
 
 import { useState, type FormEvent } from 'react';
 import { toApiError, type ApiError } from '../api';
+import type { Branding } from '../api/types-tenancy';
+import { safeLogo } from '../lib/tenantLook';
 
-export function LoginForm({ onLogin, notice }: { onLogin: (email: string, password: string) => Promise<void>; notice?: string | null }) {
+export function LoginForm({ onLogin, notice, brand, subtitle }: {
+  onLogin: (email: string, password: string) => Promise<void>;
+  notice?: string | null;
+  /** the tenant's branding (GET /branding/{slug}): its shop name and logo instead of Cirrus OMS */
+  brand?: Branding | null;
+  subtitle?: string;
+}) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
@@ -24,13 +32,21 @@ export function LoginForm({ onLogin, notice }: { onLogin: (email: string, passwo
 
   return (
     <form className="login-card" onSubmit={submit} data-testid="login-form" aria-label="Sign in">
-      <div className="brand brand-large">
-        <span className="brand-mark" aria-hidden="true">☁</span>
-        <span>
-          Cirrus <strong>OMS</strong>
-        </span>
+      <div className="brand brand-large" data-testid="login-brand" data-shop-name={brand?.shop_name ?? ''}>
+        {safeLogo(brand?.logo_url) ? (
+          <img className="brand-logo" src={safeLogo(brand?.logo_url) ?? undefined} alt="" />
+        ) : (
+          <span className="brand-mark" aria-hidden="true">☁</span>
+        )}
+        {brand?.shop_name ? (
+          <span>{brand.shop_name}</span>
+        ) : (
+          <span>
+            Cirrus <strong>OMS</strong>
+          </span>
+        )}
       </div>
-      <p className="muted">Operations dashboard</p>
+      <p className="muted">{subtitle ?? 'Operations dashboard'}</p>
       {notice && !error && (
         <div className="load-error" role="status" data-testid="session-ended">
           Your session ended: {notice}. Sign in again.

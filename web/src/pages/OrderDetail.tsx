@@ -10,6 +10,7 @@ import { FulfilmentSteps } from '../components/order/FulfilmentSteps';
 import { SlaLink } from '../components/order/SlaLink';
 import { SourcingTrail } from '../components/order/SourcingTrail';
 import { Timeline } from '../components/order/Timeline';
+import { StatusBadge } from '../components/StatusBadge';
 import { Badge, Empty, KeyValues, LoadError, Loading, PageHeader, Panel } from '../components/ui';
 import { dateTime, humanize, km, money } from '../format';
 import { CANCELLABLE } from '../lib/fulfilment';
@@ -74,7 +75,7 @@ export default function OrderDetail() {
         actions={
           <>
             <span className="big-status">
-              <Badge value={o.status} testid="order-status" />
+              <StatusBadge phase={o.status} code={o.status_code} testid="order-status" />
             </span>
             {!TERMINAL.has(o.status) && <span className="live-dot" title="refreshes every 4 s">live</span>}
             <SlaLink orderId={o.id} version={version} />

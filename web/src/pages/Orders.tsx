@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { CHANNELS, ORDER_STATUSES, orders, search, type OrderSummary } from '../api';
-import { Badge, Empty, LoadError, Loading, PageHeader, Pager, Panel } from '../components/ui';
+import { StatusBadge } from '../components/StatusBadge';
+import { Empty, LoadError, Loading, PageHeader, Pager, Panel } from '../components/ui';
 import { dateTime, humanize, money } from '../format';
 import { useCursorPager, useDebounced, useLoad } from '../lib/hooks';
 
@@ -123,7 +124,7 @@ export default function Orders() {
                     {o.customer_name}
                     <div className="muted small">{o.customer_email}</div>
                   </td>
-                  <td><Badge value={o.status} /></td>
+                  <td><StatusBadge phase={o.status} code={o.status_code} /></td>
                   <td>{humanize(o.channel)}</td>
                   <td className="small">{humanize(o.fulfillment_type)}</td>
                   <td className="num">{money(o.total_amount, o.currency)}</td>

@@ -5,7 +5,8 @@ import { Link } from 'react-router-dom';
 import { analytics, orders } from '../api';
 import { Funnel, ShareBars, VolumeChart } from '../components/charts';
 import { KpiCards } from '../components/KpiCards';
-import { Badge, Empty, LoadError, Loading, PageHeader, Panel } from '../components/ui';
+import { StatusBadge } from '../components/StatusBadge';
+import { Empty, LoadError, Loading, PageHeader, Panel } from '../components/ui';
 import { ago, count, humanize, isoDay, money } from '../format';
 import { funnel, shares, totalOrders } from '../lib/analytics';
 import { useLoad } from '../lib/hooks';
@@ -67,7 +68,7 @@ export default function Overview() {
                     </td>
                     <td>{o.customer_name}</td>
                     <td>
-                      <Badge value={o.status} testid="feed-status" />
+                      <StatusBadge phase={o.status} code={o.status_code} testid="feed-status" />
                     </td>
                     <td className="num">{money(o.total_amount, o.currency)}</td>
                     <td className="muted small" title={o.updated_at}>{ago(o.updated_at)}</td>

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from typing import Any
 
@@ -63,12 +62,8 @@ def sender_address() -> str:
 
 
 def from_header(sender_name: str) -> str:
-    """`"Name" <address>`, the name encoded as RFC 2047 when it is not plain ASCII."""
+    """`Name <address>` (quoted where the name needs it; RFC 2047 when it is not ASCII)."""
     name = sender_name.replace('"', "").replace("\r", " ").replace("\n", " ").strip()[:80]
-    try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        name = Header(name, "utf-8").encode()
     return formataddr((name, sender_address()))
 
 

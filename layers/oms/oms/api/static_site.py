@@ -4,6 +4,9 @@ The built single-page app (``web/dist``, Vite ``base: '/app/'``) is copied into 
 function's folder at build time; :class:`StaticSite` answers the HTTP API's events for it:
 
 * ``GET /`` redirects (302) to ``/app/``; ``GET /app`` and ``GET /app/`` are ``index.html``;
+* ``GET /portal`` and ``GET /portal/<anything>`` (the customer portal, ADR 0037: a customer mode of
+  the same app) are ``index.html`` too; its files are the app's, under ``/app/assets/``, so a path
+  there that looks like a file is a 404;
 * ``GET /app/<file>`` is that file, with its media type, gzip when the client accepts it, an ETag
   (``If-None-Match`` gives 304), ``Cache-Control: public, max-age=31536000, immutable`` for the
   content-hashed files under ``assets/`` and ``no-cache`` for everything else (``index.html`` names
@@ -45,6 +48,8 @@ __all__ = [
 ]
 
 PREFIX = "/app"
+# Client-side routes of the same single-page app outside its prefix (the customer portal, ADR 0037).
+APP_ROUTE_PREFIXES = ("/portal",)
 ASSETS_DIR = "assets"  # Vite's assetsDir: every file in it has a content hash in its name
 INDEX = "index.html"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -59,7 +64,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: https:",  # a tenant's logo (branding logo_url) is an https URL
         "font-src 'self'",
         "connect-src 'self'",
         "form-action 'self'",
@@ -152,6 +157,12 @@ class StaticSite:
             return _response(302, headers={"Location": self.prefix + "/", "Cache-Control": REVALIDATE})
         if path == self.prefix:
             return self._serve(INDEX, headers, method)
+        for other in APP_ROUTE_PREFIXES:
+            if path == other or path.startswith(other + "/"):
+                rest = path[len(other) + 1 :]
+                if rest and (not _safe(rest.rstrip("/")) or _is_file_request(rest)):
+                    return _error(404, "not_found", "No such file")
+                return self._serve(INDEX, headers, method)  # the portal's routes: the app decides
         if not path.startswith(self.prefix + "/"):
             return _error(404, "not_found", "No such file")
         relative = path[len(self.prefix) + 1 :]

@@ -59,6 +59,9 @@ class _Env(SandboxedEnvironment):
             raise TemplateError("`%` formatting with widths is not allowed; use filters")
         return {"*": operator.mul, "**": operator.pow, "%": operator.mod}[op](left, right)
 
+    def wrap_str_format(self, value: Any) -> None:
+        return None  # no str.format / format_map at all (widths build huge strings): see below
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, str) and attr in (
             "format",

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -97,7 +98,7 @@ def default_branding(tenant_name: str | None = None) -> dict[str, Any]:
     }
 
 
-def sender_name(branding: dict[str, Any]) -> str:
+def sender_name(branding: Mapping[str, Any]) -> str:
     return str(branding.get("email_sender_name") or branding.get("shop_name") or "Cirrus Shop")
 
 

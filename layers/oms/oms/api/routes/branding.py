@@ -12,7 +12,7 @@ from oms.domain.models import Principal, Role
 from oms.services import email_admin
 
 
-@route(app, "/branding", ["GET"], role=Role.USER)
+@route(app, "/branding", ["GET"], role=Role.CUSTOMER)
 def get_branding(principal: Principal) -> dict[str, Any]:
     """The tenant's branding (defaults where it set none)."""
     return email_admin.get_branding(principal)

@@ -57,13 +57,13 @@ def unsubscribe(*, body: UnsubscribeIn) -> dict[str, Any]:
     return emails.unsubscribe(body.token)
 
 
-@route(app, "/me/email-preferences", ["GET"], role=Role.USER)
+@route(app, "/me/email-preferences", ["GET"], role=Role.CUSTOMER)
 def get_email_preferences(principal: Principal) -> dict[str, Any]:
     """The caller's email preferences."""
     return email_admin.get_preferences(principal)
 
 
-@route(app, "/me/email-preferences", ["PUT"], role=Role.USER, body=PreferencesIn)
+@route(app, "/me/email-preferences", ["PUT"], role=Role.CUSTOMER, body=PreferencesIn)
 def put_email_preferences(principal: Principal, *, body: PreferencesIn) -> dict[str, Any]:
     """Opt in or out of order emails."""
     return email_admin.put_preferences(principal, body)
