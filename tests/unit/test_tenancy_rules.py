@@ -216,6 +216,45 @@ def test_the_customer_view_hides_what_is_internal() -> None:
     assert "user:" not in str(steps)
 
 
+def test_the_customer_sees_the_tenants_own_status_codes() -> None:
+    """A custom status (QUALITY_CHECK in the PICKING phase) reads as the tenant named it."""
+    from oms.domain.audit import AuditEvent
+    from oms.domain.lifecycle import OrderStatus
+
+    request = staff_request()
+    order = build_order(
+        request,
+        order_id="00000000-0000-4000-8000-000000000002",
+        principal=PRINCIPAL,
+        now=NOW,
+        catalog_prices=catalog_for(request),
+        idempotency_key=None,
+    )
+    entered = AuditEvent(
+        seq=2,
+        type="order.status_changed",
+        at="2026-01-01T00:05:00Z",
+        actor="user:boss@example.com",
+        from_status=OrderStatus.PENDING,
+        to_status=OrderStatus.PICKING,
+        from_code="PENDING",
+        to_code="QUALITY_CHECK",
+    )
+    order = order.model_copy(
+        update={
+            "status": OrderStatus.PICKING,
+            "status_code": "QUALITY_CHECK",
+            "events": [*order.events, entered],
+        }
+    )
+    assert customer_view(order)["status_code"] == "QUALITY_CHECK"
+    assert timeline(order)["statuses"][-1] == {
+        "status_code": "QUALITY_CHECK",
+        "phase": "PICKING",
+        "at": "2026-01-01T00:05:00Z",
+    }
+
+
 def test_an_order_a_customer_places_is_theirs_by_account() -> None:
     from oms.domain.models import Principal
 

@@ -66,8 +66,7 @@ def order_request(request: CustomerOrderCreate, *, email: str, name: str) -> Ord
 
 
 def _status(order: Order) -> dict[str, Any]:
-    code = getattr(order, "status_code", None) or order.status.value
-    return {"status": order.status.value, "status_code": code, "phase": order.status.value}
+    return {"status": order.status.value, "status_code": order.code, "phase": order.status.value}
 
 
 def customer_view(order: Order) -> dict[str, Any]:
@@ -136,8 +135,9 @@ def timeline(order: Order) -> dict[str, Any]:
     tracking); no actors, reasons or nodes."""
     statuses = []
     for change in order.status_history:
-        code = getattr(change, "status_code", None) or change.status.value
-        statuses.append({"status_code": code, "phase": change.status.value, "at": change.at})
+        statuses.append(
+            {"status_code": change.code or change.status.value, "phase": change.status.value, "at": change.at}
+        )
     return {
         "order_id": order.id,
         "order_number": order.order_number,
