@@ -330,3 +330,18 @@ def test_an_email_action_redelivered_to_the_worker_function_sends_once(
     assert "confirmed" in mail["subject"]
     (entry,) = admin.get(f"/orders/{order_id}/emails").body["items"]
     assert entry["status"] == "SENT" and entry["message_id"] == mail["id"]
+
+
+def test_a_suspended_tenant_s_branding_is_not_public(anon: ApiClient, owner: ApiClient) -> None:
+    slug = f"shop-{uuid.uuid4().hex[:8]}"
+    created = owner.post(
+        "/tenants", {"name": "Brand Test", "slug": slug, "admin_email": f"admin@{slug}.example.com"}
+    )
+    assert created.status == 201, created
+    public = anon.get(f"/branding/{slug}")
+    assert public.status == 200 and public.body["slug"] == slug and public.body["shop_name"]
+    assert "support_email" not in public.body and "email_sender_name" not in public.body
+    suspended = owner.patch(f"/tenants/{created.body['id']}", {"status": "SUSPENDED"})
+    assert suspended.status == 200, suspended
+    gone = anon.get(f"/branding/{slug}")
+    assert gone.status == 404 and gone.body["error"]["code"] == "tenant_not_found"

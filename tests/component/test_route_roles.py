@@ -56,18 +56,35 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/openapi.json"): Row(PUBLIC),
     ("GET", "/docs"): Row(PUBLIC),
     ("GET", "/docs/assets/{name}"): Row(PUBLIC, cross=200, why="static docs files, no tenant data"),
-    ("GET", "/auth/me"): Row(PEOPLE | {MACHINE}),
+    ("GET", "/auth/me"): Row(PEOPLE | {CUSTOMER, MACHINE}),
+    ("POST", "/auth/accept-invitation"): Row(PUBLIC, why="the one-time token is the authentication"),
+    ("POST", "/auth/reset-password"): Row(PUBLIC, why="the one-time token is the authentication"),
+    ("POST", "/auth/password"): Row(PEOPLE | {CUSTOMER}, why="one's own password"),
+    # tenants: the platform owner's; users: a tenant's SUPERADMIN manages its own (ADR 0034)
+    ("POST", "/tenants"): Row(OWNERS),
+    ("GET", "/tenants"): Row(OWNERS),
+    ("GET", "/tenants/{tenant_id}"): Row(OWNERS),
+    ("PATCH", "/tenants/{tenant_id}"): Row(OWNERS, body={"name": "taken over"}),
+    ("POST", "/users"): Row(ADMINS),
+    ("GET", "/users"): Row(ADMINS),
+    ("GET", "/users/{user_id}"): Row(ADMINS),
+    ("PATCH", "/users/{user_id}"): Row(ADMINS, body={"name": "taken over"}),
+    ("DELETE", "/users/{user_id}"): Row(ADMINS),
+    ("POST", "/users/{user_id}/reset-password"): Row(ADMINS),
+    # shoppers (CUSTOMER): the catalog, and their own orders only (others' are 404)
+    ("GET", "/catalog"): Row(PEOPLE | {CUSTOMER}),
     # API keys: a tenant's SUPERADMIN issues and revokes them
     ("POST", "/api-keys"): Row(ADMINS),
     ("GET", "/api-keys"): Row(ADMINS),
     ("DELETE", "/api-keys/{key_id}"): Row(ADMINS),
     # orders: people read and create; machines ingest, call back and cancel
-    ("POST", "/orders"): Row(PEOPLE | {MACHINE}),
-    ("GET", "/orders"): Row(PEOPLE),
+    ("POST", "/orders"): Row(PEOPLE | {CUSTOMER, MACHINE}, why="a CUSTOMER's order is their own"),
+    ("GET", "/orders"): Row(PEOPLE | {CUSTOMER}, why="a CUSTOMER lists their own orders"),
     ("GET", "/orders/number/{order_number}"): Row(PEOPLE | {MACHINE}),
-    ("GET", "/orders/{order_id}"): Row(PEOPLE | {MACHINE}),
+    ("GET", "/orders/{order_id}"): Row(PEOPLE | {CUSTOMER, MACHINE}, why="a CUSTOMER: own orders"),
+    ("GET", "/orders/{order_id}/timeline"): Row(PEOPLE | {CUSTOMER, MACHINE}, why="customer-safe"),
     ("PATCH", "/orders/{order_id}/status"): Row(ADMINS, body={"status": "CANCELLED"}),
-    ("POST", "/orders/{order_id}/cancel"): Row(PEOPLE | {MACHINE}, body={},
+    ("POST", "/orders/{order_id}/cancel"): Row(PEOPLE | {CUSTOMER, MACHINE}, body={},
                                                why="a USER only their own orders (403 not_your_order)"),
     ("GET", "/orders/{order_id}/events"): Row(PEOPLE),
     ("GET", "/orders/{order_id}/rejected-callbacks"): Row(PEOPLE),
@@ -420,6 +437,10 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "adjustment_id": str(uuid.uuid4()),
         "slug": "demo",
         "email": "roles-suppressed@example.com",
+        "tenant_id": "demo",
+        "user_id": next(
+            u["id"] for u in admin.get("/users?limit=200").body["items"] if u["email"] == "user@example.com"
+        ),
     }
 
 

@@ -7,7 +7,8 @@ the API function invoked with the API Gateway event of that request (tests/compo
 
 Who sends them:
 - authenticated operations: as USER and as SUPERADMIN (demo users), and as PLATFORM_OWNER for the
-  operations only that role may call (from USER or SUPERADMIN they would never pass the role check);
+  operations only that role may call (from USER or SUPERADMIN they would never pass the role check),
+  and as CUSTOMER (the demo shopper) for the operations that admit customers;
 - public operations (security: []): anonymously.
 Path parameters are generated, or drawn from ids that exist (demo nodes, stock items, rules, two
 orders made here, and whatever the run itself created), so requests also reach past the 404.
@@ -139,6 +140,8 @@ def test_no_operation_answers_5xx(
     base = anon.with_token(None)
     users = [fuzz.Identity("USER", base, user.token), fuzz.Identity("SUPERADMIN", base, admin.token)]
     platform = fuzz.Identity("PLATFORM_OWNER", base, owner.token)
+    shopper = anon.post("/auth/login", {"email": "customer@example.com", "password": "customer123"})
+    customer = fuzz.Identity("CUSTOMER", base, shopper.body["access_token"])
     public = fuzz.Identity("ANONYMOUS", base)
 
     started = time.perf_counter()
@@ -147,6 +150,8 @@ def test_no_operation_answers_5xx(
             continue
         role = op.definition.raw.get("x-required-role")
         who = [public] if role is None else users + ([platform] if role == "PLATFORM_OWNER" else [])
+        if role == "CUSTOMER":  # the routes shoppers call, as a shopper too
+            who = [*who, customer]
         for identity in who:
             for mode in fuzz.MODES:
                 fuzzer.fuzz(op, identity, mode)

@@ -65,6 +65,7 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "OrdersTable/index/by_status": {"Query"},
         "OrdersTable/index/by_email": {"Query"},
         "OrdersTable/index/by_number": {"Query"},
+        "OrdersTable/index/by_customer": {"Query"},  # a CUSTOMER's own orders (issue 12)
         "InventoryTable": {
             "BatchGetItem",
             "DeleteItem",
@@ -76,10 +77,11 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         },
         "InventoryTable/index/by_sku": {"Query"},
         "InventoryTable/index/by_group": {"Query"},
-        # users (login, token version), API keys (issue, list, revoke), login throttle counters
-        # + branding, email templates, preferences, suppressions (ADR 0036; DeleteItem: a template
-        # override or a suppression removed)
+        # tenants, users (login, token version, invitations, deletion), API keys (issue, list,
+        # revoke), login throttle counters; branding, email templates, preferences, suppressions
+        # (ADR 0036)
         "DirectoryTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
+        "DirectoryTable/index/users_by_tenant": {"Query"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "InsightsTable": {"BatchGetItem", "DescribeTable", "GetItem", "Query"},  # the read models
         "BillingTable": {"DescribeTable", "GetItem", "PutItem", "Query"},  # tariffs, invoices (ADR 0032)

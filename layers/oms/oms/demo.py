@@ -23,6 +23,7 @@ from oms.services.context import repos
 
 DEMO_TENANT_ID = "demo"
 DEMO_TENANT_NAME = "Cirrus Demo Store"
+DEMO_TENANT_SLUG = "demo"
 DEMO_USERS = (
     ("owner@example.com", "owner123", "PLATFORM_OWNER", "Platform Owner"),
     ("admin@example.com", "admin123", "SUPERADMIN", "Demo Admin"),
@@ -196,6 +197,7 @@ def seed_demo_data() -> dict[str, int]:
     now = now_iso()
     counts = {"users": 0, "nodes": 0, "items": 0, "categories": 0, "products": 0}
     repos.directory.put_tenant(DEMO_TENANT_ID, DEMO_TENANT_NAME, now)
+    _seed_slug()
     counts["users"] = _seed_users(now)
     for code, name, node_type, lat, lon, ship, pickup, curbside, same_day, capacity, mult in NODES:
         node = Node(
@@ -298,6 +300,7 @@ def seed_added_features() -> None:
     this on every start with saved state."""
     from oms.services import sla_policies
 
+    _seed_slug()
     _seed_users(now_iso())
     _seed_tariff()
     sla_policies.seed_demo(DEMO_TENANT_ID)
@@ -322,11 +325,21 @@ def _seed_branding() -> None:
     email_admin.seed_branding(DEMO_TENANT_ID, BrandingIn.model_validate(DEMO_BRANDING))
 
 
+def _seed_slug() -> None:
+    """The demo tenant's slug `demo`, once (a tenant that took it first keeps it)."""
+    with contextlib.suppress(Conflict):
+        repos.tenancy.ensure_slug(DEMO_TENANT_ID, DEMO_TENANT_SLUG)
+
+
 def _seed_users(now: str) -> int:
-    """The demo users that do not exist yet (a user's password and state, once set, survive)."""
+    """The demo users that do not exist yet (a user's password and state, once set, survive);
+    users saved before issue 12 get their tenant listing and id pointer."""
     added = 0
     for email, password, role, name in DEMO_USERS:
-        if repos.directory.user_by_email(email) is not None:
+        existing = repos.directory.user_by_email(email)
+        if existing is not None:
+            if repos.tenancy.user_by_id(existing.user_id) is None:  # saved before issue 12: listed
+                repos.directory.put_user(existing, now, overwrite=True)
             continue
         user = StoredUser(
             user_id=str(uuid.uuid5(_NS, email)),

@@ -22,6 +22,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     search,
     sourcing,
     system,
+    tenancy,
     webhooks,
     workflow,
 )

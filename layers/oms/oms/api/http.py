@@ -384,6 +384,7 @@ class RouteSpec:
     query: type[BaseModel] | None
     summary: str
     tag: str
+    customer_body: type[BaseModel] | None = None  # what a CUSTOMER sends instead of `body`
 
 
 def route(
@@ -396,6 +397,7 @@ def route(
     status: int = 200,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
+    customer_body: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view: authenticate (unless role is None), authorise, parse, map errors, serialise.
 
@@ -405,7 +407,9 @@ def route(
 
     The view gets the Principal first (when authenticated), then the path parameters, then
     `body=` (the parsed `body` model) and `query=` (the parsed `query` model) when declared.
-    Declared models are what the OpenAPI document describes (oms.api.openapi)."""
+    Declared models are what the OpenAPI document describes (oms.api.openapi). A route that
+    admits customers may take a different body from them (`customer_body`, parsed instead of
+    `body` when the caller is a CUSTOMER)."""
 
     if role is None and integration:
         raise ValueError("a public route needs no integration flag")
@@ -431,7 +435,8 @@ def route(
                 if query is not None:
                     kwargs["query"] = query_model(app, query)
                 if body is not None:
-                    kwargs["body"] = json_body(app, body)
+                    customer = customer_body is not None and args and args[0].role is Role.CUSTOMER
+                    kwargs["body"] = json_body(app, customer_body if customer else body)  # type: ignore[arg-type]
                 result = view(*args, **kwargs)
             except DomainError as exc:
                 retry = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
@@ -479,6 +484,7 @@ def route(
                     query=query,
                     summary=doc.splitlines()[0],
                     tag=view.__module__.rsplit(".", 1)[-1],
+                    customer_body=customer_body,
                 )
             )
         return view

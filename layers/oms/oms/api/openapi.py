@@ -192,7 +192,7 @@ def document_json(app: CirrusApp) -> str:
 def _models(specs: Iterable[RouteSpec]) -> list[type[BaseModel]]:
     seen: dict[str, type[BaseModel]] = {}
     for spec in specs:
-        for model in (spec.body, spec.query):
+        for model in (spec.body, spec.query, spec.customer_body):
             if model is not None:
                 seen.setdefault(f"{model.__module__}.{model.__qualname__}", model)
     return [seen[k] for k in sorted(seen)]
@@ -222,9 +222,12 @@ def _operation(spec: RouteSpec, refs: dict[type[BaseModel], str], defs: dict[str
         del operation["parameters"]
     if spec.body is not None:
         name = refs[spec.body]
+        schema: dict[str, Any] = {"$ref": REF_TEMPLATE.format(model=name)}
+        if spec.customer_body is not None:  # a CUSTOMER sends the other one
+            schema = {"oneOf": [schema, {"$ref": REF_TEMPLATE.format(model=refs[spec.customer_body])}]}
         operation["requestBody"] = {
             "required": bool(defs[name].get("required")),
-            "content": {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=name)}}},
+            "content": {"application/json": {"schema": schema}},
         }
     return operation
 

@@ -40,6 +40,11 @@ def orders_gsi_number(tenant_id: str, number: str) -> str:
     return f"T#{tenant_id}#N#{number}"
 
 
+def orders_gsi_customer(tenant_id: str, user_id: str) -> str:
+    """The orders a CUSTOMER account placed (sparse index by_customer)."""
+    return f"T#{tenant_id}#C#{user_id}"
+
+
 def nodes_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#NODES"
 
@@ -93,6 +98,25 @@ def user_pk(email: str) -> str:
 
 
 USER_SK = "USER"
+POINTER_SK = "PTR"
+ONE_TIME_SK = "OTT"
+
+
+def users_of_tenant(tenant_id: str) -> str:
+    """The users_by_tenant index partition of a tenant's users (sorted by email)."""
+    return f"T#{tenant_id}#USERS"
+
+
+def slug_pk(slug: str) -> str:
+    return f"SLUG#{slug}"
+
+
+def user_id_pk(user_id: str) -> str:
+    return f"USERID#{user_id}"
+
+
+def one_time_pk(digest: str) -> str:
+    return f"OTT#{digest}"
 
 
 def api_key_pk(key_id: str) -> str:

@@ -97,6 +97,10 @@ def order_record(order: Order) -> OrderRecord:
         gsi3pk=keys.orders_gsi_email(order.tenant_id, order.customer_email),
         gsi3sk=created_key,
         gsi4pk=keys.orders_gsi_number(order.tenant_id, order.order_number),
+        gsi5pk=keys.orders_gsi_customer(order.tenant_id, order.customer_user_id)
+        if order.customer_user_id
+        else None,
+        gsi5sk=created_key if order.customer_user_id else None,
         linked_connector=order.channel_link.connector_id if order.channel_link else None,
     )
 
@@ -332,6 +336,21 @@ class OrderRepository:
             scan_index_forward=False,
             limit=limit,
             last_evaluated_key=start,
+            page_size=limit,
+        )
+        ids = [record.pk.rsplit("#", 1)[-1] for record in result]
+        return ids, encode_cursor(result.last_evaluated_key)
+
+    def customer_page_ids(
+        self, tenant_id: str, user_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        """Ids of the orders one CUSTOMER placed, newest first (the sparse by_customer index)."""
+        partition = keys.orders_gsi_customer(tenant_id, user_id)
+        result = OrderRecord.by_customer.query(
+            partition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor, partition, "gsi5pk"),
             page_size=limit,
         )
         ids = [record.pk.rsplit("#", 1)[-1] for record in result]

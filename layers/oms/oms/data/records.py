@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -57,6 +57,16 @@ class OrdersByNumber(_KeysOnly):
     gsi4pk = UnicodeAttribute(hash_key=True)
 
 
+class OrdersByCustomer(_KeysOnly):
+    """Sparse: only orders a CUSTOMER placed (issue 12) carry gsi5pk = T#<tenant>#C#<user id>."""
+
+    class Meta(_KeysOnly.Meta):
+        index_name = "by_customer"
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
 class OrderRecord(Model):
     """An order is two items under pk=T#<tenant>#O#<order id>: sk=BODY holds what never changes
     (customer, lines, address, totals; written once, guarded by the request fingerprint) and
@@ -87,10 +97,13 @@ class OrderRecord(Model):
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
     gsi4pk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
     by_tenant = OrdersByTenant()
     by_status = OrdersByStatus()
     by_email = OrdersByEmail()
     by_number = OrdersByNumber()
+    by_customer = OrdersByCustomer()
 
 
 class DecisionRecord(Model):
@@ -301,7 +314,8 @@ class ReservationRecord(Model):
 
 # ---------------------------------------------------------------- DirectoryTable
 class TenantRecord(Model):
-    """pk=TENANTS, sk=<tenant id>: one query lists tenants for platform-wide jobs."""
+    """pk=TENANTS, sk=<tenant id>: one query lists tenants for platform-wide jobs. `admins` counts
+    the tenant's active SUPERADMINs (changed in the transaction that changes a user: ADR 0034)."""
 
     class Meta:
         table_name = "cirrus-directory"
@@ -311,6 +325,53 @@ class TenantRecord(Model):
     name = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    slug = UnicodeAttribute(null=True)
+    admin_email = UnicodeAttribute(null=True)
+    admins = NumberAttribute(null=True)
+
+
+class UsersByTenant(GlobalSecondaryIndex[Any]):
+    """A tenant's users by email (gsi1pk=T#<tenant>#USERS), without their password hashes."""
+
+    class Meta:
+        index_name = "users_by_tenant"
+        projection = IncludeProjection(
+            ["user_id", "tenant_id", "email", "name", "role", "active", "created_at", "invited"]
+        )
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class PointerRecord(Model):
+    """A unique name pointing at its owner, written with it: pk=SLUG#<slug> (a tenant's slug, so
+    slugs are unique by conditional write) and pk=USERID#<id> (a user id to the email that keys
+    the user), sk=PTR."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    target = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+
+
+class OneTimeTokenRecord(Model):
+    """pk=OTT#<sha256 of the token>, sk=OTT: an invitation or password reset, used once
+    (`used_at`), removed by the table's TTL after it expires."""
+
+    class Meta:
+        table_name = "cirrus-directory"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
+    expires_at_epoch = NumberAttribute(null=True)
+    used_at = UnicodeAttribute(null=True)
 
 
 class UserRecord(Model):
@@ -331,6 +392,10 @@ class UserRecord(Model):
     created_at = UnicodeAttribute(null=True)
     # bumped on every change of role or state: tokens carry it (`ver`) and die when it moves on
     token_version = NumberAttribute(null=True)
+    invited = UnicodeAttribute(null=True)  # "true" until the invitation sets a password
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_tenant = UsersByTenant()
 
 
 class ApiKeyRecord(Model):
@@ -583,6 +648,8 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
 DIRECTORY_MODELS: tuple[type[Model], ...] = (
     TenantRecord,
     UserRecord,
+    PointerRecord,
+    OneTimeTokenRecord,
     ApiKeyRecord,
     ThrottleRecord,
     AiBudgetRecord,

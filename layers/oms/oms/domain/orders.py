@@ -26,6 +26,7 @@ from oms.domain.models import (
     OrderFields,
     OrderLine,
     Principal,
+    Role,
 )
 from oms.domain.money import to_money
 from oms.domain.products import CatalogPrice
@@ -192,7 +193,7 @@ def build_order(
     (the subtotal; an API client states no shipping, tax or discount)."""
     lines = price_lines(request, catalog_prices)
     totals = Totals(subtotal=sum((line.line_total for line in lines), Decimal("0"))).checked()
-    return _assemble(
+    order = _assemble(
         request,
         lines,
         totals,
@@ -204,6 +205,9 @@ def build_order(
         channel_link=None,
         start_code=start_code,
     )
+    if principal.role is Role.CUSTOMER:  # a shopper's own order: theirs by account, never by email
+        order = order.model_copy(update={"customer_user_id": principal.user_id})
+    return order
 
 
 def build_channel_order(

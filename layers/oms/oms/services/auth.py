@@ -5,7 +5,8 @@ is refused once the stored version has moved on (role changed, user deactivated)
 or the user is inactive. The record is read at most once a minute per user per process
 (USER_CACHE_SECONDS); a token newer than what this process remembers makes it read again.
 
-Failed logins are throttled per account and per source address (oms.domain.throttle).
+Failed logins are throttled per account and per source address (oms.domain.throttle). A
+suspended tenant's tokens and API keys are refused (403 `tenant_suspended`, oms.services.tenants).
 """
 
 from __future__ import annotations
@@ -40,31 +41,43 @@ def login(request: LoginRequest, source_ip: str | None = None) -> dict[str, obje
     window = throttle.window(now)
     locked_until, strikes = repos.login_throttle.lock_state(account, now)
     if locked_until > now:
-        raise _too_many(locked_until, now)
+        raise too_many(locked_until, now)
     count = repos.login_throttle.take_account_slot(account, window)
     if count is None:  # attempts racing each other filled the window before the lock was set
-        raise _too_many(throttle.window_end(window), now)
+        raise too_many(throttle.window_end(window), now)
     if repos.login_throttle.take_address_slot(address, window) is None:
         repos.login_throttle.give_back_account_slot(account, window)
-        raise _too_many(throttle.window_end(window), now)
+        raise too_many(throttle.window_end(window), now)
     user = repos.directory.user_by_email(request.email)
     if user is None:
         passwords.verify_password(request.password, passwords.dummy_hash())  # same cost as a miss
     elif passwords.verify_password(request.password, user.password_hash) and user.active:
         repos.login_throttle.give_back_account_slot(account, window)
         repos.login_throttle.give_back_address_slot(address, window)
+        _tenant_active(user.tenant_id)
         return _session(user, now)
     if count >= throttle.ACCOUNT_FAILURES:
         repos.login_throttle.lock(account, strikes, now)
     raise Unauthenticated("invalid email or password", code="invalid_credentials")
 
 
-def _too_many(until: float, now: float) -> RateLimited:
+def too_many(until: float, now: float) -> RateLimited:
     return RateLimited(
         "too many failed logins; try again later",
         retry_after=throttle.wait_seconds(until, now),
         code="too_many_attempts",
     )
+
+
+def session(user: StoredUser) -> dict[str, object]:
+    """A fresh bearer token for the user as stored now (after a password change or reset)."""
+    return _session(user, _now())
+
+
+def _tenant_active(tenant_id: str) -> None:
+    from oms.services import tenants
+
+    tenants.require_active(tenant_id)
 
 
 def _session(user: StoredUser, now: float) -> dict[str, object]:
@@ -91,7 +104,9 @@ def authenticate(authorization: str | None, api_key: str | None = None) -> Princ
     if api_key:
         from oms.services import api_keys
 
-        return api_keys.authenticate(api_key)
+        machine = api_keys.authenticate(api_key)
+        _tenant_active(machine.tenant_id)  # a suspended tenant's keys stop working (issue 12)
+        return machine
     if not authorization:
         raise Unauthenticated("missing Authorization header", code="missing_token")
     scheme, _, token = authorization.partition(" ")
@@ -99,6 +114,7 @@ def authenticate(authorization: str | None, api_key: str | None = None) -> Princ
         raise Unauthenticated("Authorization must be 'Bearer <token>'", code="invalid_token")
     verified = tokens.verify_claims(token.strip())
     _check_session(verified.principal, verified.version)
+    _tenant_active(verified.principal.tenant_id)  # and its people's tokens
     return verified.principal
 
 
@@ -151,6 +167,13 @@ def forget_cached() -> None:
     """Drop what this process remembers (tests; a fresh deployment of the tables)."""
     with _users_lock:
         _users.clear()
+
+
+def forget_user(email: str) -> None:
+    """This process reads the user again on their next request (after a change made here;
+    other processes notice within USER_CACHE_SECONDS)."""
+    with _users_lock:
+        _users.pop(email.lower(), None)
 
 
 # ------------------------------------------------------------------ authorisation

@@ -29,6 +29,7 @@ from oms.data.orders import OrderRepository
 from oms.data.product_stock import ProductStockRepository
 from oms.data.products import ProductRepository
 from oms.data.stock import StockRepository
+from oms.data.tenancy import TenancyRepository
 from oms.data.throttle import LoginThrottleRepository
 from oms.data.webhooks import NotificationSettings, WebhookRepository
 from oms.data.workflows import WorkflowRepository
@@ -60,6 +61,7 @@ class Repos:
     proposals: ProposalRepository = field(default_factory=ProposalRepository)
     exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
     workflows: WorkflowRepository = field(default_factory=WorkflowRepository)
+    tenancy: TenancyRepository = field(default_factory=TenancyRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -86,6 +88,7 @@ transient_when_busy(
     ExceptionRepository,
     AiCacheRepository,
     WorkflowRepository,
+    TenancyRepository,
 )
 
 repos = Repos()

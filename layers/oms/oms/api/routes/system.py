@@ -13,6 +13,7 @@ from oms.api.instance import app
 from oms.domain.models import (
     LoginRequest,
     Principal,
+    Role,
 )
 from oms.services import auth, health
 
@@ -44,6 +45,10 @@ def login(*, body: LoginRequest) -> dict[str, Any]:
     return auth.login(body, source_ip(app))
 
 
-@route(app, "/auth/me", ["GET"], integration=True)
+@route(app, "/auth/me", ["GET"], role=Role.CUSTOMER, integration=True)
 def me(principal: Principal) -> dict[str, Any]:
-    return principal.model_dump(mode="json")
+    """Who is calling: user id, email, tenant (and its slug) and role."""
+    from oms.services import tenants
+
+    tenant = tenants.get_tenant_or_none(principal.tenant_id)
+    return {**principal.model_dump(mode="json"), "tenant_slug": tenant.slug if tenant else None}
