@@ -330,3 +330,38 @@ def test_an_email_action_redelivered_to_the_worker_function_sends_once(
     assert "confirmed" in mail["subject"]
     (entry,) = admin.get(f"/orders/{order_id}/emails").body["items"]
     assert entry["status"] == "SENT" and entry["message_id"] == mail["id"]
+
+
+def test_a_suspended_tenant_s_branding_is_not_public(anon: ApiClient, owner: ApiClient) -> None:
+    slug = f"shop-{uuid.uuid4().hex[:8]}"
+    created = owner.post(
+        "/tenants", {"name": "Brand Test", "slug": slug, "admin_email": f"admin@{slug}.example.com"}
+    )
+    assert created.status == 201, created
+    public = anon.get(f"/branding/{slug}")
+    assert public.status == 200 and public.body["slug"] == slug and public.body["shop_name"]
+    assert "support_email" not in public.body and "email_sender_name" not in public.body
+    suspended = owner.patch(f"/tenants/{created.body['id']}", {"status": "SUSPENDED"})
+    assert suspended.status == 200, suspended
+    gone = anon.get(f"/branding/{slug}")
+    assert gone.status == 404 and gone.body["error"]["code"] == "tenant_not_found"
+
+
+def test_account_emails_are_branded_and_never_sent_to_a_suppressed_address(
+    stack: Any, admin: ApiClient
+) -> None:
+    from oms.services.emails import send_account_email, suppress
+
+    to = _address()
+    _put(admin, "/branding", {"shop_name": "Demo Outfitters"})
+    link = "https://shop.example.com/portal/demo/accept?token=abc"
+    sent = send_account_email(
+        "demo", "invitation", to, name="Ann", action_url=link, expires_at="2026-01-08T00:00:00Z"
+    )
+    assert sent == "SENT"
+    (mail,) = _inbox(stack, to)
+    assert mail["subject"] == "You are invited to Demo Outfitters" and link in mail["text"]
+    assert "Unsubscribe" not in mail["text"]  # an account email is not an order email
+    suppress("demo", to, "COMPLAINT")
+    again = send_account_email("demo", "password_reset", to, name="Ann", action_url=link, expires_at="soon")
+    assert again == "SUPPRESSED" and len(_inbox(stack, to)) == 1

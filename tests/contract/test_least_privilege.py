@@ -78,7 +78,8 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "InventoryTable/index/by_sku": {"Query"},
         "InventoryTable/index/by_group": {"Query"},
         # tenants, users (login, token version, invitations, deletion), API keys (issue, list,
-        # revoke), login throttle counters
+        # revoke), login throttle counters; branding, email templates, preferences, suppressions
+        # (ADR 0036)
         "DirectoryTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},
         "DirectoryTable/index/users_by_tenant": {"Query"},
         "IntegrationsTable": {"DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"},

@@ -46,17 +46,13 @@ def public_branding(slug: str) -> dict[str, Any]:
 
 
 def _tenant_for_slug(slug: str) -> tuple[str, str] | None:
-    """(tenant id, slug) of an ACTIVE tenant. oms.services.tenants (issue 12, tenancy) owns slugs;
-    until it is there, a tenant's id is its slug (the demo tenant `demo` has slug `demo`)."""
-    try:
-        from oms.services.tenants import tenant_for_slug  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        ids = set(repos.directory.tenant_ids())
-        return (slug, slug) if slug in ids else None
+    """(tenant id, slug) of an ACTIVE tenant with this slug (tenants own slugs: ADR 0034)."""
+    from oms.services.tenants import tenant_for_slug
+
     tenant = tenant_for_slug(slug)
-    if tenant is None or str(getattr(tenant, "status", "ACTIVE")) != "ACTIVE":
+    if tenant is None or tenant.status != "ACTIVE":
         return None
-    return str(tenant.id), str(tenant.slug)
+    return tenant.id, tenant.slug
 
 
 def seed_branding(tenant_id: str, body: BrandingIn) -> bool:

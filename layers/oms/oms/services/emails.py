@@ -57,7 +57,11 @@ def tracking_url(carrier: str, number: str) -> str | None:
 # ------------------------------------------------------------------ branding and templates
 def branding_of(tenant_id: str) -> dict[str, Any]:
     """The tenant's branding, every field present (defaults where it set none)."""
-    return {**default_branding(), **(emails.get_branding(tenant_id) or {})}
+    stored = emails.get_branding(tenant_id)
+    if stored is not None:
+        return {**default_branding(), **stored}
+    tenant = repos.tenancy.get_tenant(tenant_id)  # an unbranded shop goes by its tenant's name
+    return default_branding(tenant.name if tenant is not None else None)
 
 
 def shop_context(branding: Mapping[str, Any]) -> dict[str, Any]:
