@@ -48,6 +48,8 @@ PLATFORM_WIDE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/ops/dlq/{queue}/replay"): frozenset({OWNER}),  # the platform's queues
     ("GET", "/tenants/{tenant_id}"): frozenset({OWNER}),  # the platform owner's, by design
     ("PATCH", "/tenants/{tenant_id}"): frozenset({OWNER}),
+    # a shop's public look for its login page and portal (name, logo, colours), by design
+    ("GET", "/branding/{slug}"): frozenset({ADMIN, USER, CUSTOMER, OWNER, MACHINE}),
 }
 # lists that span tenants by design (the platform owner's)
 PLATFORM_LISTS = {("GET", "/tenants"), ("GET", "/ops/dlq")}
