@@ -162,7 +162,7 @@ def test_an_order_email_is_sent_once_per_dedup_key_branded_and_logged(
     assert message["from"] == '"Outfitters" <no-reply@example.com>' or "Outfitters" in message["from"]
     assert "Demo Outfitters" in message["subject"]
     assert "Ann &lt;Tester&gt;" in message["html"] and "Ann <Tester>" in message["text"]
-    assert "/portal/unsubscribe?token=" in message["text"]
+    assert "/portal/demo/unsubscribe?token=" in message["text"]  # the portal's page of the shop
     log = admin.get(f"/orders/{order_id}/emails")
     assert log.status == 200, log
     (entry,) = log.body["items"]
@@ -365,3 +365,65 @@ def test_account_emails_are_branded_and_never_sent_to_a_suppressed_address(
     suppress("demo", to, "COMPLAINT")
     again = send_account_email("demo", "password_reset", to, name="Ann", action_url=link, expires_at="soon")
     assert again == "SUPPRESSED" and len(_inbox(stack, to)) == 1
+
+
+# ------------------------------------------------------------------ invitations and resets
+def _link(mail: dict[str, Any], page: str) -> str:
+    found = re.search(rf"\S*{re.escape(page)}\?token=([A-Za-z0-9_\-.%]+)", mail["text"])
+    assert found is not None, mail["text"]
+    return found.group(1)
+
+
+def test_inviting_and_resetting_email_the_person_their_link(stack: Any, admin: ApiClient) -> None:
+    _put(admin, "/branding", {"shop_name": "Demo Outfitters", "email_sender_name": "Outfitters"})
+    to = _address()
+    made = admin.post("/users", {"email": to, "name": "Ann Staff", "role": "USER"})
+    assert made.status == 201 and made.body["invitation_email"] == "SENT", made
+    (invite,) = _inbox(stack, to)
+    assert invite["subject"] == "You are invited to Demo Outfitters" and "Outfitters" in invite["from"]
+    assert _link(invite, "/app/accept-invitation") == made.body["invitation_token"]
+    reset = admin.post(f"/users/{made.body['id']}/reset-password", {})
+    assert reset.status == 201 and reset.body["reset_email"] == "SENT", reset
+    both = _inbox(stack, to)
+    assert len(both) == 2, both
+    (mail,) = [m for m in both if m["id"] != invite["id"]]
+    assert mail["subject"] != invite["subject"] and "Outfitters" in mail["from"]
+    assert _link(mail, "/app/reset-password") == reset.body["reset_token"]
+    shopper = _address()
+    customer = admin.post("/users", {"email": shopper, "name": "Ann Shopper", "role": "CUSTOMER"})
+    assert customer.status == 201 and customer.body["invitation_email"] == "SENT", customer
+    (welcome,) = _inbox(stack, shopper)
+    assert _link(welcome, "/portal/demo/accept") == customer.body["invitation_token"]
+
+
+def test_a_new_tenant_s_first_admin_is_emailed_the_invitation(stack: Any, owner: ApiClient) -> None:
+    slug = f"shop-{uuid.uuid4().hex[:8]}"
+    to = f"admin@{slug}.example.com"
+    created = owner.post("/tenants", {"name": "Mail Test", "slug": slug, "admin_email": to})
+    assert created.status == 201 and created.body["invitation_email"] == "SENT", created
+    (mail,) = _inbox(stack, to)
+    assert "Mail Test" in mail["subject"]
+    assert _link(mail, "/app/accept-invitation") == created.body["invitation_token"]
+
+
+def test_a_failed_account_email_still_answers_with_the_token(
+    stack: Any, admin: ApiClient, anon: ApiClient, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from oms.adapters import ses
+    from oms.domain.errors import TransientStoreError
+
+    def down(mail: Any) -> str:
+        raise TransientStoreError("email service unavailable (ServiceUnavailable); retry")
+
+    monkeypatch.setattr(ses, "send", down)
+    to = _address()
+    made = admin.post("/users", {"email": to, "name": "Ann Offline", "role": "USER"})
+    assert made.status == 201 and made.body["invitation_email"] == "FAILED", made
+    reset = admin.post(f"/users/{made.body['id']}/reset-password", {})
+    assert reset.status == 201 and reset.body["reset_email"] == "FAILED", reset
+    assert _inbox(stack, to) == []
+    assert any("invitation email" in r.getMessage() for r in caplog.records)
+    accepted = anon.post(
+        "/auth/reset-password", {"token": reset.body["reset_token"], "password": "Correct-Horse-9-Battery"}
+    )
+    assert accepted.status == 200, accepted

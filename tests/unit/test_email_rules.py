@@ -47,7 +47,7 @@ def test_every_default_template_renders_branded_in_html_and_text(name: str) -> N
     assert out.subject and "\n" not in out.subject
     if name.startswith("order_"):
         assert "ORD-SAMPLE-0001" in out.text
-        assert "portal/unsubscribe?token=sample" in out.text and "Unsubscribe" in out.html
+        assert "portal/shop/unsubscribe?token=sample" in out.text and "Unsubscribe" in out.html
     if name == "order_shipped":
         assert "1Z999AA10123456784" in out.text and "https://www.ups.com/track" in out.html
 

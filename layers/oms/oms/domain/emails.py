@@ -217,5 +217,5 @@ def sample_context(shop: dict[str, Any]) -> dict[str, Any]:
         "user": {"name": "Sam Sample", "email": "sam@example.com"},
         "action_url": "https://example.com/accept?token=sample",
         "expires_at": "2025-01-08T12:00:00Z",
-        "unsubscribe_url": "https://example.com/portal/unsubscribe?token=sample",
+        "unsubscribe_url": "https://example.com/portal/shop/unsubscribe?token=sample",
     }

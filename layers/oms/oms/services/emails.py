@@ -87,8 +87,18 @@ def unsubscribe_token(tenant_id: str, email: str) -> str:
     return sign_unsubscribe(tokens.derived_key(UNSUBSCRIBE_PURPOSE), tenant_id, email)
 
 
+def tenant_slug(tenant_id: str) -> str | None:
+    """The tenant's slug (its portal is /portal/<slug>/…), or None for a tenant without one."""
+    tenant = repos.tenancy.get_tenant(tenant_id)
+    return tenant.slug if tenant is not None and tenant.slug else None
+
+
 def unsubscribe_url(tenant_id: str, email: str) -> str:
-    return f"{settings().public_base_url}/portal/unsubscribe?token={unsubscribe_token(tenant_id, email)}"
+    """The opt-out page in the tenant's portal (the page asks before it acts: mail scanners
+    follow links). The token names the tenant, so a tenant without a slug still works by id."""
+    shop = quote(tenant_slug(tenant_id) or tenant_id, safe="")
+    token = unsubscribe_token(tenant_id, email)
+    return f"{settings().public_base_url}/portal/{shop}/unsubscribe?token={token}"
 
 
 def order_context(order: Order) -> dict[str, Any]:

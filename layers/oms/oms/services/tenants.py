@@ -16,6 +16,7 @@ from oms.domain.clock import epoch, now_iso
 from oms.domain.errors import Conflict, Forbidden, NotFound
 from oms.domain.models import Principal, Role
 from oms.domain.tenancy import TenantCreate, TenantPatch, TenantStatus, TokenKind, valid_slug
+from oms.services import account_mail
 from oms.services.context import repos
 from oms.services.onetime import issue_token
 
@@ -27,7 +28,7 @@ _lock = threading.Lock()
 
 def create_tenant(principal: Principal, request: TenantCreate) -> dict[str, Any]:
     """The tenant, its slug and its first SUPERADMIN (invited: no password until the invitation
-    token is accepted). The token is in the answer, once."""
+    token is accepted, and emailed: `invitation_email`). The token is in the answer, once."""
     now = now_iso()
     tenant = StoredTenant(
         id=str(uuid.uuid4()),
@@ -50,11 +51,13 @@ def create_tenant(principal: Principal, request: TenantCreate) -> dict[str, Any]
     )
     repos.tenancy.create_tenant(tenant, admin)
     token, expires = issue_token(admin, TokenKind.INVITATION)
+    sent = account_mail.send_invitation(admin, token, expires, slug=tenant.slug)
     return {
         **tenant.public(),
         "admin_user_id": admin.user_id,
         "invitation_token": token,
         "invitation_expires_at": expires,
+        "invitation_email": sent,
     }
 
 

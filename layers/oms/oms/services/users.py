@@ -26,7 +26,7 @@ from oms.domain.tenancy import (
     token_digest,
     token_expired,
 )
-from oms.services import auth, tenants
+from oms.services import account_mail, auth, tenants
 from oms.services.context import repos
 from oms.services.onetime import issue_token
 
@@ -46,7 +46,8 @@ def public(user: StoredUser) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ a SUPERADMIN's users
 def create_user(principal: Principal, request: UserCreate) -> dict[str, Any]:
-    """An invited user of the caller's tenant (no password until the invitation is accepted)."""
+    """An invited user of the caller's tenant (no password until the invitation is accepted),
+    emailed the invitation (`invitation_email`: "SENT" | "SUPPRESSED" | "FAILED")."""
     if request.role is Role.SUPERADMIN:
         repos.tenancy.admin_count(principal.tenant_id)  # the counter exists before it is added to
     user = StoredUser(
@@ -62,7 +63,13 @@ def create_user(principal: Principal, request: UserCreate) -> dict[str, Any]:
     )
     repos.tenancy.create_user(user)
     token, expires = issue_token(user, TokenKind.INVITATION)
-    return {**public(user), "invitation_token": token, "invitation_expires_at": expires}
+    sent = account_mail.send_invitation(user, token, expires)
+    return {
+        **public(user),
+        "invitation_token": token,
+        "invitation_expires_at": expires,
+        "invitation_email": sent,
+    }
 
 
 def list_users(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -128,12 +135,14 @@ def delete_user(principal: Principal, user_id: str) -> dict[str, Any]:
 
 
 def reset_password(principal: Principal, user_id: str) -> dict[str, Any]:
-    """A one-time password reset token (1 hour) for a user of the tenant."""
+    """A one-time password reset token (1 hour) for a user of the tenant, also emailed to them
+    (`reset_email`: "SENT" | "SUPPRESSED" | "FAILED"; the token stands either way)."""
     user = _manageable(principal, user_id)
     if not user.active:
         raise Conflict("the user is deactivated; reactivate them first", code="user_inactive")
     token, expires = issue_token(user, TokenKind.RESET)
-    return {"user_id": user.user_id, "reset_token": token, "expires_at": expires}
+    sent = account_mail.send_reset(user, token, expires)
+    return {"user_id": user.user_id, "reset_token": token, "expires_at": expires, "reset_email": sent}
 
 
 # ------------------------------------------------------------------ tokens and passwords

@@ -14,7 +14,8 @@ from oms.services import customers, tenants, users
 # ------------------------------------------------------------------ tenants
 @route(app, "/tenants", ["POST"], role=Role.PLATFORM_OWNER, status=201, body=TenantCreate)
 def create_tenant(principal: Principal, *, body: TenantCreate) -> dict[str, Any]:
-    """A tenant and its first SUPERADMIN (invited): the answer holds the `invitation_token`, once."""
+    """A tenant and its first SUPERADMIN (invited, and emailed: `invitation_email`): the answer
+    holds the `invitation_token`, once."""
     return tenants.create_tenant(principal, body)
 
 
@@ -39,7 +40,8 @@ def patch_tenant(principal: Principal, tenant_id: str, *, body: TenantPatch) -> 
 @route(app, "/users", ["POST"], role=Role.SUPERADMIN, status=201, body=UserCreate)
 def create_user(principal: Principal, *, body: UserCreate) -> dict[str, Any]:
     """An invited user of the caller's tenant (SUPERADMIN, USER or CUSTOMER): the answer holds
-    the `invitation_token` (7 days, once)."""
+    the `invitation_token` (7 days, once); `invitation_email` says whether the invitation was
+    emailed ("SENT" | "SUPPRESSED" | "FAILED")."""
     return users.create_user(principal, body)
 
 
@@ -68,7 +70,8 @@ def delete_user(principal: Principal, user_id: str) -> dict[str, Any]:
 
 @route(app, "/users/{user_id}/reset-password", ["POST"], role=Role.SUPERADMIN, status=201)
 def reset_password(principal: Principal, user_id: str) -> dict[str, Any]:
-    """A one-time `reset_token` (1 hour) the user redeems at POST /auth/reset-password."""
+    """A one-time `reset_token` (1 hour) the user redeems at POST /auth/reset-password, also
+    emailed to them (`reset_email`: "SENT" | "SUPPRESSED" | "FAILED")."""
     return users.reset_password(principal, user_id)
 
 
