@@ -69,6 +69,9 @@ export const shop = {
   timeline: (id: string) => client.get<T.OrderTimeline>(`/orders/${seg(id)}/timeline`),
   preferences: () => client.get<T.EmailPreferences>('/me/email-preferences'),
   savePreferences: (body: T.EmailPreferences) => client.request<T.EmailPreferences>('PUT', '/me/email-preferences', { body }),
+  /** The link in an order email's footer (anonymous: the signed token names the shop and the address). */
+  unsubscribe: (token: string) =>
+    client.request<{ unsubscribed: boolean; order_emails: boolean }>('POST', '/email/unsubscribe', { body: { token }, anonymous: true }),
 };
 
 export const mailbox = {

@@ -1,11 +1,13 @@
 // The customer portal (/portal/<slug>/…, ADR 0037): the same app in a customer mode. Branded per
 // tenant from GET /branding/{slug}; sign in, the catalog and an order, own orders with their
-// timeline and tracking, cancel while allowed, accept an invitation, email preferences.
+// timeline and tracking, cancel while allowed, accept an invitation, email preferences, and the
+// unsubscribe link of an order email.
 
-import { createContext, lazy, Suspense, useContext, useEffect, type ReactNode } from 'react';
+import { createContext, lazy, Suspense, useContext, useEffect, useState, type ReactNode } from 'react';
 import { Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { useAuth } from '../auth';
-import { branding, type Branding } from '../api/tenancy';
+import { toApiError, type ApiError } from '../api';
+import { branding, shop, type Branding } from '../api/tenancy';
 import { Banner } from '../notify';
 import { Loading, LoadError } from '../components/ui';
 import { useLoad } from '../lib/hooks';
@@ -141,6 +143,52 @@ function Accept() {
   );
 }
 
+/** The unsubscribe link of an order email. It acts only on the button: mail scanners open links. */
+function Unsubscribe() {
+  const { search } = useLocation();
+  const brand = useBrand();
+  const token = new URLSearchParams(search).get('token') ?? '';
+  const [state, setState] = useState<'ask' | 'busy' | 'done'>('ask');
+  const [error, setError] = useState<ApiError | null>(null);
+  async function stop() {
+    setState('busy');
+    setError(null);
+    try {
+      await shop.unsubscribe(token);
+      setState('done');
+    } catch (err) {
+      setError(toApiError(err));
+      setState('ask');
+    }
+  }
+  return (
+    <div className="login-page" data-testid="page-portal-unsubscribe">
+      <div className="login-card">
+        {state === 'done' ? (
+          <div data-testid="unsubscribe-done">
+            <h2>You will get no more order emails</h2>
+            <p>{brand?.shop_name ?? 'The shop'} will not email you about your orders. A customer who signs in can turn them back on under Emails.</p>
+          </div>
+        ) : (
+          <>
+            <h2>Stop order emails?</h2>
+            <p>No more confirmation, shipped, delivered or cancelled emails from {brand?.shop_name ?? 'this shop'}.</p>
+            {!token && <div className="load-error" data-testid="unsubscribe-no-token">This link has no token: open the link from your email again.</div>}
+            {error && (
+              <div className="banner banner-error" role="alert" data-testid="error-banner" data-code={error.code}>
+                <div className="banner-body"><span data-testid="error-message">{error.message}</span></div>
+              </div>
+            )}
+            <button type="button" className="btn btn-primary btn-block" disabled={!token || state === 'busy'} onClick={() => void stop()} data-testid="unsubscribe-confirm">
+              {state === 'busy' ? 'Saving…' : 'Stop order emails'}
+            </button>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
 function NoShop() {
   return (
     <div className="login-page">
@@ -156,6 +204,7 @@ export default function PortalApp() {
       <Route path="/:slug" element={<Shell />}>
         <Route path="login" element={<PortalLogin />} />
         <Route path="accept" element={<Accept />} />
+        <Route path="unsubscribe" element={<Unsubscribe />} />
         <Route index element={<RequireCustomer><Shop /></RequireCustomer>} />
         <Route path="orders" element={<RequireCustomer><MyOrders /></RequireCustomer>} />
         <Route path="orders/:orderId" element={<RequireCustomer><MyOrder /></RequireCustomer>} />

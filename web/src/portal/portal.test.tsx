@@ -142,6 +142,31 @@ describe('Customer portal', () => {
     expect(api.calls.filter((c) => c.method === 'POST' && c.url === '/orders/o-1/cancel')).toHaveLength(1);
   });
 
+  it('stops order emails from the unsubscribe link only when asked, anonymously', async () => {
+    let posted = 0;
+    const api = renderPortal('/demo/unsubscribe?token=good.sig', {
+      'POST /email/unsubscribe': () => {
+        posted += 1;
+        return { status: 200, body: { unsubscribed: true, order_emails: false } };
+      },
+    }); // signed in as well: the call still goes without the session's token
+    await screen.findByTestId('page-portal-unsubscribe');
+    await waitFor(() => expect(screen.getByTestId('portal-brand').textContent).toContain('Demo Outfitters'));
+    expect(posted).toBe(0); // opening the link (a mail scanner's prefetch) changes nothing
+    fireEvent.click(screen.getByTestId('unsubscribe-confirm'));
+    await screen.findByTestId('unsubscribe-done');
+    expect(api.calls.filter((c) => c.url === '/email/unsubscribe').map((c) => [c.body, c.headers?.Authorization])).toEqual([[{ token: 'good.sig' }, undefined]]);
+  });
+
+  it('shows the API message for an unsubscribe link that is not valid', async () => {
+    renderPortal('/demo/unsubscribe?token=forged', {
+      'POST /email/unsubscribe': () => ({ status: 400, body: { error: { code: 'invalid_token', message: 'the unsubscribe link is not valid' } } }),
+    }, false);
+    fireEvent.click(await screen.findByTestId('unsubscribe-confirm'));
+    expect((await screen.findByTestId('error-message')).textContent).toBe('the unsubscribe link is not valid');
+    expect(screen.queryByTestId('unsubscribe-done')).toBeNull();
+  });
+
   it('accepts an invitation with the token of the link', async () => {
     const api = renderPortal('/demo/accept?token=tok-123', {
       'POST /auth/accept-invitation': () => ({ status: 200, body: { ok: true } }),
