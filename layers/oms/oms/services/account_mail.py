@@ -39,7 +39,7 @@ def _send(user: StoredUser, template: str, url: str, expires_at: str) -> str:
         return emails.send_account_email(
             user.tenant_id, template, user.email, name=user.name, action_url=url, expires_at=expires_at
         )
-    except Exception as exc:  # noqa: BLE001 - the token stands; the admin is told the mail failed
+    except Exception as exc:  # the token stands; the answer tells the admin the mail failed
         log.warning(
             "the %s email for user %s of tenant %s was not sent: %s",
             template,
@@ -51,10 +51,10 @@ def _send(user: StoredUser, template: str, url: str, expires_at: str) -> str:
 
 
 def send_invitation(user: StoredUser, token: str, expires_at: str, *, slug: str | None = None) -> str:
-    """"SENT" | "SUPPRESSED" | "FAILED"."""
+    """The invitation: "SENT" | "SUPPRESSED" | "FAILED"."""
     return _send(user, "invitation", action_url(user, token, reset=False, slug=slug), expires_at)
 
 
 def send_reset(user: StoredUser, token: str, expires_at: str) -> str:
-    """"SENT" | "SUPPRESSED" | "FAILED"."""
+    """The password reset: "SENT" | "SUPPRESSED" | "FAILED"."""
     return _send(user, "password_reset", action_url(user, token, reset=True), expires_at)
