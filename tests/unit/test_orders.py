@@ -46,9 +46,10 @@ def test_an_api_client_states_no_amounts(field):
 def test_catalog_price_wins_and_a_disagreeing_client_price_is_refused():
     order = build(
         order_request(line_items=[{"sku": "SKU-A", "quantity": 1}]),
-        prices={"SKU-A": CatalogPrice(Decimal("12.5"), "USD")},
+        prices={"SKU-A": CatalogPrice(Decimal("12.5"), "USD", "Widget A")},
     )
     assert order.line_items[0].unit_price == Decimal("12.50")
+    assert order.line_items[0].product_name == "Widget A"  # the catalog names a line left unnamed
     with pytest.raises(ValidationFailed) as info:
         build(
             order_request(line_items=[{"sku": "SKU-A", "quantity": 1, "unit_price": "1.00"}]),

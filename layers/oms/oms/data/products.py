@@ -16,7 +16,7 @@ from oms.domain.errors import Conflict, TransientStoreError
 from oms.domain.products import CatalogPrice, Product
 
 _MAX_SCANNED = 1000  # rows one listing request reads at most (filters skip rows, not reads)
-_PRICING_ATTRIBUTES = ["pk", "sk", "price", "currency", "sellable"]  # pynamodb wants a list
+_PRICING_ATTRIBUTES = ["pk", "sk", "price", "currency", "sellable", "name"]  # pynamodb wants a list
 
 
 def _product(tenant_id: str, record: ProductRecord) -> Product:
@@ -115,7 +115,7 @@ class ProductRepository:
         if not wanted:
             return {}
         return {
-            r.sk: CatalogPrice(Decimal(r.price), r.currency or "USD")
+            r.sk: CatalogPrice(Decimal(r.price), r.currency or "USD", r.name or None)
             for r in ProductRecord.batch_get(wanted, attributes_to_get=list(_PRICING_ATTRIBUTES))
             if r.price is not None and r.sellable is not False
         }

@@ -111,7 +111,7 @@ def price_lines(request: OrderCreate, catalog: Mapping[str, CatalogPrice]) -> li
                 _line_problem(number - 1, f"catalog price of {line.sku} is {price}", "price_mismatch")
             )
             continue
-        lines.append(_line(number, line.sku, line.product_name, line.quantity, price))
+        lines.append(_line(number, line.sku, line.product_name or entry.name, line.quantity, price))
     if problems:
         unpriced = any(p["type"] == "unpriced_sku" for p in problems)
         raise ValidationFailed(

@@ -133,3 +133,4 @@ class CatalogPrice(NamedTuple):
 
     price: Decimal
     currency: str
+    name: str | None = None  # the line's product name when the client gave none
