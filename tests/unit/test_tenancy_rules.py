@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from oms.domain.customers import CustomerOrderCreate, customer_view, order_request, timeline
 from oms.domain.errors import Conflict, ValidationFailed
-from oms.domain.models import Allocation, Role, Shipment
+from oms.domain.models import Allocation, Order, Role, Shipment
 from oms.domain.orders import build_order
 from oms.domain.tenancy import (
     INVITATION_SECONDS,
@@ -174,16 +174,20 @@ def test_a_customer_cannot_order_a_pickup() -> None:
         order_request(request, email="a@b.co", name="A")
 
 
-def test_the_customer_view_hides_what_is_internal() -> None:
+def _staff_order(order_id: str) -> Order:
     request = staff_request()
-    order = build_order(
+    return build_order(
         request,
-        order_id="00000000-0000-4000-8000-000000000001",
+        order_id=order_id,
         principal=PRINCIPAL,
         now=NOW,
         catalog_prices=catalog_for(request),
         idempotency_key=None,
-    ).model_copy(
+    )
+
+
+def test_the_customer_view_hides_what_is_internal() -> None:
+    order = _staff_order("00000000-0000-4000-8000-000000000001").model_copy(
         update={
             "notes": "VIP - call first",
             "tags": ["internal"],
@@ -221,15 +225,7 @@ def test_the_customer_sees_the_tenants_own_status_codes() -> None:
     from oms.domain.audit import AuditEvent
     from oms.domain.lifecycle import OrderStatus
 
-    request = staff_request()
-    order = build_order(
-        request,
-        order_id="00000000-0000-4000-8000-000000000002",
-        principal=PRINCIPAL,
-        now=NOW,
-        catalog_prices=catalog_for(request),
-        idempotency_key=None,
-    )
+    order = _staff_order("00000000-0000-4000-8000-000000000002")
     entered = AuditEvent(
         seq=2,
         type="order.status_changed",
