@@ -307,6 +307,19 @@ def test_every_queue_has_a_dead_letter_queue(template: dict[str, Any]) -> None:
     assert queue_problems(template) == []
 
 
+def test_every_queue_gives_a_message_the_same_number_of_tries(template: dict[str, Any]) -> None:
+    """One redrive count for every queue: the chaos run's dead-letter check explains a parked
+    message by that many failed deliveries (infra.local.chaos_checks.MAX_RECEIVE_COUNT)."""
+    from infra.local.chaos_checks import MAX_RECEIVE_COUNT
+
+    counts = {
+        name: int(res["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+        for name, res in (template.get("Resources") or {}).items()
+        if res.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in (res.get("Properties") or {})
+    }
+    assert counts and all(n == MAX_RECEIVE_COUNT for n in counts.values()), counts
+
+
 def test_sqs_event_sources_report_batch_item_failures(
     template: dict[str, Any], functions: dict[str, Any]
 ) -> None:
