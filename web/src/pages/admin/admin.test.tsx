@@ -54,7 +54,8 @@ describe('Navigation by role', () => {
     renderAt('/', 'CUSTOMER', { 'GET /auth/me': () => ({ status: 200, body: { user_id: 'c', email: 'c@example.com', tenant_id: 'demo', tenant_slug: 'demo', role: 'CUSTOMER' } }) });
     const note = await screen.findByTestId('customer-redirect');
     expect(note.getAttribute('data-target')).toBe('/portal/demo');
-    expect(go).toHaveBeenCalledWith('/portal/demo');
+    // The redirect runs in an effect after the note renders: wait for it rather than race it.
+    await waitFor(() => expect(go).toHaveBeenCalledWith('/portal/demo'));
     expect(screen.queryByTestId('nav-orders')).toBeNull();
   });
 
