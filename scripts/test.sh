@@ -15,6 +15,7 @@ if [ "$#" -eq 0 ]; then
   bash scripts/web.sh build
   bash scripts/web.sh test
   bash scripts/browser.sh
+  args_durations=(--durations=30)  # the whole suite prints its 30 slowest steps: where the time goes
 fi
 
 args=(-ra)
@@ -25,4 +26,4 @@ fi
 # PYTEST_ARGS (word-split on purpose) lets make pass extra options: make test PYTEST_ARGS="-k order"
 # shellcheck disable=SC2206
 extra=(${PYTEST_ARGS:-})
-exec .venv/bin/python -m pytest "${args[@]}" "${extra[@]}" "$@"
+exec .venv/bin/python -m pytest "${args[@]}" ${args_durations[@]+"${args_durations[@]}"} "${extra[@]}" "$@"

@@ -124,6 +124,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The chaos run is the suite's long pole (minutes, in its own local cloud process): first in
+    # the order, so xdist hands it out first and the rest of the suite runs beside it rather than
+    # after it. A stable sort: every worker collects the same order, as xdist requires.
+    items.sort(key=lambda item: item.get_closest_marker("chaos") is None)
     skips = _opt_in_skips()
     for item in items:
         if item.get_closest_marker("date_sensitive") and item.get_closest_marker("e2e"):
