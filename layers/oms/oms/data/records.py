@@ -496,6 +496,7 @@ from oms.data.records_directory import (  # noqa: E402
 )
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
 from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
+from oms.data.records_alerts import StockAlertRecord  # noqa: E402  (ADR 0039)
 
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,
@@ -514,6 +515,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     StockRecord,
     AdjustmentRecord,
     ReservationRecord,
+    StockAlertRecord,
 )
 DIRECTORY_MODELS: tuple[type[Model], ...] = (
     TenantRecord,
