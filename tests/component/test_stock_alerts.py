@@ -1,0 +1,216 @@
+"""Stock alerts in the deployed template (ADR 0039): stock adjusted over HTTP below its reorder
+level, to zero and back; the inventory stream's records fed to StockAlertsFunction as Lambda's
+mapping would; the alerts and counts of `GET /inventory/alerts`; the events signed to a subscribed
+webhook (through WebhookQueue and the dispatcher); a redelivered batch raising nothing new; the
+hourly scan catching a reorder level changed while nobody consumed the stream. Every AWS call is
+checked against the function's role."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.testing import deployed_template
+from oms.domain.clock import epoch
+from oms.domain.webhooks import verify_signature
+from tests.component import iam_audit
+from tests.component.apiclient import ApiClient
+from tests.component.conftest import _api_callable
+from tests.component.helpers import sqs_records, stream_records
+from tests.fakes import Receiver
+
+EVENTS = ["inventory.low_stock", "inventory.out_of_stock", "inventory.restocked"]
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Any]:
+    parameters = {"WebhookAllowInsecureTargets": "true", "WebhookRetrySeconds": "1,1,1"}
+    with (
+        deployed_template(parameters=parameters, extra_env={"CIRRUS_LOG_LEVEL": "WARNING"}) as resources,
+        iam_audit.enforced(resources),
+    ):
+        from oms.demo import seed_demo_data
+
+        seed_demo_data()
+        yield resources
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Any) -> ApiClient:
+    anon = ApiClient(_api_callable(stack))
+    reply = anon.post("/auth/login", {"email": "admin@example.com", "password": "admin123"})
+    return anon.with_token(reply.body["access_token"])
+
+
+@pytest.fixture(scope="module")
+def node(admin: ApiClient) -> dict[str, Any]:
+    return dict(admin.get("/nodes").body["items"][0])
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+class Consumer:
+    """Feeds the inventory stream to the stock alerts function from where it last stopped."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.seen = 0
+        self.last: list[dict[str, Any]] = []
+
+    def skip(self) -> None:
+        self.seen = len(stream_records(self.stack, "InventoryTable"))
+
+    def pump(self, records: list[dict[str, Any]] | None = None) -> None:
+        if records is None:
+            every = stream_records(self.stack, "InventoryTable")
+            records, self.seen = every[self.seen :], len(every)
+            self.last = records
+        if not records:
+            return
+        result = self.stack.invoke("StockAlertsFunction", {"Records": records})
+        assert not result.errored, result.payload
+        assert result.payload == {"batchItemFailures": []}, result.payload
+
+
+def new_item(admin: ApiClient, node: dict[str, Any], on_hand: int, reorder_level: int) -> dict[str, Any]:
+    sku = f"SKU-ALERT-{uuid.uuid4().hex[:8].upper()}"
+    body = {"node_id": node["id"], "sku": sku, "product_name": "Alert Widget", "on_hand": on_hand,
+            "reorder_level": reorder_level}  # fmt: skip
+    reply = admin.post("/inventory", body)
+    assert reply.status == 201, reply
+    return dict(reply.body)
+
+
+def adjust(admin: ApiClient, item: dict[str, Any], delta: int) -> None:
+    reply = admin.post(f"/inventory/{item['id']}/adjust", {"delta": delta, "reason": "CYCLE_COUNT"})
+    assert reply.status == 200, reply
+
+
+def alerts_of(admin: ApiClient, sku: str, query: str = "") -> list[dict[str, Any]]:
+    reply = admin.get(f"/inventory/alerts?sku={sku}&limit=200{query}")
+    assert reply.status == 200, reply
+    return list(reply.body["items"])
+
+
+def dispatch(stack: Any) -> int:
+    """Run the dispatcher on the events in WebhookQueue, then on the deliveries they queued;
+    how many deliveries were attempted."""
+    sqs = boto3.client("sqs")
+    for queue in ("WebhookQueue", "WebhookRetryQueue"):
+        count = 0
+        while True:
+            messages = sqs.receive_message(QueueUrl=stack[queue], MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                break
+            count += len(messages)
+            for m in messages:
+                sqs.delete_message(QueueUrl=stack[queue], ReceiptHandle=m["ReceiptHandle"])
+            records = sqs_records(stack, queue, [m["Body"] for m in messages])
+            assert not stack.invoke("WebhookDispatcherFunction", {"Records": records}).errored
+    return count
+
+
+def test_stock_crossing_its_levels_raises_escalates_resolves_and_signs_the_events(
+    stack: Any, admin: ApiClient, node: dict[str, Any], receiver: Receiver
+) -> None:
+    consumer = Consumer(stack)
+    consumer.pump()  # whatever the seed wrote: its items, their alerts
+    dispatch(stack)
+    endpoint = admin.post("/webhooks/endpoints", {"url": receiver.url, "event_types": EVENTS})
+    assert endpoint.status == 201, endpoint
+    try:
+        item = new_item(admin, node, on_hand=20, reorder_level=5)
+        sku = item["sku"]
+        adjust(admin, item, -16)  # 4 left: LOW_STOCK
+        consumer.pump()
+        (low,) = alerts_of(admin, sku)
+        assert (low["kind"], low["state"], low["available"], low["reorder_level"]) == ("LOW_STOCK", "OPEN", 4, 5)
+        assert low["node_id"] == node["id"] and low["node_code"] == node["code"] and low["source"] == "stream"
+        assert low["product_name"] == "Alert Widget" and low["resolved_at"] is None and low["raised_at"]
+        counts = admin.get("/inventory/alerts?state=OPEN&limit=1").body["counts"]
+        assert counts["low_stock"] >= 1
+
+        adjust(admin, item, -4)  # 0: OUT_OF_STOCK, the same alert escalated
+        consumer.pump()
+        (out,) = alerts_of(admin, sku)
+        assert (out["id"], out["kind"], out["available"]) == (low["id"], "OUT_OF_STOCK", 0)
+        assert alerts_of(admin, sku, "&kind=LOW_STOCK") == []
+        assert admin.get("/inventory/alerts?limit=1").body["counts"]["out_of_stock"] == counts.get(
+            "out_of_stock", 0
+        ) + 1
+        again = list(consumer.last)
+
+        adjust(admin, item, 30)  # back: resolved, kept as history
+        consumer.pump()
+        assert alerts_of(admin, sku, "&state=OPEN") == []
+        (resolved,) = alerts_of(admin, sku, "&state=RESOLVED")
+        assert (resolved["id"], resolved["state"], resolved["available"]) == (low["id"], "RESOLVED", 30)
+        assert resolved["resolved_at"] and resolved["kind"] == "OUT_OF_STOCK"
+
+        assert dispatch(stack) == 3
+        # the dispatcher attempts a batch's deliveries side by side: in transition order by sequence
+        hooks = sorted((json.loads(r["body"]) for r in receiver.requests), key=lambda h: h["data"]["sequence"])
+        assert [h["type"] for h in hooks] == EVENTS[:2] + ["inventory.restocked"]
+        for request in receiver.requests:
+            assert verify_signature(endpoint.body["secret"], request["headers"]["X-OMS-Signature"],
+                                    request["headers"]["X-OMS-Timestamp"], request["body"], epoch())  # fmt: skip
+        data = hooks[0]["data"]["data"]
+        assert hooks[0]["data"]["order_id"] == "" and hooks[0]["data"]["actor"] == "system:stock-alerts"
+        assert data == {"alert_id": low["id"], "sku": sku, "node_id": node["id"], "product_name": "Alert Widget",
+                        "kind": "LOW_STOCK", "available": 4, "reorder_level": 5,
+                        "raised_at": low["raised_at"]}  # fmt: skip
+        assert len({h["id"] for h in hooks}) == 3
+
+        # redelivered batches (the out-of-stock one, then everything): nothing raised, nothing sent
+        consumer.pump(again)
+        consumer.pump(stream_records(stack, "InventoryTable"))
+        assert alerts_of(admin, sku, "&state=OPEN") == []
+        assert len(alerts_of(admin, sku, "&state=RESOLVED")) == 1
+        assert dispatch(stack) == 0
+        assert len(receiver.requests) == 3
+    finally:
+        admin.delete(f"/webhooks/endpoints/{endpoint.body['id']}")
+
+
+def test_the_scan_catches_a_reorder_level_changed_while_the_stream_was_not_consumed(
+    stack: Any, admin: ApiClient, node: dict[str, Any]
+) -> None:
+    consumer = Consumer(stack)
+    consumer.pump()
+    item = new_item(admin, node, on_hand=8, reorder_level=2)
+    reply = admin.call("PATCH", f"/inventory/{item['id']}", {"reorder_level": 10})
+    assert reply.status == 200, reply
+    consumer.skip()  # those records are lost to the consumer
+    assert alerts_of(admin, item["sku"]) == []
+
+    result = stack.invoke("StockAlertsFunction", {"job": "scan_stock_alerts"})
+    assert not result.errored, result.payload
+    assert result.payload["complete"] and result.payload["raised"] >= 1
+    (alert,) = alerts_of(admin, item["sku"])
+    assert (alert["kind"], alert["state"], alert["source"], alert["available"]) == ("LOW_STOCK", "OPEN", "scan", 8)
+
+    # the stream's records of the same writes, delivered late, and a second scan: nothing new
+    consumer.pump(stream_records(stack, "InventoryTable"))
+    again = stack.invoke("StockAlertsFunction", {"job": "scan_stock_alerts"}).payload
+    assert again["raised"] == 0 and again["resolved"] == 0
+    assert alerts_of(admin, item["sku"]) == [alert]
+    dispatch(stack)
+
+
+def test_bad_filters_and_cursors_are_422(stack: Any, admin: ApiClient) -> None:
+    for query in ("state=CLOSED", "kind=EMPTY", "limit=0", "cursor=RESOLVED:not-a-cursor", "cursor=nope:x"):
+        reply = admin.get(f"/inventory/alerts?{query}")
+        assert reply.status == 422, (query, reply)
+        assert reply.body["error"]["code"] == "validation_failed", reply
+    listing = admin.get("/inventory/alerts?state=OPEN&limit=1")
+    assert listing.status == 200 and set(listing.body) == {"items", "next_cursor", "counts"}
