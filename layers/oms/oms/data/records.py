@@ -485,6 +485,7 @@ class AiCacheRecord(Model):
 
 # The directory's people and workflows (issue 12), the SLA radar's and Invoice Guard's tables
 # (issue 11) and email (ADR 0036) have their records in modules of their own.
+from oms.data.records_alerts import StockAlertRecord  # noqa: E402  (ADR 0039)
 from oms.data.records_directory import (  # noqa: E402
     ApiKeyRecord,
     OneTimeTokenRecord,
@@ -496,7 +497,6 @@ from oms.data.records_directory import (  # noqa: E402
 )
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
 from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
-from oms.data.records_alerts import StockAlertRecord  # noqa: E402  (ADR 0039)
 
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,

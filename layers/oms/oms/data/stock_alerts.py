@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from oms.data.base import cancellation_reasons, connection, decode_cursor, encode_cursor, store_error
 from oms.data.records_alerts import StockAlertRecord
@@ -42,6 +43,10 @@ def _alert(doc: dict[str, Any]) -> ItemAlert:
     return ItemAlert(**values)
 
 
+def _kind(alert: ItemAlert) -> str:
+    return alert.kind.value if alert.kind else ""
+
+
 def _history_sk(alert: ItemAlert) -> str:
     return f"H#{alert.resolved_at}#{alert.alert_id}"
 
@@ -70,9 +75,7 @@ class StockAlertRepository:
         resolved alert's history record with it. False if somebody else wrote it meanwhile."""
         current = self._current(alert, (expected or 0) + 1)
         condition = (
-            StockAlertRecord.pk.does_not_exist()
-            if expected is None
-            else StockAlertRecord.version == expected
+            StockAlertRecord.pk.does_not_exist() if expected is None else StockAlertRecord.version == expected
         )
         if resolved is None:
             try:
@@ -88,9 +91,8 @@ class StockAlertRepository:
             doc=_doc(resolved),
             version=1,
             gsi2pk=alerts_group(alert.tenant_id, AlertState.RESOLVED),
-            gsi2sk=f"{resolved.kind.value if resolved.kind else ''}#{resolved.resolved_at}#{resolved.alert_id}",
+            gsi2sk=f"{_kind(resolved)}#{resolved.resolved_at}#{resolved.alert_id}",
         )
-        from pynamodb.transactions import TransactWrite
 
         try:
             with TransactWrite(connection=connection()) as tx:
@@ -122,7 +124,7 @@ class StockAlertRepository:
         record.version = version
         if alert.state == AlertState.OPEN and alert.kind is not None:
             record.gsi2pk = alerts_group(alert.tenant_id, AlertState.OPEN)
-            record.gsi2sk = f"{alert.kind.value}#{alert.node_id}#{alert.sku}#{alert.item_id}"
+            record.gsi2sk = f"{_kind(alert)}#{alert.node_id}#{alert.sku}#{alert.item_id}"
         return record
 
     # ---------------------------------------------------------------- listings

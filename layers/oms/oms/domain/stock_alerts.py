@@ -164,14 +164,15 @@ def decide(current: ItemAlert | None, look: Look) -> Decision:
         deleted=look.available is None,
     )
     wanted = None if look.available is None else kind_for(look.available, look.reorder_level)
-    level = {"available": look.available or 0, "reorder_level": look.reorder_level}
+    available, reorder_level = look.available or 0, look.reorder_level
     if not base.open:
         if wanted is None:
             # nothing to raise; record the look only when it ends or starts an item's life
             return Decision(alert=seen) if (look.available is None or base.deleted) else NOTHING
         raised = replace(
             seen,
-            **level,
+            available=available,
+            reorder_level=reorder_level,
             alert_id=alert_id_for(look.tenant_id, look.item_id, base.raises + 1),
             kind=wanted,
             state=AlertState.OPEN,
@@ -188,7 +189,8 @@ def decide(current: ItemAlert | None, look: Look) -> Decision:
     if wanted is None:
         closed = replace(
             seen,
-            **level,
+            available=available,
+            reorder_level=reorder_level,
             state=AlertState.RESOLVED,
             resolved_at=look.at,
             changed_at=look.at,
@@ -202,7 +204,8 @@ def decide(current: ItemAlert | None, look: Look) -> Decision:
         step = Transition.ESCALATED if wanted == AlertKind.OUT_OF_STOCK else Transition.DEESCALATED
         moved = replace(
             seen,
-            **level,
+            available=available,
+            reorder_level=reorder_level,
             kind=wanted,
             changed_at=look.at,
             source=look.source,
@@ -211,9 +214,9 @@ def decide(current: ItemAlert | None, look: Look) -> Decision:
             last_transition=step,
         )
         return Decision(alert=moved, transition=step)
-    if (base.available, base.reorder_level) == (level["available"], level["reorder_level"]):
+    if (base.available, base.reorder_level) == (available, reorder_level):
         return NOTHING  # the same alert at the same level: nothing worth a write
-    return Decision(alert=replace(seen, **level))
+    return Decision(alert=replace(seen, available=available, reorder_level=reorder_level))
 
 
 def alert_id_for(tenant_id: str, item_id: str, raise_number: int) -> str:

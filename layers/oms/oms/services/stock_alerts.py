@@ -12,8 +12,8 @@ under the same event id."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from oms.adapters import queues
@@ -150,14 +150,16 @@ def consume(records: Sequence[dict[str, Any]]) -> str | None:
     for change in stock_changes(records):
         try:
             apply(look_from_change(change, at))
-        except Exception:  # noqa: BLE001  (reported to Lambda; the batch goes on from here)
+        except Exception:
             log.exception("stock alert of item %s not applied; retried from here", change.item_id)
             return change.sequence
     return None
 
 
 # ------------------------------------------------------------------ the scheduled scan
-def scan(max_items: int = SCAN_ITEMS_PER_RUN, out_of_time: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+def scan(
+    max_items: int = SCAN_ITEMS_PER_RUN, out_of_time: Callable[[], bool] = lambda: False
+) -> dict[str, Any]:
     """Every tenant's stock items (the by_group listing, a page at a time) looked at as the stream
     would: catches reorder levels changed without a stream record acting on them, records missed,
     events left pending. At most `max_items` per run; where it stopped is kept for the next run."""
@@ -281,6 +283,7 @@ def _split_cursor(cursor: str | None, states: list[AlertState]) -> tuple[int, st
     state, _, inner = cursor.partition(":")
     if state not in [s.value for s in states]:
         raise ValidationFailed(
-            "invalid cursor", details=[{"loc": ["cursor"], "msg": "not from this listing", "type": "value_error"}]
+            "invalid cursor",
+            details=[{"loc": ["cursor"], "msg": "not from this listing", "type": "value_error"}],
         )
     return [s.value for s in states].index(state), inner or None
