@@ -236,3 +236,43 @@ def test_bad_filters_and_cursors_are_422(stack: Any, admin: ApiClient) -> None:
         assert reply.body["error"]["code"] == "validation_failed", reply
     listing = admin.get("/inventory/alerts?state=OPEN&limit=1")
     assert listing.status == 200 and set(listing.body) == {"items", "next_cursor", "counts"}
+
+
+def test_an_event_whose_send_failed_is_sent_on_the_retry_with_the_same_id(
+    stack: Any, admin: ApiClient, node: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.domain.errors import TransientStoreError
+    from oms.services import stock_alerts
+
+    consumer = Consumer(stack)
+    consumer.pump()
+    dispatch(stack)
+    item = new_item(admin, node, on_hand=3, reorder_level=1)
+    adjust(admin, item, -3)  # out of stock
+    records = stream_records(stack, "InventoryTable")[consumer.seen :]
+
+    def unavailable(url: str, body: dict[str, Any], delay_seconds: float = 0) -> None:
+        raise TransientStoreError("SQS is unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stock_alerts.queues, "send", unavailable)
+        result = stack.invoke("StockAlertsFunction", {"Records": records})
+    (failure,) = result.payload["batchItemFailures"]  # the batch goes on from the failed record
+    assert failure["itemIdentifier"] in {r["dynamodb"]["SequenceNumber"] for r in records}
+    (stored,) = alerts_of(admin, item["sku"])  # the alert is stored, its event pending
+    assert stored["kind"] == "OUT_OF_STOCK"
+
+    consumer.pump(records)  # Lambda retries: the pending event is sent, nothing raised again
+    consumer.pump(records)
+    sqs = boto3.client("sqs")
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=stack["WebhookQueue"], MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for m in messages:
+            bodies.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=stack["WebhookQueue"], ReceiptHandle=m["ReceiptHandle"])
+    mine = [b for b in bodies if b["data"]["sku"] == item["sku"]]
+    assert [b["type"] for b in mine] == ["inventory.out_of_stock"]
+    assert mine[0]["data"]["alert_id"] == stored["id"]
+    assert alerts_of(admin, item["sku"]) == [stored]
