@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from oms.adapters import queues
@@ -21,7 +21,7 @@ from oms.config import settings
 from oms.data.busy import transient_when_busy
 from oms.data.stock_alerts import StockAlertRepository
 from oms.domain.clock import now_iso
-from oms.domain.errors import Conflict, ValidationFailed
+from oms.domain.errors import Conflict, DomainError, TransientStoreError, ValidationFailed
 from oms.domain.events import DomainEvent
 from oms.domain.models import Principal
 from oms.domain.network import InventoryItem
@@ -85,29 +85,48 @@ def look_from_item(item: InventoryItem, at: str) -> Look:
     )
 
 
-def apply(look: Look, known: tuple[ItemAlert, int] | None = None) -> Transition | None:
-    """Apply one look to the item's stored alert (conditional write, re-read on a lost race);
-    send the transition's event. Returns the transition made, if any."""
+class _Unread:
+    """What a caller passes when it has not read the item's alert record."""
+
+
+UNREAD = _Unread()
+Stored = tuple[ItemAlert, int] | None  # the stored alert state and its version (None: no record)
+
+
+@dataclass(frozen=True)
+class Applied:
+    transition: Transition | None
+    stored: Stored | _Unread  # what is stored afterwards (UNREAD: not known, read it again)
+
+
+def apply(look: Look, known: Stored | _Unread = UNREAD) -> Applied:
+    """Apply one look to the item's stored alert (`known`: as the caller read it), a conditional
+    write re-read on a lost race; send the transition's event. Returns the transition made, if
+    any, and what is stored now (so a batch can go on without reading it again)."""
     found = known
     for attempt in range(_TRIES):
-        if attempt or found is None:
+        if attempt or isinstance(found, _Unread):
             found = alerts.get(look.tenant_id, look.item_id)
         current, version = found if found else (None, None)
-        if current is not None and current.pending and version is not None:
-            _send(current)
+        if current is not None and version is not None and current.pending:
+            _send(current)  # a transition whose event may not have gone out: again, same id
             if not alerts.mark_sent(current, version):
-                found = None
+                found = UNREAD
                 continue
             current, version = _sent(current), version + 1
+            found = (current, version)
         decision = decide(current, look)
         if decision.alert is None:
-            return None
+            return Applied(None, found)
         if alerts.save(decision.alert, version, decision.resolved):
+            stored: Stored | _Unread = (decision.alert, (version or 0) + 1)
             if decision.alert.pending:
                 _send(decision.alert)
-                alerts.mark_sent(decision.alert, (version or 0) + 1)  # lost: the next look resends
-            return decision.transition
-        found = None
+                sent = alerts.mark_sent(decision.alert, (version or 0) + 1)
+                # lost: whoever changed it meanwhile saw the event pending and sent it
+                stored = (_sent(decision.alert), (version or 0) + 2) if sent else UNREAD
+            return Applied(decision.transition, stored)
+        found = UNREAD
     raise Conflict(f"stock alert of item {look.item_id} keeps changing; retry", code="concurrent_update")
 
 
@@ -142,15 +161,27 @@ def _send(alert: ItemAlert) -> None:
 
 # ------------------------------------------------------------------ the stream consumer
 def consume(records: Sequence[dict[str, Any]]) -> str | None:
-    """A batch of the inventory stream: apply each stock item change in order. Returns the
-    sequence number of the first record that failed (Lambda retries the batch from it), or None."""
+    """A batch of the inventory stream: apply each stock item change in order (the batch's alert
+    records read at once, then kept as written). Returns the sequence number of the first record
+    that failed (Lambda retries the batch from it), or None."""
     from oms.data.stock_stream import stock_changes
 
-    at = now_iso()
-    for change in stock_changes(records):
+    at, changes = now_iso(), stock_changes(records)
+    known: dict[tuple[str, str], Stored | _Unread] = {}
+    items: dict[str, set[str]] = {}
+    for change in changes:
+        items.setdefault(change.tenant_id, set()).add(change.item_id)
+    try:
+        for tenant_id, ids in items.items():
+            found = alerts.get_many(tenant_id, ids)
+            known.update({(tenant_id, i): found.get(i) for i in ids})
+    except TransientStoreError:
+        known.clear()  # each item read on its own below
+    for change in changes:
+        key = (change.tenant_id, change.item_id)
         try:
-            apply(look_from_change(change, at))
-        except Exception:
+            known[key] = apply(look_from_change(change, at), known.get(key, UNREAD)).stored
+        except Exception:  # reported to Lambda: the batch goes on from here
             log.exception("stock alert of item %s not applied; retried from here", change.item_id)
             return change.sequence
     return None
@@ -171,7 +202,15 @@ def scan(
         tenants = tenants[tenants.index(start_tenant) :]
     else:
         cursor = None
-    counts = {"items": 0, "raised": 0, "escalated": 0, "deescalated": 0, "resolved": 0, "tenants": 0}
+    counts = {
+        "items": 0,
+        "raised": 0,
+        "escalated": 0,
+        "deescalated": 0,
+        "resolved": 0,
+        "tenants": 0,
+        "failed": 0,
+    }
     at = now_iso()
     next_position: dict[str, Any] = {}
     for tenant_id in tenants:
@@ -201,7 +240,12 @@ def _scan_items(tenant_id: str, ids: list[str], at: str, counts: dict[str, int])
         current = found[0] if found else None
         if decide(current, look).alert is None and not (current and current.pending):
             continue  # nothing to do: no write, no read beyond the batch
-        transition = apply(look, found)
+        try:
+            transition = apply(look, found).transition
+        except DomainError:  # busy or racing: the stream or the next run will see to it
+            log.warning("stock alert scan: item %s of %s skipped this run", item.id, tenant_id)
+            counts["failed"] += 1
+            continue
         if transition is not None:
             counts[transition.value] += 1
 
