@@ -214,3 +214,10 @@ def test_stream_records_become_looks_through_the_shared_decoder() -> None:
     assert looks[1].source == "stream" and looks[1].reorder_level == 5
     final, steps = run(*looks)
     assert steps == [Transition.RAISED, Transition.RESOLVED] and final is not None and final.deleted
+
+
+def test_the_alert_events_are_subscribable() -> None:
+    from oms.domain.events import SUBSCRIBABLE_EVENT_TYPES
+    from oms.domain.stock_alerts import STOCK_ALERT_EVENT_TYPES
+
+    assert set(STOCK_ALERT_EVENT_TYPES) <= set(SUBSCRIBABLE_EVENT_TYPES)
