@@ -336,3 +336,21 @@ def test_the_listing_pages_through_open_then_resolved_alerts(
         if not cursor:
             break
     assert [(a["id"], a["state"]) for a in seen] == [(a["id"], a["state"]) for a in everything]
+
+
+def test_the_scan_does_bounded_work_and_goes_on_where_it_stopped(stack: Any, admin: ApiClient) -> None:
+    from oms.services import stock_alerts
+
+    total = sum(
+        1 for t in stock_alerts.repos.directory.tenant_ids() for _ in stock_alerts.repos.stock.all_ids(t)
+    )
+    assert total > 6
+    first = stock_alerts.scan(max_items=3, page_size=2)  # stops after the page that reaches 3
+    assert first["items"] == 4 and not first["complete"]
+    seen, runs = first["items"], 1
+    while not (run := stock_alerts.scan(max_items=3, page_size=2))["complete"]:
+        seen, runs = seen + run["items"], runs + 1
+    seen += run["items"]
+    assert seen == total and runs > 1  # every item once over the runs of one pass
+    assert stock_alerts.scan()["items"] == total  # the next pass starts from the beginning
+    assert stock_alerts.scan(out_of_time=lambda: True)["items"] == 0

@@ -189,7 +189,9 @@ def consume(records: Sequence[dict[str, Any]]) -> str | None:
 
 # ------------------------------------------------------------------ the scheduled scan
 def scan(
-    max_items: int = SCAN_ITEMS_PER_RUN, out_of_time: Callable[[], bool] = lambda: False
+    max_items: int = SCAN_ITEMS_PER_RUN,
+    out_of_time: Callable[[], bool] = lambda: False,
+    page_size: int = _SCAN_PAGE,
 ) -> dict[str, Any]:
     """Every tenant's stock items (the by_group listing, a page at a time) looked at as the stream
     would: catches reorder levels changed without a stream record acting on them, records missed,
@@ -219,7 +221,10 @@ def scan(
             if counts["items"] >= max_items or out_of_time():
                 next_position = {"tenant_id": tenant_id, "cursor": cursor}
                 break
-            ids, cursor = repos.stock.list_ids(tenant_id, None, _SCAN_PAGE, cursor)
+            try:
+                ids, cursor = repos.stock.list_ids(tenant_id, None, page_size, cursor)
+            except ValidationFailed:  # a kept cursor no longer good: the tenant from its start
+                ids, cursor = repos.stock.list_ids(tenant_id, None, page_size, None)
             _scan_items(tenant_id, ids, at, counts)
             if not cursor:
                 break
