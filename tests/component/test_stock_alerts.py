@@ -354,3 +354,36 @@ def test_the_scan_does_bounded_work_and_goes_on_where_it_stopped(stack: Any, adm
     assert seen == total and runs > 1  # every item once over the runs of one pass
     assert stock_alerts.scan()["items"] == total  # the next pass starts from the beginning
     assert stock_alerts.scan(out_of_time=lambda: True)["items"] == 0
+
+
+def test_the_stream_and_the_scan_racing_on_an_item_raise_its_alert_once(
+    stack: Any, admin: ApiClient, node: dict[str, Any]
+) -> None:
+    from oms.data.stock_alerts import StockAlertRepository
+    from oms.domain.stock_alerts import Look, Transition, decide
+    from oms.services import stock_alerts
+
+    item = new_item(admin, node, on_hand=0, reorder_level=2)  # out of stock from its creation
+    ids = {"tenant_id": "demo", "item_id": item["id"], "node_id": node["id"], "sku": item["sku"]}
+    level = {
+        "product_name": None,
+        "available": 0,
+        "reorder_level": 2,
+        "version": 1,
+        "at": "2026-01-01T00:00:00Z",
+    }
+    by_scan = Look(**ids, **level, source="scan")
+    by_stream = Look(**ids, **level, source="stream", sequence="7")
+    # both read "no alert yet" and decide to raise; the conditional write lets one through
+    first, second = decide(None, by_scan), decide(None, by_stream)
+    assert first.transition == second.transition == Transition.RAISED
+    repo = StockAlertRepository()
+    assert first.alert is not None and second.alert is not None
+    assert repo.save(first.alert, None) is True
+    assert repo.save(second.alert, None) is False
+    # the loser, through the service, reads again: its look is not newer, nothing is raised
+    assert stock_alerts.apply(by_stream, None).transition is None
+    (alert,) = alerts_of(admin, item["sku"])
+    assert (alert["source"], alert["kind"]) == ("scan", "OUT_OF_STOCK")
+    events = webhook_queue_events(stack, item["sku"])  # the winner's pending event, sent once
+    assert [e["type"] for e in events] == ["inventory.out_of_stock"]
