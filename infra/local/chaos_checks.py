@@ -203,9 +203,13 @@ def check_events(
     ids_per_change: defaultdict[tuple[str, int], set[str]] = defaultdict(set)
     bodies: defaultdict[str, set[str]] = defaultdict(set)
     copies: Counter[str] = Counter()
+    others = 0
     for delivery in received:
         body = delivery["body"]
         data = body["data"]
+        if not data.get("order_id"):  # an event of no order (stock alerts, ADR 0039): not a change
+            others += 1
+            continue
         change = (str(data["order_id"]), int(data["sequence"]))
         ids_per_change[change].add(str(body["id"]))
         bodies[str(body["id"])].add(json.dumps(body, sort_keys=True))
@@ -237,6 +241,7 @@ def check_events(
         same_id_redelivered=sum(n - 1 for n in copies.values() if n > 1),
         changes_with_two_ids=sum(1 for ids in ids_per_change.values() if len(ids) > 1),
         not_announced=missing,
+        other_events=others,
     )
     return out
 

@@ -59,9 +59,10 @@ def wait_for_status(client: Any, order_id: str, statuses: set[str], timeout: flo
     raise AssertionError(f"order {order_id} never reached {statuses}; last: {last}")
 
 
-def stream_records(stack: Any) -> list[dict[str, Any]]:
-    """The orders table's stream records, as Lambda's stream mapping would deliver them."""
-    arn = boto3.client("dynamodb").describe_table(TableName=stack["OrdersTable"])["Table"]["LatestStreamArn"]
+def stream_records(stack: Any, table: str = "OrdersTable") -> list[dict[str, Any]]:
+    """A table's stream records (the orders table's by default), as Lambda's stream mapping would
+    deliver them."""
+    arn = boto3.client("dynamodb").describe_table(TableName=stack[table])["Table"]["LatestStreamArn"]
     streams = boto3.client("dynamodbstreams")
     records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:

@@ -44,6 +44,7 @@ CHECKS = {
     "generate_invoices_schedule",
     "validate_invoices_schedule",
     "sla_sweep_schedule",
+    "scan_stock_alerts_schedule",
 }
 
 

@@ -109,6 +109,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/inventory/products"): Row(PEOPLE),
     ("GET", "/inventory/products/{sku}"): Row(PEOPLE, why="the SKU is the demo's; the other tenant has none"),
     ("PATCH", "/inventory/products/{sku}"): Row(ADMINS, body={"reorder_level": 7}),
+    ("GET", "/inventory/alerts"): Row(PEOPLE),
     # sourcing rules: everyone reads and dry-runs, admins change
     ("POST", "/products"): Row(ADMINS),
     ("GET", "/products"): Row(PEOPLE),

@@ -123,6 +123,15 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "OrdersTable": {"BatchGetItem"},
         "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},  # the radar's read model
     },
+    # stock alerts (ADR 0039): the inventory stream; stock items and their alerts (by key, batch,
+    # conditional put and transaction, update), every item of a tenant; tenants; the task log
+    "StockAlertsFunction": {
+        "InventoryTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
+        "InventoryTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},
+        "InventoryTable/index/by_group": {"Query"},
+        "DirectoryTable": {"Query"},
+        "IntegrationsTable": {"PutItem"},
+    },
     "FulfilmentTaskFunction": {
         "DirectoryTable": {"Query"},  # the tenant's workflow (ADR 0035)
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -218,6 +227,7 @@ _RULES = {
         "generate-invoices",
         "validate-invoices",
         "sla-sweep",
+        "stock-alert-scan",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's
@@ -266,6 +276,8 @@ OTHER: dict[str, dict[str, set[str]]] = {
         }
     },
     "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue", "ExceptionsQueue"}},
+    # the alerts' events, and a stream batch given up on (ADR 0039)
+    "StockAlertsFunction": {"sqs:SendMessage": {"WebhookQueue", "PublisherDeadLetterQueue"}},
     "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
     "FulfilmentTaskFunction": {},
     "LearningFunction": {

@@ -120,6 +120,10 @@ def test_events_one_id_per_change_every_change_announced() -> None:
     assert changed.problems == ["event id3 delivered with 2 different bodies"]
     phantom = check_events([*sound, _delivery("a", 9, "id9")], trails)
     assert phantom.problems == ["order a: events for changes [9] not in its trail"]
+    # stock alerts' events (ADR 0039) belong to no order: counted, not judged as order changes
+    alerts = [_delivery("", 1, "alert-1", kind="inventory.low_stock"), _delivery("", 1, "alert-2")]
+    mixed = check_events([*sound, *alerts], trails)
+    assert mixed.problems == [] and mixed.figures["other_events"] == 2
 
 
 def test_dead_letters_need_a_fault_for_every_delivery() -> None:

@@ -86,6 +86,13 @@ def test_functions_are_described_with_code_handler_environment(real_stack: Any) 
     assert actions.queue_url == real_stack["ActionsQueue"] and actions.reports_batch_item_failures
     publisher = real_stack.functions["EventPublisherFunction"].environment
     assert publisher["ACTIONS_QUEUE_URL"] == real_stack["ActionsQueue"]
+    # stock alerts (ADR 0039): the inventory stream's consumer (stock items only), bisecting and
+    # parking a batch it gave up on in the stream dead-letter queue; its events go to WebhookQueue
+    (stock,) = real_stack.functions["StockAlertsFunction"].streams
+    assert stock.table == "InventoryTable" and stock.reports_batch_item_failures and stock.bisect_on_error
+    assert stock.on_failure_arn == real_stack.arn("PublisherDeadLetterQueue") and len(stock.filters) == 1
+    alerts_env = real_stack.functions["StockAlertsFunction"].environment
+    assert alerts_env["WEBHOOK_QUEUE_URL"] == real_stack["WebhookQueue"]
     assert env["FULFILMENT_STATE_MACHINE_ARN"] == real_stack["FulfilmentStateMachine"]
 
 
@@ -107,7 +114,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "rate(2 minutes)",
         "rate(10 minutes)",
         "cron(0 0 * * ? *)",
-        "rate(1 hour)",  # the learning loop: labels; search index compaction
+        "rate(1 hour)",  # the learning loop: labels; search index compaction; the stock alert scan
         "rate(4 hours)",  # node metrics
         "cron(15 0 * * ? *)",  # patterns
         "cron(30 0 * * ? *)",  # experiments
@@ -131,6 +138,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "generate_invoices",
         "validate_invoices",
         "sla_sweep",
+        "scan_stock_alerts",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {

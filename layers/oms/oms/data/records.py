@@ -485,6 +485,7 @@ class AiCacheRecord(Model):
 
 # The directory's people and workflows (issue 12), the SLA radar's and Invoice Guard's tables
 # (issue 11) and email (ADR 0036) have their records in modules of their own.
+from oms.data.records_alerts import StockAlertRecord  # noqa: E402  (ADR 0039)
 from oms.data.records_directory import (  # noqa: E402
     ApiKeyRecord,
     OneTimeTokenRecord,
@@ -514,6 +515,7 @@ INVENTORY_MODELS: tuple[type[Model], ...] = (
     StockRecord,
     AdjustmentRecord,
     ReservationRecord,
+    StockAlertRecord,
 )
 DIRECTORY_MODELS: tuple[type[Model], ...] = (
     TenantRecord,

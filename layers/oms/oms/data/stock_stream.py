@@ -49,6 +49,7 @@ def _level(image: Mapping[str, Any] | None) -> StockLevel | None:
         reserved=_number(image, "reserved"),
         available=_number(image, "available"),
         reorder_level=_number(image, "reorder_level"),
+        version=_number(image, "version"),
     )
 
 

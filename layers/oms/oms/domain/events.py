@@ -47,9 +47,16 @@ UPDATED = "order.updated"  # a change without a status change (a hold released, 
 # An order entered one of the tenant's own statuses that is not its phase's anchor (ADR 0035).
 STATUS_CHANGED = "order.status_changed"
 EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), STATUS_CHANGED, UPDATED)
-# What a webhook endpoint may subscribe to: the order events, and the SLA radar's exception events
-# (oms.domain.exception_events; sent by the exceptions consumer, not derived from the outbox).
-SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (*EVENT_TYPES, "exception.created", "exception.resolved")
+# What a webhook endpoint may subscribe to: the order events, the SLA radar's exception events
+# (oms.domain.exception_events; sent by the exceptions consumer, not derived from the outbox) and
+# the stock alerts' events (oms.domain.stock_alerts, ADR 0039; sent by the stock alerts function).
+STOCK_ALERT_EVENTS: tuple[str, ...] = ("inventory.low_stock", "inventory.out_of_stock", "inventory.restocked")
+SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (
+    *EVENT_TYPES,
+    "exception.created",
+    "exception.resolved",
+    *STOCK_ALERT_EVENTS,
+)
 # The events after which an order's sourcing can be judged (returns and refunds judge it again):
 # the learning loop's labelling job takes them from its queue (ADR 0023).
 LABELLING_EVENTS = frozenset({"order.delivered", "order.picked_up", "order.returned", "order.refunded"})

@@ -15,6 +15,7 @@ class StockLevel:
     reserved: int
     available: int
     reorder_level: int
+    version: int = 0  # the item's own version (every write moves it; 0: not in the image)
 
 
 @dataclass(frozen=True)

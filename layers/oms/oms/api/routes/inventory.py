@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,7 +17,7 @@ from oms.domain.network import (
     TransferRequest,
 )
 from oms.domain.product_stock import ProductStockQuery, ProductStockUpdate
-from oms.services import inventory, product_stock
+from oms.services import inventory, product_stock, stock_alerts
 
 
 class InventoryQuery(Strict):
@@ -73,6 +73,23 @@ def get_product_stock(principal: Principal, sku: str) -> dict[str, Any]:
 def update_product_stock(principal: Principal, sku: str, *, body: ProductStockUpdate) -> dict[str, Any]:
     """Set reorder level, reorder quantity or name on the SKU's stock item at every node at once."""
     return product_stock.update_product_stock(principal, sku, body)
+
+
+class AlertQuery(Strict):
+    state: Literal["OPEN", "RESOLVED"] | None = None
+    kind: Literal["LOW_STOCK", "OUT_OF_STOCK"] | None = None
+    node_id: str | None = Field(default=None, min_length=1, max_length=64)
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+@route(app, "/inventory/alerts", ["GET"], query=AlertQuery)
+def list_stock_alerts(principal: Principal, *, query: AlertQuery) -> dict[str, Any]:
+    """Low-stock and out-of-stock alerts (ADR 0039), with the counts of OPEN ones by kind."""
+    return stock_alerts.list_alerts(
+        principal, query.state, query.kind, query.node_id, query.sku, query.limit, query.cursor
+    )
 
 
 @route(app, "/inventory/{item_id}", ["GET"])
