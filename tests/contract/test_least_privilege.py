@@ -123,6 +123,15 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "OrdersTable": {"BatchGetItem"},
         "RadarTable": {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},  # the radar's read model
     },
+    # channel stock sync (ADR 0040): the inventory stream, stock items (by key, a node's by index),
+    # the tenant list, connectors, markers, SKU cache, sync state, event and task logs
+    "StockSyncFunction": {
+        "InventoryTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
+        "InventoryTable": {"BatchGetItem"},
+        "InventoryTable/index/by_group": {"Query"},
+        "DirectoryTable": {"Query"},
+        "IntegrationsTable": {"DeleteItem", "GetItem", "PutItem", "Query"},
+    },
     "FulfilmentTaskFunction": {
         "DirectoryTable": {"Query"},  # the tenant's workflow (ADR 0035)
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -197,6 +206,7 @@ _DLQS = {
     "ExceptionsDeadLetterQueue",
     "ActionsDeadLetterQueue",
     "EmailFeedbackDeadLetterQueue",
+    "StockSyncDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -218,6 +228,7 @@ _RULES = {
         "generate-invoices",
         "validate-invoices",
         "sla-sweep",
+        "stock-reconcile",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's
@@ -241,6 +252,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
             "ActionsQueue",  # the DLQ replay
             "EmailFeedbackQueue",  # the DLQ replay
+            "StockSyncQueue",  # a reconciliation asked for now, and the DLQ replay (ADR 0040)
         },
         # account emails (invitations, resets): the sender identity, the feedback configuration set
         "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
@@ -266,6 +278,11 @@ OTHER: dict[str, dict[str, set[str]]] = {
         }
     },
     "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue", "ExceptionsQueue"}},
+    "StockSyncFunction": {
+        **{action: {"StockSyncQueue"} for action in POLLER_ACTIONS},
+        "sqs:SendMessage": {"StockSyncQueue", "PublisherDeadLetterQueue"},
+        **_SEAL_SECRETS,
+    },
     "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
     "FulfilmentTaskFunction": {},
     "LearningFunction": {
