@@ -60,7 +60,11 @@ def inventory_item_of(config: dict[str, Any], sku: str, cost: dict[str, Any] | N
     data = _graphql(config, _VARIANT_BY_SKU, {"query": search}, cost)
     for node in (data.get("productVariants") or {}).get("nodes") or []:
         item = (node.get("inventoryItem") or {}).get("id")
-        if node.get("sku") == sku and isinstance(item, str) and item.startswith("gid://shopify/InventoryItem/"):
+        if (
+            node.get("sku") == sku
+            and isinstance(item, str)
+            and item.startswith("gid://shopify/InventoryItem/")
+        ):
             return item
     return None
 
@@ -89,7 +93,11 @@ def location_levels(
     for node in levels.get("nodes") or []:
         item = node.get("item") or {}
         available = next(
-            (int(q.get("quantity") or 0) for q in node.get("quantities") or [] if q.get("name") == "available"),
+            (
+                int(q.get("quantity") or 0)
+                for q in node.get("quantities") or []
+                if q.get("name") == "available"
+            ),
             0,
         )
         if item.get("sku") and item.get("id"):
@@ -102,7 +110,9 @@ def order_for_refund(config: dict[str, Any], shopify_order_id: str) -> dict[str,
     """The order's line items (id, sku, quantity, refundable), transactions and refunds."""
     if not SHOPIFY_ID.fullmatch(shopify_order_id):
         raise ShopifyRejected("not a Shopify order id")
-    order = _graphql(config, _ORDER_FOR_REFUND, {"id": f"gid://shopify/Order/{shopify_order_id}"}).get("order")
+    order = _graphql(config, _ORDER_FOR_REFUND, {"id": f"gid://shopify/Order/{shopify_order_id}"}).get(
+        "order"
+    )
     if order is None:
         raise ShopifyRejected(f"Shopify has no order {shopify_order_id}")
     return {

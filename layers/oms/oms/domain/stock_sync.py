@@ -175,7 +175,9 @@ def differences(
     for (location, sku), quantity in sorted(cirrus.items()):
         before = shopify.get((location, sku))
         if before != max(0, quantity):
-            out.append({"sku": sku, "location": location, "shopify_before": before, "cirrus": max(0, quantity)})
+            out.append(
+                {"sku": sku, "location": location, "shopify_before": before, "cirrus": max(0, quantity)}
+            )
     return out
 
 
@@ -217,7 +219,9 @@ def refund_input(
     the units), shipping when any, and the amount refunded against the successful sale or capture
     transactions (parent ids), in order, each up to what it took."""
     refund_lines: list[dict[str, Any]] = []
-    left = {str(li.get("id")): int(li.get("refundableQuantity", li.get("quantity")) or 0) for li in line_items}
+    left = {
+        str(li.get("id")): int(li.get("refundableQuantity", li.get("quantity")) or 0) for li in line_items
+    }
     for line in data.get("lines") or []:
         sku, wanted = str(line.get("sku") or ""), int(line.get("quantity") or 0)
         for li in line_items:
@@ -244,7 +248,9 @@ def refund_input(
     for t in paid:
         if remaining <= 0:
             break
-        took = _amount(((t.get("amountSet") or {}).get("shopMoney") or {}).get("amount") or "0", "transaction")
+        took = _amount(
+            ((t.get("amountSet") or {}).get("shopMoney") or {}).get("amount") or "0", "transaction"
+        )
         part = min(remaining, took)
         if part <= 0:
             continue

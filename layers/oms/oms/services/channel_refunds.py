@@ -64,7 +64,9 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
             if existing is not None:  # an earlier attempt got through before it could say so
                 result = str(existing.get("id") or "already-refunded")
             else:
-                refund = refund_input(shop_order["id"], data, shop_order["line_items"], shop_order["transactions"])
+                refund = refund_input(
+                    shop_order["id"], data, shop_order["line_items"], shop_order["transactions"]
+                )
                 result = shopify_outbound.create_refund(config, refund)
         except (shopify.ShopifyRejected, RefundProblem, TransientStoreError) as exc:
             retryable = isinstance(exc, TransientStoreError)

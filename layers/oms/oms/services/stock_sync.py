@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from functools import partial
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from oms.adapters import queues, shopify, shopify_outbound
 from oms.config import settings
-from oms.data.stock_sync import StockSyncRepository
 from oms.data.stock_stream import stock_changes
+from oms.data.stock_sync import StockSyncRepository
 from oms.domain.clock import epoch, now_iso
 from oms.domain.errors import Conflict, DomainError, TransientStoreError, ValidationFailed
 from oms.domain.inventory import item_id_for
@@ -208,10 +209,7 @@ class _Session:
         """Set them in calls of at most 250; the number of calls."""
         calls = 0
         for batch in quantity_batches(quantities):
-            self._call(
-                SET_QUANTITIES_COST,
-                lambda cost, batch=batch: shopify_outbound.set_available(self.config, batch, cost),
-            )
+            self._call(SET_QUANTITIES_COST, partial(shopify_outbound.set_available, self.config, batch))
             calls += 1
         return calls
 
@@ -251,7 +249,12 @@ class _Session:
         ]
         for target in again:
             mark(self.tenant_id, target)
-        counts = {"quantities": len(quantities), "calls": calls, "unknown_skus": skipped, "marked_again": len(again)}
+        counts = {
+            "quantities": len(quantities),
+            "calls": calls,
+            "unknown_skus": skipped,
+            "marked_again": len(again),
+        }
         if quantities:
             store.update_state(self.tenant_id, self.connector_id, {"last_push_at": now_iso()})
             note(self.tenant_id, self.connector_id, "stock_pushed", **counts)
@@ -273,25 +276,23 @@ class _Session:
         for location in sorted(set(self.location_map.values())):
             after: str | None = None
             while True:
-                rows, after = self._call(
-                    QUERY_COST * 10,
-                    lambda cost, location=location, after=after: shopify_outbound.location_levels(
-                        self.config, location, after, cost
-                    ),
-                )
-                for sku, item, available in rows:
+                read = partial(shopify_outbound.location_levels, self.config, location, after)
+                rows, after = self._call(QUERY_COST * 10, read)
+                for sku, item_gid, available in rows:
                     shopify_levels[(location, sku)] = available
-                    items[sku] = item
+                    items[sku] = item_gid
                 if not after:
                     break
         changes = differences(cirrus, shopify_levels)
         quantities = []
         for change in changes:
-            item = self.inventory_item(change["sku"], items)
-            if item is None:
+            item_gid = self.inventory_item(change["sku"], items)
+            if item_gid is None:
                 change["skipped"] = "unknown_sku"
                 continue
-            quantities.append({"inventoryItemId": item, "locationId": change["location"], "quantity": change["cirrus"]})
+            quantities.append(
+                {"inventoryItemId": item_gid, "locationId": change["location"], "quantity": change["cirrus"]}
+            )
         calls = self.set_quantities(quantities) if quantities else 0
         self._save_bucket()
         record_success(self.tenant_id, self.connector)
@@ -343,7 +344,9 @@ def _require_shopify(principal: Principal, connector_id: str) -> dict[str, Any]:
     if doc["type"] != "SHOPIFY":
         raise ValidationFailed(
             "stock sync is for Shopify connectors",
-            details=[{"loc": ["path", "connector_id"], "msg": "not a Shopify connector", "type": "not_shopify"}],
+            details=[
+                {"loc": ["path", "connector_id"], "msg": "not a Shopify connector", "type": "not_shopify"}
+            ],
             code="not_shopify",
         )
     return doc
