@@ -28,6 +28,7 @@ CHECKS = {
     "exceptions_dlq",
     "email_feedback_dlq",
     "actions_dlq",
+    "stock_sync_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",
@@ -44,6 +45,7 @@ CHECKS = {
     "generate_invoices_schedule",
     "validate_invoices_schedule",
     "sla_sweep_schedule",
+    "reconcile_stock_schedule",
 }
 
 
