@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -19,7 +18,6 @@ from oms.runtime import init
 
 init()
 
-from oms.domain.stock_sync import SyncTarget  # noqa: E402
 from oms.services import stock_sync, tasklog  # noqa: E402
 
 logger = Logger(service="cirrus-stock-sync")
@@ -54,32 +52,17 @@ _MESSAGE: TypeAdapter[PushMessage | ReconcileMessage] = TypeAdapter(
 
 
 def _queue(event: dict[str, Any]) -> dict[str, Any]:
-    """Pushes of one connector together (one set of calls); a group that fails is retried whole
-    (its markers are gone, its figures read again); a message that is not ours is dropped."""
+    """Each record parsed (a message that is not ours is dropped), the batch to the service."""
     SqsModel.model_validate(event)
-    groups: dict[tuple[str, str], list[tuple[str, PushMessage]]] = defaultdict(list)
-    failed: list[str] = []
+    messages = []
     for record in event["Records"]:
         try:
             message = _MESSAGE.validate_json(record["body"])
         except ValidationError:
             logger.warning("dropped a message that is not a stock sync message")
             continue
-        if isinstance(message, ReconcileMessage):
-            try:
-                stock_sync.reconcile(message.tenant_id, message.connector_id)
-            except Exception:
-                logger.exception("reconciliation failed; retried by the queue")
-                failed.append(record["messageId"])
-            continue
-        groups[(message.tenant_id, message.connector_id)].append((record["messageId"], message))
-    for (tenant_id, connector_id), items in groups.items():
-        targets = [SyncTarget(connector_id, m.location_id, m.sku) for _, m in items]
-        try:
-            stock_sync.push(tenant_id, connector_id, targets)
-        except Exception:
-            logger.exception("stock push failed; retried by the queue")
-            failed.extend(message_id for message_id, _ in items)
+        messages.append((str(record["messageId"]), message.model_dump()))
+    failed = stock_sync.work(messages)
     return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from functools import partial
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from oms.adapters import queues, shopify, shopify_outbound
@@ -304,7 +304,15 @@ class _Session:
             "changes": corrected[:LOGGED_CHANGES],
         }
         store.update_state(self.tenant_id, self.connector_id, {"last_reconciliation": summary})
-        note(self.tenant_id, self.connector_id, "stock_reconciled", calls=calls, **summary)
+        note(
+            self.tenant_id,
+            self.connector_id,
+            "stock_reconciled",
+            calls=calls,
+            checked=summary["checked"],
+            corrected=summary["corrected"],
+            changes=summary["changes"],
+        )
         return {"checked": len(cirrus), "corrected": len(corrected), "calls": calls}
 
 
@@ -323,6 +331,31 @@ def reconcile(tenant_id: str, connector_id: str) -> dict[str, Any]:
             return {"rejected": str(exc)[:200]}
         run.details = result
         return result
+
+
+def work(messages: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """A StockSyncQueue batch, (message id, parsed message): reconciliations one by one, pushes
+    of one connector together (one set of calls). The ids to retry: a group that failed is
+    retried whole (its markers are gone; its figures are read again)."""
+    groups: dict[tuple[str, str], list[tuple[str, SyncTarget]]] = defaultdict(list)
+    failed: list[str] = []
+    for message_id, m in messages:
+        if m["kind"] == "reconcile":
+            try:
+                reconcile(m["tenant_id"], m["connector_id"])
+            except Exception:
+                log.exception("reconciliation failed; retried by the queue")
+                failed.append(message_id)
+            continue
+        target = SyncTarget(m["connector_id"], m["location_id"], m["sku"])
+        groups[(m["tenant_id"], m["connector_id"])].append((message_id, target))
+    for (tenant_id, connector_id), items in groups.items():
+        try:
+            push(tenant_id, connector_id, [t for _, t in items])
+        except Exception:
+            log.exception("stock push failed; retried by the queue")
+            failed.extend(message_id for message_id, _ in items)
+    return failed
 
 
 def reconcile_all() -> dict[str, int]:
