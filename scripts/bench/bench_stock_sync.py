@@ -184,6 +184,6 @@ def run() -> list[dict[str, Any]]:
             sustained,
             "pushes",
             target=40,
-            note="one push per coalescing window (5 s delay, then the next change marks again); final quantity checked",
+            note="one push per coalescing window (5 s delay); final quantity checked",
         ),
     ]
