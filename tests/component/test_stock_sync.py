@@ -387,7 +387,7 @@ def test_a_refund_shopify_already_shows_is_not_made_twice(stack, admin, connecto
     gid = shop.add_order(9102, [(3, "SKU-WIDGET-A", 2)], paid="101.16")
     # an earlier attempt got through to Shopify but could not record it (a crash, a timeout)
     shop.orders[gid]["refunds"].append(
-        {"id": "gid://shopify/Refund/77", "note": "customer return (cirrus-refund:rf-77)"}
+        {"id": "gid://shopify/Refund/77", "note": "customer return [cirrus-refund:rf-77]"}
     )
     body = refunded_event(
         order, "10.00", [{"sku": "SKU-WIDGET-A", "quantity": 1, "amount": "10.00"}], refund_id="rf-77"
@@ -425,3 +425,40 @@ def test_a_failing_refund_is_retried_and_marks_the_connector(stack, admin, conne
     too_many = refunded_event(order, "1.00", [{"sku": "SKU-GADGET-X", "quantity": 5, "amount": "1.00"}])
     assert work(invoke, sqs_records(stack, "ConnectorQueue", [too_many])) == {"batchItemFailures": []}
     assert [e for e in events(admin, connector) if e["type"] == "refund_failed" and not e["will_retry"]]
+
+
+@pytest.mark.date_sensitive  # the poller's first window is "now - 1 day"
+def test_an_amazon_order_s_refund_is_logged_for_a_person(stack, admin, invoke, frozen_clock):
+    from tests.component.test_connectors import amazon_order, amazon_time
+    from tests.fakes import FakeSpApi
+
+    fake = FakeSpApi([amazon_order(77, updated=amazon_time(600))], page_size=5, throttle_every=0)
+    try:
+        connector = admin.post(
+            "/connectors",
+            {
+                "type": "AMAZON",
+                "name": "Amazon refunds",
+                "config": {
+                    "seller_id": "A1REFUND",
+                    "marketplace_ids": ["ATVPDKIKX0DER"],
+                    "lwa_client_id": "amzn1.client",
+                    "lwa_client_secret": "secret",
+                    "refresh_token": "Atzr|refresh",
+                    "endpoint": fake.url,
+                    "token_url": f"{fake.url}/auth/o2/token",
+                },
+            },
+        ).body
+        invoke("ConnectorPollerFunction", {"job": "poll_amazon"})
+        listed = admin.get("/orders?limit=200").body["items"]
+        [order] = [o for o in listed if o.get("external_order_id") == "amazon:A1REFUND:113-0000077-0000001"]
+        body = refunded_event(order, "19.99", [{"sku": "SKU-GIZMO-1", "quantity": 1, "amount": "19.99"}])
+        for _ in range(2):
+            assert work(invoke, sqs_records(stack, "ConnectorQueue", [body])) == {"batchItemFailures": []}
+        manual = [e for e in events(admin, connector) if e["type"] == "refund_manual"]
+        assert len(manual) == 1 and manual[0]["amount"] == "19.99"
+        assert manual[0]["amazon_order_id"] == "113-0000077-0000001"
+        admin.delete(f"/connectors/{connector['id']}")
+    finally:
+        fake.close()

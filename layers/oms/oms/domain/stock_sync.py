@@ -195,7 +195,8 @@ def channel_sku(raw: Any) -> str:
 
 
 def refund_marker(refund_id: str) -> str:
-    return f"cirrus-refund:{refund_id}"
+    """What a refund's note carries so a retry can find it (bracketed: "rf-1" is not "rf-10")."""
+    return f"[cirrus-refund:{refund_id}]"
 
 
 def _amount(value: Any, what: str) -> Decimal:
@@ -268,7 +269,7 @@ def refund_input(
         raise RefundProblem(f"the order's payments cannot cover a refund of {total}")
     result: dict[str, Any] = {
         "orderId": order_gid,
-        "note": f"{data.get('reason') or 'refund'} ({refund_marker(str(data.get('refund_id') or ''))})",
+        "note": f"{data.get('reason') or 'refund'} {refund_marker(str(data.get('refund_id') or ''))}",
         "notify": True,
         "refundLineItems": refund_lines,
         "transactions": payments,

@@ -35,7 +35,8 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
         return "connector_changed"
     if not direction(connector).pushes_shipments:
         return "outbound_disabled"
-    data = event.data or {}
+    data = dict(event.data or {})
+    data["refund_id"] = str(data.get("refund_id") or event.event_id)  # the marker names one refund
     if connector["type"] != ConnectorType.SHOPIFY.value:
         # SP-API has no refund call for merchant-fulfilled orders we could make safely: a person
         # issues it in Seller Central (ADR 0040)
@@ -59,7 +60,7 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
         config = credentials(connector)
         try:
             shop_order = shopify_outbound.order_for_refund(config, link.channel_order_id)
-            marker = refund_marker(str(data.get("refund_id") or ""))
+            marker = refund_marker(data["refund_id"])
             existing = next((r for r in shop_order["refunds"] if marker in str(r.get("note") or "")), None)
             if existing is not None:  # an earlier attempt got through before it could say so
                 result = str(existing.get("id") or "already-refunded")
