@@ -166,6 +166,7 @@ class FakeShopify(_JsonServer):
         self.set_calls: list[dict[str, Any]] = []  # inventorySetQuantities inputs, in order
         self.orders: dict[str, dict[str, Any]] = {}  # order gid -> line_items, transactions, refunds
         self.refund_calls: list[dict[str, Any]] = []
+        self.on_set: Any = None  # called once, before answering the next inventorySetQuantities
         self._lock = threading.Lock()
         super().__init__()
 
@@ -235,6 +236,9 @@ class FakeShopify(_JsonServer):
                 self.set_calls.append(given)
                 for q in given["quantities"]:
                     self.levels[(q["inventoryItemId"], q["locationId"])] = q["quantity"]
+            hook, self.on_set = self.on_set, None
+            if hook is not None:  # e.g. stock moving in Cirrus while the push is in flight
+                hook()
             group = {"id": f"gid://shopify/InventoryAdjustmentGroup/{len(self.set_calls)}"}
             return self._ok({"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}})
         if "inventoryLevels" in text:

@@ -219,6 +219,25 @@ def test_a_burst_of_50_changes_to_one_sku_makes_one_push_of_the_final_quantity(
 
 
 @pytest.mark.date_sensitive
+def test_a_change_while_a_push_is_in_flight_is_pushed_after_it(
+    stack, admin, connector, demo_nodes, shop, stream, invoke, frozen_clock
+):
+    west = demo_nodes["DC-WEST"]
+    shop.add_variant("SKU-WIDGET-B", 1501)
+    adjust(admin, west, "SKU-WIDGET-B", 1)
+    stream.feed(invoke)
+    before = available(admin, west, "SKU-WIDGET-B")
+    shop.on_set = lambda: adjust(admin, west, "SKU-WIDGET-B", 5)  # lands after the push's read
+    assert run_pushes(stack, invoke, frozen_clock)["messages"] == 1
+    assert shop.available("SKU-WIDGET-B", LOC_WEST) == before  # what it read
+    pushed = [e for e in events(admin, connector) if e["type"] == "stock_pushed"]
+    assert pushed[0]["marked_again"] == 1  # the re-read after the push saw it move
+    stream.feed(invoke)  # the change's own record finds the marker: no second message
+    assert run_pushes(stack, invoke, frozen_clock)["messages"] == 1
+    assert shop.available("SKU-WIDGET-B", LOC_WEST) == before + 5 == available(admin, west, "SKU-WIDGET-B")
+
+
+@pytest.mark.date_sensitive
 def test_two_skus_go_in_one_call_and_a_sku_shopify_lacks_is_logged_once(
     stack, admin, connector, demo_nodes, shop, stream, invoke, frozen_clock
 ):
