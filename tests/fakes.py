@@ -150,26 +150,121 @@ class _JsonServer:
 
 
 class FakeShopify(_JsonServer):
-    """Shopify Admin GraphQL: an order's fulfilment orders, and fulfillmentCreate. `failures`
-    makes the next n calls answer 500."""
+    """Shopify Admin GraphQL: an order's fulfilment orders and fulfillmentCreate; the stock sync's
+    productVariants (by `sku:`), inventorySetQuantities (calls recorded, quantities kept) and a
+    location's inventoryLevels (paged, `page_size`); an order's lineItems, transactions and
+    refunds, and refundCreate (recorded). `failures` makes the next n calls answer 500,
+    `throttle` the next n answer THROTTLED (a 200 with the GraphQL error, as Shopify does)."""
 
     def __init__(self) -> None:
         self.failures = 0
+        self.throttle = 0
+        self.page_size = 250
         self.fulfilled: dict[str, dict[str, Any]] = {}  # shopify order gid -> fulfillment input
+        self.variants: dict[str, str] = {}  # sku -> inventory item gid
+        self.levels: dict[tuple[str, str], int] = {}  # (inventory item gid, location gid) -> available
+        self.set_calls: list[dict[str, Any]] = []  # inventorySetQuantities inputs, in order
+        self.orders: dict[str, dict[str, Any]] = {}  # order gid -> line_items, transactions, refunds
+        self.refund_calls: list[dict[str, Any]] = []
+        self.on_set: Any = None  # called once, before answering the next inventorySetQuantities
+        self._lock = threading.Lock()
         super().__init__()
 
     @property
     def graphql_url(self) -> str:
         return f"{self.url}/admin/api/2025-10/graphql.json"
 
+    def add_variant(self, sku: str, number: int) -> str:
+        self.variants[sku] = f"gid://shopify/InventoryItem/{number}"
+        return self.variants[sku]
+
+    def add_order(self, order_id: int, lines: list[tuple[int, str, int]], paid: str) -> str:
+        """An order with (line id, sku, quantity) lines, paid by one successful SALE."""
+        gid = f"gid://shopify/Order/{order_id}"
+        self.orders[gid] = {
+            "line_items": [
+                {"id": f"gid://shopify/LineItem/{i}", "sku": sku, "quantity": q, "refundableQuantity": q}
+                for i, sku, q in lines
+            ],
+            "transactions": [
+                {
+                    "id": f"gid://shopify/OrderTransaction/{order_id}1",
+                    "kind": "SALE",
+                    "status": "SUCCESS",
+                    "gateway": "shopify_payments",
+                    "amountSet": {"shopMoney": {"amount": paid}},
+                }
+            ],
+            "refunds": [],
+        }
+        return gid
+
+    def available(self, sku: str, location: str) -> int | None:
+        return self.levels.get((self.variants[sku], location))
+
+    @staticmethod
+    def _ok(data: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        cost = {
+            "requestedQueryCost": 10,
+            "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 990, "restoreRate": 50.0},
+        }
+        return 200, {"data": data, "extensions": {"cost": cost}}, {}
+
     def answer(self, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
-        if self.failures > 0:
-            self.failures -= 1
-            return 500, {"errors": "internal"}, {}
+        with self._lock:
+            if self.failures > 0:
+                self.failures -= 1
+                return 500, {"errors": "internal"}, {}
+            if self.throttle > 0:
+                self.throttle -= 1
+                status = {"maximumAvailable": 1000.0, "currentlyAvailable": 2, "restoreRate": 50.0}
+                errors = [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]
+                return 200, {"errors": errors, "extensions": {"cost": {"throttleStatus": status}}}, {}
         query = json.loads(request["body"])
         text, variables = query["query"], query.get("variables") or {}
         if "shop {" in text:
             return 200, {"data": {"shop": {"name": "Fake Shop"}}}, {}
+        if "productVariants" in text:
+            sku = variables["query"].removeprefix("sku:").strip('"')
+            nodes = (
+                [{"sku": sku, "inventoryItem": {"id": self.variants[sku]}}] if sku in self.variants else []
+            )
+            return self._ok({"productVariants": {"nodes": nodes}})
+        if "inventorySetQuantities" in text:
+            given = variables["input"]
+            with self._lock:
+                self.set_calls.append(given)
+                for q in given["quantities"]:
+                    self.levels[(q["inventoryItemId"], q["locationId"])] = q["quantity"]
+            hook, self.on_set = self.on_set, None
+            if hook is not None:  # e.g. stock moving in Cirrus while the push is in flight
+                hook()
+            group = {"id": f"gid://shopify/InventoryAdjustmentGroup/{len(self.set_calls)}"}
+            return self._ok({"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}})
+        if "inventoryLevels" in text:
+            return self._ok({"location": self._levels(variables["id"], variables.get("after"))})
+        if "refundCreate" in text:
+            given = variables["input"]
+            order = self.orders[given["orderId"]]
+            with self._lock:
+                self.refund_calls.append(given)
+                refund = {"id": f"gid://shopify/Refund/{len(self.refund_calls)}", "note": given.get("note")}
+                order["refunds"].append(refund)
+            return self._ok({"refundCreate": {"refund": {"id": refund["id"]}, "userErrors": []}})
+        if "lineItems" in text:
+            order = self.orders.get(variables["id"])
+            if order is None:
+                return self._ok({"order": None})
+            return self._ok(
+                {
+                    "order": {
+                        "id": variables["id"],
+                        "lineItems": {"nodes": order["line_items"]},
+                        "transactions": order["transactions"],
+                        "refunds": order["refunds"],
+                    }
+                }
+            )
         if "fulfillmentOrders" in text:
             gid = variables["id"]
             status = "CLOSED" if gid in self.fulfilled else "OPEN"
@@ -209,6 +304,25 @@ class FakeShopify(_JsonServer):
                 {},
             )
         return 400, {"errors": [{"message": "unknown query"}]}, {}
+
+    def _levels(self, location: str, after: str | None) -> dict[str, Any]:
+        skus = {item: sku for sku, item in self.variants.items()}
+        rows = sorted((item, q) for (item, loc), q in self.levels.items() if loc == location)
+        start = int(after or 0)
+        page = rows[start : start + self.page_size]
+        more = start + self.page_size < len(rows)
+        return {
+            "inventoryLevels": {
+                "pageInfo": {"hasNextPage": more, "endCursor": str(start + self.page_size) if more else None},
+                "nodes": [
+                    {
+                        "item": {"id": item, "sku": skus.get(item)},
+                        "quantities": [{"name": "available", "quantity": q}],
+                    }
+                    for item, q in page
+                ],
+            }
+        }
 
 
 class FakeSpApi(_JsonServer):

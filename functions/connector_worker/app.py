@@ -1,5 +1,5 @@
 """Connector work from ConnectorQueue: Shopify webhooks to apply, and domain events (an order an
-integration imported has shipped: tell the channel). Each record is parsed into one of the two
+integration imported has shipped or was refunded: tell the channel). Each record is parsed into one of the two
 message models (Powertools parser models, BatchProcessor); partial batch responses: only a failed
 message is retried, and after maxReceiveCount it goes to the dead-letter queue."""
 
@@ -15,7 +15,7 @@ from oms.runtime import init
 init()
 
 from oms.domain.events import CHANNEL_PUSH_EVENTS, DomainEvent  # noqa: E402
-from oms.services import shipments, shopify_inbound  # noqa: E402
+from oms.services import channel_refunds, shipments, shopify_inbound  # noqa: E402
 
 logger = Logger(service="cirrus-connectors")
 
@@ -43,8 +43,11 @@ def _record_handler(record: SqsRecordModel) -> str:
         return shopify_inbound.process_shopify(
             message.tenant_id, message.connector_id, message.topic, message.event_id, message.body
         )
+    attempt = int(record.attributes.ApproximateReceiveCount)
+    if message.type == channel_refunds.REFUND_EVENT:  # refunded: told to the channel (ADR 0040)
+        return channel_refunds.push_refund(message, attempt)
     if message.type in CHANNEL_PUSH_EVENTS:
-        return shipments.push_shipment(message, int(record.attributes.ApproximateReceiveCount))
+        return shipments.push_shipment(message, attempt)
     return "ignored"
 
 

@@ -28,6 +28,7 @@ CHECKS = {
     "exceptions_dlq",
     "email_feedback_dlq",
     "actions_dlq",
+    "stock_sync_dlq",
     "publisher_dlq",
     "fulfilment_state_machine",
     "reservations_schedule",
@@ -45,6 +46,7 @@ CHECKS = {
     "validate_invoices_schedule",
     "sla_sweep_schedule",
     "scan_stock_alerts_schedule",
+    "reconcile_stock_schedule",
 }
 
 

@@ -160,6 +160,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/connectors/{connector_id}/toggle"): Row(ADMINS),
     ("POST", "/connectors/{connector_id}/test"): Row(ADMINS),
     ("GET", "/connectors/{connector_id}/events"): Row(ADMINS),
+    ("GET", "/connectors/{connector_id}/stock-sync"): Row(ADMINS),
+    ("POST", "/connectors/{connector_id}/stock-sync/reconcile"): Row(ADMINS),
     # Shopify's deliveries: no caller; the HMAC of the body made with the connector's secret is the
     # authentication, so anyone without it (another tenant's admin too) gets 401 invalid_signature
     ("POST", "/connectors/{connector_id}/webhook"): Row(PUBLIC, cross=401,

@@ -132,6 +132,15 @@ DYNAMODB: dict[str, dict[str, set[str]]] = {
         "DirectoryTable": {"Query"},
         "IntegrationsTable": {"PutItem"},
     },
+    # channel stock sync (ADR 0040): the inventory stream, stock items (by key, a node's by index),
+    # the tenant list, connectors, markers, SKU cache, sync state, event and task logs
+    "StockSyncFunction": {
+        "InventoryTable/stream/*": {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"},
+        "InventoryTable": {"BatchGetItem"},
+        "InventoryTable/index/by_group": {"Query"},
+        "DirectoryTable": {"Query"},
+        "IntegrationsTable": {"DeleteItem", "GetItem", "PutItem", "Query"},
+    },
     "FulfilmentTaskFunction": {
         "DirectoryTable": {"Query"},  # the tenant's workflow (ADR 0035)
         "OrdersTable": {"BatchWriteItem", "PutItem", "Query"},  # + outcome records, the model
@@ -206,6 +215,7 @@ _DLQS = {
     "ExceptionsDeadLetterQueue",
     "ActionsDeadLetterQueue",
     "EmailFeedbackDeadLetterQueue",
+    "StockSyncDeadLetterQueue",
 }
 # secrets at rest (ADR 0020): opened where they are used, sealed where they are written
 _OPEN_SECRETS = {"kms:Decrypt": {"SecretsKey"}}
@@ -228,6 +238,7 @@ _RULES = {
         "validate-invoices",
         "sla-sweep",
         "stock-alert-scan",
+        "stock-reconcile",
     )
 }
 # Everything else, per role owner (function or state machine): action -> resources. A function's
@@ -251,6 +262,7 @@ OTHER: dict[str, dict[str, set[str]]] = {
             "ExceptionsQueue",  # the radar's hook (ingest, resolve) and the DLQ replay
             "ActionsQueue",  # the DLQ replay
             "EmailFeedbackQueue",  # the DLQ replay
+            "StockSyncQueue",  # a reconciliation asked for now, and the DLQ replay (ADR 0040)
         },
         # account emails (invitations, resets): the sender identity, the feedback configuration set
         "ses:SendEmail": {"identity/${EmailSenderAddress}", "configuration-set/${AWS::StackName}-email"},
@@ -278,6 +290,11 @@ OTHER: dict[str, dict[str, set[str]]] = {
     "ProjectionFunction": {"sqs:SendMessage": {"PublisherDeadLetterQueue", "ExceptionsQueue"}},
     # the alerts' events, and a stream batch given up on (ADR 0039)
     "StockAlertsFunction": {"sqs:SendMessage": {"WebhookQueue", "PublisherDeadLetterQueue"}},
+    "StockSyncFunction": {
+        **{action: {"StockSyncQueue"} for action in POLLER_ACTIONS},
+        "sqs:SendMessage": {"StockSyncQueue", "PublisherDeadLetterQueue"},
+        **_SEAL_SECRETS,
+    },
     "SearchFunction": {"ssm:GetParameter": {"parameter${JwtSecretParameterName}"}},
     "FulfilmentTaskFunction": {},
     "LearningFunction": {

@@ -85,6 +85,7 @@ def test_the_ops_cli_lists_dead_letter_queues(cloud_url: str) -> None:
         "exceptions",
         "email_feedback",
         "actions",
+        "stock_sync",
     }
 
 

@@ -122,6 +122,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "cron(0 2 * * ? *)",  # Invoice Guard: yesterday's invoices
         "cron(30 2 * * ? *)",  # ... and their validation
         "rate(1 minute)",  # the SLA radar's sweep of its deadline index
+        "cron(0 3 * * ? *)",  # the channel stock sync's reconciliation (ADR 0040)
     }  # two jobs run every 5 minutes: reservations and the Amazon poll
     assert {json.loads(s.input)["job"] for s in schedules.values() if s.input} == {
         "reservations",
@@ -139,6 +140,7 @@ def test_schedules_and_routes_of_the_real_template(real_stack: Any) -> None:
         "validate_invoices",
         "sla_sweep",
         "scan_stock_alerts",
+        "reconcile_stock",
     }
     routes = {(r.method, r.path, r.function, r.payload_format_version) for r in real_stack.routes}
     assert routes == {

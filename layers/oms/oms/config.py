@@ -54,6 +54,7 @@ class Settings:
     ses_configuration_set: str | None = None
     public_base_url: str = ""
     actions_queue_url: str | None = None  # per-status workflow actions (ADR 0035)
+    stock_sync_queue_url: str | None = None  # channel stock pushes and reconciliations (ADR 0040)
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +114,7 @@ def settings() -> Settings:
         radar_table=env.get("RADAR_TABLE", "cirrus-radar"),
         exceptions_queue_url=env.get("EXCEPTIONS_QUEUE_URL") or None,
         actions_queue_url=env.get("ACTIONS_QUEUE_URL") or None,
+        stock_sync_queue_url=env.get("STOCK_SYNC_QUEUE_URL") or None,
         # the Claude exception analyst's sampling by severity (ADR 0033), e.g. "MEDIUM=0.25,LOW=0"
         analyst_sample_rates=env.get("ANALYST_SAMPLE_RATES") or None,
         # customer email (ADR 0036): the verified SES identity mail is sent from, the configuration

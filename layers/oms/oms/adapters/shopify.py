@@ -19,6 +19,10 @@ class ShopifyRejected(Exception):
     """Shopify answered, and said no (user errors, or the order cannot be fulfilled)."""
 
 
+class ShopifyThrottled(TransientStoreError):
+    """Shopify's cost-based throttle (THROTTLED, or a 429): retried later, not a failure."""
+
+
 _SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9\-]*\.myshopify\.com$")
 _API_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 
@@ -32,7 +36,11 @@ def _endpoint(config: dict[str, Any]) -> str:
     return f"https://{domain}/admin/api/{quote(version, safe='')}/graphql.json"
 
 
-def _graphql(config: dict[str, Any], query: str, variables: dict[str, Any]) -> dict[str, Any]:
+def _graphql(
+    config: dict[str, Any], query: str, variables: dict[str, Any], cost: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The answer's data; `cost`, when given, receives Shopify's `extensions.cost` (the query's
+    cost and the bucket's `throttleStatus`), a throttled answer's too."""
     import requests
 
     try:
@@ -45,16 +53,20 @@ def _graphql(config: dict[str, Any], query: str, variables: dict[str, Any]) -> d
         )
     except requests.RequestException as exc:
         raise TransientStoreError(f"Shopify unreachable: {type(exc).__name__}") from exc
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code == 429:
+        raise ShopifyThrottled("Shopify answered 429")
+    if response.status_code >= 500:
         raise TransientStoreError(f"Shopify answered {response.status_code}")
     if response.status_code != 200:
         raise ShopifyRejected(f"Shopify answered {response.status_code}: {response.text[:200]}")
     body = response.json()
+    if cost is not None:
+        cost.update((body.get("extensions") or {}).get("cost") or {})
     errors = body.get("errors")
     if errors:
         throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
         if throttled:
-            raise TransientStoreError("Shopify throttled the request")
+            raise ShopifyThrottled("Shopify throttled the request")
         raise ShopifyRejected(f"Shopify GraphQL errors: {str(errors)[:300]}")
     return dict(body.get("data") or {})
 

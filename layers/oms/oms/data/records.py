@@ -497,6 +497,7 @@ from oms.data.records_directory import (  # noqa: E402
 )
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
 from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
+from oms.data.records_stock_sync import StockSyncRecord  # noqa: E402  (ADR 0040)
 
 ORDER_MODELS: tuple[type[Model], ...] = (
     OrderRecord,
@@ -538,6 +539,7 @@ INTEGRATION_MODELS: tuple[type[Model], ...] = (
     LogRecord,
     ClaimRecord,
     EmailLogRecord,
+    StockSyncRecord,
 )
 
 # The read models kept from the orders stream (ADR 0028); their record types add themselves here.

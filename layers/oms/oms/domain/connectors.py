@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oms.domain.channels import AMAZON_ORDER_ID, SHOPIFY_ID, ChannelLink
 from oms.domain.models import Channel, FulfillmentType
@@ -100,6 +100,16 @@ class ShopifyConfig(BaseModel):
     webhook_secret: str = Field(min_length=8, max_length=500)
     admin_api_url: str | None = Field(default=None, max_length=500)  # tests/local fakes only
     pickup_node_id: str | None = Field(default=None, max_length=64)  # for orders nothing ships in
+    # stock sync (ADR 0040): node id -> Shopify location gid (a number is accepted), and the switch
+    location_map: dict[str, str] = Field(default_factory=dict)
+    sync_inventory: bool = False
+
+    @field_validator("location_map", mode="before")
+    @classmethod
+    def _locations(cls, value: Any) -> dict[str, str]:
+        from oms.domain.stock_sync import normalise_location_map
+
+        return normalise_location_map(value if value is not None else {})
 
 
 class AmazonConfig(BaseModel):

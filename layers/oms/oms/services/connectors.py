@@ -128,12 +128,30 @@ def _check_endpoints(kind: str, config: dict[str, Any]) -> None:
         )
 
 
+def _check_nodes(tenant_id: str, config: dict[str, Any]) -> None:
+    """A location map names the tenant's own nodes only (ADR 0040)."""
+    mapped = config.get("location_map") or {}
+    if not mapped:
+        return
+    known = {node.id for node in repos.nodes.all(tenant_id)}
+    unknown = sorted(n for n in mapped if n not in known)
+    if unknown:
+        raise ValidationFailed(
+            "location_map names nodes this tenant does not have",
+            details=[
+                {"loc": ["body", "config", "location_map", n], "msg": "no such node", "type": "unknown_node"}
+                for n in unknown
+            ],
+        )
+
+
 def create(principal: Principal, request: ConnectorCreate) -> dict[str, Any]:
     try:
         config = request.validated_config()
     except ValueError as exc:
         raise _invalid(exc) from exc
     _check_endpoints(request.kind.value, config)
+    _check_nodes(principal.tenant_id, config)
     now = now_iso()
     connector_id = str(uuid.uuid4())
     doc: dict[str, Any] = {
@@ -183,6 +201,7 @@ def change_connector(tenant_id: str, connector_id: str, change: Any) -> dict[str
 
 
 def update(principal: Principal, connector_id: str, request: ConnectorUpdate) -> dict[str, Any]:
+    tenant_id = principal.tenant_id
     fields = request.model_dump(exclude_unset=True)
     if not fields:
         raise ValidationFailed(
@@ -209,6 +228,7 @@ def update(principal: Principal, connector_id: str, request: ConnectorUpdate) ->
             except ValueError as exc:
                 raise _invalid(exc) from exc
             _check_endpoints(doc["type"], result["config"])
+            _check_nodes(tenant_id, result["config"])
             missing = secrets_required(doc["type"], stored, result["config"], change)
             if missing:
                 raise ValidationFailed(

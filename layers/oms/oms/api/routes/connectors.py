@@ -14,7 +14,7 @@ from oms.domain.models import (
     Principal,
     Role,
 )
-from oms.services import connectors, shopify_inbound
+from oms.services import connectors, shopify_inbound, stock_sync
 
 
 @route(app, "/connectors", ["POST"], role=Role.SUPERADMIN, status=201, body=ConnectorCreate)
@@ -75,3 +75,16 @@ def receive_webhook(connector_id: str) -> Response:
         connector_id, dict(request.headers), raw_request_body(request)
     )
     return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})
+
+
+@route(app, "/connectors/{connector_id}/stock-sync", ["GET"], role=Role.SUPERADMIN)
+def connector_stock_sync(principal: Principal, connector_id: str) -> dict[str, Any]:
+    """Stock sync of a Shopify connector (ADR 0040): mapped locations, pending pushes, last push,
+    last reconciliation."""
+    return stock_sync.status(principal, connector_id)
+
+
+@route(app, "/connectors/{connector_id}/stock-sync/reconcile", ["POST"], role=Role.SUPERADMIN, status=202)
+def reconcile_connector_stock(principal: Principal, connector_id: str) -> dict[str, Any]:
+    """Queue a reconciliation now (the nightly one, for this connector)."""
+    return stock_sync.request_reconcile(principal, connector_id)
