@@ -40,6 +40,7 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
     S.PICKED_UP: "order.picked_up",
     S.CANCELLED: "order.cancelled",
     S.FAILED: "order.failed",
+    S.PARTIALLY_RETURNED: "order.partially_returned",
     S.RETURNED: "order.returned",
     S.REFUNDED: "order.refunded",
 }
