@@ -93,12 +93,16 @@ class ReturnPolicyIn(Strict):
     """PUT /return-policy: the whole policy (fields left out take the defaults)."""
 
     return_window_days: int = Field(default=30, ge=0, le=365)
-    restocking_fee_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2)
+    restocking_fee_percent: Decimal = Field(
+        default=Decimal("0"), ge=0, le=100, max_digits=5, decimal_places=2
+    )
     restocking_fee_reasons: list[ReturnReason] = Field(
         default_factory=lambda: [ReturnReason.NO_LONGER_NEEDED, ReturnReason.SIZE_OR_FIT], max_length=7
     )
     refund_shipping: RefundShipping = RefundShipping.NEVER
-    return_shipping_fee: Decimal = Field(default=Decimal("0.00"), ge=0, le=100000, max_digits=14, decimal_places=2)
+    return_shipping_fee: Decimal = Field(
+        default=Decimal("0.00"), ge=0, le=100000, max_digits=14, decimal_places=2
+    )
     auto_approve: bool = False
 
     @field_validator("restocking_fee_reasons")
@@ -278,7 +282,8 @@ class Return(BaseModel):
 
     def public(self) -> dict[str, Any]:
         data = self.model_dump(
-            mode="json", exclude={"tenant_id", "customer_user_id", "idempotency_key", "receipts", "version", "settlement"},
+            mode="json",
+            exclude={"tenant_id", "customer_user_id", "idempotency_key", "receipts", "version", "settlement"},
         )
         return data
 
@@ -390,7 +395,10 @@ def check_request(
         raise ValidationFailed(
             "the order has no line with this sku",
             code="unknown_sku",
-            details=[{"loc": ["body", "lines"], "msg": f"{sku} is not on the order", "type": "unknown_sku"} for sku in unknown],
+            details=[
+                {"loc": ["body", "lines"], "msg": f"{sku} is not on the order", "type": "unknown_sku"}
+                for sku in unknown
+            ],
         )
     taken = taken_units(returns)
     out = []
@@ -471,7 +479,9 @@ def apply_receipt(ret: Return, request: ReceiveRequest, key: str, actor: str, no
             raise ValidationFailed(
                 f"{rl.sku} is not on this return",
                 code="unknown_sku",
-                details=[{"loc": ["body", "lines"], "msg": f"{rl.sku} is not on the return", "type": "unknown_sku"}],
+                details=[
+                    {"loc": ["body", "lines"], "msg": f"{rl.sku} is not on the return", "type": "unknown_sku"}
+                ],
             )
         per = incoming.setdefault(rl.sku, {})
         per[rl.condition] = per.get(rl.condition, 0) + rl.quantity

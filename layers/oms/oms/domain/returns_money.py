@@ -113,8 +113,10 @@ def settlement(
     if policy.refund_shipping is RefundShipping.FULL_RETURN and every_delivered_back:
         shipping = remaining_shipping
     elif policy.refund_shipping is RefundShipping.ALWAYS:
-        shipping = remaining_shipping if last_of_order else min(
-            _share(order.shipping_amount, items, subtotal), remaining_shipping
+        shipping = (
+            remaining_shipping
+            if last_of_order
+            else min(_share(order.shipping_amount, items, subtotal), remaining_shipping)
         )
     return_fee = to_money(policy.return_shipping_fee) if lines else ZERO
     amount = items - discount + tax + shipping - fee - return_fee
