@@ -18,6 +18,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     ops,
     orders,
     products,
+    returns,
     radar,
     search,
     sourcing,

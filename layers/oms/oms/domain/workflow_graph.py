@@ -28,6 +28,9 @@ EMAIL_TEMPLATES: tuple[str, ...] = (
     "order_shipped",
     "order_delivered",
     "order_cancelled",
+    "return_requested",
+    "return_received",
+    "order_refunded",
 )
 
 _DEFAULT_COLORS: Mapping[OrderStatus, str] = {
