@@ -103,9 +103,7 @@ class ReturnRepository:
     def write(self, ret: Return, expected: int | None, order: Order, expected_order: int) -> None:
         """The return (new: `expected` None) and the order's new header, in one transaction
         conditioned on both versions (409 concurrent_update when either moved)."""
-        condition = (
-            ReturnRecord.pk.does_not_exist() if expected is None else ReturnRecord.version == expected
-        )
+        condition = ReturnRecord.pk.does_not_exist() if expected is None else ReturnRecord.version == expected
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(return_record(ret), condition=condition)

@@ -74,7 +74,10 @@ _RULES: Mapping[tuple[Stock, Stock], tuple[Work, frozenset[OrderStatus] | None]]
     # the rest shipped (commit), or delivered once nothing is reserved (fulfilment.decide only
     # targets DELIVERED then); a return of a partly delivered order leaves its reservations to
     # the expiry job, as the built-in lifecycle always did
-    (Stock.PARTIAL, Stock.COMMITTED): (Work.COMMIT, frozenset({S.SHIPPED, S.DELIVERED, S.PARTIALLY_RETURNED, S.RETURNED})),
+    (Stock.PARTIAL, Stock.COMMITTED): (
+        Work.COMMIT,
+        frozenset({S.SHIPPED, S.DELIVERED, S.PARTIALLY_RETURNED, S.RETURNED}),
+    ),
     # one of several shipments delivered: nothing moves back into a reservation
     (Stock.COMMITTED, Stock.PARTIAL): (Work.NONE, frozenset({S.PARTIALLY_DELIVERED})),
     (Stock.FAILED, Stock.NONE): (Work.RETRY, frozenset({S.CONFIRMED})),

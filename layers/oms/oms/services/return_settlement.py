@@ -114,7 +114,9 @@ def _adjustments(
     return changes, adjustments
 
 
-def receive(principal: Principal, return_id: str, request: ReceiveRequest, idempotency_key: str | None) -> Return:
+def receive(
+    principal: Principal, return_id: str, request: ReceiveRequest, idempotency_key: str | None
+) -> Return:
     """Units of an approved return arrived at a node of the tenant."""
     readable_return(principal, return_id)
     inventory.get_node(principal, request.node_id)  # 404 node_not_found: not the tenant's
@@ -182,15 +184,15 @@ def refund(principal: Principal, return_id: str) -> Return:
     records a credit. Idempotent: a settled return answers its settlement."""
     for _ in range(_TRIES):
         ret = readable_return(principal, return_id)
-        if ret.status in _SETTLED:
-            return ret
-        if ret.received_units == 0:
-            raise Conflict("no unit of this return has been received yet", code="not_received")
         if ret.resolution is Resolution.EXCHANGE:
             raise Conflict(
                 "an exchange is settled by its replacement order when every unit arrives",
                 code="return_is_exchange",
             )
+        if ret.status in _SETTLED:
+            return ret
+        if ret.received_units == 0:
+            raise Conflict("no unit of this return has been received yet", code="not_received")
         target = ReturnStatus.REFUNDED if ret.resolution is Resolution.REFUND else ReturnStatus.CREDITED
         check_move(ret, target)
         order = repos.orders.require(principal.tenant_id, ret.order_id)
@@ -204,7 +206,12 @@ def refund(principal: Principal, return_id: str) -> Return:
             settlement_id=settlement_id(ret, "settlement"),
             now=now,
         )
-        update: dict[str, Any] = {"status": target, "settlement": worth, "version": ret.version + 1, "updated_at": now}
+        update: dict[str, Any] = {
+            "status": target,
+            "settlement": worth,
+            "version": ret.version + 1,
+            "updated_at": now,
+        }
         if target is ReturnStatus.REFUNDED:
             channel = "PENDING" if order.channel_link is not None else None
             update["refund"] = worth.model_copy(update={"channel_status": channel})
@@ -237,7 +244,9 @@ def refund(principal: Principal, return_id: str) -> Return:
             )
         else:
             data = event_data(settled, store_credit_id=worth.id, amount=money_str(worth.amount))
-            updated = order_after(order, after, entry="return.credited", data=data, actor=principal.actor, now=now)
+            updated = order_after(
+                order, after, entry="return.credited", data=data, actor=principal.actor, now=now
+            )
         try:
             repos.returns.write(settled, ret.version, updated, order.version)
         except Conflict as exc:
@@ -262,7 +271,12 @@ def exchange(principal: Principal, return_id: str) -> Return:
         returns = repos.returns.of_order(principal.tenant_id, ret.order_id)
         now = now_iso()
         credit = settlement(
-            order, ret, returns, policy_of(principal.tenant_id), settlement_id=settlement_id(ret, "settlement"), now=now
+            order,
+            ret,
+            returns,
+            policy_of(principal.tenant_id),
+            settlement_id=settlement_id(ret, "settlement"),
+            now=now,
         )
         replacement = _replacement_order(principal, ret, order, credit.amount, now)
         settled = ret.model_copy(
@@ -276,7 +290,9 @@ def exchange(principal: Principal, return_id: str) -> Return:
         )
         after = [settled if r.id == ret.id else r for r in returns]
         data = event_data(settled, exchange_order_id=replacement, credit=money_str(credit.amount))
-        updated = order_after(order, after, entry="return.exchanged", data=data, actor=principal.actor, now=now)
+        updated = order_after(
+            order, after, entry="return.exchanged", data=data, actor=principal.actor, now=now
+        )
         try:
             repos.returns.write(settled, ret.version, updated, order.version)
         except Conflict as exc:
@@ -325,7 +341,11 @@ def _replacement_order(principal: Principal, ret: Return, original: Any, credit:
             "events": [
                 first.model_copy(
                     update={
-                        "data": {**first.data, "total_amount": str(built.subtotal - discount), "exchange_of": ret.id}
+                        "data": {
+                            **first.data,
+                            "total_amount": str(built.subtotal - discount),
+                            "exchange_of": ret.id,
+                        }
                     }
                 )
             ],

@@ -125,7 +125,9 @@ def event_data(ret: Return, **extra: Any) -> dict[str, Any]:
         "rma_number": ret.rma_number,
         "status": ret.status.value,
         "resolution": ret.resolution.value,
-        "lines": [{"sku": line.sku, "quantity": line.quantity, "reason": line.reason.value} for line in ret.lines],
+        "lines": [
+            {"sku": line.sku, "quantity": line.quantity, "reason": line.reason.value} for line in ret.lines
+        ],
         **extra,
     }
 
@@ -134,7 +136,9 @@ def event_data(ret: Return, **extra: Any) -> dict[str, Any]:
 def _exchange_lines(tenant_id: str, request: ReturnCreate) -> list[ExchangeLineIn]:
     if request.resolution is not Resolution.EXCHANGE:
         return []
-    lines = request.exchange_lines or [ExchangeLineIn(sku=line.sku, quantity=line.quantity) for line in request.lines]
+    lines = request.exchange_lines or [
+        ExchangeLineIn(sku=line.sku, quantity=line.quantity) for line in request.lines
+    ]
     prices = repos.products.prices(tenant_id, (line.sku for line in lines))
     missing = [line.sku for line in lines if line.sku not in prices]
     if missing:
@@ -142,7 +146,11 @@ def _exchange_lines(tenant_id: str, request: ReturnCreate) -> list[ExchangeLineI
             "an exchange line names a product that is not for sale",
             code="unknown_sku",
             details=[
-                {"loc": ["body", "exchange_lines"], "msg": f"{sku} has no catalog price", "type": "unknown_sku"}
+                {
+                    "loc": ["body", "exchange_lines"],
+                    "msg": f"{sku} has no catalog price",
+                    "type": "unknown_sku",
+                }
                 for sku in missing
             ],
         )
@@ -192,7 +200,12 @@ def request_return(
             updated_at=now,
         )
         updated = order_after(
-            order, [*returns, ret], entry="return.requested", data=event_data(ret), actor=principal.actor, now=now
+            order,
+            [*returns, ret],
+            entry="return.requested",
+            data=event_data(ret),
+            actor=principal.actor,
+            now=now,
         )
         if policy.auto_approve:
             ret = decide(ret, True, "system:return-policy", "approved by the return policy", now)
@@ -218,7 +231,9 @@ def _decide(principal: Principal, return_id: str, approve: bool, note: str | Non
         others = [r for r in repos.returns.of_order(principal.tenant_id, ret.order_id) if r.id != ret.id]
         entry = "return.approved" if approve else "return.rejected"
         data = event_data(decided, **({} if approve else {"reason": note}))
-        updated = order_after(order, [*others, decided], entry=entry, data=data, actor=principal.actor, now=now)
+        updated = order_after(
+            order, [*others, decided], entry=entry, data=data, actor=principal.actor, now=now
+        )
         repos.returns.write(decided, ret.version, updated, order.version)
         return decided
 

@@ -41,10 +41,15 @@ def create_return(principal: Principal, order_id: str, *, body: ReturnCreate) ->
     """Ask back delivered units of an order (a CUSTOMER: of their own order). Idempotency-Key
     honoured: the same key answers the first return."""
     ret, created = returns.request_return(principal, order_id, body, _key())
-    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", "Location": f"/returns/{ret.id}"}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "Location": f"/returns/{ret.id}",
+    }
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return Response(body=json.dumps(returns.view(principal, ret), default=str), status_code=201, headers=headers)
+    return Response(
+        body=json.dumps(returns.view(principal, ret), default=str), status_code=201, headers=headers
+    )
 
 
 @route(app, "/orders/{order_id}/returns", ["GET"], role=Role.CUSTOMER, integration=True)
