@@ -14,10 +14,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from oms.data.records import OrdersByCustomer, OrdersByStatus, OrdersByTenant
+
+# The orders table's indexes (records.py declares them for orders; these are the same indexes)
+class _ByTenant(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "by_tenant"
+        projection = KeysOnlyProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _ByStatus(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "by_status"
+        projection = KeysOnlyProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _ByCustomer(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "by_customer"
+        projection = KeysOnlyProjection()
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
 
 
 class ReturnRecord(Model):
@@ -35,9 +64,9 @@ class ReturnRecord(Model):
     gsi2sk = UnicodeAttribute(null=True)
     gsi5pk = UnicodeAttribute(null=True)
     gsi5sk = UnicodeAttribute(null=True)
-    by_tenant = OrdersByTenant()
-    by_status = OrdersByStatus()
-    by_customer = OrdersByCustomer()
+    by_tenant = _ByTenant()
+    by_status = _ByStatus()
+    by_customer = _ByCustomer()
 
 
 class ReturnPolicyRecord(Model):

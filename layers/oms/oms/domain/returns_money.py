@@ -19,9 +19,9 @@ from decimal import Decimal
 from oms.domain.models import Order
 from oms.domain.money import to_money
 from oms.domain.returns import (
-    RefundShipping,
     Refund,
     RefundLine,
+    RefundShipping,
     Return,
     ReturnPolicy,
     delivered_units,

@@ -91,10 +91,8 @@ def order_after(
     from the returns, and a move to `phase` through the tenant's graph when it has that edge (a
     graph without it keeps the order where it is; the return still completes). The entry that
     completes a refund and moves the order to REFUNDED is one entry (one order.refunded event)."""
-    figures = {
-        "returned_quantities": received_units(returns) or None,
-        "refunded_amount": refunded_total(returns) if any(r.refund for r in returns) else None,
-    }
+    quantities = received_units(returns) or None
+    refunded = refunded_total(returns) if any(r.refund for r in returns) else None
     graph = workflows.current(order.tenant_id)
     moves = False
     if phase is not None and order.status != phase:
@@ -103,9 +101,25 @@ def order_after(
         moves = graph.phase_of(target) == phase and graph.can(current, target)
     if moves and phase is not None and entry == "order.refunded":
         return order_rules.advance(
-            order, phase, actor=actor, now=now, event_type=entry, data=data, workflow=graph, **figures
+            order,
+            phase,
+            actor=actor,
+            now=now,
+            event_type=entry,
+            data=data,
+            workflow=graph,
+            returned_quantities=quantities,
+            refunded_amount=refunded,
         )
-    updated = order_rules.record_event(order, entry, actor=actor, now=now, data=data, **figures)
+    updated = order_rules.record_event(
+        order,
+        entry,
+        actor=actor,
+        now=now,
+        data=data,
+        returned_quantities=quantities,
+        refunded_amount=refunded,
+    )
     if moves and phase is not None:
         updated = order_rules.advance(
             updated,
