@@ -278,3 +278,71 @@ def test_customer_view_hides_internal_fields():
     assert "decided_by" not in view and "requested_by" not in view and "decision_note" not in view
     assert "receipts" not in ret.public() and "settlement" not in ret.public()
     assert ret.resolution is Resolution.REFUND
+
+
+# ------------------------------------------------------------------ events, emails, channel
+def test_return_entries_are_events_of_their_own_type_and_a_full_refund_is_one_event():
+    from oms.domain.events import SUBSCRIBABLE_EVENT_TYPES, events_from_change, for_channel
+    from oms.domain.orders import advance, record_event
+
+    order = delivered_order()
+    old = order.model_dump(mode="json")
+    asked = record_event(order, "return.requested", actor="user:a", now=SOON, data={"return_id": "r"})
+    refunded = advance(
+        asked,
+        OrderStatus.REFUNDED,
+        actor="user:a",
+        now=SOON,
+        event_type="order.refunded",
+        data={"refund_id": "f"},
+    )
+    events = events_from_change(old, refunded.model_dump(mode="json"), order.order_number)
+    assert [(e.type, e.data) for e in events] == [
+        ("return.requested", {"return_id": "r"}),
+        ("order.refunded", {"refund_id": "f"}),
+    ]
+    for kind in (
+        "return.requested",
+        "return.approved",
+        "return.rejected",
+        "return.received",
+        "order.refunded",
+    ):
+        assert kind in SUBSCRIBABLE_EVENT_TYPES
+    assert "order.partially_returned" in SUBSCRIBABLE_EVENT_TYPES
+    assert for_channel("order.refunded", True) and not for_channel("order.refunded", False)
+
+
+def test_return_events_send_their_emails_once_per_entry():
+    import json
+
+    from oms.domain.events import events_from_change
+    from oms.domain.orders import record_event
+    from oms.domain.workflow_actions import ActionMessage, event_messages
+
+    order = delivered_order()
+    received = record_event(order, "return.received", actor="user:a", now=SOON, data={})
+    (event,) = events_from_change(order.model_dump(mode="json"), received.model_dump(mode="json"), "N1")
+    (raw,) = event_messages(event)
+    message = ActionMessage.model_validate(json.loads(raw))
+    assert message.type == "email" and message.config == {"template": "return_received"}
+    assert message.effect_key() == f"{event.sequence:08d}#return_received-email"
+    approved = record_event(order, "return.approved", actor="user:a", now=SOON, data={})
+    (quiet,) = events_from_change(order.model_dump(mode="json"), approved.model_dump(mode="json"), "N1")
+    assert event_messages(quiet) == []
+
+
+def test_partially_returned_is_a_phase_of_the_lifecycle():
+    from oms.domain.lifecycle import DEFAULT_WORKFLOW, STATUS_GROUPS
+    from oms.domain.workflow_graph import default_doc
+    from oms.domain.workflow_stock import stock_work
+    from oms.domain.workflow_validation import problems
+
+    S = OrderStatus
+    for source in (S.DELIVERED, S.PICKED_UP, S.PARTIALLY_DELIVERED):
+        assert DEFAULT_WORKFLOW.can(source, S.PARTIALLY_RETURNED)
+    for target in (S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED):
+        assert DEFAULT_WORKFLOW.can(S.PARTIALLY_RETURNED, target)
+    assert STATUS_GROUPS[S.PARTIALLY_RETURNED] == "CLOSED"
+    assert stock_work(S.DELIVERED, S.PARTIALLY_RETURNED) is not None
+    assert problems(default_doc()) == []
