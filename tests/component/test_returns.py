@@ -249,3 +249,43 @@ def test_the_return_policy(admin: ApiClient, user: ApiClient) -> None:
     assert saved.body["updated_by"] == "user:admin@example.com"
     assert admin.get("/return-policy").body["refund_shipping"] == "FULL_RETURN"
     admin.call("PUT", "/return-policy", {})
+
+
+def test_a_return_request_emails_the_customer_through_the_outbox_and_the_actions_queue(
+    stack: Any, admin: ApiClient, invoke: Any
+) -> None:
+    import boto3
+
+    from tests.component.helpers import sqs_records, stream_records
+
+    order = delivered_order(admin)
+    body = {"lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "DEFECTIVE"}]}
+    assert admin.post(f"/orders/{order['id']}/returns", body).status == 201
+    headers = [
+        r
+        for r in stream_records(stack)
+        if r["dynamodb"]["Keys"]["sk"]["S"] == "ORDER" and order["id"] in r["dynamodb"]["Keys"]["pk"]["S"]
+    ]
+    assert invoke("EventPublisherFunction", {"Records": headers}) == {"batchItemFailures": []}
+    sqs = boto3.client("sqs")
+    found: list[str] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=stack["ActionsQueue"], MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        for m in messages:
+            sqs.delete_message(QueueUrl=stack["ActionsQueue"], ReceiptHandle=m["ReceiptHandle"])
+            if order["id"] in m["Body"] and "return_requested" in m["Body"]:
+                found.append(m["Body"])
+    assert len(found) == 1, found
+    for _ in range(2):  # redelivered: sent once
+        result = invoke("ActionsFunction", {"Records": sqs_records(stack, "ActionsQueue", found)})
+        assert result == {"batchItemFailures": []}, result
+    sent = [
+        e
+        for e in admin.get(f"/orders/{order['id']}/emails").body["items"]
+        if e["template"] == "return_requested"
+    ]
+    assert [e["status"] for e in sent] == ["SENT"]
