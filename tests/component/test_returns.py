@@ -289,3 +289,23 @@ def test_a_return_request_emails_the_customer_through_the_outbox_and_the_actions
         if e["template"] == "return_requested"
     ]
     assert [e["status"] for e in sent] == ["SENT"]
+
+
+def test_a_closed_return_window_is_409(admin: ApiClient) -> None:
+    order = admin.post("/orders", order_body()).body
+    wait_for_status(admin, order["id"], {"SOURCED"})
+    for event in SHIP[:-1]:
+        admin.post(f"/orders/{order['id']}/fulfillment-events", event)
+        wait_for_status(admin, order["id"], {event["type"]})
+    # the carrier reports the delivery at the moment the order was placed
+    delivered = {"type": "DELIVERED", "occurred_at": order["created_at"]}
+    assert admin.post(f"/orders/{order['id']}/fulfillment-events", delivered).status == 200
+    wait_for_status(admin, order["id"], {"DELIVERED"})
+    assert admin.call("PUT", "/return-policy", {"return_window_days": 0}).status == 200
+    try:
+        body = {"lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "OTHER"}]}
+        closed = admin.post(f"/orders/{order['id']}/returns", body)
+        assert closed.status == 409 and closed.body["error"]["code"] == "return_window_closed"
+        assert closed.body["error"]["details"]["delivered_at"] == order["created_at"]
+    finally:
+        admin.call("PUT", "/return-policy", {})
