@@ -309,3 +309,39 @@ def test_a_closed_return_window_is_409(admin: ApiClient) -> None:
         assert closed.body["error"]["details"]["delivered_at"] == order["created_at"]
     finally:
         admin.call("PUT", "/return-policy", {})
+
+
+def test_store_credit_is_recorded_on_the_return_not_refunded(admin: ApiClient) -> None:
+    order = delivered_order(admin)
+    node = order["allocations"][0]["node_id"]
+    ret = admin.post(
+        f"/orders/{order['id']}/returns",
+        {
+            "lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "DEFECTIVE"}],
+            "resolution": "STORE_CREDIT",
+        },
+    ).body
+    admin.post(f"/returns/{ret['id']}/approve", {})
+    receipt = {"node_id": node, "lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "condition": "SELLABLE"}]}
+    assert admin.post(f"/returns/{ret['id']}/receive", receipt).status == 200
+    credited = admin.post(f"/returns/{ret['id']}/refund")
+    assert credited.status == 200 and credited.body["status"] == "CREDITED", credited
+    assert credited.body["store_credit"]["amount"] == "29.99" and credited.body["refund"] is None
+    assert admin.post(f"/returns/{ret['id']}/refund").body["store_credit"] == credited.body["store_credit"]
+    assert admin.get(f"/orders/{order['id']}").body["refunded_amount"] == "0.00"
+
+
+def test_concurrent_requests_never_take_more_than_was_delivered(admin: ApiClient, user: ApiClient) -> None:
+    order = delivered_order(admin)
+    body = {"lines": [{"sku": "SKU-WIDGET-A", "quantity": 2, "reason": "DEFECTIVE"}]}
+    answers: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda c=c: answers.append(c.post(f"/orders/{order['id']}/returns", body)))
+        for c in (admin, user, admin, user)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status for a in answers) == [201, 422, 422, 422], answers
+    assert len(admin.get(f"/orders/{order['id']}/returns").body["items"]) == 1
