@@ -12,16 +12,18 @@ from oms.domain.errors import Conflict, DomainError, ValidationFailed
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Allocation, Order, Shipment
 from oms.domain.orders import build_order
-from oms.domain.returns import (
+from oms.domain.return_requests import (
     DEFAULT_POLICY,
     Condition,
-    OverReturn,
     ReceiveRequest,
     Resolution,
-    Return,
     ReturnCreate,
     ReturnPolicy,
     ReturnStatus,
+)
+from oms.domain.returns import (
+    OverReturn,
+    Return,
     apply_receipt,
     check_request,
     decide,

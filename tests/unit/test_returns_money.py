@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from oms.domain.returns import DEFAULT_POLICY, Return, ReturnPolicy, ReturnStatus
+from oms.domain.return_requests import DEFAULT_POLICY, ReturnPolicy, ReturnStatus
+from oms.domain.returns import Return
 from oms.domain.returns_money import refunded_total, settlement
 from tests.unit.test_returns import SOON, delivered_order, make_return, receive
 

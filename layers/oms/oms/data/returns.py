@@ -13,7 +13,8 @@ from oms.data.orders import order_record
 from oms.data.records import OrderRecord
 from oms.data.records_returns import ReturnPolicyRecord, ReturnRecord
 from oms.domain.models import Order
-from oms.domain.returns import Return, ReturnPolicy
+from oms.domain.return_requests import ReturnPolicy
+from oms.domain.returns import Return
 
 RETURN_PREFIX = "RETURN#"
 POLICY_SK = "POLICY"

@@ -18,14 +18,8 @@ from decimal import Decimal
 
 from oms.domain.models import Order
 from oms.domain.money import to_money
-from oms.domain.returns import (
-    Refund,
-    RefundLine,
-    RefundShipping,
-    Return,
-    ReturnPolicy,
-    delivered_units,
-)
+from oms.domain.return_requests import RefundShipping, ReturnPolicy
+from oms.domain.returns import Refund, RefundLine, Return, delivered_units
 
 ZERO = Decimal("0.00")
 

@@ -23,12 +23,9 @@ from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import AdjustmentReason, OrderCreate, Principal
 from oms.domain.money import money_str
 from oms.domain.network import Adjustment, InventoryItem
+from oms.domain.return_requests import Condition, ReceiveRequest, Resolution, ReturnStatus
 from oms.domain.returns import (
-    Condition,
-    ReceiveRequest,
-    Resolution,
     Return,
-    ReturnStatus,
     StoreCredit,
     apply_receipt,
     check_move,
@@ -124,7 +121,7 @@ def receive(
     for _ in range(_TRIES):
         ret = readable_return(principal, return_id)
         if any(r.key == key for r in ret.receipts):
-            return ret  # a retried receipt: it took effect once
+            return _after_receipt(principal, ret)  # a retried receipt: it took effect once
         order = repos.orders.require(principal.tenant_id, ret.order_id)
         now = now_iso()
         received = apply_receipt(ret, request, key, principal.actor, now)
@@ -162,10 +159,16 @@ def receive(
             raise
         if any(line.condition is Condition.SELLABLE for line in request.lines):
             jobs.request_backorder_resource(principal.tenant_id, skus)
-        if received.resolution is Resolution.EXCHANGE and received.status is ReturnStatus.RECEIVED:
-            return exchange(principal, received.id)
-        return received
+        return _after_receipt(principal, received)
     raise Conflict("the return is being changed by others; retry", code="concurrent_update")
+
+
+def _after_receipt(principal: Principal, ret: Return) -> Return:
+    """An EXCHANGE return all of whose units arrived gets its replacement order (also when a
+    retried receipt finds the receipt applied and the order not made yet)."""
+    if ret.resolution is Resolution.EXCHANGE and ret.status is ReturnStatus.RECEIVED:
+        return exchange(principal, ret.id)
+    return ret
 
 
 # ------------------------------------------------------------------ refunds and credits

@@ -18,22 +18,19 @@ from oms.domain.clock import now_iso
 from oms.domain.errors import NotFound, ValidationFailed
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Order, Principal, Role
-from oms.domain.returns import (
+from oms.domain.return_requests import (
     DEFAULT_POLICY,
     DecisionIn,
     ExchangeLineIn,
     RejectIn,
     Resolution,
-    Return,
     ReturnCreate,
     ReturnListQuery,
     ReturnPolicy,
     ReturnPolicyIn,
     ReturnStatus,
-    check_request,
-    decide,
-    received_units,
 )
+from oms.domain.returns import Return, check_request, decide, received_units
 from oms.domain.returns_money import refunded_total
 from oms.services import workflows
 from oms.services.context import repos, retry_lost_updates

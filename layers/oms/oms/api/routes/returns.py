@@ -10,7 +10,7 @@ from chalice import Response
 from oms.api.http import current_request, route
 from oms.api.instance import app
 from oms.domain.models import Principal, Role
-from oms.domain.returns import (
+from oms.domain.return_requests import (
     DecisionIn,
     ReceiveRequest,
     RejectIn,
