@@ -348,3 +348,9 @@ def test_partially_returned_is_a_phase_of_the_lifecycle():
     assert STATUS_GROUPS[S.PARTIALLY_RETURNED] == "CLOSED"
     assert stock_work(S.DELIVERED, S.PARTIALLY_RETURNED) is not None
     assert problems(default_doc()) == []
+
+
+def test_the_policy_shows_money_and_percent_as_plain_strings():
+    shown = ReturnPolicy(restocking_fee_percent=Decimal("100"), return_shipping_fee=Decimal("5")).public()
+    assert shown["restocking_fee_percent"] == "100" and shown["return_shipping_fee"] == "5.00"
+    assert ReturnPolicy().public()["restocking_fee_reasons"] == ["NO_LONGER_NEEDED", "SIZE_OR_FIT"]

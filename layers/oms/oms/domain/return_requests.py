@@ -81,7 +81,7 @@ class ReturnPolicy(ReturnPolicyIn):
 
     def public(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
-        data["restocking_fee_percent"] = str(self.restocking_fee_percent.normalize())
+        data["restocking_fee_percent"] = format(self.restocking_fee_percent.normalize(), "f")
         data["return_shipping_fee"] = str(to_money(self.return_shipping_fee))
         return data
 
