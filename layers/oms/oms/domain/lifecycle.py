@@ -80,7 +80,9 @@ PRE_SHIPMENT: frozenset[OrderStatus] = frozenset(
     }
 )
 
-TERMINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.RETURNED, S.REFUNDED})
+TERMINAL: frozenset[OrderStatus] = frozenset(
+    {S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED}
+)
 
 
 # The orders-by-status index is keyed by *group*, so an order's index entry changes 3 times in its
