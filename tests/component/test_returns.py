@@ -63,6 +63,13 @@ def test_request_approve_receive_refund(admin: ApiClient) -> None:
         headers={"Idempotency-Key": "rma-1"},
     )
     assert again.status == 201 and again.body["id"] == ret["id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    other = admin.post(
+        f"/orders/{order['id']}/returns",
+        {"lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "OTHER"}]},
+        headers={"Idempotency-Key": "rma-1"},
+    )
+    assert other.status == 422 and other.body["error"]["code"] == "idempotency_key_reused"
 
     early = admin.post(f"/returns/{ret['id']}/refund")
     assert early.status == 409 and early.body["error"]["code"] == "not_received"

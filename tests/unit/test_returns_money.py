@@ -131,3 +131,21 @@ def test_nothing_received_is_worth_nothing():
     ret = make_return(order, [{"sku": "SKU-A", "quantity": 1, "reason": "DEFECTIVE"}])
     refund = settlement(order, ret, [], DEFAULT_POLICY, settlement_id="x", now=SOON)
     assert refund.amount == Decimal("0.00") and refund.lines == []
+
+
+def test_a_settled_return_cannot_be_settled_again():
+    import pytest
+
+    from oms.domain.errors import Conflict
+    from oms.domain.returns import check_move
+
+    order = delivered_order()
+    refunded = settle(order, received(order, [("SKU-A", 1, "DEFECTIVE", "SELLABLE")]))
+    for target in (ReturnStatus.REFUNDED, ReturnStatus.CREDITED, ReturnStatus.EXCHANGED):
+        with pytest.raises(Conflict):
+            check_move(refunded, target)
+    # what the order has left to pay back shrinks by what was refunded
+    again = received(order, [("SKU-A", 1, "DEFECTIVE", "SELLABLE")], rid="o1-R2", others=[refunded])
+    second = settle(order, again, others=[refunded]).refund
+    assert second is not None and refunded.refund is not None
+    assert refunded.refund.amount + second.amount == Decimal("59.98")

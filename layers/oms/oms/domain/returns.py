@@ -132,6 +132,7 @@ class Return(BaseModel):
     decision_note: str | None = None
     requested_by: str
     idempotency_key: str | None = None
+    request_fingerprint: str | None = None
     receipts: list[Receipt] = Field(default_factory=list)
     version: int = 1
     created_at: str
@@ -141,7 +142,15 @@ class Return(BaseModel):
     def public(self) -> dict[str, Any]:
         data = self.model_dump(
             mode="json",
-            exclude={"tenant_id", "customer_user_id", "idempotency_key", "receipts", "version", "settlement"},
+            exclude={
+                "tenant_id",
+                "customer_user_id",
+                "idempotency_key",
+                "request_fingerprint",
+                "receipts",
+                "version",
+                "settlement",
+            },
         )
         return data
 

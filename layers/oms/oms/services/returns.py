@@ -15,7 +15,7 @@ from typing import Any
 from oms.data.returns import parse_return_id, return_id_for
 from oms.domain import orders as order_rules
 from oms.domain.clock import now_iso
-from oms.domain.errors import NotFound, ValidationFailed
+from oms.domain.errors import IdempotencyKeyReused, NotFound, ValidationFailed
 from oms.domain.lifecycle import OrderStatus
 from oms.domain.models import Order, Principal, Role
 from oms.domain.return_requests import (
@@ -182,12 +182,18 @@ def request_return(
     key = f"{principal.user_id}:{idempotency_key}" if idempotency_key else None
     policy = policy_of(principal.tenant_id)
     exchange = _exchange_lines(principal.tenant_id, request)
+    fingerprint = order_rules.fingerprint(request)
 
     def attempt() -> tuple[Return, bool]:
         order = repos.orders.require(principal.tenant_id, order_id)
         returns = repos.returns.of_order(principal.tenant_id, order_id)
         replay = next((r for r in returns if key and r.idempotency_key == key), None)
         if replay is not None:
+            if replay.request_fingerprint not in (None, fingerprint):
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used with a different request",
+                    details={"return_id": replay.id},
+                )
             return replay, False
         now = now_iso()
         lines = check_request(order, request, returns, policy, now)
@@ -207,6 +213,7 @@ def request_return(
             note=request.note,
             requested_by=principal.actor,
             idempotency_key=key,
+            request_fingerprint=fingerprint,
             created_at=now,
             updated_at=now,
         )
