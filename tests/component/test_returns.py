@@ -352,3 +352,26 @@ def test_concurrent_requests_never_take_more_than_was_delivered(admin: ApiClient
         t.join()
     assert sorted(a.status for a in answers) == [201, 422, 422, 422], answers
     assert len(admin.get(f"/orders/{order['id']}/returns").body["items"]) == 1
+
+
+def test_the_channel_s_answer_to_a_refund_is_recorded_on_the_return(admin: ApiClient) -> None:
+    from oms.services.return_settlement import record_channel_refund
+
+    order = delivered_order(admin)
+    node = order["allocations"][0]["node_id"]
+    ret = admin.post(
+        f"/orders/{order['id']}/returns",
+        {"lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "OTHER"}]},
+    ).body
+    admin.post(f"/returns/{ret['id']}/approve", {})
+    receipt = {"node_id": node, "lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "condition": "SELLABLE"}]}
+    admin.post(f"/returns/{ret['id']}/receive", receipt)
+    refund = admin.post(f"/returns/{ret['id']}/refund").body["refund"]
+    assert refund["channel_status"] is None  # an API order: no channel to tell
+    assert record_channel_refund("demo", ret["id"], "not-this-refund", "DONE") is None
+    assert record_channel_refund("acme", ret["id"], refund["id"], "DONE") is None  # another tenant
+    done = record_channel_refund("demo", ret["id"], refund["id"], "DONE")
+    assert done is not None and done.refund is not None and done.refund.channel_status == "DONE"
+    late = record_channel_refund("demo", ret["id"], refund["id"], "FAILED")
+    assert late is not None and late.refund is not None and late.refund.channel_status == "DONE"
+    assert admin.get(f"/returns/{ret['id']}").body["refund"]["channel_status"] == "DONE"

@@ -12,6 +12,7 @@ from oms.data.base import connection, decode_cursor, encode_cursor, raise_for_tr
 from oms.data.orders import order_record
 from oms.data.records import OrderRecord
 from oms.data.records_returns import ReturnPolicyRecord, ReturnRecord
+from oms.domain.errors import Conflict
 from oms.domain.models import Order
 from oms.domain.return_requests import ReturnPolicy
 from oms.domain.returns import Return
@@ -111,6 +112,15 @@ class ReturnRepository:
                 tx.save(order_record(order), condition=OrderRecord.version == expected_order)
         except TransactWriteError as exc:
             raise_for_transaction(exc, "return", tx)
+
+    def save(self, ret: Return, expected: int) -> None:
+        """The return alone (no order change), if its version is still `expected`."""
+        try:
+            return_record(ret).save(condition=ReturnRecord.version == expected)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the return changed meanwhile", code="concurrent_update") from exc
+            raise store_error(exc, "return") from exc
 
     @staticmethod
     def record_with_condition(ret: Return, expected: int) -> tuple[ReturnRecord, Any]:

@@ -358,3 +358,37 @@ def _replacement_order(principal: Principal, ret: Return, original: Any, credit:
     if created:
         orders.start_intake(stored)
     return stored.id
+
+
+# ------------------------------------------------------------------ the channel's answer
+CHANNEL_STATUSES = ("PENDING", "DONE", "FAILED")
+
+
+def record_channel_refund(tenant_id: str, return_id: str, refund_id: str, status: str) -> Return | None:
+    """What the sales channel made of a refund (the connector worker's consumer of
+    `order.refunded`, ADR 0040): `refund.channel_status` DONE or FAILED. A DONE refund stays DONE
+    (a late FAILED of an earlier attempt changes nothing). None when the return or the refund is
+    not there (another tenant's, or a refund id that is not this return's)."""
+    if status not in CHANNEL_STATUSES:
+        raise ValueError(f"channel status must be one of {CHANNEL_STATUSES}")
+    for _ in range(_TRIES):
+        ret = repos.returns.get(tenant_id, return_id)
+        if ret is None or ret.refund is None or ret.refund.id != refund_id:
+            return None
+        if ret.refund.channel_status in (status, "DONE"):
+            return ret
+        updated = ret.model_copy(
+            update={
+                "refund": ret.refund.model_copy(update={"channel_status": status}),
+                "version": ret.version + 1,
+                "updated_at": now_iso(),
+            }
+        )
+        try:
+            repos.returns.save(updated, ret.version)
+        except Conflict as exc:
+            if exc.code == "concurrent_update":
+                continue
+            raise
+        return updated
+    raise Conflict("the return is being changed by others; retry", code="concurrent_update")
