@@ -91,6 +91,21 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/orders/{order_id}/sourcing"): Row(PEOPLE),
     ("POST", "/orders/{order_id}/fulfillment-events"): Row(ADMINS | {MACHINE}, body={"type": "PICKING"}),
     ("POST", "/orders/{order_id}/sourcing"): Row(ADMINS),
+    # returns (ADR 0038): people and a CUSTOMER (own orders only, others' 404) ask and read;
+    # people decide and refund; people and machines (a warehouse) receive
+    ("GET", "/return-policy"): Row(PEOPLE | {CUSTOMER}),
+    ("PUT", "/return-policy"): Row(ADMINS),
+    ("POST", "/orders/{order_id}/returns"): Row(
+        PEOPLE | {CUSTOMER}, body={"lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "reason": "OTHER"}]},
+        why="a CUSTOMER: own orders"),
+    ("GET", "/orders/{order_id}/returns"): Row(PEOPLE | {CUSTOMER, MACHINE}, why="as GET /orders/{id}"),
+    ("GET", "/returns"): Row(PEOPLE | {CUSTOMER}, why="a CUSTOMER lists their own returns"),
+    ("GET", "/returns/{return_id}"): Row(PEOPLE | {CUSTOMER}, why="a CUSTOMER: own returns"),
+    ("POST", "/returns/{return_id}/approve"): Row(PEOPLE, body={}),
+    ("POST", "/returns/{return_id}/reject"): Row(PEOPLE, body={"reason": "taken over"}),
+    ("POST", "/returns/{return_id}/receive"): Row(PEOPLE | {MACHINE}, body={
+        "node_id": "n", "lines": [{"sku": "SKU-WIDGET-A", "quantity": 1, "condition": "SELLABLE"}]}),
+    ("POST", "/returns/{return_id}/refund"): Row(PEOPLE),
     # nodes and stock: everyone reads, admins change
     ("POST", "/nodes"): Row(ADMINS),
     ("GET", "/nodes"): Row(PEOPLE),
@@ -423,6 +438,7 @@ def demo_ids(callers: dict[str, ApiClient]) -> Iterator[dict[str, str]]:
         "order_ref": order["id"],
         "order_id": order["id"],
         "order_number": order["order_number"],
+        "return_id": f"{order['id']}-R1",
         "node_id": admin.get("/nodes").body["items"][0]["id"],
         "item_id": admin.get("/inventory?limit=1").body["items"][0]["id"],
         "sku": "SKU-WIDGET-A",

@@ -58,7 +58,7 @@ def _callback(admin: Any, order_id: str, event: dict[str, Any]) -> Any:
 @pytest.mark.usefixtures("workflow_restored")
 def test_put_get_versions_rollback_and_validation(admin, user):
     first = admin.get("/workflow").body
-    assert first["version"] == 0 and len(first["statuses"]) == 19 and first["updated_by"] is None
+    assert first["version"] == 0 and len(first["statuses"]) == 20 and first["updated_by"] is None
     put = _put(admin, {**quality_check_doc(), "expected_version": first["version"]})
     version = put["version"]
     assert version >= 1 and put["updated_by"].startswith("user:")
@@ -88,7 +88,7 @@ def test_put_get_versions_rollback_and_validation(admin, user):
     assert user.get("/workflow").status == 403
     # rollback: the previous version back, as a new version
     back = admin.post("/workflow/rollback", {}).body
-    assert back["version"] == version + 1 and len(back["statuses"]) == 19
+    assert back["version"] == version + 1 and len(back["statuses"]) == 20
     listed = [v["version"] for v in admin.get("/workflow/versions").body["items"]]
     assert listed[:2] == [version + 1, version] and listed[-1] == 0
     again = admin.post("/workflow/rollback", {"version": version}).body

@@ -92,3 +92,16 @@ def test_only_nodes_the_order_shipped_from_are_labelled():
 
 def test_an_order_that_never_shipped_has_nothing_to_label():
     assert label_order(ORDER, [outcome()]) == []
+
+
+def test_a_received_return_labels_the_outcome_returned_whatever_the_phase():
+    """Issue 13: any unit received back on a return counts, also while the order is only
+    PARTIALLY_RETURNED or its tenant's graph kept it in DELIVERED."""
+    kept = delivered_order(hours=20, actual="10.30")
+    [before] = label_order(kept, [outcome()])
+    came_back = kept.model_copy(update={"returned_quantities": {"SKU-B": 1}})
+    [after] = label_order(came_back, [outcome()])
+    assert before.score == pytest.approx(1.0) and after.score < before.score
+    partial = advance(kept, S.PARTIALLY_RETURNED, actor="t", now=at(30), event_type="return.received")
+    [labelled] = label_order(partial, [outcome()])
+    assert labelled.score == pytest.approx(after.score)

@@ -37,7 +37,7 @@ def test_illegal_transition_names_allowed_targets():
     with pytest.raises(IllegalTransition) as info:
         DEFAULT_WORKFLOW.check(S.DELIVERED, S.PICKING)
     assert info.value.status == 409
-    assert info.value.details["allowed"] == ["REFUNDED", "RETURNED"]
+    assert info.value.details["allowed"] == ["PARTIALLY_RETURNED", "REFUNDED", "RETURNED"]
 
 
 def test_cancel_allowed_exactly_from_pre_shipment_states():

@@ -19,6 +19,7 @@ from oms.api.routes import (  # noqa: F401  (imported for their routes)
     orders,
     products,
     radar,
+    returns,
     search,
     sourcing,
     system,

@@ -33,6 +33,8 @@ HEADER_FIELDS = frozenset(
         "past_cut",
         "callbacks",
         "updated_at",
+        "refunded_amount",  # returns (ADR 0038)
+        "returned_quantities",
     }
 )
 

@@ -497,6 +497,7 @@ from oms.data.records_directory import (  # noqa: E402
 )
 from oms.data.records_e2a import BillingRecord, DeadlineBucketRecord, ExceptionRecord, RadarRecord  # noqa: E402
 from oms.data.records_email import EmailConfigRecord, EmailLogRecord  # noqa: E402  (ADR 0036)
+from oms.data.records_returns import ReturnPolicyRecord, ReturnRecord  # noqa: E402  (ADR 0038)
 from oms.data.records_stock_sync import StockSyncRecord  # noqa: E402  (ADR 0040)
 
 ORDER_MODELS: tuple[type[Model], ...] = (
@@ -505,6 +506,7 @@ ORDER_MODELS: tuple[type[Model], ...] = (
     TrailRecord,
     RejectedCallbackRecord,
     LearningRecord,
+    ReturnRecord,
 )
 INVENTORY_MODELS: tuple[type[Model], ...] = (
     NodeRecord,
@@ -529,6 +531,7 @@ DIRECTORY_MODELS: tuple[type[Model], ...] = (
     AiCacheRecord,
     WorkflowRecord,
     EmailConfigRecord,
+    ReturnPolicyRecord,
 )
 INTEGRATION_MODELS: tuple[type[Model], ...] = (
     WebhookEndpointRecord,

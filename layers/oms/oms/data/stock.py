@@ -233,10 +233,12 @@ class StockRepository:
         now: str,
         order: tuple[Order, int] | None = None,
         reservation_updates: Sequence[tuple[str, str, str, dict[str, Any] | None]] = (),
+        also: Sequence[tuple[Any, Any]] = (),
     ) -> None:
         """Atomically: per (item as read, delta on_hand, delta reserved) a versioned update, the
-        adjustment log entries, optionally the new order version, and reservation state changes
-        (item_id, order_id, new_state from ACTIVE)."""
+        adjustment log entries, optionally the new order version, reservation state changes
+        (item_id, order_id, new_state from ACTIVE), and other records to save under a condition
+        (`also`: (record, condition); a return received, ADR 0038)."""
         try:
             with TransactWrite(connection=connection()) as tx:
                 for item, d_on_hand, d_reserved in changes:
@@ -270,6 +272,8 @@ class StockRepository:
                 if order is not None:
                     new_order, expected = order
                     tx.save(order_record(new_order), condition=OrderRecord.version == expected)
+                for record, condition in also:
+                    tx.save(record, condition=condition)
         except TransactWriteError as exc:
             raise_for_transaction(exc, "stock change", tx)
 

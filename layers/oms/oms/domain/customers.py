@@ -99,6 +99,8 @@ def customer_view(order: Order) -> dict[str, Any]:
         "tax_amount": str(order.tax_amount),
         "discount_amount": str(order.discount_amount),
         "total_amount": str(order.total_amount),
+        "refunded_amount": str(order.refunded_amount or "0.00"),
+        "returned_quantities": dict(order.returned_quantities or {}),
         "shipments": shipments(order),
         "created_at": order.created_at,
         "updated_at": order.updated_at,

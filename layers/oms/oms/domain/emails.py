@@ -16,7 +16,15 @@ from pydantic import Field, field_validator
 
 from oms.domain.models import EMAIL_RE, Strict
 
-ORDER_TEMPLATES = ("order_confirmation", "order_shipped", "order_delivered", "order_cancelled")
+ORDER_TEMPLATES = (
+    "order_confirmation",
+    "order_shipped",
+    "order_delivered",
+    "order_cancelled",
+    "return_requested",  # returns (issue 13, ADR 0038): sent on the return events
+    "return_received",
+    "order_refunded",
+)
 ACCOUNT_TEMPLATES = ("invitation", "password_reset")
 TEMPLATE_NAMES = (*ORDER_TEMPLATES, *ACCOUNT_TEMPLATES)
 
@@ -189,6 +197,7 @@ def sample_context(shop: dict[str, Any]) -> dict[str, Any]:
             "tax": "4.80",
             "discount": "0.00",
             "total": "69.78",
+            "refunded": "0.00",
             "created_at": "2025-01-01T12:00:00Z",
             "shipping_address": "1 Sample Street, Springfield, 12345, US",
             "lines": [

@@ -40,13 +40,27 @@ EVENT_FOR_STATUS: Mapping[OrderStatus, str] = {
     S.PICKED_UP: "order.picked_up",
     S.CANCELLED: "order.cancelled",
     S.FAILED: "order.failed",
+    S.PARTIALLY_RETURNED: "order.partially_returned",
     S.RETURNED: "order.returned",
     S.REFUNDED: "order.refunded",
 }
 UPDATED = "order.updated"  # a change without a status change (a hold released, a callback refused)
 # An order entered one of the tenant's own statuses that is not its phase's anchor (ADR 0035).
 STATUS_CHANGED = "order.status_changed"
-EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(EVENT_FOR_STATUS.values()), STATUS_CHANGED, UPDATED)
+# Returns (issue 13, ADR 0038): audit entries of these types are events of the same name (an
+# entry of type order.refunded that also moves the order to REFUNDED is one order.refunded event).
+RETURN_EVENT_TYPES: tuple[str, ...] = (
+    "return.requested",
+    "return.approved",
+    "return.rejected",
+    "return.received",
+    "order.refunded",
+)
+EVENT_TYPES: tuple[str, ...] = (
+    *dict.fromkeys([*EVENT_FOR_STATUS.values(), *RETURN_EVENT_TYPES]),
+    STATUS_CHANGED,
+    UPDATED,
+)
 # What a webhook endpoint may subscribe to: the order events, the SLA radar's exception events
 # (oms.domain.exception_events; sent by the exceptions consumer, not derived from the outbox) and
 # the stock alerts' events (oms.domain.stock_alerts, ADR 0039; sent by the stock alerts function).
@@ -59,14 +73,26 @@ SUBSCRIBABLE_EVENT_TYPES: tuple[str, ...] = (
 )
 # The events after which an order's sourcing can be judged (returns and refunds judge it again):
 # the learning loop's labelling job takes them from its queue (ADR 0023).
-LABELLING_EVENTS = frozenset({"order.delivered", "order.picked_up", "order.returned", "order.refunded"})
+LABELLING_EVENTS = frozenset(
+    {
+        "order.delivered",
+        "order.picked_up",
+        "order.partially_returned",
+        "order.returned",
+        "order.refunded",
+        "return.received",
+    }
+)
 # The events a sales channel is told about (its order shipped), for orders a connector imported.
 CHANNEL_PUSH_EVENTS = frozenset({"order.shipped", "order.partially_shipped"})
+# ... and its order was refunded (a return's refund: the channel refunds it, helper S / ADR 0040)
+CHANNEL_REFUND_EVENTS = frozenset({"order.refunded"})
 
 
 def for_channel(event_type: str, channel_linked: bool) -> bool:
-    """Whether the connector worker acts on an event: a shipment of an order a channel owns."""
-    return channel_linked and event_type in CHANNEL_PUSH_EVENTS
+    """Whether the connector worker acts on an event: a shipment or a refund of an order a
+    channel owns."""
+    return channel_linked and (event_type in CHANNEL_PUSH_EVENTS or event_type in CHANNEL_REFUND_EVENTS)
 
 
 class DomainEvent(BaseModel):
@@ -118,6 +144,8 @@ def events_from_change(
             kind = STATUS_CHANGED
         if entry.get("type") == "order.created":
             kind = "order.created"
+        elif entry.get("type") in RETURN_EVENT_TYPES and not to_status:
+            kind = str(entry["type"])
         earlier = [c for s_, c in sorted(previous.items()) if s_ < seq]
         found.append(
             DomainEvent(

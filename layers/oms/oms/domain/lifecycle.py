@@ -31,6 +31,7 @@ class OrderStatus(StrEnum):
     READY_FOR_PICKUP = "READY_FOR_PICKUP"
     PICKED_UP = "PICKED_UP"
     CANCELLED = "CANCELLED"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
     RETURNED = "RETURNED"
     REFUNDED = "REFUNDED"
     FAILED = "FAILED"
@@ -51,10 +52,12 @@ DEFAULT_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.PARTIALLY_SHIPPED: frozenset({S.PARTIALLY_SHIPPED, S.SHIPPED, S.PARTIALLY_DELIVERED, S.FAILED}),
     S.SHIPPED: frozenset({S.OUT_FOR_DELIVERY, S.PARTIALLY_DELIVERED, S.DELIVERED, S.RETURNED, S.FAILED}),
     S.OUT_FOR_DELIVERY: frozenset({S.PARTIALLY_DELIVERED, S.DELIVERED, S.RETURNED, S.FAILED}),
-    S.PARTIALLY_DELIVERED: frozenset({S.PARTIALLY_DELIVERED, S.DELIVERED, S.RETURNED}),
-    S.DELIVERED: frozenset({S.RETURNED, S.REFUNDED}),
+    S.PARTIALLY_DELIVERED: frozenset({S.PARTIALLY_DELIVERED, S.DELIVERED, S.PARTIALLY_RETURNED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED}),
     S.READY_FOR_PICKUP: frozenset({S.PICKED_UP, S.CANCELLED}),
-    S.PICKED_UP: frozenset({S.RETURNED, S.REFUNDED}),
+    S.PICKED_UP: frozenset({S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED}),
+    # some delivered units came back (returns, issue 13); more may follow, or the refund
+    S.PARTIALLY_RETURNED: frozenset({S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED}),
     S.RETURNED: frozenset({S.REFUNDED}),
     S.CANCELLED: frozenset({S.REFUNDED}),
     S.FAILED: frozenset({S.CONFIRMED, S.CANCELLED}),
@@ -77,7 +80,9 @@ PRE_SHIPMENT: frozenset[OrderStatus] = frozenset(
     }
 )
 
-TERMINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.RETURNED, S.REFUNDED})
+TERMINAL: frozenset[OrderStatus] = frozenset(
+    {S.DELIVERED, S.PICKED_UP, S.CANCELLED, S.PARTIALLY_RETURNED, S.RETURNED, S.REFUNDED}
+)
 
 
 # The orders-by-status index is keyed by *group*, so an order's index entry changes 3 times in its
@@ -101,6 +106,7 @@ STATUS_GROUPS: Mapping[OrderStatus, str] = {
     S.PARTIALLY_DELIVERED: "FULFILMENT",
     S.DELIVERED: "DONE",
     S.PICKED_UP: "DONE",
+    S.PARTIALLY_RETURNED: "CLOSED",
     S.CANCELLED: "CLOSED",
     S.RETURNED: "CLOSED",
     S.REFUNDED: "CLOSED",

@@ -324,6 +324,9 @@ class Order(BaseModel):
     request_fingerprint: str | None = None
     created_by: str
     customer_user_id: str | None = None  # server-owned: the CUSTOMER account that placed it
+    # server-owned, set by returns (ADR 0038); None on orders nothing was returned from
+    refunded_amount: Decimal | None = None
+    returned_quantities: dict[str, int] | None = None
     created_at: str
     updated_at: str
 
@@ -338,6 +341,8 @@ class Order(BaseModel):
         data["status_code"] = self.code
         data["phase"] = self.status.value
         data["status_history"] = [h.model_dump(mode="json") for h in self.status_history]
+        data["refunded_amount"] = str(self.refunded_amount or Decimal("0.00"))
+        data["returned_quantities"] = dict(self.returned_quantities or {})
         return data
 
     @property

@@ -52,3 +52,29 @@ def action_messages(event: DomainEvent, workflow: TenantWorkflow) -> list[str]:
         )
         for action in workflow.actions_for(event.to_code)
     ]
+
+
+# Emails the return events send (issue 13, ADR 0038): by event, whatever status the order is in.
+EVENT_EMAILS: dict[str, str] = {
+    "return.requested": "return_requested",
+    "return.received": "return_received",
+    "order.refunded": "order_refunded",
+}
+
+
+def event_messages(event: DomainEvent) -> list[str]:
+    """The action messages an event sends by its type (not by a status it entered): the return
+    emails. Keyed like a status action (seq, action id), so each is sent once per event."""
+    template = EVENT_EMAILS.get(event.type)
+    if template is None:
+        return []
+    message = ActionMessage(
+        tenant_id=event.tenant_id,
+        order_id=event.order_id,
+        seq=event.sequence,
+        status_code=event.to_code or event.status_code or event.status,
+        action_id=f"{template}-email",
+        type="email",
+        config={"template": template},
+    )
+    return [json.dumps(message.model_dump(mode="json"), separators=(",", ":"))]

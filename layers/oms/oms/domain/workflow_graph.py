@@ -1,5 +1,5 @@
 """A tenant's workflow as data (ADR 0035): its statuses (each mapped to a lifecycle *phase*, one of
-the 19 built-in OrderStatus values), the transitions between them, and per-status actions.
+the 20 built-in OrderStatus values), the transitions between them, and per-status actions.
 
 Inside the system an order's `status` stays the phase (stock, index groups, radar and analytics
 keep working on phases); `status_code` is the tenant's code. The machine (fulfilment, sourcing,
@@ -28,6 +28,9 @@ EMAIL_TEMPLATES: tuple[str, ...] = (
     "order_shipped",
     "order_delivered",
     "order_cancelled",
+    "return_requested",
+    "return_received",
+    "order_refunded",
 )
 
 _DEFAULT_COLORS: Mapping[OrderStatus, str] = {
@@ -47,6 +50,7 @@ _DEFAULT_COLORS: Mapping[OrderStatus, str] = {
     S.READY_FOR_PICKUP: "#6d28d9",
     S.PICKED_UP: "#16a34a",
     S.CANCELLED: "#6b7280",
+    S.PARTIALLY_RETURNED: "#f59e0b",
     S.RETURNED: "#d97706",
     S.REFUNDED: "#4b5563",
     S.FAILED: "#dc2626",
@@ -188,7 +192,7 @@ def _title(phase: OrderStatus) -> str:
 
 
 def default_doc() -> WorkflowDoc:
-    """The built-in 19-status lifecycle as a workflow, with the default order emails."""
+    """The built-in 20-status lifecycle as a workflow, with the default order emails."""
     statuses = [
         StatusDef(
             code=p.value,

@@ -43,6 +43,7 @@ STOCK_STATE: Mapping[OrderStatus, Stock] = {
     S.OUT_FOR_DELIVERY: Stock.COMMITTED,
     S.DELIVERED: Stock.COMMITTED,
     S.PICKED_UP: Stock.COMMITTED,
+    S.PARTIALLY_RETURNED: Stock.COMMITTED,  # returned units come back through receipts, not here
     S.RETURNED: Stock.COMMITTED,
     S.CANCELLED: Stock.RELEASED,
     S.FAILED: Stock.FAILED,
@@ -73,7 +74,10 @@ _RULES: Mapping[tuple[Stock, Stock], tuple[Work, frozenset[OrderStatus] | None]]
     # the rest shipped (commit), or delivered once nothing is reserved (fulfilment.decide only
     # targets DELIVERED then); a return of a partly delivered order leaves its reservations to
     # the expiry job, as the built-in lifecycle always did
-    (Stock.PARTIAL, Stock.COMMITTED): (Work.COMMIT, frozenset({S.SHIPPED, S.DELIVERED, S.RETURNED})),
+    (Stock.PARTIAL, Stock.COMMITTED): (
+        Work.COMMIT,
+        frozenset({S.SHIPPED, S.DELIVERED, S.PARTIALLY_RETURNED, S.RETURNED}),
+    ),
     # one of several shipments delivered: nothing moves back into a reservation
     (Stock.COMMITTED, Stock.PARTIAL): (Work.NONE, frozenset({S.PARTIALLY_DELIVERED})),
     (Stock.FAILED, Stock.NONE): (Work.RETRY, frozenset({S.CONFIRMED})),

@@ -9,7 +9,7 @@ from oms.domain.connectors import ConnectorStatus, ConnectorType
 from oms.domain.errors import TransientStoreError
 from oms.domain.events import DomainEvent
 from oms.domain.stock_sync import RefundProblem, refund_input, refund_marker
-from oms.services import tasklog
+from oms.services import return_settlement, tasklog
 from oms.services.connectors import credentials, direction, note, record_failure, record_success
 from oms.services.context import repos
 from oms.services.shipments import _same_channel
@@ -85,8 +85,10 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
             record_failure(event.tenant_id, connector_id, str(exc))
             if retryable:
                 raise
+            _tell_the_return(event, data, "FAILED")
             return "rejected"
         record_success(event.tenant_id, connector)
+        _tell_the_return(event, data, "DONE")
         repos.connectors.finish_claim(event.tenant_id, connector_id, event.event_id)
         note(
             event.tenant_id,
@@ -100,3 +102,10 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
         )
         run.details = {"result": result}
         return "refunded"
+
+
+def _tell_the_return(event: DomainEvent, data: dict[str, object], status: str) -> None:
+    """The return's `refund.channel_status` says what the channel made of its refund (ADR 0038)."""
+    return_id, refund_id = data.get("return_id"), data.get("refund_id")
+    if isinstance(return_id, str) and isinstance(refund_id, str):
+        return_settlement.record_channel_refund(event.tenant_id, return_id, refund_id, status)

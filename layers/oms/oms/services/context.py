@@ -28,6 +28,7 @@ from oms.data.nodes import NodeRepository
 from oms.data.orders import OrderRepository
 from oms.data.product_stock import ProductStockRepository
 from oms.data.products import ProductRepository
+from oms.data.returns import ReturnRepository
 from oms.data.stock import StockRepository
 from oms.data.tenancy import TenancyRepository
 from oms.data.throttle import LoginThrottleRepository
@@ -62,6 +63,7 @@ class Repos:
     exceptions: ExceptionRepository = field(default_factory=ExceptionRepository)
     tenancy: TenancyRepository = field(default_factory=TenancyRepository)
     workflows: WorkflowRepository = field(default_factory=WorkflowRepository)
+    returns: ReturnRepository = field(default_factory=ReturnRepository)
 
 
 # A call DynamoDB still refuses after the SDK's retries is a TransientStoreError (data/busy.py):
@@ -78,6 +80,7 @@ transient_when_busy(
     StockRepository,
     DirectoryRepository,
     WebhookRepository,
+    ReturnRepository,
     ConnectorRepository,
     LogRepository,
     JobLeaseRepository,

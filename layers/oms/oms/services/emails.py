@@ -125,6 +125,7 @@ def order_context(order: Order) -> dict[str, Any]:
             "tax": str(order.tax_amount),
             "discount": str(order.discount_amount),
             "total": str(order.total_amount),
+            "refunded": str(order.refunded_amount or "0.00"),
             "created_at": order.created_at,
             "shipping_address": where,
             "lines": [

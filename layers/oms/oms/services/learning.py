@@ -190,7 +190,10 @@ def label_order(order: Order, outcomes: Iterable[dict[str, Any]]) -> list[Labell
     prediction, whether the order was ever backordered, whether it came back."""
     history = order.status_history
     backordered = any(h.status == _S.BACKORDERED for h in history)
-    returned = order.status in (_S.RETURNED, _S.REFUNDED)
+    # it came back: its phase says so, or any unit of it was received back on a return (ADR 0038)
+    returned = order.status in (_S.PARTIALLY_RETURNED, _S.RETURNED, _S.REFUNDED) or any(
+        (order.returned_quantities or {}).values()
+    )
     picked_up = next((h.at for h in history if h.status == _S.PICKED_UP), None)
     shipped_nodes = {a.node_id for a in order.allocations if a.state == "SHIPPED"}
     found = []

@@ -23,7 +23,7 @@ from oms.data.stream import channel_linked, header_from_image, order_number_from
 from oms.domain.errors import TransientStoreError
 from oms.domain.events import LABELLING_EVENTS, DomainEvent, events_from_change, for_channel
 from oms.domain.webhooks import subscribed
-from oms.domain.workflow_actions import action_messages
+from oms.domain.workflow_actions import action_messages, event_messages
 from oms.services import workflows
 from oms.services.context import repos
 
@@ -55,10 +55,14 @@ class _Router:
         return found
 
     def actions(self, event: DomainEvent) -> list[str]:
-        """The action messages of the status the event entered (none without a queue)."""
-        if not self.actions_queue or not event.to_code:
+        """The action messages of the status the event entered, and the emails its type sends
+        (the return events); none without a queue."""
+        if not self.actions_queue:
             return []
-        return action_messages(event, workflows.current(event.tenant_id))
+        found = event_messages(event)
+        if event.to_code:
+            found += action_messages(event, workflows.current(event.tenant_id))
+        return found
 
 
 def publish_changes(records: Sequence[Mapping[str, Any]]) -> str | None:
