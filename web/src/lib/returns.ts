@@ -1,0 +1,88 @@
+// Returns as the UI reasons about them (pure; unit-tested): what is still returnable per line,
+// which returns are open, which actions a return's status admits, the words for the API's return
+// error codes, and a 422's problems keyed by field.
+
+import type { ApiError } from '../api/client';
+import type { Order } from '../api/types';
+import type { Return, ReturnLine, ReturnStatus } from '../api/types-returns';
+
+/** Order phases in which units were handed over and may come back. */
+export const RETURNABLE_PHASES: ReadonlySet<string> = new Set(['DELIVERED', 'PICKED_UP', 'PARTIALLY_RETURNED']);
+/** Returns still waiting for units (their unreceived rest counts against what is returnable). */
+export const OPEN_RETURN: ReadonlySet<ReturnStatus> = new Set(['REQUESTED', 'APPROVED', 'PARTIALLY_RECEIVED']);
+
+export const received = (l: ReturnLine): number => (l.received_sellable ?? 0) + (l.received_damaged ?? 0);
+export const outstanding = (l: ReturnLine): number => Math.max(0, l.quantity - received(l));
+
+/** Per SKU: delivered minus what came back (`returned_quantities`) minus the unreceived rest of the
+ * open returns. Zero for an order in a phase nothing may be returned from. */
+export function returnable(order: Pick<Order, 'status' | 'line_items' | 'returned_quantities'>, orderReturns: Return[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!RETURNABLE_PHASES.has(order.status)) return out;
+  for (const l of order.line_items ?? []) out[l.sku] = (out[l.sku] ?? 0) + l.quantity;
+  for (const [sku, n] of Object.entries(order.returned_quantities ?? {})) if (sku in out) out[sku] -= Number(n) || 0;
+  for (const r of orderReturns) {
+    if (!OPEN_RETURN.has(r.status)) continue;
+    for (const l of r.lines) if (l.sku in out) out[l.sku] -= outstanding(l);
+  }
+  for (const sku of Object.keys(out)) out[sku] = Math.max(0, out[sku]);
+  return out;
+}
+
+export function anyReturnable(map: Record<string, number>): boolean {
+  return Object.values(map).some((n) => n > 0);
+}
+
+export interface ReturnActions {
+  decide: boolean;
+  receive: boolean;
+  refund: boolean;
+}
+/** What a return's status admits (the server has the last word: a 409 says it moved on). */
+export function actionsFor(r: Pick<Return, 'status' | 'resolution' | 'refund' | 'lines'>): ReturnActions {
+  const anyReceived = r.lines.some((l) => received(l) > 0);
+  return {
+    decide: r.status === 'REQUESTED',
+    receive: r.status === 'APPROVED' || r.status === 'PARTIALLY_RECEIVED',
+    refund: r.resolution === 'REFUND' && !r.refund && anyReceived && (r.status === 'PARTIALLY_RECEIVED' || r.status === 'RECEIVED'),
+  };
+}
+
+/** The API's return error codes in words (shown with the server's own message). */
+export const RETURN_ERROR_HINTS: Record<string, string> = {
+  over_return: 'More units than were delivered and not yet returned.',
+  over_receipt: 'More units than the return still expects.',
+  return_not_pending: 'The return was already decided.',
+  return_not_approved: 'Units can be received only on an approved return.',
+  not_received: 'No unit has been received yet: receive before refunding.',
+  not_returnable: 'Nothing of this order was delivered or picked up.',
+  return_window_closed: "The order is outside the shop's return window.",
+  unknown_sku: 'A SKU is not on the order.',
+  validation_error: 'Some fields are not valid.',
+};
+
+export function errorHint(err: ApiError | null): string | null {
+  return err ? RETURN_ERROR_HINTS[err.code] ?? null : null;
+}
+
+/** A 422's problems by field name (the last part of `loc`, or the key of an object `details`). */
+export function fieldErrors(err: ApiError | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!err) return out;
+  const details = err.details;
+  if (Array.isArray(details)) {
+    for (const d of details) {
+      if (!d || typeof d !== 'object') continue;
+      const item = d as { loc?: unknown; msg?: unknown; field?: unknown; message?: unknown };
+      const loc = Array.isArray(item.loc) ? item.loc.filter((p) => p !== 'body') : [];
+      const field = typeof item.field === 'string' ? item.field : loc.length ? String(loc[0]) : '';
+      const msg = typeof item.msg === 'string' ? item.msg : typeof item.message === 'string' ? item.message : '';
+      if (field && msg && !out[field]) out[field] = msg;
+    }
+  } else if (details && typeof details === 'object') {
+    for (const [k, v] of Object.entries(details as Record<string, unknown>)) {
+      if (k !== 'request_id') out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+  }
+  return out;
+}
