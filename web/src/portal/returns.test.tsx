@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { session } from '../api';
 import { forgetStatuses } from '../lib/tenantLook';
 import { renderPortal } from '../test/renderPortal';
