@@ -27,8 +27,11 @@ export const returns = {
     client.post<T.Return>(`/orders/${seg(orderId)}/returns`, body, { headers: { 'Idempotency-Key': idempotencyKey } }),
   approve: (id: string, note?: string) => client.post<T.Return>(`/returns/${seg(id)}/approve`, note ? { note } : {}),
   reject: (id: string, reason: string) => client.post<T.Return>(`/returns/${seg(id)}/reject`, { reason }),
-  receive: (id: string, body: T.ReturnReceipt) => client.post<T.Return>(`/returns/${seg(id)}/receive`, body),
-  /** Idempotent on the server: a repeat answers the same refund. */
+  /** With an Idempotency-Key: a retried receipt takes effect once. */
+  receive: (id: string, body: T.ReturnReceipt, idempotencyKey: string) =>
+    client.post<T.Return>(`/returns/${seg(id)}/receive`, body, { headers: { 'Idempotency-Key': idempotencyKey } }),
+  /** Settles a received return: a refund (REFUND) or a store credit (STORE_CREDIT); idempotent on
+   * the server (a repeat answers the same settlement). */
   refund: (id: string) => client.post<T.Return>(`/returns/${seg(id)}/refund`, {}),
 };
 

@@ -22,6 +22,11 @@ describe('returnable', () => {
     expect(returnable(order('PARTIALLY_RETURNED', { A: 1 }), [open, rejected])).toEqual({ A: 1, B: 1 });
   });
 
+  it('keeps the units a return settled before they all arrived still holds', () => {
+    const settled = ret('REFUNDED', [{ sku: 'A', quantity: 2, reason: 'DAMAGED', received_sellable: 1 }]);
+    expect(returnable(order('PARTIALLY_RETURNED', { A: 1 }), [settled])).toEqual({ A: 1, B: 1 });
+  });
+
   it('is nothing before delivery and never negative', () => {
     expect(returnable(order('SHIPPED'), [])).toEqual({});
     const all = returnable(order('DELIVERED', { A: 5 }), []);
@@ -37,6 +42,8 @@ describe('actionsFor', () => {
     const got = ret('RECEIVED', [{ sku: 'A', quantity: 1, reason: 'OTHER', received_sellable: 1 }]);
     expect(actionsFor(got).refund).toBe(true);
     expect(actionsFor({ ...got, resolution: 'EXCHANGE' }).refund).toBe(false);
+    expect(actionsFor({ ...got, resolution: 'STORE_CREDIT' }).refund).toBe(true);
+    expect(actionsFor({ ...got, resolution: 'STORE_CREDIT', store_credit: { id: 's', amount: '1.00', currency: 'USD' } }).refund).toBe(false);
   });
 });
 

@@ -8,24 +8,29 @@ import type { Return, ReturnLine, ReturnStatus } from '../api/types-returns';
 
 /** Order phases in which units were handed over and may come back. */
 export const RETURNABLE_PHASES: ReadonlySet<string> = new Set(['DELIVERED', 'PICKED_UP', 'PARTIALLY_RETURNED']);
-/** Returns still waiting for units (their unreceived rest counts against what is returnable). */
+/** Returns still waiting for units. */
 export const OPEN_RETURN: ReadonlySet<ReturnStatus> = new Set(['REQUESTED', 'APPROVED', 'PARTIALLY_RECEIVED']);
 
 export const received = (l: ReturnLine): number => (l.received_sellable ?? 0) + (l.received_damaged ?? 0);
 export const outstanding = (l: ReturnLine): number => Math.max(0, l.quantity - received(l));
 
-/** Per SKU: delivered minus what came back (`returned_quantities`) minus the unreceived rest of the
- * open returns. Zero for an order in a phase nothing may be returned from. */
+/** Per SKU: delivered minus what came back (`returned_quantities`) minus what the open returns still
+ * expect. A return that was settled before all its units arrived still holds them (the server
+ * counts every unit a non-rejected return asks back), so the units held are the larger of what
+ * came back and what the non-rejected returns ask. Zero in a phase nothing may be returned from. */
 export function returnable(order: Pick<Order, 'status' | 'line_items' | 'returned_quantities'>, orderReturns: Return[]): Record<string, number> {
   const out: Record<string, number> = {};
   if (!RETURNABLE_PHASES.has(order.status)) return out;
   for (const l of order.line_items ?? []) out[l.sku] = (out[l.sku] ?? 0) + l.quantity;
-  for (const [sku, n] of Object.entries(order.returned_quantities ?? {})) if (sku in out) out[sku] -= Number(n) || 0;
+  const asked: Record<string, number> = {};
   for (const r of orderReturns) {
-    if (!OPEN_RETURN.has(r.status)) continue;
-    for (const l of r.lines) if (l.sku in out) out[l.sku] -= outstanding(l);
+    if (r.status === 'REJECTED') continue;
+    for (const l of r.lines) asked[l.sku] = (asked[l.sku] ?? 0) + l.quantity;
   }
-  for (const sku of Object.keys(out)) out[sku] = Math.max(0, out[sku]);
+  for (const sku of Object.keys(out)) {
+    const back = Number(order.returned_quantities?.[sku] ?? 0) || 0;
+    out[sku] = Math.max(0, out[sku] - Math.max(back, asked[sku] ?? 0));
+  }
   return out;
 }
 
@@ -36,15 +41,17 @@ export function anyReturnable(map: Record<string, number>): boolean {
 export interface ReturnActions {
   decide: boolean;
   receive: boolean;
+  /** settle with POST /returns/{id}/refund: a refund (REFUND) or a store credit (STORE_CREDIT);
+   * an exchange is settled by its replacement order when every unit arrived */
   refund: boolean;
 }
 /** What a return's status admits (the server has the last word: a 409 says it moved on). */
-export function actionsFor(r: Pick<Return, 'status' | 'resolution' | 'refund' | 'lines'>): ReturnActions {
+export function actionsFor(r: Pick<Return, 'status' | 'resolution' | 'refund' | 'store_credit' | 'lines'>): ReturnActions {
   const anyReceived = r.lines.some((l) => received(l) > 0);
   return {
     decide: r.status === 'REQUESTED',
     receive: r.status === 'APPROVED' || r.status === 'PARTIALLY_RECEIVED',
-    refund: r.resolution === 'REFUND' && !r.refund && anyReceived && (r.status === 'PARTIALLY_RECEIVED' || r.status === 'RECEIVED'),
+    refund: r.resolution !== 'EXCHANGE' && !r.refund && !r.store_credit && anyReceived && (r.status === 'PARTIALLY_RECEIVED' || r.status === 'RECEIVED'),
   };
 }
 
@@ -55,6 +62,7 @@ export const RETURN_ERROR_HINTS: Record<string, string> = {
   return_not_pending: 'The return was already decided.',
   return_not_approved: 'Units can be received only on an approved return.',
   not_received: 'No unit has been received yet: receive before refunding.',
+  return_is_exchange: 'An exchange is settled by its replacement order once every unit has arrived.',
   not_returnable: 'Nothing of this order was delivered or picked up.',
   return_window_closed: "The order is outside the shop's return window.",
   unknown_sku: 'A SKU is not on the order.',

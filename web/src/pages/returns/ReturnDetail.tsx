@@ -3,9 +3,9 @@
 // and the server's breakdown, links to the order and to the exchange order. A failed action shows
 // the server's message with what its code means (over_receipt, return_not_pending, not_received…).
 
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { toApiError, type ApiError } from '../../api';
+import { newIdempotencyKey, toApiError, type ApiError } from '../../api';
 import { returnPolicy, returns, RECEIPT_CONDITIONS, type ReceiptCondition, type Refund, type Return } from '../../api/returns';
 import { ReturnError } from '../../components/returns/ReturnError';
 import { Badge, Field, LoadError, Loading, PageHeader, Panel } from '../../components/ui';
@@ -101,9 +101,18 @@ export default function ReturnDetail() {
           {r.refund ? <RefundBreakdown refund={r.refund} /> : r.store_credit ? (
             <div data-testid="return-store-credit">Store credit of <strong>{money(r.store_credit.amount, r.store_credit.currency)}</strong> issued.</div>
           ) : can.refund ? (
-            <RefundStep busy={busy} onRefund={() => act('Refund the return', () => returns.refund(r.id), (x) => `Refunded ${money(x.refund?.amount, x.refund?.currency)}`)} />
+            <RefundStep
+              credit={r.resolution === 'STORE_CREDIT'}
+              busy={busy}
+              onRefund={() => act(r.resolution === 'STORE_CREDIT' ? 'Issue store credit' : 'Refund the return', () => returns.refund(r.id), (x) =>
+                x.store_credit ? `Store credit of ${money(x.store_credit.amount, x.store_credit.currency)} issued` : `Refunded ${money(x.refund?.amount, x.refund?.currency)}`)}
+            />
           ) : (
-            <div className="muted">{r.resolution === 'REFUND' ? 'A refund is possible once units have been received.' : `Resolution: ${humanize(r.resolution)}.`}</div>
+            <div className="muted">
+              {r.resolution === 'EXCHANGE'
+                ? 'An exchange is settled by its replacement order once every unit has arrived.'
+                : `${r.resolution === 'REFUND' ? 'A refund' : 'A store credit'} is possible once units have been received.`}
+            </div>
           )}
         </Panel>
       </div>
@@ -117,7 +126,12 @@ export default function ReturnDetail() {
       )}
       {can.receive && (
         <Panel title="Receive units" testid="return-receive">
-          <ReceiveForm ret={r} busy={busy} onReceive={(body) => act('Receive units', () => returns.receive(r.id, body), (x) => `Received: ${humanize(x.status)}`)} />
+          <ReceiveForm
+            key={r.lines.map((l) => `${l.sku}:${received(l)}`).join('|')}
+            ret={r}
+            busy={busy}
+            onReceive={(body, key) => act('Receive units', () => returns.receive(r.id, body, key), (x) => `Received: ${humanize(x.status)}`)}
+          />
         </Panel>
       )}
     </div>
@@ -137,8 +151,12 @@ function Decide({ busy, onApprove, onReject }: { busy: boolean; onApprove: (note
   );
 }
 
-function ReceiveForm({ ret, busy, onReceive }: { ret: Return; busy: boolean; onReceive: (body: { node_id: string; lines: { sku: string; quantity: number; condition: ReceiptCondition }[] }) => Promise<boolean> }) {
+type Receipt = { node_id: string; lines: { sku: string; quantity: number; condition: ReceiptCondition }[] };
+
+function ReceiveForm({ ret, busy, onReceive }: { ret: Return; busy: boolean; onReceive: (body: Receipt, idempotencyKey: string) => Promise<boolean> }) {
   const nodes = useNodes();
+  // the same receipt sent again (a retry) carries the same key, so it takes effect once
+  const sent = useRef<{ body: string; key: string } | null>(null);
   const [nodeId, setNodeId] = useState('');
   const [qty, setQty] = useState<Record<string, string>>(() => Object.fromEntries(ret.lines.map((l) => [l.sku, String(outstanding(l))])));
   const [cond, setCond] = useState<Record<string, ReceiptCondition>>({});
@@ -149,7 +167,10 @@ function ReceiveForm({ ret, busy, onReceive }: { ret: Return; busy: boolean; onR
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (!nodeId || !lines.length) return;
-    await onReceive({ node_id: nodeId, lines });
+    const body: Receipt = { node_id: nodeId, lines };
+    const text = JSON.stringify(body);
+    if (sent.current?.body !== text) sent.current = { body: text, key: newIdempotencyKey() };
+    await onReceive(body, sent.current.key);
   }
 
   return (
@@ -184,22 +205,23 @@ function ReceiveForm({ ret, busy, onReceive }: { ret: Return; busy: boolean; onR
 }
 
 /** The refund is computed by the server from the received units and the policy: a confirm step first. */
-function RefundStep({ busy, onRefund }: { busy: boolean; onRefund: () => Promise<boolean> }) {
+function RefundStep({ busy, credit, onRefund }: { busy: boolean; credit: boolean; onRefund: () => Promise<boolean> }) {
   const [confirming, setConfirming] = useState(false);
   const policy = useLoad(() => (confirming ? returnPolicy.get() : Promise.resolve(null)), [confirming]);
+  const what = credit ? 'store credit' : 'refund';
   if (!confirming) {
-    return <button type="button" className="btn btn-primary" disabled={busy} onClick={() => setConfirming(true)} data-testid="return-refund">Refund…</button>;
+    return <button type="button" className="btn btn-primary" disabled={busy} onClick={() => setConfirming(true)} data-testid="return-refund">{credit ? 'Issue store credit…' : 'Refund…'}</button>;
   }
   const p = policy.data;
   return (
     <div data-testid="refund-confirm">
       <p>
-        Refund the received units at their paid price, less the order&apos;s discount pro-rated
+        {credit ? 'Credit' : 'Refund'} the received units at their paid price, less the order&apos;s discount pro-rated
         {p ? <>, a restocking fee of {p.restocking_fee_percent}% for {p.restocking_fee_reasons.map(humanize).join(', ') || 'no reason'}; shipping: {humanize(p.refund_shipping)}</> : null}.
-        The server computes the amount and shows its breakdown; a refund cannot be undone.
+        The server computes the amount; a {what} cannot be undone.
       </p>
       <div className="actions-row">
-        <button type="button" className="btn btn-primary" disabled={busy} onClick={async () => { if (await onRefund()) setConfirming(false); }} data-testid="return-refund-confirm">Refund now</button>
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={async () => { if (await onRefund()) setConfirming(false); }} data-testid="return-refund-confirm">{credit ? 'Issue credit now' : 'Refund now'}</button>
         <button type="button" className="btn" onClick={() => setConfirming(false)} data-testid="return-refund-cancel">Not now</button>
       </div>
     </div>

@@ -108,6 +108,9 @@ describe('Return detail', () => {
       { node_id: 'n-2', lines: [{ sku: 'TEE-1', quantity: 1, condition: 'DAMAGED' }] },
     ]);
     expect(screen.getByTestId('return-line').getAttribute('data-received')).toBe('1');
+    const keys = api.calls.filter((c) => c.url === '/returns/r-1/receive').map((c) => c.headers['Idempotency-Key']);
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).not.toBe(keys[0]); // another receipt, another key
     expect(screen.queryByTestId('return-error')).toBeNull();
   });
 
@@ -144,6 +147,20 @@ describe('Return detail', () => {
     const shown = await screen.findByTestId('return-error');
     expect(shown.getAttribute('data-code')).toBe('not_received');
     expect(shown.textContent).toContain('No unit of this return has been received');
+  });
+
+  it('issues the store credit of a STORE_CREDIT return through the same settle call', async () => {
+    const received = ret('RECEIVED', { resolution: 'STORE_CREDIT', lines: [{ ...ret('x').lines[0], received_sellable: 2 }] });
+    const api = renderAt('/returns/r-1', 'SUPERADMIN', {
+      'GET /returns/r-1': () => ({ status: 200, body: received }),
+      'GET /return-policy': () => ({ status: 200, body: POLICY }),
+      'POST /returns/r-1/refund': () => ({ status: 200, body: { ...received, status: 'CREDITED', store_credit: { id: 'sc-1', amount: '36.00', currency: 'USD' } } }),
+    });
+    expect((await screen.findByTestId('return-refund')).textContent).toBe('Issue store credit…');
+    fireEvent.click(screen.getByTestId('return-refund'));
+    fireEvent.click(await screen.findByTestId('return-refund-confirm'));
+    expect((await screen.findByTestId('return-store-credit')).textContent).toContain('$36.00');
+    expect(api.calls.filter((c) => c.url === '/returns/r-1/refund')).toHaveLength(1);
   });
 
   it('links the exchange order of an exchange', async () => {
