@@ -123,12 +123,12 @@ export interface AlertPage {
 }
 
 // ------------------------------------------------------------------ Shopify stock sync
+/** One correction of a reconciliation: Shopify's available at a location before, Cirrus's (now set). */
 export interface StockSyncChange {
   sku?: string;
-  node_id?: string;
-  location_id?: string;
-  before?: number | null;
-  after?: number | null;
+  location?: string;
+  shopify_before?: number | null;
+  cirrus?: number | null;
   [key: string]: unknown;
 }
 export interface StockSyncStatus {

@@ -89,8 +89,8 @@ function LocationMap({ connector, onSaved }: { connector: Connector; onSaved: ()
 }
 
 function changeText(c: StockSyncChange): string {
-  const where = [c.sku, c.location_id ?? c.node_id].filter(Boolean).join(' @ ');
-  const move = c.before !== undefined || c.after !== undefined ? `${c.before ?? '—'} → ${c.after ?? '—'}` : '';
+  const where = [c.sku, c.location].filter(Boolean).join(' @ ');
+  const move = 'cirrus' in c ? `${c.shopify_before ?? 'not stocked'} → ${c.cirrus ?? '—'}` : '';
   return [where, move].filter(Boolean).join(': ') || JSON.stringify(c);
 }
 
