@@ -112,7 +112,7 @@ export default function OrderDetail() {
               {o.line_items.map((l) => (
                 <tr key={l.line_number}>
                   <td className="muted">{l.line_number}</td><td className="mono">{l.sku}</td><td>{l.product_name ?? '—'}</td>
-                  <td className="num">{l.quantity}</td><td className="num">{money(l.unit_price, o.currency)}</td><td className="num">{money(l.line_total, o.currency)}</td>
+                  <td className="num">{l.quantity}{o.returned_quantities?.[l.sku] ? <div className="muted small" data-testid="line-returned">{o.returned_quantities[l.sku]} returned</div> : null}</td><td className="num">{money(l.unit_price, o.currency)}</td><td className="num">{money(l.line_total, o.currency)}</td>
                 </tr>
               ))}
             </tbody>

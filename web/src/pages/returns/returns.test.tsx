@@ -226,6 +226,7 @@ describe('Order page returns', () => {
     });
     await screen.findByTestId('order-return-row');
     expect(screen.getByTestId('order-refunded').textContent).toBe('$18.00');
+    expect(screen.getByTestId('line-returned').textContent).toBe('1 returned');
     expect(screen.getByTestId('order-status').getAttribute('data-value')).toBe('PARTIALLY_RETURNED');
     fireEvent.click(screen.getByTestId('order-create-return'));
     const lines = await screen.findAllByTestId('return-form-line');
