@@ -8,6 +8,11 @@ import type { Return, ReturnLine, ReturnStatus } from '../api/types-returns';
 
 /** Order phases in which units were handed over and may come back. */
 export const RETURNABLE_PHASES: ReadonlySet<string> = new Set(['DELIVERED', 'PICKED_UP', 'PARTIALLY_RETURNED']);
+/** Phases in which an order may have returns (something was delivered): elsewhere the order's
+ * returns are not even asked for. */
+export const MAY_HAVE_RETURNS: ReadonlySet<string> = new Set([
+  'PARTIALLY_DELIVERED', 'DELIVERED', 'PICKED_UP', 'PARTIALLY_RETURNED', 'RETURNED', 'REFUNDED',
+]);
 /** Returns still waiting for units. */
 export const OPEN_RETURN: ReadonlySet<ReturnStatus> = new Set(['REQUESTED', 'APPROVED', 'PARTIALLY_RECEIVED']);
 

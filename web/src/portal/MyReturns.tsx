@@ -11,7 +11,7 @@ import { ReturnRequestForm } from '../components/returns/ReturnRequestForm';
 import { Badge, Empty, LoadError, Loading, Pager, Panel } from '../components/ui';
 import { dateTime, humanize, money } from '../format';
 import { useCursorPager, useLoad } from '../lib/hooks';
-import { anyReturnable, RETURNABLE_PHASES, returnable } from '../lib/returns';
+import { anyReturnable, MAY_HAVE_RETURNS, RETURNABLE_PHASES, returnable } from '../lib/returns';
 import { useNotify } from '../notify';
 import { usePortalPath } from './PortalApp';
 
@@ -29,13 +29,14 @@ function ReturnSummary({ r }: { r: Return }) {
 
 /** On the customer's order page: its returns, and "Return items" while something may come back. */
 export function PortalOrderReturns({ order, onChanged }: { order: Order; onChanged: () => void }) {
-  const list = useLoad(() => returns.ofOrder(order.id), [order.id, order.version]);
+  const asked = MAY_HAVE_RETURNS.has(order.status);
+  const list = useLoad(() => (asked ? returns.ofOrder(order.id) : Promise.resolve(null)), [order.id, order.version, asked]);
   const notify = useNotify();
   const [open, setOpen] = useState(false);
   const items = list.data?.items ?? [];
   const limits = returnable(order, items);
   const mayReturn = RETURNABLE_PHASES.has(order.status) && list.data !== null && anyReturnable(limits);
-  if (!RETURNABLE_PHASES.has(order.status) && !items.length && !list.error) return null;
+  if (!asked || (!RETURNABLE_PHASES.has(order.status) && !items.length)) return null;
   return (
     <Panel title="Returns" testid="portal-order-returns">
       <LoadError error={list.error} what="your returns" />

@@ -7,19 +7,23 @@ import type { Order } from '../../api';
 import { returns } from '../../api/returns';
 import { count, dateTime, humanize, money } from '../../format';
 import { useLoad } from '../../lib/hooks';
-import { anyReturnable, RETURNABLE_PHASES, returnable } from '../../lib/returns';
+import { anyReturnable, MAY_HAVE_RETURNS, RETURNABLE_PHASES, returnable } from '../../lib/returns';
 import { useNotify } from '../../notify';
 import { ReturnRequestForm } from '../returns/ReturnRequestForm';
 import { Badge, Empty, LoadError, Loading } from '../ui';
 
 export function OrderReturns({ order, onChanged }: { order: Order; onChanged: () => void }) {
-  const list = useLoad(() => returns.ofOrder(order.id), [order.id, order.version]);
+  const asked = MAY_HAVE_RETURNS.has(order.status);
+  const list = useLoad(() => (asked ? returns.ofOrder(order.id) : Promise.resolve(null)), [order.id, order.version, asked]);
   const notify = useNotify();
   const [open, setOpen] = useState(false);
   const items = list.data?.items ?? [];
   const limits = returnable(order, items);
   const mayCreate = RETURNABLE_PHASES.has(order.status) && list.data !== null && anyReturnable(limits);
 
+  if (!asked) {
+    return <div className="muted" data-testid="order-returns" data-state="not-delivered">Returns are possible once the order has been delivered or picked up.</div>;
+  }
   return (
     <div data-testid="order-returns">
       <LoadError error={list.error} what="the order's returns" />

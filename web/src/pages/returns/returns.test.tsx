@@ -245,14 +245,23 @@ describe('Order page returns', () => {
     expect(post.headers['Idempotency-Key']).toBeTruthy();
   });
 
-  it('offers no return on an order that was not delivered', async () => {
-    renderAt('/orders/o-1', 'SUPERADMIN', {
+  it('offers no return on an order that was not delivered, and does not ask for its returns', async () => {
+    const api = renderAt('/orders/o-1', 'SUPERADMIN', {
       'GET /orders/o-1': () => ({ status: 200, body: order('SHIPPED') }),
-      'GET /orders/o-1/returns': () => ({ status: 200, body: { items: [], next_cursor: null } }),
     });
-    await screen.findByTestId('order-returns');
-    await waitFor(() => expect(screen.getByTestId('order-returns').textContent).toContain('No returns'));
+    expect((await screen.findByTestId('order-returns')).getAttribute('data-state')).toBe('not-delivered');
     expect(screen.queryByTestId('order-create-return')).toBeNull();
     expect(screen.queryByTestId('order-refunded')).toBeNull();
+    expect(api.calls.some((c) => c.url.includes('/returns'))).toBe(false);
+  });
+
+  it('shows the returns of a refunded order without offering another', async () => {
+    renderAt('/orders/o-1', 'USER', {
+      'GET /orders/o-1': () => ({ status: 200, body: order('REFUNDED', { refunded_amount: '70.00', returned_quantities: { 'TEE-1': 3, 'CAP-1': 1 } }) }),
+      'GET /orders/o-1/returns': () => ({ status: 200, body: { items: [ret('REFUNDED', { refund: REFUND })], next_cursor: null } }),
+    });
+    const row = await screen.findByTestId('order-return-row');
+    expect(row.textContent).toContain('$36.00');
+    expect(screen.queryByTestId('order-create-return')).toBeNull();
   });
 });
