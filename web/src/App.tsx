@@ -15,6 +15,9 @@ const Orders = lazy(() => import('./pages/Orders'));
 const CreateOrder = lazy(() => import('./pages/CreateOrder'));
 const OrderDetail = lazy(() => import('./pages/OrderDetail'));
 const Inventory = lazy(() => import('./pages/Inventory'));
+const StockAlerts = lazy(() => import('./pages/inventory/Alerts'));
+const Returns = lazy(() => import('./pages/returns/Returns'));
+const ReturnDetail = lazy(() => import('./pages/returns/ReturnDetail'));
 const Products = lazy(() => import('./pages/Products'));
 const Nodes = lazy(() => import('./pages/Nodes'));
 const Rules = lazy(() => import('./pages/Rules'));
@@ -93,6 +96,9 @@ export function App() {
           <Route path="orders/new" element={<CreateOrder />} />
           <Route path="orders/:orderId" element={<OrderDetail />} />
           <Route path="inventory" element={<Inventory />} />
+          <Route path="inventory/alerts" element={<StockAlerts />} />
+          <Route path="returns" element={<Returns />} />
+          <Route path="returns/:returnId" element={<ReturnDetail />} />
           <Route path="products" element={<Products />} />
           <Route path="nodes" element={<Nodes />} />
           <Route path="rules" element={<Rules />} />

@@ -93,10 +93,12 @@ const TONES: Record<string, Tone> = {
   DELIVERED: 'ok', PICKED_UP: 'ok', SOURCED: 'info', PICKING: 'info', PACKING: 'info', READY_TO_SHIP: 'info',
   READY_FOR_PICKUP: 'info', SHIPPED: 'info', PARTIALLY_SHIPPED: 'info', OUT_FOR_DELIVERY: 'info',
   PARTIALLY_DELIVERED: 'info', PENDING: 'neutral', CONFIRMED: 'neutral', SOURCING: 'neutral',
-  BACKORDERED: 'warn', RETURNED: 'warn', REFUNDED: 'warn', CANCELLED: 'bad', FAILED: 'bad',
+  BACKORDERED: 'warn', PARTIALLY_RETURNED: 'warn', RETURNED: 'warn', REFUNDED: 'warn', CANCELLED: 'bad', FAILED: 'bad',
   ACTIVE: 'ok', INACTIVE: 'neutral', MAINTENANCE: 'warn', CLOSED: 'bad', PAUSED: 'warn', COMPLETED: 'ok',
   APPROVED: 'info', APPLIED: 'ok', REJECTED: 'bad', ROLLED_BACK: 'warn', ERROR: 'bad',
-  DEAD: 'bad', RETRYING: 'warn', success: 'ok', failure: 'bad', retry: 'warn', skipped: 'neutral',
+  DEAD: 'bad', RETRYING: 'warn',
+  REQUESTED: 'neutral', PARTIALLY_RECEIVED: 'info', RECEIVED: 'info', EXCHANGED: 'ok', CREDITED: 'ok',
+  LOW_STOCK: 'warn', OUT_OF_STOCK: 'bad', OPEN: 'warn', RESOLVED: 'ok', DONE: 'ok', success: 'ok', failure: 'bad', retry: 'warn', skipped: 'neutral',
 };
 
 export function tone(status: string | null | undefined): Tone {

@@ -38,6 +38,7 @@ export const NAV: NavItem[] = [
   { to: '/', label: 'Overview', testid: 'nav-overview', minimum: 'USER', icon: '◎' },
   { to: '/orders', label: 'Orders', testid: 'nav-orders', minimum: 'USER', icon: '▤' },
   { to: '/inventory', label: 'Inventory', testid: 'nav-inventory', minimum: 'USER', icon: '▦' },
+  { to: '/returns', label: 'Returns', testid: 'nav-returns', minimum: 'USER', icon: '↩' },
   { to: '/products', label: 'Products', testid: 'nav-products', minimum: 'USER', icon: '◈' },
   { to: '/nodes', label: 'Nodes', testid: 'nav-nodes', minimum: 'USER', icon: '⌂' },
   { to: '/rules', label: 'Sourcing rules', testid: 'nav-rules', minimum: 'USER', icon: '⇶' },

@@ -34,7 +34,7 @@ export interface Me {
 export const ORDER_STATUSES = [
   'PENDING', 'CONFIRMED', 'SOURCING', 'SOURCED', 'BACKORDERED', 'PICKING', 'PACKING', 'READY_TO_SHIP',
   'SHIPPED', 'PARTIALLY_SHIPPED', 'OUT_FOR_DELIVERY', 'PARTIALLY_DELIVERED', 'DELIVERED',
-  'READY_FOR_PICKUP', 'PICKED_UP', 'CANCELLED', 'RETURNED', 'REFUNDED', 'FAILED',
+  'READY_FOR_PICKUP', 'PICKED_UP', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED', 'REFUNDED', 'FAILED',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const CHANNELS = ['WEB', 'MOBILE', 'POS', 'API', 'MARKETPLACE'] as const;
@@ -122,6 +122,10 @@ export interface Order extends OrderSummary {
   shipments: Shipment[];
   created_by: string;
   status_history: StatusChange[];
+  /** what was refunded so far (decimal string; server-owned, issue 13) */
+  refunded_amount?: string | null;
+  /** units received back per SKU across the order's returns (server-owned, issue 13) */
+  returned_quantities?: Record<string, number> | null;
 }
 export interface AuditEvent {
   seq: number;

@@ -9,6 +9,7 @@ import { navFor } from '../roles';
 import { humanize } from '../format';
 import { branding, mailbox } from '../api/tenancy';
 import { useLoad } from '../lib/hooks';
+import { useOpenAlertCount } from '../lib/alerts';
 import { applyBranding, safeLogo } from '../lib/tenantLook';
 import { Loading } from './ui';
 
@@ -23,6 +24,7 @@ export function Layout() {
     return () => applyBranding(null);
   }, [brand.data]);
   const logo = safeLogo(brand.data?.logo_url);
+  const openAlerts = useOpenAlertCount(can.user);
   return (
     <div className="shell">
       <aside className="sidebar">
@@ -45,6 +47,11 @@ export function Layout() {
             <NavLink key={item.to} to={item.to} end={item.to === '/'} className={({ isActive }) => `nav-link ${isActive ? 'active' : ''}`} data-testid={item.testid}>
               <span className="nav-icon" aria-hidden="true">{item.icon}</span>
               {item.label}
+              {item.to === '/inventory' && openAlerts > 0 && (
+                <span className="nav-badge" title={`${openAlerts} open stock alerts`} data-testid="nav-inventory-alerts" data-count={openAlerts}>
+                  {openAlerts > 99 ? '99+' : openAlerts}
+                </span>
+              )}
             </NavLink>
           ))}
         </nav>

@@ -2,7 +2,7 @@
 // with the adjust and transfer forms (SUPERADMIN).
 
 import { Fragment, useEffect, useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { inventory, type InventoryItem, type ProductStock } from '../api';
 import { useAuth } from '../auth';
 import { AdjustForm, TransferForm, type StockRef } from '../components/StockForms';
@@ -46,7 +46,7 @@ export default function Inventory() {
 
   return (
     <div className="page" data-testid="page-inventory">
-      <PageHeader title="Inventory" subtitle="Stock per SKU across nodes; rows below their reorder level are highlighted." />
+      <PageHeader title="Inventory" subtitle="Stock per SKU across nodes; rows below their reorder level are highlighted." actions={<Link to="/inventory/alerts" className="btn" data-testid="inventory-alerts-link">Stock alerts</Link>} />
       <Panel>
         <div className="filters">
           <input

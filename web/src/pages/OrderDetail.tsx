@@ -7,6 +7,7 @@ import { orders } from '../api';
 import { useAuth } from '../auth';
 import { AuditTrail } from '../components/order/AuditTrail';
 import { FulfilmentSteps } from '../components/order/FulfilmentSteps';
+import { OrderReturns } from '../components/order/OrderReturns';
 import { SlaLink } from '../components/order/SlaLink';
 import { SourcingTrail } from '../components/order/SourcingTrail';
 import { Timeline } from '../components/order/Timeline';
@@ -20,7 +21,7 @@ import { useNodes } from '../lib/nodes';
 import { useAction } from '../notify';
 
 const OrderMap = lazy(() => import('../components/OrderMap'));
-const TERMINAL = new Set(['DELIVERED', 'PICKED_UP', 'CANCELLED', 'RETURNED', 'REFUNDED']);
+const TERMINAL = new Set(['DELIVERED', 'PICKED_UP', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED', 'REFUNDED']);
 
 export default function OrderDetail() {
   const { orderId = '' } = useParams();
@@ -99,6 +100,9 @@ export default function OrderDetail() {
               </div>
             )}
             <div className="kv-row"><dt>Total</dt><dd data-testid="order-total"><strong>{money(o.total_amount, o.currency)}</strong> <span className="muted small">(subtotal {money(o.subtotal, o.currency)}, shipping {money(o.shipping_amount, o.currency)}, tax {money(o.tax_amount, o.currency)}, discount {money(o.discount_amount, o.currency)})</span></dd></div>
+            {Number(o.refunded_amount ?? 0) > 0 && (
+              <div className="kv-row"><dt>Refunded</dt><dd data-testid="order-refunded">{money(o.refunded_amount, o.currency)}</dd></div>
+            )}
             {o.tags.length > 0 && <div className="kv-row"><dt>Tags</dt><dd>{o.tags.map((t) => <span key={t} className="chip">{t}</span>)}</dd></div>}
             {o.notes && <div className="kv-row"><dt>Notes</dt><dd>{o.notes}</dd></div>}
           </dl>
@@ -108,7 +112,7 @@ export default function OrderDetail() {
               {o.line_items.map((l) => (
                 <tr key={l.line_number}>
                   <td className="muted">{l.line_number}</td><td className="mono">{l.sku}</td><td>{l.product_name ?? '—'}</td>
-                  <td className="num">{l.quantity}</td><td className="num">{money(l.unit_price, o.currency)}</td><td className="num">{money(l.line_total, o.currency)}</td>
+                  <td className="num">{l.quantity}{o.returned_quantities?.[l.sku] ? <div className="muted small" data-testid="line-returned">{o.returned_quantities[l.sku]} returned</div> : null}</td><td className="num">{money(l.unit_price, o.currency)}</td><td className="num">{money(l.line_total, o.currency)}</td>
                 </tr>
               ))}
             </tbody>
@@ -137,6 +141,10 @@ export default function OrderDetail() {
           <FulfilmentSteps order={o} onChanged={() => void order.reload()} />
         </Panel>
       )}
+
+      <Panel title="Returns" testid="order-returns-panel">
+        <OrderReturns order={o} onChanged={() => void order.reload()} />
+      </Panel>
 
       <div className="grid-2 grid-map">
         <Panel title="Map" testid="order-map-panel">

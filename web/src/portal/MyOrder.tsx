@@ -13,8 +13,9 @@ import { useLoad } from '../lib/hooks';
 import { useAction, useNotify } from '../notify';
 import { toApiError } from '../api';
 import { usePortalPath } from './PortalApp';
+import { PortalOrderReturns } from './MyReturns';
 
-const FINAL = new Set(['DELIVERED', 'PICKED_UP', 'CANCELLED', 'RETURNED', 'REFUNDED']);
+const FINAL = new Set(['DELIVERED', 'PICKED_UP', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED', 'REFUNDED']);
 
 /** The status changes and the shipments of a timeline, whatever list it names them in. */
 export function timelineParts(t: OrderTimeline | null): { changes: TimelineEntry[]; shipments: TimelineShipment[] } {
@@ -93,6 +94,7 @@ export default function MyOrder() {
             )}
           </div>
         )}
+        {Number(o.refunded_amount ?? 0) > 0 && <div className="small" data-testid="portal-order-refunded">Refunded {money(o.refunded_amount, o.currency)}</div>}
       </Panel>
       <Panel title="Timeline" testid="portal-timeline">
         <LoadError error={timeline.error} what="the timeline" />
@@ -128,6 +130,7 @@ export default function MyOrder() {
           </ul>
         )}
       </Panel>
+      <PortalOrderReturns order={o} onChanged={() => void order.reload()} />
     </div>
   );
 }

@@ -20,6 +20,7 @@ const Shop = lazy(() => import('./Shop'));
 const MyOrders = lazy(() => import('./MyOrders'));
 const MyOrder = lazy(() => import('./MyOrder'));
 const Preferences = lazy(() => import('./Preferences'));
+const MyReturns = lazy(() => import('./MyReturns'));
 
 const BrandContext = createContext<Branding | null>(null);
 export const useBrand = () => useContext(BrandContext);
@@ -76,6 +77,7 @@ function Shell() {
             <nav aria-label="Shop">
               <NavLink end to={to()} className={({ isActive }) => (isActive ? 'active' : '')} data-testid="nav-portal-shop">Shop</NavLink>
               <NavLink to={to('/orders')} className={({ isActive }) => (isActive ? 'active' : '')} data-testid="nav-portal-orders">My orders</NavLink>
+              <NavLink to={to('/returns')} className={({ isActive }) => (isActive ? 'active' : '')} data-testid="nav-portal-returns">My returns</NavLink>
               <NavLink to={to('/preferences')} className={({ isActive }) => (isActive ? 'active' : '')} data-testid="nav-portal-preferences">Emails</NavLink>
             </nav>
           )}
@@ -208,6 +210,7 @@ export default function PortalApp() {
         <Route index element={<RequireCustomer><Shop /></RequireCustomer>} />
         <Route path="orders" element={<RequireCustomer><MyOrders /></RequireCustomer>} />
         <Route path="orders/:orderId" element={<RequireCustomer><MyOrder /></RequireCustomer>} />
+        <Route path="returns" element={<RequireCustomer><MyReturns /></RequireCustomer>} />
         <Route path="preferences" element={<RequireCustomer><Preferences /></RequireCustomer>} />
         <Route path="*" element={<Navigate to="." replace />} />
       </Route>

@@ -7,6 +7,7 @@ import { Badge, Empty, Field, LoadError, Loading, Panel } from '../../components
 import { dateTime, humanize } from '../../format';
 import { useLoad } from '../../lib/hooks';
 import { useAction } from '../../notify';
+import { StockSync } from './StockSync';
 
 const TEMPLATES: Record<string, string> = {
   SHOPIFY: JSON.stringify({ shop_domain: 'mystore.myshopify.com', access_token: 'shpat_…', webhook_secret: '…' }, null, 2),
@@ -17,6 +18,8 @@ export default function Connectors() {
   const list = useLoad(() => connectors.list(), []);
   const { run, busy } = useAction();
   const [open, setOpen] = useState<string | null>(null);
+  const [syncOpen, setSyncOpen] = useState<string | null>(null);
+  const syncing = list.data?.items.find((c) => c.id === syncOpen && c.type === 'SHOPIFY');
 
   async function act<T>(label: string, fn: () => Promise<T>, done: string | ((r: T) => string)) {
     const result = await run(label, fn, done);
@@ -34,7 +37,7 @@ export default function Connectors() {
             <thead><tr><th>Name</th><th>Type</th><th>Direction</th><th>Status</th><th>Config</th><th /></tr></thead>
             <tbody>
               {list.data.items.map((c: Connector) => (
-                <tr key={c.id} data-testid="connector-row">
+                <tr key={c.id} data-testid="connector-row" data-connector-id={c.id} data-type={c.type}>
                   <td><strong>{c.name}</strong>{c.webhook_url && <div className="muted small mono">{c.webhook_url}</div>}</td>
                   <td>{c.type}</td>
                   <td className="small">{humanize(c.direction)}</td>
@@ -44,6 +47,9 @@ export default function Connectors() {
                     <button type="button" className="btn btn-small" disabled={busy} onClick={() => act('Toggle connector', () => connectors.toggle(c.id), (r) => `${r.name} is ${r.status}`)}>Toggle</button>{' '}
                     <button type="button" className="btn btn-small" disabled={busy} onClick={() => act('Test connector', () => connectors.test(c.id), (r) => (r.ok ? 'Connection works' : `Connection failed: ${String(r.error ?? r.detail ?? '')}`))}>Test</button>{' '}
                     <button type="button" className="btn btn-small" onClick={() => setOpen(open === c.id ? null : c.id)} aria-expanded={open === c.id}>Events</button>{' '}
+                    {c.type === 'SHOPIFY' && (
+                      <><button type="button" className="btn btn-small" onClick={() => setSyncOpen(syncOpen === c.id ? null : c.id)} aria-expanded={syncOpen === c.id} data-testid="connector-stock-sync">Stock sync</button>{' '}</>
+                    )}
                     <button type="button" className="btn btn-small btn-danger" disabled={busy} onClick={() => window.confirm(`Delete ${c.name}?`) && act('Delete connector', () => connectors.remove(c.id).then(() => true), 'Connector deleted')}>Delete</button>
                   </td>
                 </tr>
@@ -53,6 +59,7 @@ export default function Connectors() {
         )}
         <ConnectorForm onCreated={() => void list.reload()} />
       </Panel>
+      {syncing && <StockSync key={syncing.id} connector={syncing} onSaved={() => void list.reload()} />}
       {open && <ConnectorEvents id={open} name={list.data?.items.find((c) => c.id === open)?.name ?? open} />}
     </>
   );
