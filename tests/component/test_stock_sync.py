@@ -370,7 +370,7 @@ def refunded_event(order: dict[str, Any], amount: str, lines: list[dict[str, Any
             "actor": "user:admin",
             "change": "order.refunded",
             "data": {
-                "return_id": "ret-1",
+                "return_id": data.get("return_id", "ret-1"),
                 "refund_id": data.get("refund_id", str(uuid.uuid4())),
                 "amount": amount,
                 "currency": "USD",
@@ -444,6 +444,35 @@ def test_a_failing_refund_is_retried_and_marks_the_connector(stack, admin, conne
     too_many = refunded_event(order, "1.00", [{"sku": "SKU-GADGET-X", "quantity": 5, "amount": "1.00"}])
     assert work(invoke, sqs_records(stack, "ConnectorQueue", [too_many])) == {"batchItemFailures": []}
     assert [e for e in events(admin, connector) if e["type"] == "refund_failed" and not e["will_retry"]]
+
+
+def test_a_return_refunded_in_cirrus_is_refunded_in_shopify_and_the_return_says_so(
+    stack, admin, connector, invoke, shop
+):
+    from tests.component.test_returns import deliver
+
+    receive(invoke, delivery(connector, "orders/create", shopify_order(9104)))
+    work(invoke, queued(stack))
+    order = deliver(admin, imported(admin, 9104))
+    gid = shop.add_order(9104, [(7, "SKU-WIDGET-A", 2), (8, "SKU-GADGET-X", 1)], paid="101.16")
+    line = {"sku": "SKU-WIDGET-A", "quantity": 1}
+    ret = admin.post(
+        f"/orders/{order['id']}/returns", {"lines": [{**line, "reason": "DEFECTIVE"}], "resolution": "REFUND"}
+    ).body
+    assert admin.post(f"/returns/{ret['id']}/approve", {}).status == 200
+    node = next(a["node_id"] for a in order["allocations"] if a["sku"] == "SKU-WIDGET-A")
+    receipt = {"node_id": node, "lines": [{**line, "condition": "SELLABLE"}]}
+    assert admin.post(f"/returns/{ret['id']}/receive", receipt).status == 200
+    refund = admin.post(f"/returns/{ret['id']}/refund").body["refund"]
+    assert refund["channel_status"] == "PENDING"  # a channel order: refunded in its channel next
+    body = refunded_event(order, refund["amount"], refund["lines"], return_id=ret["id"], refund_id=refund["id"])
+    assert work(invoke, sqs_records(stack, "ConnectorQueue", [body])) == {"batchItemFailures": []}
+    [call] = [c for c in shop.refund_calls if c["orderId"] == gid]
+    assert call["transactions"][0]["amount"] == refund["amount"]
+    assert call["refundLineItems"] == [
+        {"lineItemId": "gid://shopify/LineItem/7", "quantity": 1, "restockType": "NO_RESTOCK"}
+    ]
+    assert admin.get(f"/returns/{ret['id']}").body["refund"]["channel_status"] == "DONE"
 
 
 @pytest.mark.date_sensitive  # the poller's first window is "now - 1 day"

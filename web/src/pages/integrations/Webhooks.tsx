@@ -9,10 +9,13 @@ import { useCursorPager, useLoad } from '../../lib/hooks';
 import { useAction } from '../../notify';
 
 const STATES = ['PENDING', 'RETRYING', 'DELIVERED', 'DEAD'];
+// What an endpoint may subscribe to: the server's SUBSCRIBABLE_EVENT_TYPES (oms.domain.events)
 const EVENT_TYPES = [
-  '*', 'order.created', 'order.confirmed', 'order.sourced', 'order.backordered', 'order.picking', 'order.packing', 'order.packed',
-  'order.ready_for_pickup', 'order.shipped', 'order.partially_shipped', 'order.out_for_delivery', 'order.delivered',
-  'order.partially_delivered', 'order.picked_up', 'order.cancelled', 'order.failed', 'order.returned', 'order.refunded', 'order.updated',
+  '*', 'order.created', 'order.confirmed', 'order.sourcing', 'order.sourced', 'order.backordered', 'order.picking', 'order.packing',
+  'order.packed', 'order.ready_for_pickup', 'order.shipped', 'order.partially_shipped', 'order.out_for_delivery', 'order.delivered',
+  'order.partially_delivered', 'order.picked_up', 'order.cancelled', 'order.failed', 'order.partially_returned', 'order.returned',
+  'order.refunded', 'return.requested', 'return.approved', 'return.rejected', 'return.received', 'order.status_changed',
+  'order.updated', 'exception.created', 'exception.resolved', 'inventory.low_stock', 'inventory.out_of_stock', 'inventory.restocked',
 ];
 
 export default function Webhooks() {
