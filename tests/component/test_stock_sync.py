@@ -465,7 +465,9 @@ def test_a_return_refunded_in_cirrus_is_refunded_in_shopify_and_the_return_says_
     assert admin.post(f"/returns/{ret['id']}/receive", receipt).status == 200
     refund = admin.post(f"/returns/{ret['id']}/refund").body["refund"]
     assert refund["channel_status"] == "PENDING"  # a channel order: refunded in its channel next
-    body = refunded_event(order, refund["amount"], refund["lines"], return_id=ret["id"], refund_id=refund["id"])
+    body = refunded_event(
+        order, refund["amount"], refund["lines"], return_id=ret["id"], refund_id=refund["id"]
+    )
     assert work(invoke, sqs_records(stack, "ConnectorQueue", [body])) == {"batchItemFailures": []}
     [call] = [c for c in shop.refund_calls if c["orderId"] == gid]
     assert call["transactions"][0]["amount"] == refund["amount"]
