@@ -5,36 +5,25 @@ payments), once per event; an Amazon order's refund is logged for a person to is
 from __future__ import annotations
 
 from oms.adapters import shopify, shopify_outbound
-from oms.domain.connectors import ConnectorStatus, ConnectorType
+from oms.domain.connectors import ConnectorType
 from oms.domain.errors import TransientStoreError
 from oms.domain.events import DomainEvent
 from oms.domain.stock_sync import RefundProblem, refund_input, refund_marker
 from oms.services import return_settlement, tasklog
-from oms.services.connectors import credentials, direction, note, record_failure, record_success
+from oms.services.connectors import credentials, note, record_failure, record_success
 from oms.services.context import repos
-from oms.services.shipments import _same_channel
+from oms.services.shipments import channel_target
 
 REFUND_EVENT = "order.refunded"
 
 
 def push_refund(event: DomainEvent, attempt: int = 1) -> str:
     """Refund the channel order; raises to be retried by the queue."""
-    order = repos.orders.get(event.tenant_id, event.order_id)
-    if order is None:
-        return "no_order"
-    link = order.channel_link
-    if link is None:
-        return "not_imported"
+    target = channel_target(event, "refund_skipped")
+    if isinstance(target, str):
+        return target
+    order, link, connector = target
     connector_id = link.connector_id
-    found = repos.connectors.get(event.tenant_id, connector_id)
-    if found is None or found[0]["status"] == ConnectorStatus.INACTIVE.value:
-        return "connector_unavailable"
-    connector = found[0]
-    if not _same_channel(connector, link):
-        note(event.tenant_id, connector_id, "refund_skipped", order_id=order.id, reason="connector_changed")
-        return "connector_changed"
-    if not direction(connector).pushes_shipments:
-        return "outbound_disabled"
     data = dict(event.data or {})
     data["refund_id"] = str(data.get("refund_id") or event.event_id)  # the marker names one refund
     if connector["type"] != ConnectorType.SHOPIFY.value:

@@ -26,26 +26,36 @@ from oms.services.connectors import (
 from oms.services.context import repos
 
 
-def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
-    """order.shipped of an order a connector imported: tell the channel (fulfilment with tracking
-    for Shopify, confirmShipment for Amazon). Raises to be retried by the queue."""
+def channel_target(event: DomainEvent, skipped: str) -> tuple[Order, ChannelLink, dict[str, Any]] | str:
+    """The order an event is about, its channel link and the connector to tell; or why the
+    channel is not told (a reason word). `skipped` names the log entry of a connector that now
+    points elsewhere (another shop or seller: its channel has no such order)."""
     order = repos.orders.get(event.tenant_id, event.order_id)
     if order is None:
         return "no_order"
     link = order.channel_link  # set by an import only: never a client's tags or external id
     if link is None:
         return "not_imported"
-    connector_id = link.connector_id
-    found = repos.connectors.get(event.tenant_id, connector_id)
+    found = repos.connectors.get(event.tenant_id, link.connector_id)
     if found is None or found[0]["status"] == ConnectorStatus.INACTIVE.value:
         return "connector_unavailable"
     connector = found[0]
     if not _same_channel(connector, link):
-        # the connector now points elsewhere (another shop or seller): its channel has no such order
-        note(event.tenant_id, connector_id, "push_skipped", order_id=order.id, reason="connector_changed")
+        note(event.tenant_id, link.connector_id, skipped, order_id=order.id, reason="connector_changed")
         return "connector_changed"
     if not direction(connector).pushes_shipments:  # an INBOUND-only connector
         return "outbound_disabled"
+    return order, link, connector
+
+
+def push_shipment(event: DomainEvent, attempt: int = 1) -> str:
+    """order.shipped of an order a connector imported: tell the channel (fulfilment with tracking
+    for Shopify, confirmShipment for Amazon). Raises to be retried by the queue."""
+    target = channel_target(event, "push_skipped")
+    if isinstance(target, str):
+        return target
+    order, link, connector = target
+    connector_id = link.connector_id
     if repos.connectors.claim(event.tenant_id, connector_id, event.event_id) == "DONE":
         note(event.tenant_id, connector_id, "duplicate_event", event_id=event.event_id, order_id=order.id)
         return "duplicate"
