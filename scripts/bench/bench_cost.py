@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Set
 from typing import Any
 
 from benchlib import figure
@@ -266,8 +267,9 @@ def _login(client: Any, meter: Meter) -> Any:
     return client.with_token(token["access_token"])
 
 
-def _drive(stack: Any, meter: Meter, extra: Any) -> None:
-    """`extra`: radar_cost.Breakdown, the SLA radar's and Invoice Guard's part of the flow."""
+def _drive(stack: Any, meter: Meter, extra: Any, seeded: Set[str]) -> None:
+    """`extra`: radar_cost.Breakdown, the SLA radar's and Invoice Guard's part of the flow;
+    `seeded`: the inventory stream's records before the orders (the demo's seeding)."""
     import boto3
 
     from tests.component.apiclient import ApiClient
@@ -338,7 +340,7 @@ def _drive(stack: Any, meter: Meter, extra: Any) -> None:
                 drain("CarrierQueue")  # sent by the execution after the status write
             extra.after_step()
         extra.after_order()
-    _drive_events(stack, meter)
+    _drive_events(stack, meter, seeded)
     # the learning loop's scheduled jobs, once for these orders (hourly and 4-hourly in AWS)
     for job in ("label_outcomes", "update_node_performance"):
         outcome = stack.invoke("LearningFunction", {"job": job, "tenant_id": "demo"})
@@ -347,14 +349,21 @@ def _drive(stack: Any, meter: Meter, extra: Any) -> None:
     meter.enabled = False
 
 
-def _drive_events(stack: Any, meter: Meter) -> None:
+def _stock_changes_so_far(stack: Any) -> set[str]:
+    from tests.component.helpers import stream_records
+
+    return {r["dynamodb"]["SequenceNumber"] for r in stream_records(stack, table="InventoryTable")}
+
+
+def _drive_events(stack: Any, meter: Meter, seeded: Set[str] = frozenset()) -> None:
     """The outbox as Lambda runs it: stream batches of up to 100 header changes to the publisher
     (stream reads by a Lambda trigger are free), which sends each event to the queues of the
     consumers that act on it, 10 per request; the webhook dispatcher and the connector worker take
     batches of 10. Here no webhook endpoint is subscribed and the orders are the API's own (no
     channel to tell): their events go nowhere. A webhook delivery's own cost is
     `make bench BENCH=integrations`. The projection function (the read models, ADRs 0028, 0029)
-    takes the stream in batches of 100 too, through its filter: the headers and the bodies."""
+    takes the stream in batches of 100 too, through its filter: the headers and the bodies; so do
+    the inventory stream's two consumers (stock alerts, channel stock sync)."""
     import boto3
 
     from oms.data.stream import header_from_image
@@ -375,6 +384,18 @@ def _drive_events(stack: Any, meter: Meter) -> None:
     for start in range(0, len(projected), 100):
         outcome = stack.invoke("ProjectionFunction", {"Records": projected[start : start + 100]})
         assert not outcome.errored and not outcome.payload["batchItemFailures"], outcome.payload
+    # the inventory table's stream (ADRs 0039, 0040): its two consumers take the stock items'
+    # changes (their filter: sk = ITEM; reservations and adjustments never invoke them) in batches
+    # of up to 100; the stock alerts raise and resolve, the stock sync finds no syncing connector
+    meter._local.ignore = True
+    stock = [
+        r for r in stream_records(stack, table="InventoryTable") if r["dynamodb"]["Keys"]["sk"]["S"] == "ITEM"
+    ]
+    meter._local.ignore = False
+    for consumer in ("StockAlertsFunction", "StockSyncFunction"):
+        for start in range(0, len(stock), 100):
+            outcome = stack.invoke(consumer, {"Records": stock[start : start + 100]})
+            assert not outcome.errored and not outcome.payload["batchItemFailures"], outcome.payload
     sqs = boto3.client("sqs")
     for queue, consumer in (
         ("WebhookQueue", "WebhookDispatcherFunction"),
@@ -410,7 +431,7 @@ def run() -> list[dict[str, Any]]:
         extra.install()
         try:
             with use_clock(extra.clock):
-                _drive(stack, meter, extra)
+                _drive(stack, meter, extra, _stock_changes_so_far(stack))
                 wait_for_executions(10)
                 radar_figures = extra.figures()
             email_figures, email_per_1m = _email_cost(meter)

@@ -3,9 +3,10 @@ return's life, and what a 10 % return rate adds per 1M orders.
 
 Method (bench_cost's meter and prices): the real template in moto in-process; N orders are taken
 to DELIVERED uncounted; then, counted, each gets a return: requested, approved, received (one unit
-sellable, one damaged: the stock transaction), refunded, and the outbox publishes its events (the
-actions queue's emails are priced apart, in bench_cost). The cost per 1M orders at 10 % returns is
-0.1 x 1M x the cost of one return; `make bench BENCH=cost` gives the order's own life.
+sellable, one damaged: the stock transaction), refunded, and the outbox publishes its events; the
+actions queue's emails (SES priced) and the inventory stream's consumers follow, counted. The
+cost per 1M orders at 10 % returns is 0.1 x 1M x the cost of one return; `make bench BENCH=cost`
+gives the order's own life.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def run() -> list[dict[str, Any]]:
         seen = {
             (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]) for r in stream_records(stack)
         }
+        stock_seen = {r["dynamodb"]["SequenceNumber"] for r in stream_records(stack, table="InventoryTable")}
         meter = Meter()
         meter.install()
         meter.enabled = True
@@ -84,6 +86,7 @@ def run() -> list[dict[str, Any]]:
         meter._local.ignore = False
         for start in range(0, len(fresh), 100):
             stack.invoke("EventPublisherFunction", {"Records": fresh[start : start + 100]})
+        _consume_the_rest(stack, meter, stock_seen)
         meter.enabled = False
 
     n = N_RETURNS
@@ -97,6 +100,7 @@ def run() -> list[dict[str, Any]]:
         / n
     )
     sqs = sum(v for k, v in meter.calls.items() if k.startswith("sqs:")) / n
+    emails = meter.calls["sesv2:SendEmail"] / n
     wu = (meter.dynamo.wu + meter.dynamo.gsi_wu) / n
     ru = meter.dynamo.ru / n
     api_requests = meter.lambda_runs["ApiFunction"] / n
@@ -108,18 +112,58 @@ def run() -> list[dict[str, Any]]:
         + ru * PRICES["ddb_ru"]
         + sqs * PRICES["sqs_request"]
         + invocations * LOG_KB_PER_INVOCATION / 1024 / 1024 * PRICES["logs_gb"]
+        + emails * PRICES["ses_email"]
     )
     print(f"  per return, averaged over {n} (request, approve, receive, refund, events):")
-    print(f"    write units {wu:.1f}, read units {ru:.1f}, Lambda runs {invocations:.1f}, SQS {sqs:.1f}")
+    print(
+        f"    write units {wu:.1f}, read units {ru:.1f}, Lambda runs {invocations:.1f}, SQS {sqs:.1f},"
+        f" emails {emails:.1f}"
+    )
     return [
         figure(
             "returns add per 1M orders at a 10 % return rate",
             per_return * RETURN_RATE * 1e6,
             "$",
-            note="add to `cost per 1M orders` (BENCH=cost); emails priced there",
+            note="add to `cost per 1M orders` (BENCH=cost); the return's emails (SES) included",
         ),
         figure("cost of one return's life", per_return * 1e6, "$ per 1M returns"),
         figure("DynamoDB write units per return", wu, "WU"),
         figure("DynamoDB read units per return", ru, "RU"),
         figure("HTTP API requests per return", api_requests, "requests"),
+        figure("customer emails per return", emails, "emails"),
     ]
+
+
+def _consume_the_rest(stack: Any, meter: Any, stock_seen: set[str]) -> None:
+    """What follows the returns' events, counted: the actions queue's emails (return requested,
+    received, refunded: ActionsFunction, batches of 10, SES), and the inventory stream's two
+    consumers for the receipts' stock changes (batches of up to 100, their filter: stock items)."""
+    import boto3
+
+    from tests.component.helpers import sqs_records, stream_records
+
+    sqs = boto3.client("sqs")
+    url = stack["ActionsQueue"]
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        outcome = stack.invoke("ActionsFunction", {"Records": sqs_records(stack, "ActionsQueue", messages)})
+        assert not outcome.errored and not outcome.payload["batchItemFailures"], outcome.payload
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    meter._local.ignore = True
+    stock = [
+        r
+        for r in stream_records(stack, table="InventoryTable")
+        if r["dynamodb"]["Keys"]["sk"]["S"] == "ITEM" and r["dynamodb"]["SequenceNumber"] not in stock_seen
+    ]
+    meter._local.ignore = False
+    for consumer in ("StockAlertsFunction", "StockSyncFunction"):
+        for start in range(0, len(stock), 100):
+            outcome = stack.invoke(consumer, {"Records": stock[start : start + 100]})
+            assert not outcome.errored and not outcome.payload["batchItemFailures"], outcome.payload

@@ -54,7 +54,7 @@ class Cloud:
 
     def api(self, method: str, path: str, login: tuple[str, str] = ADMIN, **kwargs: Any) -> Any:
         """Read what the UI did through the API (the tests check the UI against it)."""
-        headers = {"Authorization": f"Bearer {self.token(login)}"}
+        headers = {"Authorization": f"Bearer {self.token(login)}", **kwargs.pop("headers", {})}
         answer = requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
         answer.raise_for_status()
         return answer.json()
