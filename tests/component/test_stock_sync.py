@@ -399,6 +399,24 @@ def test_a_refund_is_pushed_to_shopify_once_for_a_redelivered_event(stack, admin
     assert kinds.count("refund_pushed") == 1 and "duplicate_event" in kinds
 
 
+def test_a_refunded_status_set_by_hand_refunds_nothing_in_shopify(stack, admin, connector, invoke, shop):
+    """PATCH /orders/{id}/status to REFUNDED (refunded elsewhere) emits order.refunded without a
+    refund of ours: nothing is refunded in Shopify, and the connector does not count a failure."""
+    receive(invoke, delivery(connector, "orders/create", shopify_order(9105)))
+    work(invoke, queued(stack))
+    order = imported(admin, 9105)
+    gid = shop.add_order(9105, [(9, "SKU-WIDGET-A", 2)], paid="101.16")
+    body = json.loads(refunded_event(order, "1.00", []))
+    body["data"] = {}
+    assert work(invoke, sqs_records(stack, "ConnectorQueue", [json.dumps(body)])) == {"batchItemFailures": []}
+    assert not [c for c in shop.refund_calls if c["orderId"] == gid]
+    skipped = [
+        e for e in events(admin, connector) if e["type"] == "refund_skipped" and e["order_id"] == order["id"]
+    ]
+    assert skipped and skipped[0]["reason"] == "no_refund_data"
+    assert admin.get(f"/connectors/{connector['id']}").body["status"] == "ACTIVE"
+
+
 def test_a_refund_shopify_already_shows_is_not_made_twice(stack, admin, connector, invoke, shop):
     receive(invoke, delivery(connector, "orders/create", shopify_order(9102)))
     work(invoke, queued(stack))

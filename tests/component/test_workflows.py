@@ -291,3 +291,23 @@ def test_adjust_inventory_actions_restock_or_write_off_once(stack, admin, invoke
     assert final["on_hand"] == after["on_hand"]  # written off: nothing back on hand
     moves = [m for m in final["adjustments"] if m["reference"] == f"order:{damaged['order_number']}"]
     assert [(m["reason"], m["delta_on_hand"]) for m in moves if m["reason"] == "DAMAGED"] == [("DAMAGED", 0)]
+
+    # an order returned through a return (ADR 0038): its receipt put the units back on hand, so
+    # the RETURNED status's restock action must not count them a second time
+    rma = admin.post("/orders", body).body
+    _to_delivered(admin, rma["id"])
+    allocation = admin.get(f"/orders/{rma['id']}").body["allocations"][0]
+    shelf = allocation["item_id"]
+    delivered = admin.get(f"/inventory/{shelf}").body["on_hand"]
+    line = {"sku": "SKU-WIDGET-A", "quantity": 2}
+    ret = admin.post(f"/orders/{rma['id']}/returns", {"lines": [{**line, "reason": "DEFECTIVE"}]}).body
+    assert admin.post(f"/returns/{ret['id']}/approve", {}).status == 200
+    receipt = {"node_id": allocation["node_id"], "lines": [{**line, "condition": "SELLABLE"}]}
+    assert admin.post(f"/returns/{ret['id']}/receive", receipt).status == 200
+    received = admin.get(f"/inventory/{shelf}").body["on_hand"]
+    assert received == delivered + 2
+    assert admin.get(f"/orders/{rma['id']}").body["status"] == "RETURNED"
+    again = [m for m in _publish(stack, invoke, rma["id"]) if m["action_id"] == "restock"]
+    assert len(again) == 1
+    _run_twice(stack, invoke, again[0])
+    assert admin.get(f"/inventory/{shelf}").body["on_hand"] == received

@@ -151,6 +151,12 @@ def test_partially_delivered_counts_only_the_delivered_nodes_units():
     assert delivered_units(order) == {"SKU-A": 2}
     with pytest.raises(OverReturn):
         make_return(order, [{"sku": "SKU-B", "quantity": 1, "reason": "DAMAGED"}])
+    # what was delivered may come back, but the order keeps its phase while SKU-B is on its way
+    # (a closed phase would refuse that shipment's DELIVERED callback)
+    ret = make_return(order, [{"sku": "SKU-A", "quantity": 2, "reason": "DAMAGED"}])
+    done = receive(ret, [{"sku": "SKU-A", "quantity": 2, "condition": "SELLABLE"}])
+    assert done.status is ReturnStatus.RECEIVED
+    assert order_phase_after(order, [done]) is None
 
 
 # ------------------------------------------------------------------ requests

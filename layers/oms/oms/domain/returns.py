@@ -384,7 +384,11 @@ def apply_receipt(ret: Return, request: ReceiveRequest, key: str, actor: str, no
 
 def order_phase_after(order: Order, returns: list[Return]) -> OrderStatus | None:
     """The phase the order's returns put it in (None: no move): RETURNED once every delivered
-    unit is back, PARTIALLY_RETURNED once some are."""
+    unit is back, PARTIALLY_RETURNED once some are. A PARTIALLY_DELIVERED order keeps its phase
+    while the rest is on its way (a closed phase would refuse that shipment's DELIVERED callback);
+    its received units are counted all the same, and its next receipt once delivered moves it."""
+    if order.status is OrderStatus.PARTIALLY_DELIVERED:
+        return None
     got = received_units(returns)
     if not any(got.values()):
         return None

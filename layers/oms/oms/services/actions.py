@@ -101,6 +101,10 @@ def _adjust(message: ActionMessage, order: Order, key: str) -> str:
     """The order's shipped lines back on hand at their nodes (RETURNED), or recorded as written
     off (DAMAGED, on hand unchanged), in one transaction whose adjustment records are keyed by
     the action: a second run finds them and does nothing."""
+    if order.returned_quantities:
+        # units came back through returns (ADR 0038): their receipts put the sellable ones on hand
+        # and wrote the damaged ones off already; the action would count them a second time
+        return "returned_by_receipts"
     shipped: dict[str, int] = {}
     for a in order.allocations:
         if a.state == "SHIPPED":

@@ -25,6 +25,10 @@ def push_refund(event: DomainEvent, attempt: int = 1) -> str:
     order, link, connector = target
     connector_id = link.connector_id
     data = dict(event.data or {})
+    if not data.get("amount"):
+        # a REFUNDED status set by hand (refunded elsewhere): no refund of ours to tell the channel
+        note(event.tenant_id, connector_id, "refund_skipped", order_id=order.id, reason="no_refund_data")
+        return "no_refund_data"
     data["refund_id"] = str(data.get("refund_id") or event.event_id)  # the marker names one refund
     if connector["type"] != ConnectorType.SHOPIFY.value:
         # SP-API has no refund call for merchant-fulfilled orders we could make safely: a person
