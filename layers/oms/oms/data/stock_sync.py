@@ -31,18 +31,13 @@ class StockSyncRepository:
         """Put the marker unless one is there (and not past its TTL): True when this call made it,
         which makes the caller the one that asks for a push."""
         now = int(epoch())
-        record = StockSyncRecord(
-            _dirty_pk(tenant_id, connector_id), key, doc={"at": now}, expires_at_epoch=now + ttl_seconds
+        return _put_unless_live(
+            StockSyncRecord(
+                _dirty_pk(tenant_id, connector_id), key, doc={"at": now}, expires_at_epoch=now + ttl_seconds
+            ),
+            now,
+            "stock sync marker",
         )
-        try:
-            record.save(
-                condition=StockSyncRecord.pk.does_not_exist() | (StockSyncRecord.expires_at_epoch < now)
-            )
-            return True
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise store_error(exc, "stock sync marker") from exc
 
     def unmark(self, tenant_id: str, connector_id: str, key: str) -> None:
         try:
@@ -75,18 +70,16 @@ class StockSyncRepository:
     def remember_unknown(self, tenant_id: str, connector_id: str, sku: str, ttl_seconds: int) -> bool:
         """Note that Shopify has no such SKU; True when this call noted it first (log it once)."""
         now = int(epoch())
-        record = StockSyncRecord(
-            _sku_pk(tenant_id, connector_id), sku, doc={"unknown": True}, expires_at_epoch=now + ttl_seconds
+        return _put_unless_live(
+            StockSyncRecord(
+                _sku_pk(tenant_id, connector_id),
+                sku,
+                doc={"unknown": True},
+                expires_at_epoch=now + ttl_seconds,
+            ),
+            now,
+            "stock sync SKU",
         )
-        try:
-            record.save(
-                condition=StockSyncRecord.pk.does_not_exist() | (StockSyncRecord.expires_at_epoch < now)
-            )
-            return True
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise store_error(exc, "stock sync SKU") from exc
 
     # ------------------------------------------------------------ per-connector state
     def state(self, tenant_id: str, connector_id: str) -> dict[str, Any]:
@@ -105,3 +98,15 @@ class StockSyncRepository:
 
 
 transient_when_busy(StockSyncRepository)
+
+
+def _put_unless_live(record: StockSyncRecord, now: int, what: str) -> bool:
+    """Put `record` unless one is there and not past its TTL (DynamoDB deletes expired items only
+    eventually): True when this call put it."""
+    try:
+        record.save(condition=StockSyncRecord.pk.does_not_exist() | (StockSyncRecord.expires_at_epoch < now))
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise store_error(exc, what) from exc

@@ -20,11 +20,12 @@ from oms.domain.clock import now_iso
 from oms.domain.errors import Conflict
 from oms.domain.inventory import item_id_for
 from oms.domain.lifecycle import OrderStatus
-from oms.domain.models import AdjustmentReason, OrderCreate, Principal
+from oms.domain.models import AdjustmentReason, Order, OrderCreate, Principal
 from oms.domain.money import money_str
 from oms.domain.network import Adjustment, InventoryItem
 from oms.domain.return_requests import Condition, ReceiveRequest, Resolution, ReturnStatus
 from oms.domain.returns import (
+    Refund,
     Return,
     StoreCredit,
     apply_receipt,
@@ -198,17 +199,8 @@ def refund(principal: Principal, return_id: str) -> Return:
             raise Conflict("no unit of this return has been received yet", code="not_received")
         target = ReturnStatus.REFUNDED if ret.resolution is Resolution.REFUND else ReturnStatus.CREDITED
         check_move(ret, target)
-        order = repos.orders.require(principal.tenant_id, ret.order_id)
-        returns = repos.returns.of_order(principal.tenant_id, ret.order_id)
         now = now_iso()
-        worth = settlement(
-            order,
-            ret,
-            returns,
-            policy_of(principal.tenant_id),
-            settlement_id=settlement_id(ret, "settlement"),
-            now=now,
-        )
+        order, returns, worth = _worth(principal, ret, now)
         update: dict[str, Any] = {
             "status": target,
             "settlement": worth,
@@ -270,17 +262,8 @@ def exchange(principal: Principal, return_id: str) -> Return:
         if ret.status is ReturnStatus.EXCHANGED:
             return ret
         check_move(ret, ReturnStatus.EXCHANGED)
-        order = repos.orders.require(principal.tenant_id, ret.order_id)
-        returns = repos.returns.of_order(principal.tenant_id, ret.order_id)
         now = now_iso()
-        credit = settlement(
-            order,
-            ret,
-            returns,
-            policy_of(principal.tenant_id),
-            settlement_id=settlement_id(ret, "settlement"),
-            now=now,
-        )
+        order, returns, credit = _worth(principal, ret, now)
         replacement = _replacement_order(principal, ret, order, credit.amount, now)
         settled = ret.model_copy(
             update={
@@ -392,3 +375,18 @@ def record_channel_refund(tenant_id: str, return_id: str, refund_id: str, status
             raise
         return updated
     raise Conflict("the return is being changed by others; retry", code="concurrent_update")
+
+
+def _worth(principal: Principal, ret: Return, now: str) -> tuple[Order, list[Return], Refund]:
+    """The return's order, the order's returns, and what the return is worth now."""
+    order = repos.orders.require(principal.tenant_id, ret.order_id)
+    returns = repos.returns.of_order(principal.tenant_id, ret.order_id)
+    worth = settlement(
+        order,
+        ret,
+        returns,
+        policy_of(principal.tenant_id),
+        settlement_id=settlement_id(ret, "settlement"),
+        now=now,
+    )
+    return order, returns, worth
